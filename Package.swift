@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "mariadb-migrate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mariadb-migrate", targets: ["mariadb-migrate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, each behind a one-line module map.
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBZip2", providers: [.apt(["libbz2-dev"])]),  // libbz2 ships no .pc file
+        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // Typed wrappers for variadic and macro APIs (curl_easy_setopt, deflateInit2, el_set).
+        .target(name: "CShims", dependencies: ["CCurl", "CZlib", "CEdit"]),
+
+        // One Swift module per C library.
+        .target(name: "MariaDBClient", dependencies: ["CMariaDB"]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl", "CShims"]),
+        .target(name: "Hashing", dependencies: ["COpenSSL"]),
+        .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CShims"]),
+        .target(name: "Terminal", dependencies: ["CEdit", "CShims"]),
+
+        // Engines and commands.
+        .target(name: "Preflight", dependencies: ["MariaDBClient"]),
+        .target(
+            name: "MigrateCommands",
+            dependencies: [
+                "MariaDBClient", "Preflight", "Terminal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "mariadb-migrate", dependencies: ["MigrateCommands"]),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["MariaDBClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "MariaDBClientTests", dependencies: ["MariaDBClient", "TestSupport"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Hashing"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "Hashing", "TestSupport"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,116 @@
+import Testing
+@testable import MariaDBClient
+
+@Suite struct OptionFileTests {
+    @Test func readsClientGroupsAndLaterGroupsWin() throws {
+        let text = """
+        # comment
+        [mysqld]
+        port = 1111
+        [client]
+        user = app
+        password = "p#ss word"
+        port=3307
+        [mariadb-client]
+        port = 3308   # a comment
+        ssl_ca = /etc/ca.pem
+        ssl
+        """
+        let file = try OptionFile.parse(text)
+        #expect(file["user"] == "app")
+        #expect(file["password"] == "p#ss word")
+        #expect(file["port"] == "3308")
+        #expect(file["ssl-ca"] == "/etc/ca.pem")
+        #expect(file["ssl"] == "")
+    }
+
+    @Test(arguments: [
+        ("user=x\n", OptionFileError.optionOutsideGroup(number: 1, text: "user=x")),
+        ("[client\nuser=x", OptionFileError.malformedLine(number: 1, text: "[client")),
+    ])
+    func refusesMalformedText(text: String, expected: OptionFileError) {
+        #expect(throws: expected) { try OptionFile.parse(text) }
+    }
+}
+
+@Suite struct ConnectionResolutionTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var inputs = ConnectionInputs()
+        var environment: [String: String] = [:]
+        var file = ""
+        var transport: ConnectionSettings.Transport
+        var user = "u"
+        var password: String? = nil
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "flags win over environment and file",
+             inputs: ConnectionInputs(host: "db1", port: 3310, user: "flag"),
+             environment: ["MARIADB_HOST": "envhost", "MARIADB_PORT": "3311", "MARIADB_USER": "env", "MARIADB_PASSWORD": "envpw"],
+             file: "[client]\nhost=filehost\nuser=file\npassword=filepw",
+             transport: .tcp(host: "db1", port: 3310), user: "flag", password: "envpw"),
+        Case(name: "environment wins over file",
+             environment: ["MARIADB_HOST": "envhost", "MARIADB_USER": "env"],
+             file: "[client]\nhost=filehost\nport=3312\nuser=file\npassword=filepw",
+             transport: .tcp(host: "envhost", port: 3312), user: "env", password: "filepw"),
+        Case(name: "localhost without port is the default socket",
+             environment: ["MARIADB_USER": "u"],
+             transport: .socket(path: ConnectionSettings.defaultSocketPath)),
+        Case(name: "localhost with a port is TCP on 127.0.0.1",
+             inputs: ConnectionInputs(host: "localhost", port: 3306, user: "u"),
+             transport: .tcp(host: "127.0.0.1", port: 3306)),
+        Case(name: "an explicit socket",
+             inputs: ConnectionInputs(socket: "/tmp/s.sock", user: "u"),
+             transport: .socket(path: "/tmp/s.sock")),
+        Case(name: "a remote host defaults to 3306",
+             inputs: ConnectionInputs(host: "db.example", user: "u"),
+             transport: .tcp(host: "db.example", port: 3306)),
+        Case(name: "password from --password-file beats the environment",
+             inputs: ConnectionInputs(host: "h", user: "u", password: "filepw"),
+             environment: ["MARIADB_PASSWORD": "envpw"],
+             transport: .tcp(host: "h", port: 3306), password: "filepw"),
+    ]
+
+    @Test(arguments: cases)
+    func layersFlagEnvironmentFile(c: Case) throws {
+        let settings = try ConnectionSettings.resolve(inputs: c.inputs, environment: c.environment,
+                                                      optionFile: try OptionFile.parse(c.file))
+        #expect(settings.transport == c.transport)
+        #expect(settings.user == c.user)
+        #expect(settings.password == c.password)
+    }
+
+    @Test func tlsIsOffUntilAskedAndVerifiesWhenOn() throws {
+        let plain = try ConnectionSettings.resolve(inputs: ConnectionInputs(user: "u"), environment: [:])
+        #expect(plain.tls.enabled == false)
+        let withCA = try ConnectionSettings.resolve(inputs: ConnectionInputs(user: "u", sslCA: "/ca.pem"), environment: [:])
+        #expect(withCA.tls.enabled && withCA.tls.verifyServerCertificate && withCA.tls.caFile == "/ca.pem")
+        let optOut = try ConnectionSettings.resolve(
+            inputs: ConnectionInputs(user: "u"), environment: [:],
+            optionFile: try OptionFile.parse("[client]\nssl\nssl-verify-server-cert=0"))
+        #expect(optOut.tls.enabled && !optOut.tls.verifyServerCertificate)
+    }
+
+    @Test func errorsNameTheValue() {
+        #expect(throws: ConnectionResolutionError.missingUser) {
+            try ConnectionSettings.resolve(inputs: ConnectionInputs(), environment: [:])
+        }
+        #expect(throws: ConnectionResolutionError.invalidPort(value: "33o6", source: "MARIADB_PORT")) {
+            try ConnectionSettings.resolve(inputs: ConnectionInputs(user: "u"), environment: ["MARIADB_PORT": "33o6"])
+        }
+        let message = ConnectionResolutionError.invalidPort(value: "33o6", source: "MARIADB_PORT").localizedDescription
+        #expect(message.contains("'33o6'") && message.contains("MARIADB_PORT"))
+    }
+
+    @Test(arguments: [
+        ("10.11.19-MariaDB-0+deb12u1", ServerFacts.Flavour.mariadb, 10, 11),
+        ("8.0.36", ServerFacts.Flavour.mysql, 8, 0),
+        ("11.4.2-MariaDB-log", ServerFacts.Flavour.mariadb, 11, 4),
+    ])
+    func parsesVersions(version: String, flavour: ServerFacts.Flavour, major: Int, minor: Int) {
+        let parsed = ServerFacts.parseVersion(version)
+        #expect(parsed.flavour == flavour && parsed.major == major && parsed.minor == minor)
+    }
+}

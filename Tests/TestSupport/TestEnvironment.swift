@@ -1,0 +1,80 @@
+import Foundation
+import MariaDBClient
+
+/// The servers that `scripts/test-env up` started, read from the env file it wrote.
+/// Tests that need a server are enabled when the file exists or when CI=true: under CI a
+/// missing server is a failure (`require()` throws), never a skip.
+public struct TestEnvironment: Sendable {
+    public let values: [String: String]
+
+    public static let shared: TestEnvironment? = load()
+
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// For `.enabled(if: TestEnvironment.serversExpected)`.
+    public static var serversExpected: Bool { shared != nil || isCI }
+
+    public static func require() throws -> TestEnvironment {
+        guard let shared else {
+            throw TestEnvironmentMissing(path: envFilePath)
+        }
+        return shared
+    }
+
+    public static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var envFilePath: String {
+        ProcessInfo.processInfo.environment["MM_TEST_ENV_FILE"]
+            ?? repositoryRoot.appendingPathComponent(".test-env/env").path
+    }
+
+    static func load() -> TestEnvironment? {
+        guard let text = try? String(contentsOfFile: envFilePath, encoding: .utf8) else { return nil }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return TestEnvironment(values: values)
+    }
+
+    public subscript(_ key: String) -> String {
+        get throws {
+            guard let value = values[key] else { throw TestEnvironmentMissing(path: Self.envFilePath, key: key) }
+            return value
+        }
+    }
+
+    public var rootPassword: String { values["MM_TEST_MARIADB_PASSWORD"] ?? "" }
+
+    /// The source server over TCP as root.
+    public func sourceTCP(database: String? = nil) throws -> ConnectionSettings {
+        ConnectionSettings(transport: .tcp(host: try self["MM_TEST_MARIADB_HOST"], port: Int(try self["MM_TEST_MARIADB_PORT"])!),
+                           user: "root", password: rootPassword, database: database)
+    }
+
+    public func sourceSocket() throws -> ConnectionSettings {
+        ConnectionSettings(transport: .socket(path: try self["MM_TEST_MARIADB_SOCKET"]), user: "root", password: rootPassword)
+    }
+
+    public func targetTCP(database: String? = nil) throws -> ConnectionSettings {
+        ConnectionSettings(transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_TARGET_PORT"])!),
+                           user: "root", password: rootPassword, database: database)
+    }
+
+    /// A database name no other test uses.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+    }
+}
+
+public struct TestEnvironmentMissing: Error, CustomStringConvertible {
+    public let path: String
+    public var key: String?
+    public var description: String {
+        if let key { return "the test environment file \(path) has no \(key): run scripts/test-env down && scripts/test-env up" }
+        return "no test environment at \(path): run scripts/test-env up (CI=true makes this a failure, not a skip)"
+    }
+}

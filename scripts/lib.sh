@@ -1,0 +1,106 @@
+# Shared shell helpers for scripts/test, scripts/test-env and scripts/demo. Source, don't run.
+# shellcheck shell=bash
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages the build and the tests need; installed only when one is missing.
+APT_PACKAGES=(libmariadb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev libedit-dev
+  mariadb-server mariadb-client mariadb-backup galera-4 socat pigz bzip2 gzip curl ca-certificates)
+
+install_dependencies() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import moto, flask' >/dev/null 2>&1; then
+    log "installing the S3 test server (moto[server]) and awscli from PyPI"
+    python3 -m pip install -q 'moto[server]' awscli
+    hash -r
+  fi
+  python3 -c 'import jsonschema' >/dev/null 2>&1 || python3 -m pip install -q jsonschema
+  command -v swift >/dev/null 2>&1 || [ -x /opt/swift/usr/bin/swift ] || die "swift is not installed: install Swift 6.1 or newer"
+  command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+random_secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(18))'; }
+
+mariadbd_path() {
+  command -v mariadbd 2>/dev/null || { [ -x /usr/sbin/mariadbd ] && echo /usr/sbin/mariadbd; } || die "mariadbd not found: install mariadb-server"
+}
+
+# start_mariadb DIR PORT ROOT_PASSWORD [extra mariadbd options…]
+# A throwaway server: its own datadir and socket under DIR, 127.0.0.1:PORT, root's password set
+# (root@localhost keeps unix_socket too, so the scripts can always get in through the socket).
+start_mariadb() {
+  local dir=$1 port=$2 password=$3; shift 3
+  mkdir -p "$dir"
+  local user_opt=()
+  [ "$(id -u)" = 0 ] && user_opt=(--user=root)
+  if [ ! -d "$dir/data/mysql" ]; then
+    mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/data" --skip-test-db \
+      --auth-root-authentication-method=socket >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; die "mariadb-install-db failed in $dir"; }
+  fi
+  "$(mariadbd_path)" --no-defaults "${user_opt[@]}" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+    --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
+    --innodb-buffer-pool-size=128M --innodb-log-file-size=64M --max-connections=200 \
+    "$@" </dev/null >/dev/null 2>&1 &
+  echo $! >"$dir/mysqld.launcher.pid"
+  local i
+  for i in $(seq 1 120); do
+    if mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1; then break; fi
+    sleep 0.5
+  done
+  mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1 || { tail -20 "$dir/error.log" >&2; die "mariadbd did not start on port $port (log: $dir/error.log)"; }
+  mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot <<SQL
+ALTER USER root@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('$password') OR unix_socket;
+CREATE USER IF NOT EXISTS root@'127.0.0.1' IDENTIFIED BY '$password';
+GRANT ALL PRIVILEGES ON *.* TO root@'127.0.0.1' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+}
+
+stop_mariadb() {
+  local dir=$1 pid
+  [ -f "$dir/mysqld.pid" ] && pid=$(cat "$dir/mysqld.pid") || pid=$(cat "$dir/mysqld.launcher.pid" 2>/dev/null)
+  [ -n "${pid:-}" ] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  local i
+  for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# start_moto DIR PORT [env assignments…]: moto_server on 127.0.0.1:PORT, waits until it answers.
+start_moto() {
+  local dir=$1 port=$2; shift 2
+  mkdir -p "$dir"
+  env "$@" moto_server -H 127.0.0.1 -p "$port" </dev/null >"$dir/moto-$port.log" 2>&1 &
+  echo $! >"$dir/moto-$port.pid"
+  local i
+  for i in $(seq 1 60); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+    sleep 0.5
+  done
+  cat "$dir/moto-$port.log" >&2
+  die "moto_server did not start on port $port"
+}
+
+stop_pidfile() {
+  local file=$1
+  [ -f "$file" ] || return 0
+  kill "$(cat "$file")" 2>/dev/null || true
+  rm -f "$file"
+}
