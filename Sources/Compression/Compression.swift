@@ -1,0 +1,57 @@
+/// The operator's `compression` values and the file extensions it reads.
+public enum CompressionAlgorithm: String, Sendable, CaseIterable, Codable {
+    case none, gzip, bzip2
+
+    /// The extension after `.sql` in a backup name (`backup.<time>.sql.gz`).
+    public var fileExtension: String? {
+        switch self {
+        case .none: return nil
+        case .gzip: return "gz"
+        case .bzip2: return "bz2"
+        }
+    }
+
+    public func makeCompressor(level: Int? = nil) throws -> any StreamTransform {
+        switch self {
+        case .none: return PassThrough()
+        case .gzip: return try GzipCompressor(level: level ?? GzipCompressor.defaultLevel)
+        case .bzip2: return try BZip2Compressor(blockSize100k: level ?? 9)
+        }
+    }
+
+    public func makeDecompressor() throws -> any StreamTransform {
+        switch self {
+        case .none: return PassThrough()
+        case .gzip: return try GzipDecompressor()
+        case .bzip2: return try BZip2Decompressor()
+        }
+    }
+}
+
+/// A streaming byte transform: feed chunks, then `finish` once. Each call returns what it
+/// produced so far. Instances own C state and are used from one task at a time.
+public protocol StreamTransform: AnyObject {
+    func update(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> [UInt8]
+    /// Flushes the end of the stream; a decompressor throws if its input ended early.
+    func finish() throws(CompressionError) -> [UInt8]
+}
+
+extension StreamTransform {
+    public func update(_ input: [UInt8]) throws(CompressionError) -> [UInt8] {
+        let result = input.withUnsafeBytes { bytes in Result { () throws(CompressionError) in try update(bytes) } }
+        return try result.get()
+    }
+}
+
+public enum CompressionError: Error, Equatable, Sendable {
+    case initialisationFailed(library: String, code: Int32)
+    case corruptInput(format: String, detail: String)
+    case truncatedInput(format: String)
+    case internalError(library: String, code: Int32)
+}
+
+public final class PassThrough: StreamTransform {
+    public init() {}
+    public func update(_ input: UnsafeRawBufferPointer) -> [UInt8] { Array(input) }
+    public func finish() -> [UInt8] { [] }
+}

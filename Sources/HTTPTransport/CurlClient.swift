@@ -1,0 +1,192 @@
+import CCurl
+import CShims
+import Dispatch
+import Foundation
+
+/// An HTTP client on libcurl. Each request gets its own easy handle (owned by `CurlEasy`,
+/// cleaned up in `deinit`) and runs `curl_easy_perform` on a dispatch queue, never on the
+/// cooperative thread pool.
+public final class CurlClient: Sendable {
+    public let tls: TLSOptions
+    public let timeouts: TransportTimeouts
+    private let queue = DispatchQueue(label: "curl-client", attributes: .concurrent)
+
+    private static let globalReady: Bool = { curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK }()
+
+    public init(tls: TLSOptions = TLSOptions(), timeouts: TransportTimeouts = TransportTimeouts()) {
+        _ = Self.globalReady
+        self.tls = tls
+        self.timeouts = timeouts
+    }
+
+    /// Sends the request and collects the response body in memory.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await perform(request, sink: nil)
+    }
+
+    /// Sends the request and hands the body to `sink` chunk by chunk, on the transfer's thread,
+    /// only when the answer is a success (2xx); other bodies (S3 error XML) are collected.
+    /// `sink` returning false stops the transfer.
+    public func send(_ request: HTTPRequest, bodySink sink: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) async throws -> HTTPResponse {
+        try await perform(request, sink: sink)
+    }
+
+    private func perform(_ request: HTTPRequest, sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)?) async throws -> HTTPResponse {
+        let tls = self.tls
+        let timeouts = self.timeouts
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try CurlEasy(tls: tls, timeouts: timeouts).perform(request, sink: sink) })
+            }
+        }
+    }
+}
+
+/// One libcurl easy handle and the state its callbacks write into.
+final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    private let tls: TLSOptions
+    private let timeouts: TransportTimeouts
+
+    init(tls: TLSOptions, timeouts: TransportTimeouts) throws {
+        guard let handle = curl_easy_init() else {
+            throw TransportError(kind: .other, curlCode: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: "")
+        }
+        self.handle = handle
+        self.tls = tls
+        self.timeouts = timeouts
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// What the callbacks see through their userdata pointer.
+    final class Exchange {
+        var body: [UInt8]
+        var uploadOffset = 0
+        var headers: [(name: String, value: String)] = []
+        var received: [UInt8] = []
+        var status = 0
+        var sink: ((UnsafeRawBufferPointer) -> Bool)?
+        var handle: UnsafeMutableRawPointer?
+
+        init(body: [UInt8]) { self.body = body }
+    }
+
+    func perform(_ request: HTTPRequest, sink: ((UnsafeRawBufferPointer) -> Bool)?) throws -> HTTPResponse {
+        let exchange = Exchange(body: request.body)
+        exchange.sink = sink
+        exchange.handle = handle
+        let context = Unmanaged.passUnretained(exchange).toOpaque()
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        defer { errorBuffer.deallocate() }
+
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+        for header in request.headers {
+            // "Name;" sends an empty header; "Name:" would remove it.
+            let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
+            headerList = curl_slist_append(headerList, line)
+        }
+        headerList = curl_slist_append(headerList, "Expect:")  // no 100-continue round trip
+
+        mm_curl_setopt_str(handle, CURLOPT_URL, request.url)
+        mm_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList)
+        mm_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        mm_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, timeouts.connectSeconds)
+        mm_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, timeouts.lowSpeedBytesPerSecond)
+        mm_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, timeouts.lowSpeedSeconds)
+        mm_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, tls.verifyPeer ? 1 : 0)
+        mm_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, tls.verifyPeer ? 2 : 0)
+        if let caFile = tls.caFile { mm_curl_setopt_str(handle, CURLOPT_CAINFO, caFile) }
+        mm_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+
+        mm_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, context)
+        mm_curl_setopt_header_function(handle) { buffer, size, count, userdata in
+            let exchange = Unmanaged<CurlEasy.Exchange>.fromOpaque(userdata!).takeUnretainedValue()
+            let length = size * count
+            let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.hasPrefix("HTTP/") {
+                // A new status line (after a redirect or 100): start the header list again.
+                exchange.headers.removeAll()
+            } else if let colon = line.firstIndex(of: ":") {
+                exchange.headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            }
+            return length
+        }
+        mm_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, context)
+        mm_curl_setopt_write_function(handle) { buffer, size, count, userdata in
+            let exchange = Unmanaged<CurlEasy.Exchange>.fromOpaque(userdata!).takeUnretainedValue()
+            let length = size * count
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
+            if exchange.status == 0, let handle = exchange.handle {
+                var code = 0
+                mm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+                exchange.status = code
+            }
+            if let sink = exchange.sink, (200..<300).contains(exchange.status) {
+                return sink(bytes) ? length : 0
+            }
+            exchange.received.append(contentsOf: bytes)
+            return length
+        }
+
+        switch request.method {
+        case .get:
+            mm_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        case .head:
+            mm_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        case .delete:
+            mm_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, "DELETE")
+        case .put, .post:
+            // UPLOAD sends the body from the read callback; CUSTOMREQUEST names the method.
+            mm_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+            mm_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count))
+            if request.method == .post { mm_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, "POST") }
+            mm_curl_setopt_ptr(handle, CURLOPT_READDATA, context)
+            mm_curl_setopt_read_function(handle) { buffer, size, count, userdata in
+                let exchange = Unmanaged<CurlEasy.Exchange>.fromOpaque(userdata!).takeUnretainedValue()
+                let remaining = exchange.body.count - exchange.uploadOffset
+                let length = min(size * count, remaining)
+                guard length > 0, let buffer else { return 0 }
+                exchange.body.withUnsafeBytes { body in
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: body.baseAddress! + exchange.uploadOffset, byteCount: length)
+                }
+                exchange.uploadOffset += length
+                return length
+            }
+        }
+
+        let code = curl_easy_perform(handle)
+        var status = 0
+        mm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            throw TransportError(kind: Self.kind(of: code), curlCode: Int(code.rawValue), message: message,
+                                 url: Self.redacted(request.url), caFile: tls.caFile)
+        }
+        return HTTPResponse(status: status, headers: exchange.headers, body: exchange.received)
+    }
+
+    static func kind(of code: CURLcode) -> TransportError.Kind {
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .unreachable
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            return .tls
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            return .connectionLost
+        case CURLE_WRITE_ERROR, CURLE_ABORTED_BY_CALLBACK, CURLE_READ_ERROR: return .aborted
+        default: return .other
+        }
+    }
+
+    /// Presigned URLs carry a signature in the query: never print it.
+    static func redacted(_ url: String) -> String {
+        guard let query = url.firstIndex(of: "?") else { return url }
+        return String(url[..<query]) + "?…"
+    }
+}

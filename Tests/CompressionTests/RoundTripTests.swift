@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import Compression
+import Hashing
+
+/// 10 MiB of SQL-like text with some randomness, so it compresses as a dump does.
+func sampleData(bytes: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes + 200)
+    var id = 0
+    while out.count < bytes {
+        id += 1
+        let line = "INSERT INTO `t` VALUES (\(id),'\(UInt64.random(in: 0...UInt64.max, using: &generator))','name \(id % 977)');\n"
+        out.append(contentsOf: line.utf8)
+    }
+    return Array(out.prefix(bytes))
+}
+
+/// Feeds `data` through a transform in uneven chunks.
+func transform(_ data: [UInt8], with transform: any StreamTransform, chunk: Int = 65_537) throws -> [UInt8] {
+    var out: [UInt8] = []
+    var offset = 0
+    while offset < data.count {
+        let end = min(offset + chunk, data.count)
+        out += try data[offset..<end].withUnsafeBytes { try transform.update($0) }
+        offset = end
+    }
+    out += try transform.finish()
+    return out
+}
+
+@Suite struct RoundTripTests {
+    static let tenMiB = sampleData(bytes: 10 * 1024 * 1024)
+
+    @Test(arguments: [CompressionAlgorithm.gzip, .bzip2, .none])
+    func roundTripsTenMiB(algorithm: CompressionAlgorithm) throws {
+        let compressed = try transform(Self.tenMiB, with: try algorithm.makeCompressor())
+        if algorithm != .none { #expect(compressed.count < Self.tenMiB.count / 2) }
+        let restored = try transform(compressed, with: try algorithm.makeDecompressor(), chunk: 4_099)
+        #expect(restored.count == Self.tenMiB.count)
+        #expect(Digest.sha256(restored).hexString == Digest.sha256(Self.tenMiB).hexString)
+    }
+
+    @Test(arguments: [("gzip", CompressionAlgorithm.gzip, ["gzip", "-dc"]), ("bzip2", .bzip2, ["bzip2", "-dc"])])
+    func systemToolsReadOurOutput(name: String, algorithm: CompressionAlgorithm, command: [String]) throws {
+        let data = Array(Self.tenMiB.prefix(1_000_000))
+        let compressed = try transform(data, with: try algorithm.makeCompressor())
+        let decoded = try runTool(command, input: compressed)
+        #expect(decoded.count == data.count)
+        #expect(Digest.sha256(decoded).hexString == Digest.sha256(data).hexString, "\(name) -dc did not give back the input")
+    }
+
+    @Test func readsConcatenatedGzipMembers() throws {
+        let a = Array("first member\n".utf8), b = Array("second member\n".utf8)
+        let both = try transform(a, with: GzipCompressor()) + transform(b, with: GzipCompressor())
+        #expect(try transform(both, with: GzipDecompressor()) == a + b)
+    }
+
+    @Test(arguments: [CompressionAlgorithm.gzip, .bzip2])
+    func truncatedInputIsAnError(algorithm: CompressionAlgorithm) throws {
+        let compressed = try transform(Array(Self.tenMiB.prefix(300_000)), with: try algorithm.makeCompressor())
+        let cut = Array(compressed.prefix(compressed.count / 2))
+        #expect(throws: CompressionError.truncatedInput(format: algorithm.rawValue)) {
+            _ = try transform(cut, with: try algorithm.makeDecompressor())
+        }
+    }
+
+    @Test func corruptGzipIsAnError() throws {
+        var compressed = try transform(Array(Self.tenMiB.prefix(300_000)), with: GzipCompressor())
+        compressed[compressed.count / 2] ^= 0xFF
+        #expect(throws: CompressionError.self) { _ = try transform(compressed, with: GzipDecompressor()) }
+    }
+
+    @Test func sha256MatchesKnownVector() {
+        #expect(Digest.sha256(Array("abc".utf8)).hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Digest.md5(Array("abc".utf8)).hexString == "900150983cd24fb0d6963f7d28e17f72")
+        // RFC 4231 test case 2.
+        #expect(Digest.hmacSHA256(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8)).hexString
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+}
+
+func runTool(_ command: [String], input: [UInt8]) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = command
+    let stdinPipe = Pipe(), stdoutPipe = Pipe()
+    process.standardInput = stdinPipe
+    process.standardOutput = stdoutPipe
+    try process.run()
+    let writer = Thread {
+        stdinPipe.fileHandleForWriting.write(Data(input))
+        try? stdinPipe.fileHandleForWriting.close()
+    }
+    writer.start()
+    let output = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Array(output)
+}
