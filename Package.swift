@@ -28,6 +28,10 @@ let package = Package(
         .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CShims"]),
         .target(name: "Terminal", dependencies: ["CEdit", "CShims"]),
 
+        // Pure cores.
+        .target(name: "UTCTime"),
+        .target(name: "SigV4", dependencies: ["Hashing", "UTCTime"]),
+
         // Engines and commands.
         .target(name: "Preflight", dependencies: ["MariaDBClient"]),
         .target(
@@ -45,6 +49,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Hashing"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "Hashing", "TestSupport"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

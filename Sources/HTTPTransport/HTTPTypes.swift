@@ -8,12 +8,31 @@ public struct HTTPRequest: Sendable {
     /// In the order given; names are sent as written.
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// Let libcurl sign the request itself (`CURLOPT_AWS_SIGV4`): used to cross-check our signer.
+    public var curlSigV4: CurlSigV4?
 
-    public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+                curlSigV4: CurlSigV4? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.curlSigV4 = curlSigV4
+    }
+}
+
+/// libcurl's own SigV4 signing parameters.
+public struct CurlSigV4: Sendable {
+    public var region: String
+    public var service: String
+    public var accessKeyId: String
+    public var secretAccessKey: String
+
+    public init(region: String, service: String = "s3", accessKeyId: String, secretAccessKey: String) {
+        self.region = region
+        self.service = service
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
     }
 }
 
