@@ -22,8 +22,9 @@ let package = Package(
         .target(name: "CShims", dependencies: ["CCurl", "CZlib", "CEdit"]),
 
         // One Swift module per C library.
-        .target(name: "MariaDBClient", dependencies: ["CMariaDB"]),
-        .target(name: "HTTPTransport", dependencies: ["CCurl", "CShims"]),
+        .target(name: "Blocking"),
+        .target(name: "MariaDBClient", dependencies: ["CMariaDB", "Blocking"]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl", "CShims", "Blocking"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
         .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CShims"]),
         .target(name: "Terminal", dependencies: ["CEdit", "CShims"]),
@@ -31,6 +32,7 @@ let package = Package(
         // Pure cores.
         .target(name: "UTCTime"),
         .target(name: "SigV4", dependencies: ["Hashing", "UTCTime"]),
+        .target(name: "ObjectStore", dependencies: ["SigV4", "HTTPTransport", "Hashing", "UTCTime", "Blocking"]),
 
         // Engines and commands.
         .target(name: "Preflight", dependencies: ["MariaDBClient"]),
@@ -44,11 +46,12 @@ let package = Package(
         .executableTarget(name: "mariadb-migrate", dependencies: ["MigrateCommands"]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["MariaDBClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MariaDBClient", "HTTPTransport"], path: "Tests/TestSupport"),
         .testTarget(name: "MariaDBClientTests", dependencies: ["MariaDBClient", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Hashing"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "Hashing", "TestSupport"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Hashing", "SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport"]),
     ],

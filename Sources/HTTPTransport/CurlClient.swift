@@ -1,3 +1,4 @@
+import Blocking
 import CCurl
 import CShims
 import Dispatch
@@ -34,11 +35,7 @@ public final class CurlClient: Sendable {
     private func perform(_ request: HTTPRequest, sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)?) async throws -> HTTPResponse {
         let tls = self.tls
         let timeouts = self.timeouts
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try CurlEasy(tls: tls, timeouts: timeouts).perform(request, sink: sink) })
-            }
-        }
+        return try await runBlocking(on: queue) { try CurlEasy(tls: tls, timeouts: timeouts).perform(request, sink: sink) }
     }
 }
 

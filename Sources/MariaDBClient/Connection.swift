@@ -1,3 +1,4 @@
+import Blocking
 import CMariaDB
 import Dispatch
 
@@ -25,7 +26,7 @@ public final class MariaDBConnection: @unchecked Sendable {
 
     public static func connect(_ settings: ConnectionSettings) async throws -> MariaDBConnection {
         let queue = DispatchQueue(label: "mariadb-connection")
-        return try await run(on: queue) { try connectBlocking(settings, queue: queue) }
+        return try await runBlocking(on: queue) { try connectBlocking(settings, queue: queue) }
     }
 
     private static func connectBlocking(_ settings: ConnectionSettings, queue: DispatchQueue) throws -> MariaDBConnection {
@@ -76,7 +77,7 @@ public final class MariaDBConnection: @unchecked Sendable {
     /// without a result).
     @discardableResult
     public func query(_ sql: String) async throws -> ResultSet {
-        try await Self.run(on: queue) { try self.queryBlocking(sql) }
+        try await runBlocking(on: queue) { try self.queryBlocking(sql) }
     }
 
     /// Runs statements one after another on this connection.
@@ -153,11 +154,5 @@ public final class MariaDBConnection: @unchecked Sendable {
     private func lastError(_ kind: MariaDBError.Kind, statement: String?) -> MariaDBError {
         MariaDBError(kind: kind, code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)),
                      message: String(cString: mysql_error(handle)), endpoint: endpoint, statement: statement)
-    }
-
-    private static func run<T: Sendable>(on queue: DispatchQueue, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
     }
 }

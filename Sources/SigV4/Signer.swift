@@ -106,7 +106,7 @@ public struct SigV4Signer: Sendable {
         return (block, names.joined(separator: ";"))
     }
 
-    static func canonicalQuery(_ items: [(name: String, value: String)]) -> String {
+    public static func canonicalQuery(_ items: [(name: String, value: String)]) -> String {
         items.map { (uriEncode($0.name, encodeSlash: true), uriEncode($0.value, encodeSlash: true)) }
             .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
             .map { "\($0.0)=\($0.1)" }

@@ -1,0 +1,363 @@
+import Foundation
+import Hashing
+import HTTPTransport
+import SigV4
+import UTCTime
+
+/// The operator's `storage.s3`: signed requests over libcurl, multipart streaming uploads,
+/// ranged streaming downloads, retries with backoff, SSE-C and a custom CA.
+public final class S3Store: ObjectStore, @unchecked Sendable {
+    public let configuration: S3Configuration
+    public let credentialsProvider: any CredentialsProvider
+    let client: CurlClient
+    let signer: SigV4Signer
+    let budget = RetryBudget()
+
+    public init(configuration: S3Configuration, credentials: any CredentialsProvider) {
+        self.configuration = configuration
+        credentialsProvider = credentials
+        client = CurlClient(tls: configuration.tls, timeouts: configuration.timeouts)
+        signer = SigV4Signer(region: configuration.region)
+    }
+
+    public var location: String { "s3://\(configuration.bucket)/\(configuration.prefix)" }
+
+    func key(_ name: String) -> String { configuration.prefix + name }
+
+    // MARK: requests
+
+    struct Call {
+        var method: HTTPRequest.Method
+        var key: String?
+        var query: [(name: String, value: String)] = []
+        var headers: [(name: String, value: String)] = []
+        var body: [UInt8] = []
+        var sseC = false
+        /// What error messages name.
+        var location: String
+    }
+
+    /// Signs and sends, retrying transient faults; returns the answer for any status.
+    func send(_ call: Call, sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil) async throws -> HTTPResponse {
+        let c = configuration
+        // Path style: /bucket[/key]; virtual-hosted: /[key].
+        let bucketPath = c.usesPathStyle ? "/\(c.bucket)" : ""
+        let rawPath = call.key.map { "\(bucketPath)/\($0)" } ?? (bucketPath.isEmpty ? "/" : bucketPath)
+        let host = c.usesPathStyle ? c.endpoint.hostHeader : "\(c.bucket).\(c.endpoint.hostHeader)"
+        let encodedPath = SigV4Signer.encodePath(rawPath)
+        let queryString = SigV4Signer.canonicalQuery(call.query)
+        let url = "\(c.endpoint.secure ? "https" : "http")://\(host)\(encodedPath)" + (queryString.isEmpty ? "" : "?\(queryString)")
+        var headers = call.headers
+        if call.sseC, let key = c.sseCustomerKey { headers += key.headers }
+        let payloadHash = Digest.sha256(call.body).hexString
+
+        var attempt = 1
+        while true {
+            let credentials = try await credentialsProvider.credentials()
+            let now = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+            let signed = signer.signedHeaders(
+                for: .init(method: call.method.rawValue, encodedPath: encodedPath, query: call.query,
+                           headers: headers + [("host", host)], payloadHash: payloadHash),
+                credentials: credentials, at: now)
+            let request = HTTPRequest(method: call.method, url: url, headers: headers + signed, body: call.body)
+            do {
+                let response: HTTPResponse
+                if let sink { response = try await client.send(request, bodySink: sink) } else { response = try await client.send(request) }
+                if response.status >= 300, S3ErrorMapping.isRetryable(status: response.status, body: response.bodyText),
+                   attempt < c.retry.maxAttempts, budget.take() {
+                    await backoff(attempt)
+                    attempt += 1
+                    continue
+                }
+                return response
+            } catch let error as TransportError where error.isTransient && attempt < c.retry.maxAttempts && budget.take() {
+                await backoff(attempt)
+                attempt += 1
+            }
+        }
+    }
+
+    /// Sleeps before a retry. Not cut short by cancellation: an abort must still be able to
+    /// retry its own cleanup requests.
+    private func backoff(_ attempt: Int) async {
+        let seconds = configuration.retry.delay(beforeRetry: attempt, random: Double.random(in: 0...1))
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            if Task.isCancelled { usleep(UInt32(max(0, seconds * 1_000_000))); break }
+        }
+    }
+
+    /// Sends and turns any answer outside `ok` into an `ObjectStoreError`.
+    func checked(_ call: Call, ok: Set<Int> = [200], sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil) async throws -> HTTPResponse {
+        let response = try await send(call, sink: sink)
+        guard ok.contains(response.status) else { throw try await mapError(response, call: call) }
+        // CompleteMultipartUpload and CopyObject can answer 200 with an error inside.
+        if call.method == .post, response.bodyText.contains("<Error>") { throw try await mapError(response, call: call) }
+        return response
+    }
+
+    func mapError(_ response: HTTPResponse, call: Call) async throws -> ObjectStoreError {
+        let keyId = (try? await credentialsProvider.credentials().accessKeyId) ?? "?"
+        return S3ErrorMapping.map(
+            status: response.status, body: response.bodyText, dateHeader: response.header("Date"),
+            context: .init(location: call.location, bucket: configuration.bucket, endpoint: configuration.endpoint.url,
+                           accessKeyId: keyId, usesSSEC: configuration.sseCustomerKey != nil, method: call.method.rawValue,
+                           now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))))
+    }
+
+    // MARK: ObjectStore
+
+    public func makeWriter(name: String) async throws -> any ObjectWriter {
+        try validateObjectName(name)
+        return S3Writer(store: self, name: name, key: key(name))
+    }
+
+    public func makeReader(name: String) async throws -> any ObjectReader {
+        guard let info = try await head(name: name) else { throw ObjectStoreError.notFound(location: location + name) }
+        return S3Reader(store: self, key: key(name), location: location + name, size: info.size, etag: info.etag)
+    }
+
+    public func head(name: String) async throws -> ObjectInfo? {
+        try validateObjectName(name)
+        let call = Call(method: .head, key: key(name), sseC: true, location: location + name)
+        let response = try await send(call)
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw try await mapError(response, call: call) }
+        let size = response.header("Content-Length").flatMap { UInt64($0) } ?? 0
+        let modified = response.header("Last-Modified").flatMap { S3ErrorMapping.parseHTTPDate($0) }
+        return ObjectInfo(name: name, size: size, lastModified: modified, etag: response.header("ETag"))
+    }
+
+    public func list() async throws -> [ObjectInfo] {
+        var result: [ObjectInfo] = []
+        var token: String?
+        repeat {
+            var query: [(name: String, value: String)] = [("list-type", "2"), ("delimiter", "/")]
+            if !configuration.prefix.isEmpty { query.append(("prefix", configuration.prefix)) }
+            if let token { query.append(("continuation-token", token)) }
+            let body = try await checked(Call(method: .get, query: query, location: location)).bodyText
+            for entry in XMLScanner.elements("Contents", in: body) {
+                guard let key = XMLScanner.value("Key", in: entry), key.hasPrefix(configuration.prefix) else { continue }
+                let name = String(key.dropFirst(configuration.prefix.count))
+                guard !name.isEmpty, !name.contains("/") else { continue }
+                result.append(ObjectInfo(
+                    name: name, size: XMLScanner.value("Size", in: entry).flatMap { UInt64($0) } ?? 0,
+                    lastModified: XMLScanner.value("LastModified", in: entry).flatMap { UTCDateTime.parseRFC3339($0) },
+                    etag: XMLScanner.value("ETag", in: entry)))
+            }
+            token = XMLScanner.value("IsTruncated", in: body) == "true" ? XMLScanner.value("NextContinuationToken", in: body) : nil
+        } while token != nil
+        return result.sorted { $0.name < $1.name }
+    }
+
+    public func delete(name: String) async throws {
+        try validateObjectName(name)
+        _ = try await checked(Call(method: .delete, key: key(name), location: location + name), ok: [200, 204])
+    }
+
+    // MARK: bucket-level
+
+    /// HEAD on the bucket: does it exist and may we touch it?
+    public func checkBucket() async throws {
+        _ = try await checked(Call(method: .head, location: "s3://\(configuration.bucket)"))
+    }
+
+    /// Multipart uploads started under the prefix and never completed nor aborted.
+    public func pendingMultipartUploads() async throws -> [(key: String, uploadId: String)] {
+        var query: [(name: String, value: String)] = [("uploads", "")]
+        if !configuration.prefix.isEmpty { query.append(("prefix", configuration.prefix)) }
+        let body = try await checked(Call(method: .get, query: query, location: location)).bodyText
+        return XMLScanner.elements("Upload", in: body).compactMap { upload in
+            guard let key = XMLScanner.value("Key", in: upload), let id = XMLScanner.value("UploadId", in: upload) else { return nil }
+            return (key, id)
+        }
+    }
+
+    // MARK: multipart pieces
+
+    func createMultipartUpload(key: String, location: String) async throws -> String {
+        // Not retried blindly: a lost answer would leave an upload we cannot name. Only answers
+        // that say the server did nothing (503 SlowDown, 5xx) are retried by `send`.
+        let response = try await checked(Call(method: .post, key: key, query: [("uploads", "")], sseC: true, location: location))
+        guard let id = XMLScanner.value("UploadId", in: response.bodyText) else {
+            throw ObjectStoreError.server(location: location, status: response.status, code: "-", message: "no UploadId in the answer")
+        }
+        return id
+    }
+
+    func uploadPart(key: String, uploadId: String, number: Int, body: [UInt8], location: String) async throws -> String {
+        let response = try await checked(Call(method: .put, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
+                                              body: body, sseC: true, location: location))
+        guard let etag = response.header("ETag") else {
+            throw ObjectStoreError.server(location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
+        }
+        return etag
+    }
+
+    func completeMultipartUpload(key: String, uploadId: String, parts: [(Int, String)], location: String) async throws -> HTTPResponse {
+        let xml = "<CompleteMultipartUpload>" + parts.map {
+            "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(XMLScanner.escape($0.1))</ETag></Part>"
+        }.joined() + "</CompleteMultipartUpload>"
+        let call = Call(method: .post, key: key, query: [("uploadId", uploadId)], body: Array(xml.utf8), sseC: true, location: location)
+        return try await checked(call)
+    }
+
+    func abortMultipartUpload(key: String, uploadId: String, location: String) async throws {
+        _ = try await checked(Call(method: .delete, key: key, query: [("uploadId", uploadId)], location: location), ok: [200, 204, 404])
+    }
+
+    func putObject(key: String, body: [UInt8], location: String) async throws -> HTTPResponse {
+        try await checked(Call(method: .put, key: key, body: body, sseC: true, location: location))
+    }
+
+    func getRange(key: String, from: UInt64, to: UInt64, etag: String?, location: String) async throws -> [UInt8] {
+        var headers: [(name: String, value: String)] = [("Range", "bytes=\(from)-\(to)")]
+        if let etag { headers.append(("If-Match", etag)) }
+        let call = Call(method: .get, key: key, headers: headers, sseC: true, location: location)
+        let response = try await send(call)
+        if response.status == 412 { throw ObjectStoreError.changedWhileReading(location: location) }
+        guard response.status == 206 || response.status == 200 else { throw try await mapError(response, call: call) }
+        let expected = Int(to - from + 1)
+        guard response.body.count == expected else {
+            throw ObjectStoreError.server(location: location, status: response.status, code: "-",
+                                          message: "range \(from)-\(to) returned \(response.body.count) bytes, not \(expected)")
+        }
+        return response.body
+    }
+}
+
+/// Streams into S3: one PUT when the whole object fits in the first part, else a multipart
+/// upload with at most `partsInFlight` parts uploading while the next one fills. The object
+/// appears only at CompleteMultipartUpload; any failure aborts the upload.
+final class S3Writer: ObjectWriter, @unchecked Sendable {
+    private let store: S3Store
+    private let name: String
+    private let key: String
+    private let location: String
+    private var buffer: [UInt8] = []
+    private var uploadId: String?
+    private var partCount = 0
+    private var inFlight: [(number: Int, task: Task<String, Error>)] = []
+    private var finished: [(Int, String)] = []
+    private var total: UInt64 = 0
+    private var closed = false
+
+    init(store: S3Store, name: String, key: String) {
+        self.store = store
+        self.name = name
+        self.key = key
+        location = store.location + name
+        buffer.reserveCapacity(store.configuration.plan.partSize(number: 1))
+    }
+
+    private var currentPartSize: Int { store.configuration.plan.partSize(number: partCount + 1) }
+
+    func write(_ bytes: [UInt8]) async throws {
+        guard !closed else { throw ObjectStoreError.invalidConfiguration("write after commit or abort of \(location)") }
+        do {
+            try Task.checkCancellation()
+            var offset = 0
+            while offset < bytes.count {
+                let take = min(currentPartSize - buffer.count, bytes.count - offset)
+                buffer.append(contentsOf: bytes[offset..<(offset + take)])
+                offset += take
+                total += UInt64(take)
+                if buffer.count == currentPartSize { try await flushPart() }
+            }
+        } catch {
+            await abort()
+            throw error
+        }
+    }
+
+    private func flushPart() async throws {
+        if uploadId == nil { uploadId = try await store.createMultipartUpload(key: key, location: location) }
+        guard partCount < store.configuration.plan.maxParts else {
+            throw ObjectStoreError.tooLarge(location: location, maxParts: store.configuration.plan.maxParts,
+                                            capacityBytes: store.configuration.plan.capacity)
+        }
+        partCount += 1
+        let body = buffer
+        buffer = []
+        while inFlight.count >= store.configuration.partsInFlight { try await finishOldest() }
+        let (store, key, id, number, location) = (self.store, self.key, uploadId!, partCount, self.location)
+        inFlight.append((number, Task { try await store.uploadPart(key: key, uploadId: id, number: number, body: body, location: location) }))
+        buffer.reserveCapacity(currentPartSize)
+    }
+
+    private func finishOldest() async throws {
+        let (number, task) = inFlight.removeFirst()
+        finished.append((number, try await task.value))
+    }
+
+    func commit() async throws -> ObjectInfo {
+        guard !closed else { throw ObjectStoreError.invalidConfiguration("commit after commit or abort of \(location)") }
+        do {
+            try Task.checkCancellation()
+            let etag: String?
+            if uploadId == nil {
+                etag = try await store.putObject(key: key, body: buffer, location: location).header("ETag")
+            } else {
+                if !buffer.isEmpty { try await flushPart() }
+                while !inFlight.isEmpty { try await finishOldest() }
+                let response = try await store.completeMultipartUpload(key: key, uploadId: uploadId!, parts: finished, location: location)
+                etag = XMLScanner.value("ETag", in: response.bodyText)
+            }
+            closed = true
+            buffer = []
+            return ObjectInfo(name: name, size: total, lastModified: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)), etag: etag)
+        } catch {
+            await abort()
+            throw error
+        }
+    }
+
+    func abort() async {
+        guard !closed else { return }
+        closed = true
+        buffer = []
+        for (_, task) in inFlight {
+            task.cancel()
+            _ = try? await task.value
+        }
+        inFlight = []
+        if let uploadId {
+            try? await store.abortMultipartUpload(key: key, uploadId: uploadId, location: location)
+        }
+    }
+}
+
+/// Streams out of S3 by ranged GETs, `partsInFlight` ranges ahead, each retried on its own and
+/// pinned to the object's ETag (If-Match) so a replaced object is noticed.
+final class S3Reader: ObjectReader, @unchecked Sendable {
+    private let store: S3Store
+    private let key: String
+    private let location: String
+    let size: UInt64
+    private let etag: String?
+    private var nextOffset: UInt64 = 0
+    private var pending: [Task<[UInt8], Error>] = []
+
+    init(store: S3Store, key: String, location: String, size: UInt64, etag: String?) {
+        self.store = store
+        self.key = key
+        self.location = location
+        self.size = size
+        self.etag = etag
+    }
+
+    deinit { for task in pending { task.cancel() } }
+
+    func read() async throws -> [UInt8]? {
+        let chunk = UInt64(store.configuration.readChunkSize)
+        while pending.count < store.configuration.partsInFlight, nextOffset < size {
+            let (from, to) = (nextOffset, min(nextOffset + chunk, size) - 1)
+            nextOffset = to + 1
+            let (store, key, etag, location) = (self.store, self.key, self.etag, self.location)
+            pending.append(Task { try await store.getRange(key: key, from: from, to: to, etag: etag, location: location) })
+        }
+        guard !pending.isEmpty else { return nil }
+        return try await pending.removeFirst().value
+    }
+}
