@@ -211,7 +211,7 @@ struct S3StoreTests {
         case .firstThree503SlowDown: [.init(times: 3, action: "status", status: 503, code: "SlowDown", message: "Please reduce your request rate.")]
         case .firstTwo500: [.init(query: "partNumber", times: 2, action: "status", status: 500, code: "InternalError")]
         case .droppedMidPart: [.init(method: "PUT", query: "partNumber=2", times: 1, action: "drop")]
-        case .stalledResponse: [.init(method: "PUT", query: "partNumber=1", times: 1, action: "stall", seconds: 6)]
+        case .stalledResponse: [.init(method: "PUT", query: "partNumber=1", times: 1, action: "stall", seconds: 15)]  // curl averages speed over ~5 s
         }
         try await proxy.set(rules)
         let data = randomBytes(16 * 1024 * 1024, seed: 3)
