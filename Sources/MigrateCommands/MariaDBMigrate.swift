@@ -14,7 +14,7 @@ public struct MariaDBMigrate: AsyncParsableCommand {
         file or --ask-password.
         """,
         version: version,
-        subcommands: [Inspect.self]
+        subcommands: [Inspect.self, Storage.self]
     )
 
     public init() {}

@@ -1,0 +1,269 @@
+import ArgumentParser
+import Blocking
+import Dispatch
+import Foundation
+import Hashing
+import ObjectStore
+import Terminal
+
+extension MariaDBMigrate {
+    /// Test and use a backup store before a migration, as `aws s3` would.
+    struct Storage: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check, list, upload, download and delete objects in the backup store (S3 or a directory).",
+            subcommands: [Check.self, List.self, Put.self, Get.self, Remove.self])
+    }
+}
+
+extension MariaDBMigrate.Storage {
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Prove the store works: credentials, bucket, write, read back, delete; report stale multipart uploads.")
+
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+        @OptionGroup var output: OutputOptions
+
+        struct Step: Codable { var step: String; var ok: Bool; var detail: String }
+        struct Report: Codable { var store: String; var steps: [Step]; var ok: Bool }
+
+        func run() async throws {
+            let store = try storage.makeStore(forWriting: true)
+            var steps: [Step] = []
+            func record(_ step: String, _ work: () async throws -> String) async -> Bool {
+                do {
+                    steps.append(Step(step: step, ok: true, detail: try await work()))
+                    return true
+                } catch {
+                    steps.append(Step(step: step, ok: false, detail: error.localizedDescription))
+                    return false
+                }
+            }
+            var ok = true
+            if let s3 = store as? S3Store {
+                ok = await record("credentials") {
+                    _ = try await s3.credentialsProvider.credentials()
+                    return "from \(s3.credentialsProvider.source)"
+                }
+                if ok { ok = await record("bucket") { try await s3.checkBucket(); return "s3://\(s3.configuration.bucket) at \(s3.configuration.endpoint)" } }
+            }
+            // The probe's name has more than four dot-separated parts: the operator ignores it.
+            let probe = ".mariadb-migrate.check.\(UInt32.random(in: 0...UInt32.max)).probe"
+            let payload = Array("mariadb-migrate storage check \(Date())\n".utf8)
+            if ok { ok = await record("write") { try await store.put(name: probe, bytes: payload); return "\(store.location)\(probe)" } }
+            if ok {
+                ok = await record("read back") {
+                    let back = try await store.getAll(name: probe)
+                    guard back == payload else { throw CommandError.invalidValue(option: "read back", value: "\(back.count) bytes", expected: "the \(payload.count) bytes written") }
+                    return "\(back.count) bytes, equal"
+                }
+            }
+            if ok { ok = await record("delete") { try await store.delete(name: probe); return "removed" } }
+            if ok, let s3 = store as? S3Store {
+                ok = await record("multipart uploads") {
+                    let pending = try await s3.pendingMultipartUploads()
+                    return pending.isEmpty ? "none left open under the prefix" : "\(pending.count) left open under the prefix (abort them or set a lifecycle rule)"
+                }
+            }
+            if output.json {
+                try output.printJSON(Report(store: store.location, steps: steps, ok: ok))
+            } else {
+                for step in steps { print("\(step.ok ? "ok  " : "FAIL") \(step.step): \(step.detail)") }
+            }
+            if !ok { throw ExitCode.failure }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the objects in the store's prefix or directory.")
+
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let objects = try await storage.makeStore(forWriting: false).list()
+            if output.json { return try output.printJSON(objects) }
+            print(TextTable.render(
+                headers: ["name", "size", "modified"],
+                rows: objects.map { [$0.name, ByteFormat.string($0.size), $0.lastModified?.rfc3339 ?? "-"] },
+                rightAligned: [1]), terminator: "")
+        }
+    }
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Upload a local file (or - for standard input) under NAME; visible only when complete.")
+
+        @Argument(help: "Local file, or - for standard input.") var source: String
+        @Argument(help: "Object name (default: the file's name).") var name: String?
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let objectName = name ?? URL(fileURLWithPath: source).lastPathComponent
+            guard source != "-" || name != nil else {
+                throw CommandError.invalidValue(option: "NAME", value: "(none)", expected: "an object name when reading standard input")
+            }
+            let store = try storage.makeStore(forWriting: true)
+            let input = try LocalInput(path: source)
+            let meter = ProgressMeter(label: "upload \(objectName)", total: input.size, mode: ProgressMeter.mode(json: output.json))
+            let json = output.json
+            let info = try await runCancellingOnSignals {
+                let writer = try await store.makeWriter(name: objectName)
+                let hasher = SHA256Hasher()
+                do {
+                    while let chunk = try await input.read() {
+                        hasher.update(chunk)
+                        try await writer.write(chunk)
+                        meter.add(chunk.count)
+                    }
+                    let info = try await writer.commit()
+                    meter.finish()
+                    return TransferResult(name: info.name, location: store.location + info.name, bytes: info.size, sha256: hasher.finalize().hexString)
+                } catch {
+                    await writer.abort()
+                    throw error
+                }
+            }
+            if json { try output.printJSON(info) } else { print("uploaded \(info.location) (\(ByteFormat.string(info.bytes)), sha256 \(info.sha256))") }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download NAME to a local file (written under a temp name, then renamed) or to - for standard output.")
+
+        @Argument(help: "Object name.") var name: String
+        @Argument(help: "Local file (default: NAME in the current directory), or - for standard output.") var destination: String?
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let store = try storage.makeStore(forWriting: false)
+            let target = destination ?? name
+            let name = self.name
+            let json = output.json
+            let result = try await runCancellingOnSignals {
+                let reader = try await store.makeReader(name: name)
+                let meter = ProgressMeter(label: "download \(name)", total: reader.size, mode: ProgressMeter.mode(json: json))
+                let hasher = SHA256Hasher()
+                var bytes: UInt64 = 0
+                if target == "-" {
+                    while let chunk = try await reader.read() {
+                        hasher.update(chunk)
+                        try await writeToStandardOutput(chunk)
+                        bytes += UInt64(chunk.count)
+                        meter.add(chunk.count)
+                    }
+                } else {
+                    let url = URL(fileURLWithPath: target)
+                    let folder = try DirectoryStore(path: url.deletingLastPathComponent().path, create: false)
+                    let writer = try await folder.makeWriter(name: url.lastPathComponent)
+                    do {
+                        while let chunk = try await reader.read() {
+                            hasher.update(chunk)
+                            try await writer.write(chunk)
+                            bytes += UInt64(chunk.count)
+                            meter.add(chunk.count)
+                        }
+                        _ = try await writer.commit()
+                    } catch {
+                        await writer.abort()
+                        throw error
+                    }
+                }
+                meter.finish()
+                return TransferResult(name: name, location: target, bytes: bytes, sha256: hasher.finalize().hexString)
+            }
+            if target == "-" { return }
+            if json { try output.printJSON(result) } else { print("downloaded \(store.location)\(name) to \(target) (\(ByteFormat.string(result.bytes)), sha256 \(result.sha256))") }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete objects by name.")
+
+        @Argument(help: "Object names.") var names: [String]
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+
+        func run() async throws {
+            let store = try storage.makeStore(forWriting: false)
+            for name in names {
+                guard try await store.head(name: name) != nil else { throw ObjectStoreError.notFound(location: store.location + name) }
+                try await store.delete(name: name)
+                print("deleted \(store.location)\(name)")
+            }
+        }
+    }
+}
+
+struct TransferResult: Codable, Sendable {
+    var name: String
+    var location: String
+    var bytes: UInt64
+    var sha256: String
+}
+
+/// A local file or standard input, read in chunks of up to 1 MiB off the cooperative pool. A
+/// read waits for data with poll(), so cancellation (a signal) ends it even on an idle pipe.
+final class LocalInput: @unchecked Sendable {
+    private let fd: Int32
+    let size: UInt64?
+    private let queue = DispatchQueue(label: "local-input")
+
+    init(path: String) throws {
+        if path == "-" {
+            fd = dup(STDIN_FILENO)
+            size = nil
+        } else {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw CommandError.unreadableFile(path: path, option: "SOURCE", reason: String(cString: strerror(errno))) }
+            var info = stat()
+            fstat(fd, &info)
+            size = UInt64(info.st_size)
+        }
+    }
+
+    deinit { close(fd) }
+
+    func read() async throws -> [UInt8]? {
+        let fd = self.fd
+        let cancelled = CancellationFlag()
+        let chunk: [UInt8] = try await withTaskCancellationHandler {
+            try await runBlocking(on: queue) {
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                var filled = 0
+                while filled < buffer.count {
+                    if cancelled.isSet { throw CancellationError() }
+                    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    let ready = poll(&poller, 1, 200)
+                    if ready == 0 { if filled > 0 { break } else { continue } }
+                    let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+                    if n < 0 {
+                        if errno == EINTR || errno == EAGAIN { continue }
+                        throw CommandError.unreadableFile(path: "standard input", option: "SOURCE", reason: String(cString: strerror(errno)))
+                    }
+                    if n == 0 { break }
+                    filled += n
+                }
+                buffer.removeLast(buffer.count - filled)
+                return buffer
+            }
+        } onCancel: {
+            cancelled.set()
+        }
+        return chunk.isEmpty ? nil : chunk
+    }
+}
+
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+func writeToStandardOutput(_ bytes: [UInt8]) async throws {
+    try await runBlocking(on: standardOutputQueue) { try FileHandle.standardOutput.write(contentsOf: bytes) }
+}
+
+let standardOutputQueue = DispatchQueue(label: "standard-output")

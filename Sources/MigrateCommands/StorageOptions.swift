@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import HTTPTransport
+import ObjectStore
+import SigV4
+
+/// Where backups are stored: S3 (`--s3-bucket`) or a directory (the default). Names follow the
+/// operator's `storage.s3` fields; the AWS environment variables and shared files fill the gaps.
+public struct StorageOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Directory store (the PVC/volume case); the default when no --s3-bucket is given.", valueName: "path"))
+    var storageDir = "migration-out/backups"
+
+    @Option(help: "S3 bucket. Using it selects the S3 store.")
+    var s3Bucket: String?
+
+    @Option(help: "Key prefix inside the bucket (the operator's s3.prefix).")
+    var s3Prefix = ""
+
+    @Option(help: "S3 endpoint: host:port as in the operator's s3.endpoint, or a URL. Env: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL. Default: AWS.")
+    var s3Endpoint: String?
+
+    @Option(help: "S3 region. Env: AWS_REGION, AWS_DEFAULT_REGION. Default us-east-1.")
+    var s3Region: String?
+
+    @Flag(inversion: .prefixedNo, help: "Use TLS to an endpoint written without a scheme (the operator's s3.tls.enabled). Default: on.")
+    var s3Tls: Bool?
+
+    @Option(help: ArgumentHelp("CA bundle for the S3 endpoint (the operator's s3.tls.caSecretKeyRef). Env: AWS_CA_BUNDLE.", valueName: "path"))
+    var s3CaFile: String?
+
+    @Flag(help: "Do not verify the S3 server's TLS certificate (verification is on by default).")
+    var s3SkipTlsVerify = false
+
+    @Option(help: "Addressing: auto (virtual-hosted on AWS, path-style elsewhere), path or virtual.")
+    var s3Addressing: String = "auto"
+
+    @Option(help: "Access key id. Env: AWS_ACCESS_KEY_ID; else the shared files or web identity.")
+    var s3AccessKeyId: String?
+
+    @Option(help: ArgumentHelp("File with the secret access key (never on the command line).", valueName: "path"))
+    var s3SecretAccessKeyFile: String?
+
+    @Option(help: ArgumentHelp("File with a session token for temporary credentials.", valueName: "path"))
+    var s3SessionTokenFile: String?
+
+    @Option(help: "Profile of the AWS shared config and credentials files. Env: AWS_PROFILE.")
+    var awsProfile: String?
+
+    @Option(help: ArgumentHelp("File with the SSE-C key: 32 bytes in base64 (openssl rand -base64 32).", valueName: "path"))
+    var s3SsecKeyFile: String?
+
+    @Option(help: "Most parts of a multipart upload: 10000 on AWS; 1000 for providers such as Scaleway.")
+    var s3MaxParts = 10_000
+
+    @Option(help: "First part size in MiB (5 to 5120); parts grow as the upload goes.")
+    var s3PartSizeMib = 8
+
+    @Option(help: "Parts (and ranged reads) in flight at once.")
+    var s3Parallel = 3
+
+    public init() {}
+
+    var usesS3: Bool { s3Bucket != nil }
+
+    func makeStore(forWriting: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ObjectStore {
+        guard let bucket = s3Bucket else { return try DirectoryStore(path: storageDir, create: forWriting) }
+        let aws = AWSEnvironment(environment: environment, profileOverride: awsProfile)
+        let region = s3Region ?? aws.region ?? "us-east-1"
+        guard let addressing = S3Configuration.Addressing(rawValue: s3Addressing) else {
+            throw CommandError.invalidValue(option: "--s3-addressing", value: s3Addressing, expected: "auto, path or virtual")
+        }
+        let tls = TLSOptions(caFile: s3CaFile ?? aws.caBundle, verifyPeer: !s3SkipTlsVerify)
+        if let ca = tls.caFile, !FileManager.default.isReadableFile(atPath: ca) {
+            throw CommandError.unreadableFile(path: ca, option: "--s3-ca-file", reason: "no such readable file")
+        }
+        let endpointText = s3Endpoint ?? aws.endpointURL
+        let endpoint = try endpointText.map { try S3Endpoint.parse($0, tlsEnabled: s3Tls) }
+        let sseC = try s3SsecKeyFile.map { try SSECustomerKey(base64: try readSecret($0, option: "--s3-ssec-key-file")) }
+        let configuration = try S3Configuration(
+            bucket: bucket, prefix: s3Prefix, endpoint: endpoint, region: region, addressing: addressing, tls: tls,
+            sseCustomerKey: sseC, plan: MultipartPlan(basePartSize: s3PartSizeMib * 1024 * 1024, maxParts: s3MaxParts),
+            partsInFlight: s3Parallel)
+        var explicit: AWSCredentials?
+        if let id = s3AccessKeyId {
+            guard let secretFile = s3SecretAccessKeyFile else {
+                throw CommandError.invalidValue(option: "--s3-access-key-id", value: id, expected: "to come with --s3-secret-access-key-file")
+            }
+            explicit = AWSCredentials(accessKeyId: id, secretAccessKey: try readSecret(secretFile, option: "--s3-secret-access-key-file"),
+                                      sessionToken: try s3SessionTokenFile.map { try readSecret($0, option: "--s3-session-token-file") })
+        }
+        let provider = try aws.credentialsProvider(explicit: explicit, region: region, tls: tls)
+        return S3Store(configuration: configuration, credentials: provider)
+    }
+
+    func readSecret(_ path: String, option: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+            throw CommandError.unreadableFile(path: path, option: option, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Progress of long work: a redrawn line (bytes, rate, ETA) when standard error is a terminal,
+/// JSON lines with `--json`, nothing otherwise. Updates at most five times a second.
+public final class ProgressMeter: @unchecked Sendable {
+    public enum Mode: Sendable { case terminal, json, quiet }
+
+    private let label: String
+    private let total: UInt64?
+    private let mode: Mode
+    private let started = ContinuousClock.now
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private var bytes: UInt64 = 0
+    private let lock = NSLock()
+
+    public static func mode(json: Bool) -> Mode {
+        isatty(STDERR_FILENO) == 1 ? .terminal : (json ? .json : .quiet)
+    }
+
+    public init(label: String, total: UInt64?, mode: Mode) {
+        self.label = label
+        self.total = total
+        self.mode = mode
+    }
+
+    public func add(_ count: Int) {
+        lock.withLock {
+            bytes += UInt64(count)
+            let now = ContinuousClock.now
+            guard mode != .quiet, now - lastDraw >= .milliseconds(200) else { return }
+            lastDraw = now
+            draw(final: false)
+        }
+    }
+
+    public func finish() {
+        lock.withLock { if mode != .quiet { draw(final: true) } }
+    }
+
+    private var elapsedSeconds: Double {
+        let d = ContinuousClock.now - started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    private func draw(final: Bool) {
+        let elapsed = max(elapsedSeconds, 0.001)
+        let rate = Double(bytes) / elapsed
+        switch mode {
+        case .terminal:
+            var line = "\(label): \(ByteFormat.string(bytes))"
+            if let total, total > 0 { line += " of \(ByteFormat.string(total)) (\(Int(Double(bytes) * 100 / Double(total)))%)" }
+            line += ", \(ByteFormat.string(UInt64(rate)))/s, \(Self.duration(elapsed))"
+            if let total, !final, rate > 0, total > bytes { line += ", ETA \(Self.duration(Double(total - bytes) / rate))" }
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (final ? "\n" : "")).utf8))
+        case .json:
+            var event: [String: Any] = ["event": final ? "done" : "progress", "label": label, "bytes": bytes,
+                                        "bytes_per_second": Int(rate), "elapsed_seconds": (elapsed * 10).rounded() / 10]
+            if let total { event["total_bytes"] = total }
+            if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
+                FileHandle.standardError.write(data + Data("\n".utf8))
+            }
+        case .quiet:
+            break
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : String(format: "%.1fs", seconds)
+    }
+}

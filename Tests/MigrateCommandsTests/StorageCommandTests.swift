@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import TestSupport
+import HTTPTransport
+import ObjectStore
+
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct StorageCommandTests {
+    func s3Arguments(bucket: String) throws -> [String] {
+        let env = try TestEnvironment.require()
+        return ["--s3-bucket", bucket, "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"]]
+    }
+
+    var awsEnvironment: [String: String] { ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"] }
+
+    func makeBucket() async throws -> String {
+        let env = try TestEnvironment.require()
+        let bucket = "cli-\(UInt32.random(in: 0...UInt32.max))"
+        _ = try await CurlClient().send(HTTPRequest(method: .put, url: "\(try env["MM_TEST_S3_ENDPOINT"])/\(bucket)"))
+        return bucket
+    }
+
+    @Test func checkPutListGetRemoveOnS3() async throws {
+        let bucket = try await makeBucket()
+        let s3 = try s3Arguments(bucket: bucket)
+        let check = try CLI.run(["storage", "check", "--json"] + s3, environment: awsEnvironment)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("\"ok\" : true"))
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let local = dir.appendingPathComponent("dump.sql")
+        try Data(repeating: 65, count: 7_000_000).write(to: local)
+        let put = try CLI.run(["storage", "put", local.path, "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
+        #expect(put.status == 0, "\(put.stderr)")
+        let list = try CLI.run(["storage", "ls", "--json"] + s3, environment: awsEnvironment)
+        #expect(list.stdout.contains("backup.2024-08-26T12:24:34Z.sql") && list.stdout.contains("7000000"))
+        let back = dir.appendingPathComponent("back.sql")
+        let get = try CLI.run(["storage", "get", "backup.2024-08-26T12:24:34Z.sql", back.path] + s3, environment: awsEnvironment)
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(try Data(contentsOf: back) == Data(contentsOf: local))
+        let again = try CLI.run(["storage", "get", "backup.2024-08-26T12:24:34Z.sql", back.path] + s3, environment: awsEnvironment)
+        #expect(again.status != 0 && again.stderr.contains("already exists"), "a download must not overwrite")
+        let rm = try CLI.run(["storage", "rm", "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
+        #expect(rm.status == 0)
+        let missing = try CLI.run(["storage", "rm", "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
+        #expect(missing.status != 0 && missing.stderr.contains("does not exist"))
+    }
+
+    @Test func checkOnADirectoryAndBadInputs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let check = try CLI.run(["storage", "check", "--storage-dir", dir])
+        #expect(check.status == 0 && check.stdout.contains("ok   delete"), "\(check.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        let badKey = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
+        try "c2hvcnQ=".write(to: badKey, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: badKey) }
+        let sse = try CLI.run(["storage", "ls", "--s3-bucket", "b-b-b", "--s3-ssec-key-file", badKey.path], environment: awsEnvironment)
+        #expect(sse.status != 0 && sse.stderr.contains("decodes to 5 bytes, not 32"))
+        #expect(!sse.stderr.contains("c2hvcnQ="), "the key must not be printed")
+        let endpoint = try CLI.run(["storage", "ls", "--s3-bucket", "b-b-b", "--s3-endpoint", "ftp://x"], environment: awsEnvironment)
+        #expect(endpoint.status != 0 && endpoint.stderr.contains("'ftp://x'"))
+        let noCredentials = try CLI.run(["storage", "ls", "--s3-bucket", "b-b-b"], environment: ["HOME": dir])
+        #expect(noCredentials.status != 0 && noCredentials.stderr.contains("no S3 credentials found"))
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aSignalAbortsTheUpload(signalNumber: Int32) async throws {
+        let bucket = try await makeBucket()
+        let s3 = try s3Arguments(bucket: bucket)
+        let process = Process()
+        process.executableURL = try CLI.binary
+        process.arguments = ["storage", "put", "-", "never-finished.sql"] + s3
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(awsEnvironment) { _, new in new }
+        process.environment = environment
+        let input = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        signal(SIGPIPE, SIG_IGN)  // a child that exits early must fail the test, not kill the runner
+        try process.run()
+        let pid = process.processIdentifier
+        try #require(pid > 0)
+        // 20 MiB in: the multipart upload has started and parts are in flight.
+        let chunk = Data(repeating: 0x42, count: 1 << 20)
+        for _ in 0..<20 { try input.fileHandleForWriting.write(contentsOf: chunk) }
+        try await Task.sleep(for: .milliseconds(500))
+        kill(pid, signalNumber)
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 130)
+        #expect(stderr.contains("interrupted"), "\(stderr)")
+        let env = try TestEnvironment.require()
+        let store = S3Store(
+            configuration: try S3Configuration(bucket: bucket, prefix: "mariadb", endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false)),
+            credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
+        #expect(try await store.list().isEmpty)
+        #expect(try await store.pendingMultipartUploads().isEmpty)
+    }
+}
