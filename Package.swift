@@ -43,7 +43,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "mariadb-migrate", dependencies: ["MigrateCommands"]),
+        .executableTarget(name: "mariadb-migrate", dependencies: ["MigrateCommands", "CShims"]),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["MariaDBClient", "HTTPTransport"], path: "Tests/TestSupport"),

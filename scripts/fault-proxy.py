@@ -7,10 +7,11 @@ rule says otherwise. Rules and the request log are reached on the proxy itself:
     POST /__proxy/rules   JSON list of rules (replaces the list and clears the log)
     GET  /__proxy/log     JSON list of requests seen: method, path, query, headers
 A rule: {"method": "PUT", "query": "partNumber", "path": "substring", "times": N,
-         "action": "status" | "drop" | "stall", "status": 503, "code": "SlowDown",
+         "action": "status" | "drop" | "stall" | "truncate", "status": 503, "code": "SlowDown",
          "message": "...", "seconds": S}
 The first matching rule with times left applies and uses one of its times. "drop" reads half the
-request body and closes the connection; "stall" waits S seconds before forwarding.
+request body and closes the connection; "stall" waits S seconds before forwarding; "truncate"
+forwards, then sends half of the answer's body and closes the connection.
 """
 import argparse, http.client, json, socket, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,6 +93,18 @@ class Handler(BaseHTTPRequestHandler):
                        if k.lower() not in ("content-length", "transfer-encoding", "connection")]
         # A HEAD answer has no body but keeps the object's Content-Length.
         length = response.getheader("Content-Length") if self.command == "HEAD" else None
+        if rule and rule.get("action") == "truncate":
+            # Promise the whole body, send half, hang up.
+            self.send_response(response.status)
+            for k, v in passthrough:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self._reply(response.status, data, passthrough, length)
         upstream.close()
 

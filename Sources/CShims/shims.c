@@ -1,6 +1,7 @@
 #include "CShims.h"
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 
 CURLcode mm_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 CURLcode mm_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
@@ -48,3 +49,5 @@ void mm_el_end(EditLine *el) {
     free(text);
     el_end(el);
 }
+
+int mm_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }

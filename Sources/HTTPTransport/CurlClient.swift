@@ -128,6 +128,10 @@ final class CurlEasy {
                 var code = 0
                 mm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
                 exchange.status = code
+                // Size the body once from Content-Length instead of growing it by doubling.
+                var length: curl_off_t = -1
+                mm_curl_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+                if exchange.sink == nil, length > 0, length < 1 << 31 { exchange.received.reserveCapacity(Int(length)) }
             }
             if let sink = exchange.sink, (200..<300).contains(exchange.status) {
                 return sink(bytes) ? length : 0

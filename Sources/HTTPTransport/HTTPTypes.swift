@@ -91,6 +91,14 @@ public struct TransportError: Error, LocalizedError, Sendable, Equatable {
     public var url: String
     public var caFile: String?
 
+    public init(kind: Kind, curlCode: Int, message: String, url: String, caFile: String? = nil) {
+        self.kind = kind
+        self.curlCode = curlCode
+        self.message = message
+        self.url = url
+        self.caFile = caFile
+    }
+
     /// Worth another try: the network may answer next time.
     public var isTransient: Bool { [.unreachable, .timeout, .connectionLost].contains(kind) }
 

@@ -53,10 +53,10 @@ public struct StorageOptions: ParsableArguments {
     var s3MaxParts = 10_000
 
     @Option(help: "First part size in MiB (5 to 5120); parts grow as the upload goes.")
-    var s3PartSizeMib = 8
+    var s3PartSizeMib = 5
 
-    @Option(help: "Parts (and ranged reads) in flight at once.")
-    var s3Parallel = 3
+    @Option(help: "Parts in flight at once during an upload.")
+    var s3Parallel = 4
 
     public init() {}
 

@@ -90,13 +90,12 @@ public struct S3Configuration: Sendable {
     public var sseCustomerKey: SSECustomerKey?
     public var plan: MultipartPlan
     public var partsInFlight: Int
-    public var readChunkSize: Int
     public var retry: RetryPolicy
     public var timeouts: TransportTimeouts
 
     public init(bucket: String, prefix: String = "", endpoint: S3Endpoint? = nil, region: String = "us-east-1",
                 addressing: Addressing = .auto, tls: TLSOptions = TLSOptions(), sseCustomerKey: SSECustomerKey? = nil,
-                plan: MultipartPlan? = nil, partsInFlight: Int = 3, readChunkSize: Int = 8 * 1024 * 1024,
+                plan: MultipartPlan? = nil, partsInFlight: Int = 4,
                 retry: RetryPolicy = RetryPolicy(), timeouts: TransportTimeouts = TransportTimeouts()) throws(ObjectStoreError) {
         guard Self.isValidBucketName(bucket) else {
             throw .invalidConfiguration("bucket name '\(bucket)' is not valid: use 3-63 lowercase letters, digits, dots and hyphens")
@@ -113,7 +112,6 @@ public struct S3Configuration: Sendable {
         self.sseCustomerKey = sseCustomerKey
         if let plan { self.plan = plan } else { self.plan = try MultipartPlan() }
         self.partsInFlight = partsInFlight
-        self.readChunkSize = readChunkSize
         self.retry = retry
         self.timeouts = timeouts
     }

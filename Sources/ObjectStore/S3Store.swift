@@ -70,7 +70,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                     continue
                 }
                 return response
-            } catch let error as TransportError where error.isTransient && attempt < c.retry.maxAttempts && budget.take() {
+            } catch let error as TransportError where error.isTransient && sink == nil && attempt < c.retry.maxAttempts && budget.take() {
+                // (With a sink, bytes may have been delivered already: the reader resumes instead.)
                 await backoff(attempt)
                 attempt += 1
             }
@@ -211,20 +212,21 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         try await checked(Call(method: .put, key: key, body: body, sseC: true, location: location))
     }
 
-    func getRange(key: String, from: UInt64, to: UInt64, etag: String?, location: String) async throws -> [UInt8] {
-        var headers: [(name: String, value: String)] = [("Range", "bytes=\(from)-\(to)")]
+    /// Streams the object from `offset` into `bridge` (one GET, pinned to the ETag).
+    func stream(key: String, from offset: UInt64, etag: String?, location: String, into bridge: StreamBridge) async {
+        var headers: [(name: String, value: String)] = offset > 0 ? [("Range", "bytes=\(offset)-")] : []
         if let etag { headers.append(("If-Match", etag)) }
         let call = Call(method: .get, key: key, headers: headers, sseC: true, location: location)
-        let response = try await send(call)
-        if response.status == 412 { throw ObjectStoreError.changedWhileReading(location: location) }
-        guard response.status == 206 || response.status == 200 else { throw try await mapError(response, call: call) }
-        let expected = Int(to - from + 1)
-        guard response.body.count == expected else {
-            throw ObjectStoreError.server(location: location, status: response.status, code: "-",
-                                          message: "range \(from)-\(to) returned \(response.body.count) bytes, not \(expected)")
+        do {
+            let response = try await send(call, sink: { bridge.push($0) })
+            if response.status == 412 { throw ObjectStoreError.changedWhileReading(location: location) }
+            guard response.status == 200 || response.status == 206 else { throw try await mapError(response, call: call) }
+            bridge.finish(error: nil)
+        } catch {
+            bridge.finish(error: error)
         }
-        return response.body
     }
+
 }
 
 /// Streams into S3: one PUT when the whole object fits in the first part, else a multipart
@@ -328,16 +330,18 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
     }
 }
 
-/// Streams out of S3 by ranged GETs, `partsInFlight` ranges ahead, each retried on its own and
-/// pinned to the object's ETag (If-Match) so a replaced object is noticed.
+/// Streams out of S3 with one GET and backpressure (a few MiB buffered at most). A transfer
+/// that breaks (reset, stall, short body) resumes with `Range: bytes=<delivered>-`, pinned to the
+/// object's ETag (If-Match) so a replaced object is noticed instead of spliced.
 final class S3Reader: ObjectReader, @unchecked Sendable {
     private let store: S3Store
     private let key: String
     private let location: String
     let size: UInt64
     private let etag: String?
-    private var nextOffset: UInt64 = 0
-    private var pending: [Task<[UInt8], Error>] = []
+    private var delivered: UInt64 = 0
+    private var bridge: StreamBridge?
+    private var resumes = 0
 
     init(store: S3Store, key: String, location: String, size: UInt64, etag: String?) {
         self.store = store
@@ -347,17 +351,33 @@ final class S3Reader: ObjectReader, @unchecked Sendable {
         self.etag = etag
     }
 
-    deinit { for task in pending { task.cancel() } }
+    deinit { bridge?.cancel() }
 
     func read() async throws -> [UInt8]? {
-        let chunk = UInt64(store.configuration.readChunkSize)
-        while pending.count < store.configuration.partsInFlight, nextOffset < size {
-            let (from, to) = (nextOffset, min(nextOffset + chunk, size) - 1)
-            nextOffset = to + 1
-            let (store, key, etag, location) = (self.store, self.key, self.etag, self.location)
-            pending.append(Task { try await store.getRange(key: key, from: from, to: to, etag: etag, location: location) })
+        while delivered < size {
+            let bridge = self.bridge ?? start()
+            do {
+                if let chunk = try await bridge.next() {
+                    delivered += UInt64(chunk.count)
+                    guard delivered <= size else { throw ObjectStoreError.changedWhileReading(location: location) }
+                    return chunk
+                }
+                throw TransportError(kind: .connectionLost, curlCode: 18, message: "the body ended after \(delivered) of \(size) bytes", url: location)
+            } catch let error as TransportError where error.isTransient && resumes + 1 < store.configuration.retry.maxAttempts && store.budget.take() {
+                bridge.cancel()
+                self.bridge = nil
+                resumes += 1
+                try await Task.sleep(for: .milliseconds(Int(store.configuration.retry.delay(beforeRetry: resumes, random: .random(in: 0...1)) * 1000)))
+            }
         }
-        guard !pending.isEmpty else { return nil }
-        return try await pending.removeFirst().value
+        return nil
+    }
+
+    private func start() -> StreamBridge {
+        let bridge = StreamBridge()
+        self.bridge = bridge
+        let (store, key, etag, location, offset) = (self.store, self.key, self.etag, self.location, delivered)
+        Task { await store.stream(key: key, from: offset, etag: etag, location: location, into: bridge) }
+        return bridge
     }
 }

@@ -32,4 +32,7 @@ int mm_el_set_editor(EditLine *el, const char *mode);
 const char *mm_el_gets(EditLine *el, int *count);
 void mm_el_end(EditLine *el);
 
+// glibc: keep large buffers in their own mappings (mallopt is not in Swift's Glibc module).
+int mm_set_mmap_threshold(int bytes);
+
 #endif

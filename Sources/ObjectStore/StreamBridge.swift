@@ -1,0 +1,81 @@
+import Foundation
+
+/// Hands bytes from a libcurl transfer thread to an async reader with backpressure: the
+/// transfer thread blocks while `capacity` chunks wait unread, so memory stays at about
+/// capacity × chunk size however fast the network is.
+final class StreamBridge: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [[UInt8]] = []
+    private var current: [UInt8] = []
+    private var finished = false
+    private var failure: Error?
+    private var cancelled = false
+    private var waiter: CheckedContinuation<[UInt8]?, Error>?
+    private let capacity: Int
+    private let chunkSize: Int
+
+    init(capacity: Int = 4, chunkSize: Int = 1 << 20) {
+        self.capacity = capacity
+        self.chunkSize = chunkSize
+    }
+
+    /// Called on the transfer thread; false stops the transfer.
+    func push(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !cancelled else { return false }
+        current.append(contentsOf: bytes)
+        guard current.count >= chunkSize else { return true }
+        enqueueCurrent()
+        while queue.count >= capacity && !cancelled { condition.wait() }
+        return !cancelled
+    }
+
+    /// The transfer ended (with `error` if it failed).
+    func finish(error: Error?) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !finished else { return }
+        if !current.isEmpty { enqueueCurrent() }
+        finished = true
+        failure = error
+        resumeWaiter()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next chunk, nil at the end, or the transfer's error once the queue is drained.
+    func next() async throws -> [UInt8]? {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            waiter = continuation
+            resumeWaiter()
+        }
+    }
+
+    private func enqueueCurrent() {
+        queue.append(current)
+        current = []
+        current.reserveCapacity(chunkSize)
+        resumeWaiter()
+    }
+
+    /// Must hold the lock.
+    private func resumeWaiter() {
+        guard let waiter else { return }
+        if !queue.isEmpty {
+            self.waiter = nil
+            waiter.resume(returning: queue.removeFirst())
+            condition.broadcast()
+        } else if finished {
+            self.waiter = nil
+            if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: nil) }
+        }
+    }
+}
