@@ -16,14 +16,19 @@ trap 'for f in "$work"/moto-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done; rm
 swift build -c release --product mariadb-migrate >/dev/null
 bin=$(swift build -c release --show-bin-path)/mariadb-migrate
 
-port=$(free_port)
-start_moto "$work" "$port"
-endpoint=http://127.0.0.1:$port
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
-aws --endpoint-url "$endpoint" s3 mb s3://bench >/dev/null
-
 log "making $size_mib MiB of random data"
 head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/data"
+
+# moto keeps objects in memory and slows as it fills, so every timed run gets a fresh server.
+fresh_server() {
+  for f in "$work"/moto-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
+  port=$(free_port)
+  start_moto "$work" "$port"
+  endpoint=http://127.0.0.1:$port
+  aws --endpoint-url "$endpoint" s3 mb s3://bench >/dev/null
+  s3=(--s3-bucket bench --s3-endpoint "$endpoint")
+}
 
 # measure NAME COMMAND…: wall seconds and peak RSS (MiB) of one run.
 measure() {
@@ -35,11 +40,16 @@ measure() {
   log "$name: ${wall}s, peak RSS $((rss_kib / 1024)) MiB"
 }
 
-s3=(--s3-bucket bench --s3-endpoint "$endpoint")
-measure awscli_up aws --endpoint-url "$endpoint" s3 cp "$work/data" s3://bench/awscli/data --only-show-errors
-measure ours_up "$bin" storage put "$work/data" data "${s3[@]}" --s3-prefix ours
-measure awscli_down aws --endpoint-url "$endpoint" s3 cp s3://bench/awscli/data "$work/awscli.out" --only-show-errors
-measure ours_down "$bin" storage get data "$work/ours.out" "${s3[@]}" --s3-prefix ours
+fresh_server
+measure awscli_up aws --endpoint-url "$endpoint" s3 cp "$work/data" s3://bench/data --only-show-errors
+fresh_server
+measure ours_up "$bin" storage put "$work/data" data "${s3[@]}"
+fresh_server
+aws --endpoint-url "$endpoint" s3 cp "$work/data" s3://bench/data --only-show-errors
+measure awscli_down aws --endpoint-url "$endpoint" s3 cp s3://bench/data "$work/awscli.out" --only-show-errors
+fresh_server
+aws --endpoint-url "$endpoint" s3 cp "$work/data" s3://bench/data --only-show-errors
+measure ours_down "$bin" storage get data "$work/ours.out" "${s3[@]}"
 cmp -s "$work/data" "$work/ours.out" || die "our download differs from the upload"
 cmp -s "$work/data" "$work/awscli.out" || die "aws-cli's download differs from the upload"
 
@@ -63,7 +73,7 @@ mariadb-migrate: 5 MiB first part, 4 parts in flight, one streamed GET that resu
 | mariadb-migrate storage get | $ours_down_wall | $ours_down_rss |
 
 Upload ratio (ours / aws-cli): $up_ratio; download ratio: $down_ratio. Goal: ≤ 1.0 with peak RSS ≤ 64 MiB.
-Both clients talk to the same single-process Python server, which bounds the throughput of both.
+Each timed run gets a fresh moto_server (it keeps objects in memory and slows as it fills); downloads read an object aws-cli put there untimed. moto bounds both clients' throughput; it answers HTTP/1.0, so neither reuses connections.
 MD
 python3 bench/record.py object-store \
   "{\"upload_ratio_vs_awscli\": $up_ratio, \"download_ratio_vs_awscli\": $down_ratio, \"peak_rss_mib\": $peak, \"size_mib\": $size_mib, \"ours_upload_s\": $ours_up_wall, \"awscli_upload_s\": $awscli_up_wall, \"ours_download_s\": $ours_down_wall, \"awscli_download_s\": $awscli_down_wall, \"awscli_peak_rss_mib\": $(( awscli_up_rss > awscli_down_rss ? awscli_up_rss : awscli_down_rss ))}" \

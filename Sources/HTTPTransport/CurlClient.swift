@@ -11,6 +11,9 @@ public final class CurlClient: Sendable {
     public let tls: TLSOptions
     public let timeouts: TransportTimeouts
     private let queue = DispatchQueue(label: "curl-client", attributes: .concurrent)
+    /// Idle easy handles: each keeps its live connections (and TLS sessions), so the next
+    /// request to the same endpoint skips the TCP and TLS handshakes.
+    private let pool = HandlePool()
 
     private static let globalReady: Bool = { curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK }()
 
@@ -33,13 +36,35 @@ public final class CurlClient: Sendable {
     }
 
     private func perform(_ request: HTTPRequest, sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)?) async throws -> HTTPResponse {
-        let tls = self.tls
-        let timeouts = self.timeouts
-        return try await runBlocking(on: queue) { try CurlEasy(tls: tls, timeouts: timeouts).perform(request, sink: sink) }
+        let (tls, timeouts, pool) = (self.tls, self.timeouts, self.pool)
+        return try await runBlocking(on: queue) {
+            let easy = try pool.take() ?? CurlEasy(tls: tls, timeouts: timeouts)
+            do {
+                let response = try easy.perform(request, sink: sink)
+                pool.give(easy)
+                return response
+            } catch {
+                // A failed transfer's connection is suspect: drop the handle with it.
+                throw error
+            }
+        }
     }
 }
 
-/// One libcurl easy handle and the state its callbacks write into.
+final class HandlePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [CurlEasy] = []
+    private let limit = 16
+
+    func take() -> CurlEasy? { lock.withLock { idle.popLast() } }
+
+    func give(_ easy: CurlEasy) {
+        lock.withLock { if idle.count < limit { idle.append(easy) } }
+    }
+}
+
+/// One libcurl easy handle and the state its callbacks write into. Options are reset before
+/// each request; the connection cache survives the reset.
 final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     private let tls: TLSOptions
@@ -70,6 +95,7 @@ final class CurlEasy {
     }
 
     func perform(_ request: HTTPRequest, sink: ((UnsafeRawBufferPointer) -> Bool)?) throws -> HTTPResponse {
+        curl_easy_reset(handle)
         let exchange = Exchange(body: request.body)
         exchange.sink = sink
         exchange.handle = handle
@@ -85,10 +111,10 @@ final class CurlEasy {
             let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
             headerList = curl_slist_append(headerList, line)
         }
-        // No 100-continue round trip. (Not with curl's own signer: curl 7.88 would sign the
-        // removed header.)
-        if request.curlSigV4 == nil { headerList = curl_slist_append(headerList, "Expect:") }
-
+        // Bodies of a megabyte or more go with `Expect: 100-continue` (libcurl's default, and
+        // aws-cli's): a refusal (wrong key, no bucket) comes before the body is sent, and S3-like
+        // servers read such bodies faster. Small requests skip the extra round trip.
+        if request.curlSigV4 == nil && request.body.count < 1 << 20 { headerList = curl_slist_append(headerList, "Expect:") }
         mm_curl_setopt_str(handle, CURLOPT_URL, request.url)
         mm_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList)
         mm_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
