@@ -32,6 +32,7 @@ let package = Package(
         // Pure cores.
         .target(name: "UTCTime"),
         .target(name: "SigV4", dependencies: ["Hashing", "UTCTime"]),
+        .target(name: "BackupEngine", dependencies: ["Compression", "UTCTime"]),
         .target(name: "ObjectStore", dependencies: ["SigV4", "HTTPTransport", "Hashing", "UTCTime", "Blocking"]),
 
         // Engines and commands.
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Hashing"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "Hashing", "TestSupport"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "Compression", "UTCTime"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Hashing", "SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport"]),

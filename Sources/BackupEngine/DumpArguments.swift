@@ -1,0 +1,67 @@
+/// The `mariadb-dump` argument list, built the operator's way with this tool's Galera fix. Pure.
+public struct DumpOptions: Sendable, Equatable {
+    /// Empty means `--all-databases`.
+    public var databases: [String]
+    /// The source or the target is Galera: `--skip-add-locks` (Galera refuses LOCK TABLES).
+    public var galera: Bool
+    /// Leave the privilege tables out (accounts travel as User/Grant CRs). Default: on for Galera,
+    /// as the operator's `ignoreGlobalPriv`.
+    public var ignoreGlobalPrivileges: Bool?
+    /// Reproduce the operator's exact flags (only `mysql.global_priv` ignored).
+    public var operatorFlags: Bool
+    /// The user's extra arguments (the operator's `args`), appended in order.
+    public var extraArguments: [String]
+
+    public init(databases: [String] = [], galera: Bool = false, ignoreGlobalPrivileges: Bool? = nil,
+                operatorFlags: Bool = false, extraArguments: [String] = []) {
+        self.databases = databases
+        self.galera = galera
+        self.ignoreGlobalPrivileges = ignoreGlobalPrivileges
+        self.operatorFlags = operatorFlags
+        self.extraArguments = extraArguments
+    }
+
+    /// Every privilege table of the `mysql` schema. They are Aria tables: restored on one Galera
+    /// node they stay there, and the later CREATE USER/ROLE of the same accounts fails with 1396.
+    public static let privilegeTables = ["global_priv", "db", "tables_priv", "columns_priv", "procs_priv", "proxies_priv", "roles_mapping"]
+
+    public var ignoresPrivileges: Bool { ignoreGlobalPrivileges ?? galera }
+
+    /// `defaultsExtraFile` (the 0600 credentials file) must come first, as mariadb-dump requires.
+    public func arguments(defaultsExtraFile: String) throws(DumpOptionsError) -> [String] {
+        for database in databases where database.isEmpty || database.contains("\0") || database.hasPrefix("-") {
+            throw .invalidDatabase(database)
+        }
+        for argument in extraArguments {
+            guard argument.hasPrefix("-") else { throw .notAnOption(argument) }
+            // Only the option's name goes into the error: `-psecret` must not echo the password.
+            var name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            if !name.hasPrefix("--"), name.count > 2 { name = String(name.prefix(2)) }
+            if ["--password", "-p", "--user", "-u", "--host", "-h", "--defaults-file", "--defaults-extra-file", "--result-file", "-r"].contains(name) {
+                throw .forbidden(name)
+            }
+        }
+        var arguments = ["--defaults-extra-file=\(defaultsExtraFile)", "--single-transaction", "--events", "--routines"]
+        if databases.isEmpty {
+            arguments.append("--all-databases")
+        } else {
+            arguments.append("--databases")
+            arguments += databases
+        }
+        if galera { arguments.append("--skip-add-locks") }
+        if ignoresPrivileges {
+            let tables = operatorFlags ? ["global_priv"] : Self.privilegeTables
+            arguments += tables.map { "--ignore-table=mysql.\($0)" }
+        }
+        // The user's arguments go after ours, repeats (several --ignore-table=) kept; only an
+        // argument identical to one of ours is dropped.
+        for argument in extraArguments where !arguments.contains(argument) { arguments.append(argument) }
+        return arguments
+    }
+}
+
+public enum DumpOptionsError: Error, Equatable, Sendable {
+    case invalidDatabase(String)
+    case notAnOption(String)
+    case forbidden(String)
+}

@@ -1,0 +1,131 @@
+import Testing
+import Compression
+import UTCTime
+@testable import BackupEngine
+
+func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
+
+@Suite struct BackupNameTests {
+    @Test(arguments: [
+        (CompressionAlgorithm.none, "backup.2024-08-26T12:24:34Z.sql"),
+        (.gzip, "backup.2024-08-26T12:24:34Z.sql.gz"),
+        (.bzip2, "backup.2024-08-26T12:24:34Z.sql.bz2"),
+    ])
+    func writesTheOperatorsNames(compression: CompressionAlgorithm, expected: String) {
+        let name = BackupName(time: t("2024-08-26T12:24:34Z"), compression: compression)
+        #expect(name.fileName == expected)
+        #expect(BackupName(parsing: expected) == name)
+        #expect(name.manifestName.split(separator: ".").count >= 5, "the operator must ignore the manifest")
+    }
+
+    /// The operator's cases: valid and invalid names, legacy names, fractional seconds refused.
+    @Test(arguments: [
+        ("backup.2023-12-22T13:00:00Z.sql", true, CompressionAlgorithm.none),
+        ("backup.2023-12-22T13:00:00Z.sql.gz", true, .gzip),
+        ("backup.2023-12-22T13:00:00Z.sql.bz2", true, .bzip2),
+        ("backup.2023-12-22T13:00:00Z.gzip.sql", true, .gzip),
+        ("backup.2023-12-22T13:00:00Z.bzip2.sql", true, .bzip2),
+        ("backup.2023-12-22T15:00:00+02:00.sql", true, .none),
+        ("backup.2023-12-22T13:00:00.123Z.sql", false, .none),
+        ("backup.2023-12-22T13:00:00Z.none.sql", false, .none),
+        ("backup.2023-12-22T13:00:00Z.sql.zst", false, .none),
+        ("backup.2023-12-22T13:00:00Z.sql.gz.manifest.json", false, .none),
+        ("backup.2023-12-22.sql", false, .none),
+        ("backup.foo.sql", false, .none),
+        ("mariadb.2023-12-22T13:00:00Z.sql", false, .none),
+        ("backup.2023-12-22T13:00:00Z.txt", false, .none),
+        ("backup.2023-13-22T13:00:00Z.sql", false, .none),
+        (".backup.2023-12-22T13:00:00Z.sql.1234.partial.tmp", false, .none),
+        ("", false, .none),
+    ])
+    func readsWhatTheOperatorReads(name: String, valid: Bool, compression: CompressionAlgorithm) {
+        let parsed = BackupName(parsing: name)
+        #expect((parsed != nil) == valid)
+        if valid { #expect(parsed?.compression == compression) }
+    }
+
+    @Test func offsetsAreReadAsUTC() {
+        #expect(BackupName(parsing: "backup.2023-12-22T15:00:00+02:00.sql")?.time == t("2023-12-22T13:00:00Z"))
+    }
+}
+
+@Suite struct SelectionTests {
+    static let names = [
+        "backup.2023-12-22T13:00:00Z.sql", "backup.2023-12-22T14:00:00Z.sql.gz", "backup.2023-12-22T15:00:00Z.sql.bz2",
+        "backup.2023-12-22T16:00:00Z.sql.gz.manifest.json", "garbage.txt", ".backup.2023-12-22T17:00:00Z.sql.1.partial.tmp",
+    ]
+
+    @Test(arguments: [
+        ("2023-12-22T13:30:00Z", "backup.2023-12-22T13:00:00Z.sql"),
+        ("2023-12-22T14:00:00Z", "backup.2023-12-22T14:00:00Z.sql.gz"),
+        ("2023-12-22T14:59:59Z", "backup.2023-12-22T14:00:00Z.sql.gz"),
+        ("2023-12-23T00:00:00Z", "backup.2023-12-22T15:00:00Z.sql.bz2"),
+        ("2023-12-22T13:00:00Z", "backup.2023-12-22T13:00:00Z.sql"),
+    ])
+    func picksTheNewestAtOrBeforeTheTarget(target: String, expected: String) throws {
+        #expect(try BackupSelection.target(t(target), among: Self.names, location: "s3://b/p/").fileName == expected)
+    }
+
+    @Test func beforeTheFirstIsAnErrorNamingTheEarliest() {
+        #expect(throws: BackupSelectionError.noneAtOrBefore(target: t("2023-12-22T12:00:00Z"), earliest: BackupName(parsing: Self.names[0])!, location: "s3://b/p/")) {
+            try BackupSelection.target(t("2023-12-22T12:00:00Z"), among: Self.names, location: "s3://b/p/")
+        }
+        let message = BackupSelectionError.noneAtOrBefore(target: t("2023-12-22T12:00:00Z"), earliest: BackupName(parsing: Self.names[0])!, location: "s3://b/p/").localizedDescription
+        #expect(message.contains("2023-12-22T12:00:00Z") && message.contains("backup.2023-12-22T13:00:00Z.sql"))
+        #expect(throws: BackupSelectionError.noBackups(location: "x")) { try BackupSelection.target(t("2023-12-22T12:00:00Z"), among: ["a.sql"], location: "x") }
+    }
+
+    @Test func retentionDeletesOnlyValidOldNamesAndNeverTheNewest() {
+        let now = t("2023-12-22T16:00:00Z")
+        let byAge = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: GoDuration.seconds("90m"), keepLast: nil)
+        #expect(byAge.map(\.fileName) == ["backup.2023-12-22T13:00:00Z.sql", "backup.2023-12-22T14:00:00Z.sql.gz"])
+        let all = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: 0, keepLast: nil)
+        #expect(!all.contains { $0.fileName == "backup.2023-12-22T15:00:00Z.sql.bz2" }, "the newest backup is never deleted")
+        let keepTwo = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: nil, keepLast: 2)
+        #expect(keepTwo.map(\.fileName) == ["backup.2023-12-22T13:00:00Z.sql"])
+        let keepZero = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: nil, keepLast: 0)
+        #expect(keepZero.count == 2)
+        #expect(BackupSelection.expired(among: ["garbage.txt"], now: now, maxRetentionSeconds: 0, keepLast: 0).isEmpty)
+    }
+
+    @Test(arguments: [("720h", Int64(2_592_000)), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("0", 0), ("", nil), ("3d", nil), ("h", nil)])
+    func parsesGoDurations(text: String, seconds: Int64?) {
+        #expect(GoDuration.seconds(text) == seconds)
+    }
+}
+
+@Suite struct DumpArgumentTests {
+    let file = "/tmp/x/credentials.cnf"
+
+    @Test func standaloneAllDatabases() throws {
+        #expect(try DumpOptions().arguments(defaultsExtraFile: file) ==
+                ["--defaults-extra-file=/tmp/x/credentials.cnf", "--single-transaction", "--events", "--routines", "--all-databases"])
+    }
+
+    @Test func galeraLeavesOutEveryPrivilegeTable() throws {
+        let arguments = try DumpOptions(databases: ["db1", "db2"], galera: true).arguments(defaultsExtraFile: file)
+        #expect(arguments.contains("--skip-add-locks"))
+        #expect(Array(arguments[4...6]) == ["--databases", "db1", "db2"])
+        for table in DumpOptions.privilegeTables { #expect(arguments.contains("--ignore-table=mysql.\(table)")) }
+    }
+
+    @Test func operatorFlagsLeaveOutOnlyGlobalPriv() throws {
+        let arguments = try DumpOptions(galera: true, operatorFlags: true).arguments(defaultsExtraFile: file)
+        #expect(arguments.filter { $0.hasPrefix("--ignore-table") } == ["--ignore-table=mysql.global_priv"])
+    }
+
+    @Test func extraArgumentsKeepRepeats() throws {
+        let arguments = try DumpOptions(extraArguments: ["--ignore-table=app.a", "--ignore-table=app.b", "--single-transaction", "--verbose"])
+            .arguments(defaultsExtraFile: file)
+        #expect(arguments.filter { $0.hasPrefix("--ignore-table=app.") } == ["--ignore-table=app.a", "--ignore-table=app.b"])
+        #expect(arguments.filter { $0 == "--single-transaction" }.count == 1)
+        #expect(arguments.last == "--verbose")
+    }
+
+    @Test(arguments: [("--password=secret", DumpOptionsError.forbidden("--password")), ("-psecret", .forbidden("-p")),
+                      ("--user=x", .forbidden("--user")), ("verbose", .notAnOption("verbose"))])
+    func refusesCredentialsAndNonOptions(argument: String, error: DumpOptionsError) {
+        #expect(throws: error) { try DumpOptions(extraArguments: [argument]).arguments(defaultsExtraFile: file) }
+        #expect(!error.localizedDescription.contains("secret"))
+    }
+}
