@@ -32,7 +32,8 @@ let package = Package(
         // Pure cores.
         .target(name: "UTCTime"),
         .target(name: "SigV4", dependencies: ["Hashing", "UTCTime"]),
-        .target(name: "BackupEngine", dependencies: ["Compression", "UTCTime"]),
+        .target(name: "Dump", dependencies: ["MariaDBClient", "Blocking"]),
+        .target(name: "BackupEngine", dependencies: ["Compression", "UTCTime", "Dump", "ObjectStore", "Hashing", "MariaDBClient"]),
         .target(name: "ObjectStore", dependencies: ["SigV4", "HTTPTransport", "Hashing", "UTCTime", "Blocking"]),
 
         // Engines and commands.
@@ -41,6 +42,7 @@ let package = Package(
             name: "MigrateCommands",
             dependencies: [
                 "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "HTTPTransport", "SigV4",
+                "BackupEngine", "Dump", "Compression", "UTCTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,7 +54,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Hashing"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "Hashing", "TestSupport"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
-        .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "Compression", "UTCTime"]),
+        .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Hashing", "SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport"]),

@@ -2,6 +2,7 @@ import Testing
 import Compression
 import UTCTime
 @testable import BackupEngine
+@testable import Dump
 
 func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
 

@@ -1,0 +1,183 @@
+import Compression
+import Dump
+import Foundation
+import Hashing
+import MariaDBClient
+import ObjectStore
+import UTCTime
+
+/// What a backup needs. `now` names it; `dumpExecutable` nil means mariadb-dump on PATH.
+public struct BackupRequest: Sendable {
+    public var connection: ConnectionSettings
+    public var dump: DumpOptions
+    public var compression: CompressionAlgorithm
+    public var gzipLevel: Int?
+    public var dumpExecutable: String?
+    public var now: UTCDateTime
+
+    public init(connection: ConnectionSettings, dump: DumpOptions, compression: CompressionAlgorithm, gzipLevel: Int? = nil,
+                dumpExecutable: String? = nil, now: UTCDateTime) {
+        self.connection = connection
+        self.dump = dump
+        self.compression = compression
+        self.gzipLevel = gzipLevel
+        self.dumpExecutable = dumpExecutable
+        self.now = now
+    }
+}
+
+/// Written beside each backup (`<name>.manifest.json`, a name the operator ignores).
+public struct BackupManifest: Codable, Sendable, Equatable {
+    public struct Digest: Codable, Sendable, Equatable {
+        public var sha256: String
+        public var bytes: UInt64
+    }
+
+    public var formatVersion = 1
+    public var name: String
+    public var object: Digest
+    public var sql: Digest
+    public var compression: CompressionAlgorithm
+    public var serverVersion: String
+    public var galera: Bool
+    public var binlog: ServerFacts.BinlogPosition
+    public var databases: [String]
+    /// The dump's arguments, without the credentials file.
+    public var dumpArguments: [String]
+    public var startedAt: UTCDateTime
+    public var finishedAt: UTCDateTime
+    public var tool: String
+}
+
+public enum BackupError: Error, LocalizedError, Equatable, Sendable {
+    case dumpNotFound
+    case dumpFailed(status: Int32, stderr: String)
+    case incompleteDump(bytes: UInt64)
+    case alreadyExists(location: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .dumpNotFound:
+            return "mariadb-dump was not found on PATH: install mariadb-client (apt-get install mariadb-client)"
+        case .dumpFailed(let status, let stderr):
+            let detail = stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+            return "mariadb-dump failed (exit \(status)): \(detail); nothing was published"
+        case .incompleteDump(let bytes):
+            return "the dump ended after \(bytes) bytes without its completion line: it was cut short; nothing was published"
+        case .alreadyExists(let location):
+            return "\(location) already exists: nothing was overwritten; wait a second and run again"
+        }
+    }
+}
+
+/// Progress callbacks: SQL bytes read from the dump, bytes handed to the store.
+public struct BackupProgress: Sendable {
+    public var dumped: @Sendable (Int) -> Void
+    public var stored: @Sendable (Int) -> Void
+
+    public init(dumped: @escaping @Sendable (Int) -> Void = { _ in }, stored: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.dumped = dumped
+        self.stored = stored
+    }
+}
+
+public enum BackupPipeline {
+    public static let toolVersion = "mariadb-migrate 0.1.0"
+
+    /// Dump → compress → store, streaming with backpressure and no staging file. The backup
+    /// becomes visible under its name only when the dump exited 0 and wrote its completion
+    /// line; otherwise the upload or temp file is removed and the error says why.
+    public static func run(_ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()) async throws -> BackupManifest {
+        let source = try await MariaDBConnection.connect(request.connection)
+        let facts = try await source.serverFacts()
+        var dump = request.dump
+        if facts.galera.enabled { dump.galera = true }
+
+        let name = BackupName(time: request.now, compression: request.compression)
+        guard try await store.head(name: name.fileName) == nil else { throw BackupError.alreadyExists(location: store.location + name.fileName) }
+        guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else { throw BackupError.dumpNotFound }
+
+        let credentials = try CredentialsFile(settings: request.connection)
+        defer { credentials.remove() }
+        let arguments = try dump.arguments(defaultsExtraFile: credentials.path)
+        let child = ChildProcess(executable: executable, arguments: arguments)
+        let compressor = try request.compression.makeCompressor(level: request.gzipLevel)
+        let writer = try await store.makeWriter(name: name.fileName)
+        let started = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+        var scanner = DumpScanner()
+        let sqlHash = SHA256Hasher(), objectHash = SHA256Hasher()
+        var storedBytes: UInt64 = 0
+
+        func send(_ bytes: [UInt8]) async throws {
+            guard !bytes.isEmpty else { return }
+            objectHash.update(bytes)
+            storedBytes += UInt64(bytes.count)
+            try await writer.write(bytes)
+            progress.stored(bytes.count)
+        }
+
+        do {
+            try child.start()
+            var pending: [UInt8] = []
+            while let chunk = try await child.read() {
+                try Task.checkCancellation()
+                scanner.consume(chunk)
+                sqlHash.update(chunk)
+                progress.dumped(chunk.count)
+                pending += try compressor.update(chunk)
+                // Hand the store about a megabyte at a time.
+                if pending.count >= 1 << 20 {
+                    try await send(pending)
+                    pending = []
+                }
+            }
+            try await send(pending + compressor.finish())
+            let exit = await child.wait()
+            guard exit.status == 0 else {
+                throw BackupError.dumpFailed(status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
+            }
+            guard scanner.sawTrailer else { throw BackupError.incompleteDump(bytes: scanner.bytes) }
+        } catch {
+            child.terminate()
+            await writer.abort()
+            if error is CancellationError { throw error }
+            // A dump that died explains itself best through its own exit status and stderr.
+            if !(error is BackupError) {
+                let exit = await child.wait()
+                if exit.status != 0 && exit.status != 128 + SIGTERM {
+                    throw BackupError.dumpFailed(status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
+                }
+            }
+            throw error
+        }
+        _ = try await writer.commit()
+
+        let manifest = BackupManifest(
+            name: name.fileName,
+            object: .init(sha256: objectHash.finalize().hexString, bytes: storedBytes),
+            sql: .init(sha256: sqlHash.finalize().hexString, bytes: scanner.bytes),
+            compression: request.compression, serverVersion: facts.version, galera: dump.galera, binlog: facts.binlog,
+            databases: dump.databases, dumpArguments: Array(arguments.dropFirst()),
+            startedAt: started, finishedAt: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)), tool: toolVersion)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(manifest)))
+        return manifest
+    }
+
+    static func redact(_ text: String, secret: String?) -> String {
+        guard let secret, !secret.isEmpty else { return text }
+        return text.replacingOccurrences(of: secret, with: "<redacted>")
+    }
+
+    /// Deletes expired backups and their manifests; returns what was deleted.
+    public static func applyRetention(store: any ObjectStore, now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?) async throws -> [BackupName] {
+        let names = try await store.list().map(\.name)
+        let expired = BackupSelection.expired(among: names, now: now, maxRetentionSeconds: maxRetentionSeconds, keepLast: keepLast)
+        for backup in expired {
+            try await store.delete(name: backup.fileName)
+            if names.contains(backup.manifestName) { try await store.delete(name: backup.manifestName) }
+        }
+        return expired
+    }
+}

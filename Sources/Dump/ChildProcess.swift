@@ -1,0 +1,88 @@
+import Blocking
+import Dispatch
+import Foundation
+
+/// A child process (mariadb-dump, mariadb) with its standard output read as a stream of chunks
+/// and its standard error kept (the last 64 KiB) for error messages.
+public final class ChildProcess: @unchecked Sendable {
+    public let executable: String
+    public let arguments: [String]
+    private let process = Process()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let stdinPipe: Pipe?
+    private let queue = DispatchQueue(label: "child-process", attributes: .concurrent)
+    private let lock = NSLock()
+    private var errorTail = Data()
+    private var errorReaderDone = DispatchSemaphore(value: 0)
+
+    public init(executable: String, arguments: [String], standardInput: Bool = false) {
+        self.executable = executable
+        self.arguments = arguments
+        stdinPipe = standardInput ? Pipe() : nil
+    }
+
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    public func start() throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = stdinPipe ?? FileHandle.nullDevice
+        try process.run()
+        let handle = stderrPipe.fileHandleForReading
+        queue.async { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                lock.withLock {
+                    errorTail.append(data)
+                    if errorTail.count > 65_536 { errorTail.removeFirst(errorTail.count - 65_536) }
+                }
+            }
+            errorReaderDone.signal()
+        }
+    }
+
+    /// Up to 1 MiB of standard output; nil at its end.
+    public func read() async throws -> [UInt8]? {
+        let handle = stdoutPipe.fileHandleForReading
+        let data = try await runBlocking(on: queue) { handle.availableData }
+        return data.isEmpty ? nil : Array(data)
+    }
+
+    public func write(_ bytes: [UInt8]) async throws {
+        guard let handle = stdinPipe?.fileHandleForWriting else { return }
+        try await runBlocking(on: queue) { try handle.write(contentsOf: bytes) }
+    }
+
+    public func closeInput() throws { try stdinPipe?.fileHandleForWriting.close() }
+
+    /// Waits for the exit; returns the status (128 + n for a signal) and the end of stderr.
+    public func wait() async -> (status: Int32, stderr: String) {
+        let process = self.process
+        let semaphore = errorReaderDone
+        let status: Int32 = (try? await runBlocking(on: queue) {
+            process.waitUntilExit()
+            semaphore.wait()
+            return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        }) ?? -1
+        let text = lock.withLock { String(decoding: errorTail, as: UTF8.self) }
+        return (status, text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    public func terminate() { if process.isRunning { process.terminate() } }
+
+    /// Finds a tool on PATH (and /usr/bin, /usr/sbin).
+    public static func locate(_ names: [String]) -> String? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/sbin:/usr/local/bin"
+        for name in names {
+            for directory in path.split(separator: ":") {
+                let candidate = "\(directory)/\(name)"
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+        }
+        return nil
+    }
+}

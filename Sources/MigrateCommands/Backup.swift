@@ -1,0 +1,136 @@
+import ArgumentParser
+import BackupEngine
+import Compression
+import Dump
+import Foundation
+import ObjectStore
+import Terminal
+import UTCTime
+
+extension MariaDBMigrate {
+    /// What the operator's `Backup` resource does, from outside the cluster.
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dump a server into the store under a name the operator reads (backup.<time>.sql[.gz|.bz2]), with a manifest beside it.")
+
+        @OptionGroup(title: "Source connection") var connection: ConnectionOptions
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: "none, gzip or bzip2 (the operator's compression).")
+        var compression: CompressionAlgorithm = .gzip
+
+        @Option(help: "gzip level 1-9 (default 1: see the README).")
+        var gzipLevel: Int?
+
+        @Option(name: .customLong("database"), help: "A database to back up (repeat for several; default: all).")
+        var databases: [String] = []
+
+        @Flag(help: "Apply the Galera rules (--skip-add-locks, privilege tables left out) for a Galera target; automatic for a Galera source.")
+        var galera = false
+
+        @Flag(inversion: .prefixedNo, help: "Leave the mysql privilege tables out of the dump (default: on for Galera).")
+        var ignoreGlobalPriv: Bool?
+
+        @Flag(help: "Use the operator's exact flags (for Galera: only mysql.global_priv left out).")
+        var operatorFlags = false
+
+        @Option(name: .customLong("dump-arg"), parsing: .unconditionalSingleValue, help: "An extra mariadb-dump argument (repeat for several), as the operator's args.")
+        var dumpArguments: [String] = []
+
+        @Option(help: "Delete backups older than this after a successful backup (Go duration, e.g. 720h), as the operator's maxRetention.")
+        var maxRetention: String?
+
+        @Option(help: "Keep at most this many backups after a successful backup.")
+        var keepLast: Int?
+
+        func validate() throws {
+            if let gzipLevel, !(1...9).contains(gzipLevel) {
+                throw ValidationError("--gzip-level '\(gzipLevel)' is outside 1-9")
+            }
+            if let maxRetention, GoDuration.seconds(maxRetention) == nil {
+                throw ValidationError("--max-retention '\(maxRetention)' is not a duration: write e.g. 720h or 1h30m")
+            }
+            if let keepLast, keepLast < 1 { throw ValidationError("--keep-last '\(keepLast)' must be 1 or more") }
+        }
+
+        struct Result: Codable {
+            var name: String
+            var location: String
+            var manifest: BackupManifest
+            var deleted: [String]
+            var seconds: Double
+        }
+
+        func run() async throws {
+            let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
+            let store = try storage.makeStore(forWriting: true)
+            let request = BackupRequest(
+                connection: settings,
+                dump: DumpOptions(databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPriv,
+                                  operatorFlags: operatorFlags, extraArguments: dumpArguments),
+                compression: compression, gzipLevel: gzipLevel,
+                now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)))
+            let mode = ProgressMeter.mode(json: output.json)
+            let dumped = ProgressMeter(label: "dump", total: nil, mode: mode)
+            let started = ContinuousClock.now
+            let manifest = try await runCancellingOnSignals {
+                try await BackupPipeline.run(request, store: store, progress: BackupProgress(dumped: { dumped.add($0) }))
+            }
+            dumped.finish()
+            var deleted: [String] = []
+            if maxRetention != nil || keepLast != nil {
+                deleted = try await BackupPipeline.applyRetention(
+                    store: store, now: request.now, maxRetentionSeconds: maxRetention.flatMap(GoDuration.seconds), keepLast: keepLast
+                ).map(\.fileName)
+            }
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let result = Result(name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
+                                seconds: (seconds * 100).rounded() / 100)
+            if output.json { return try output.printJSON(result) }
+            print("backed up to \(result.location)")
+            print("  sql \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in \(String(format: "%.1f", seconds)) s")
+            print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
+            for name in deleted { print("  deleted by retention: \(name)") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the backups in the store: time, size, compression, manifest check.")
+
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+        @OptionGroup var output: OutputOptions
+
+        struct Entry: Codable {
+            var name: String
+            var time: UTCDateTime
+            var bytes: UInt64
+            var compression: CompressionAlgorithm
+            /// "ok", "missing" or "size differs".
+            var manifest: String
+        }
+
+        func run() async throws {
+            let store = try storage.makeStore(forWriting: false)
+            let objects = try await store.list()
+            let byName = Dictionary(objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            var entries: [Entry] = []
+            for backup in BackupSelection.backups(in: objects.map(\.name)) {
+                let size = byName[backup.fileName]?.size ?? 0
+                var check = "missing"
+                if byName[backup.manifestName] != nil {
+                    let manifest = try? JSONDecoder().decode(BackupManifest.self, from: Data(try await store.getAll(name: backup.manifestName)))
+                    check = manifest?.object.bytes == size ? "ok" : "size differs"
+                }
+                entries.append(Entry(name: backup.fileName, time: backup.time, bytes: size, compression: backup.compression, manifest: check))
+            }
+            if output.json { return try output.printJSON(entries) }
+            print(TextTable.render(headers: ["name", "time", "size", "compression", "manifest"],
+                                   rows: entries.map { [$0.name, $0.time.rfc3339, ByteFormat.string($0.bytes), $0.compression.rawValue, $0.manifest] },
+                                   rightAligned: [2]), terminator: "")
+        }
+    }
+}
+
+extension CompressionAlgorithm: ExpressibleByArgument {}

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+import TestSupport
+import Compression
+import Dump
+import Hashing
+import MariaDBClient
+import ObjectStore
+import UTCTime
+@testable import BackupEngine
+
+func makeDirectoryStore() throws -> DirectoryStore {
+    try DirectoryStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("bk-\(UUID().uuidString)").path, create: true)
+}
+
+/// A seeded schema of its own, so concurrent tests do not change what is dumped.
+func seededDatabase(_ env: TestEnvironment) async throws -> (String, MariaDBConnection) {
+    let connection = try await MariaDBConnection.connect(try env.sourceTCP())
+    let name = TestEnvironment.uniqueName("bk")
+    try await connection.execute([
+        "CREATE DATABASE `\(name)`",
+        "CREATE TABLE `\(name)`.t (id INT PRIMARY KEY, note VARCHAR(100), amount DECIMAL(10,2))",
+        "INSERT INTO `\(name)`.t SELECT seq, CONCAT('row ', seq, ' \\'quoted\\''), seq / 7 FROM `\(name)`.seq_1_to_20000",
+        "CREATE VIEW `\(name)`.v AS SELECT COUNT(*) AS n FROM `\(name)`.t",
+        "CREATE PROCEDURE `\(name)`.p() SELECT 1",
+    ])
+    return (name, connection)
+}
+
+/// Drops the lines that carry a time or differ run to run.
+func comparable(_ sql: String) -> [Substring] {
+    sql.split(separator: "\n").filter { !$0.hasPrefix("-- Dump completed") }
+}
+
+func shell(_ command: String) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func nowUTC() -> UTCDateTime { UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)) }
+
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct BackupPipelineTests {
+    @Test(arguments: [CompressionAlgorithm.gzip, .bzip2, .none])
+    func backupEqualsAPlainDumpAndDecompressesWithSystemTools(compression: CompressionAlgorithm) async throws {
+        let env = try TestEnvironment.require()
+        let (database, connection) = try await seededDatabase(env)
+        defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
+        let store = try makeDirectoryStore()
+        let manifest = try await BackupPipeline.run(
+            BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: compression, now: nowUTC()),
+            store: store)
+        let path = store.location + manifest.name
+        let decompress = switch compression { case .gzip: "gunzip -c"; case .bzip2: "bunzip2 -c"; case .none: "cat" }
+        let ours = try shell("\(decompress) '\(path)'")
+        #expect(ours.status == 0)
+        let credentials = try CredentialsFile(settings: try env.sourceTCP())
+        let plain = try shell("mariadb-dump --defaults-extra-file=\(credentials.path) --single-transaction --events --routines --databases \(database)")
+        #expect(plain.status == 0)
+        #expect(comparable(ours.output) == comparable(plain.output))
+        #expect(ours.output.contains("INSERT INTO `t` VALUES"))
+        let stored = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Digest.sha256(Array(stored)).hexString == manifest.object.sha256)
+        #expect(UInt64(stored.count) == manifest.object.bytes)
+        #expect(manifest.sql.sha256 == Digest.sha256(Array(ours.output.utf8)).hexString)
+        #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
+    }
+
+    @Test func backupToS3IsReadBack() async throws {
+        let env = try TestEnvironment.require()
+        let (database, connection) = try await seededDatabase(env)
+        defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
+        let bucket = "bk-\(UInt32.random(in: 0...UInt32.max))"
+        let configuration = try S3Configuration(bucket: bucket, prefix: "mariadb", endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false))
+        let store = S3Store(configuration: configuration, credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
+        _ = try await shellRequest(env: env, bucket: bucket)
+        let manifest = try await BackupPipeline.run(
+            BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: .gzip, now: nowUTC()), store: store)
+        let object = try await store.getAll(name: manifest.name)
+        #expect(Digest.sha256(object).hexString == manifest.object.sha256)
+        let sql = try transformAll(object, GzipDecompressor())
+        #expect(Digest.sha256(sql).hexString == manifest.sql.sha256)
+        #expect(String(decoding: sql.suffix(200), as: UTF8.self).contains("-- Dump completed"))
+    }
+
+    func shellRequest(env: TestEnvironment, bucket: String) async throws -> Int32 {
+        try shell("curl -s -o /dev/null -X PUT \(try env["MM_TEST_S3_ENDPOINT"])/\(bucket)").status
+    }
+
+    func transformAll(_ data: [UInt8], _ transform: any StreamTransform) throws -> [UInt8] {
+        try transform.update(data) + transform.finish()
+    }
+
+    @Test func aKilledDumpPublishesNothing() async throws {
+        let env = try TestEnvironment.require()
+        let (database, connection) = try await seededDatabase(env)
+        defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
+        let store = try makeDirectoryStore()
+        // The real dump, cut after 100 kB and then SIGKILLed.
+        let wrapper = try script("#!/bin/sh\nmariadb-dump \"$@\" | head -c 100000\nkill -9 $$\n")
+        let error = await #expect(throws: BackupError.self) {
+            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]),
+                                                       compression: .gzip, dumpExecutable: wrapper, now: nowUTC()), store: store)
+        }
+        guard case .dumpFailed(let status, _) = error else { Issue.record("expected dumpFailed, got \(String(describing: error))"); return }
+        #expect(status == 137, "SIGKILL is 128 + 9")
+        #expect(error?.localizedDescription.contains("nothing was published") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty, "no object, no manifest, no temp file")
+    }
+
+    @Test func aDumpWithoutItsTrailerPublishesNothing() async throws {
+        let env = try TestEnvironment.require()
+        let store = try makeDirectoryStore()
+        let wrapper = try script("#!/bin/sh\nmariadb-dump \"$@\" | head -c 5000\nexit 0\n")
+        let error = await #expect(throws: BackupError.self) {
+            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
+                                                       compression: .none, dumpExecutable: wrapper, now: nowUTC()), store: store)
+        }
+        #expect(error == .incompleteDump(bytes: 5000))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty)
+    }
+
+    @Test func aBadFlagFailsWithTheDumpsOwnMessage() async throws {
+        let env = try TestEnvironment.require()
+        let store = try makeDirectoryStore()
+        let error = await #expect(throws: BackupError.self) {
+            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(extraArguments: ["--no-such-flag"]),
+                                                       compression: .gzip, now: nowUTC()), store: store)
+        }
+        #expect(error?.localizedDescription.contains("no-such-flag") == true, "\(String(describing: error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty)
+    }
+
+    @Test func thePasswordIsNeverOnTheDumpsCommandLine() async throws {
+        let env = try TestEnvironment.require()
+        let store = try makeDirectoryStore()
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("argv-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: record) }
+        // Records its argv, the option file's mode, and every command line on the machine while it runs.
+        let wrapper = try script("""
+        #!/bin/sh
+        echo "ARGV $*" > \(record)
+        for a in "$@"; do case "$a" in --defaults-extra-file=*) stat -c 'MODE %a' "${a#*=}" >> \(record);; esac; done
+        mariadb-dump "$@" &
+        child=$!
+        cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' >> \(record)
+        wait $child
+        """)
+        _ = try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
+                                                       compression: .gzip, dumpExecutable: wrapper, now: nowUTC()), store: store)
+        let seen = try String(contentsOfFile: record, encoding: .utf8)
+        #expect(seen.contains("ARGV --defaults-extra-file="))
+        #expect(seen.contains("MODE 600"))
+        #expect(!seen.contains(env.rootPassword))
+    }
+
+    @Test func retentionDeletesExpiredBackupsAndTheirManifests() async throws {
+        let store = try makeDirectoryStore()
+        for name in ["backup.2024-01-01T00:00:00Z.sql.gz", "backup.2024-01-02T00:00:00Z.sql.gz", "backup.2024-01-03T00:00:00Z.sql.gz", "notes.txt"] {
+            try await store.put(name: name, bytes: [1])
+            if name.hasPrefix("backup") { try await store.put(name: name + ".manifest.json", bytes: [2]) }
+        }
+        let deleted = try await BackupPipeline.applyRetention(store: store, now: UTCDateTime.parseRFC3339("2024-01-03T12:00:00Z")!,
+                                                              maxRetentionSeconds: GoDuration.seconds("40h"), keepLast: nil)
+        #expect(deleted.map(\.fileName) == ["backup.2024-01-01T00:00:00Z.sql.gz"])
+        #expect(try await store.list().map(\.name) == ["backup.2024-01-02T00:00:00Z.sql.gz", "backup.2024-01-02T00:00:00Z.sql.gz.manifest.json",
+                                                       "backup.2024-01-03T00:00:00Z.sql.gz", "backup.2024-01-03T00:00:00Z.sql.gz.manifest.json", "notes.txt"])
+    }
+}
+
+func script(_ text: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("wrapper-\(UUID().uuidString).sh").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    return path
+}
