@@ -10,3 +10,7 @@ extension BackupSelectionError: LocalizedError {
         }
     }
 }
+
+extension CronError: LocalizedError {
+    public var errorDescription: String? { description }
+}

@@ -3,6 +3,7 @@ import BackupEngine
 import Compression
 import Dump
 import Foundation
+import MariaDBClient
 import ObjectStore
 import Terminal
 import UTCTime
@@ -44,6 +45,15 @@ extension MariaDBMigrate {
         @Option(help: "Keep at most this many backups after a successful backup.")
         var keepLast: Int?
 
+        @Option(help: "Stay running and back up on this cron schedule, in UTC (5 fields or @daily, @hourly, …), as the operator's schedule.cron. Runs never overlap.")
+        var schedule: String?
+
+        @Option(help: ArgumentHelp("While this file exists, scheduled runs are skipped (the operator's schedule.suspend).", valueName: "path"))
+        var suspendFile: String?
+
+        @Flag(help: "Start with the schedule suspended: runs are skipped until the process is restarted without it.")
+        var suspend = false
+
         func validate() throws {
             if let gzipLevel, !(1...9).contains(gzipLevel) {
                 throw ValidationError("--gzip-level '\(gzipLevel)' is outside 1-9")
@@ -52,6 +62,10 @@ extension MariaDBMigrate {
                 throw ValidationError("--max-retention '\(maxRetention)' is not a duration: write e.g. 720h or 1h30m")
             }
             if let keepLast, keepLast < 1 { throw ValidationError("--keep-last '\(keepLast)' must be 1 or more") }
+            if let schedule { _ = try CronSchedule(schedule) }
+            if schedule == nil && (suspend || suspendFile != nil) {
+                throw ValidationError("--suspend and --suspend-file go with --schedule")
+            }
         }
 
         struct Result: Codable {
@@ -65,18 +79,52 @@ extension MariaDBMigrate {
         func run() async throws {
             let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let store = try storage.makeStore(forWriting: true)
+            guard let schedule else {
+                let result = try await runCancellingOnSignals { try await backupOnce(settings: settings, store: store) }
+                return try report(result)
+            }
+            let cron = try CronSchedule(schedule)
+            try await runCancellingOnSignals {
+                while true {
+                    let now = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+                    guard let next = cron.next(after: now) else { return }
+                    note("next backup at \(next.rfc3339) (schedule '\(schedule)')")
+                    do {
+                        try await Task.sleep(for: .seconds(next.epochSeconds - now.epochSeconds))
+                    } catch {
+                        note("schedule stopped; no backup was running")
+                        return
+                    }
+                    if suspend || suspendFile.map({ FileManager.default.fileExists(atPath: $0) }) == true {
+                        note("schedule suspended: skipped the backup due at \(next.rfc3339)")
+                        continue
+                    }
+                    // One run at a time: the next fire time is computed after this run ends.
+                    do {
+                        try report(try await backupOnce(settings: settings, store: store))
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        note("backup failed: \(error.localizedDescription)")
+                    }
+                }
+            }
+        }
+
+        func note(_ message: String) {
+            FileHandle.standardError.write(Data("\(UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)).rfc3339) \(message)\n".utf8))
+        }
+
+        func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> Result {
             let request = BackupRequest(
                 connection: settings,
                 dump: DumpOptions(databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPriv,
                                   operatorFlags: operatorFlags, extraArguments: dumpArguments),
                 compression: compression, gzipLevel: gzipLevel,
                 now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)))
-            let mode = ProgressMeter.mode(json: output.json)
-            let dumped = ProgressMeter(label: "dump", total: nil, mode: mode)
+            let dumped = ProgressMeter(label: "dump", total: nil, mode: ProgressMeter.mode(json: output.json))
             let started = ContinuousClock.now
-            let manifest = try await runCancellingOnSignals {
-                try await BackupPipeline.run(request, store: store, progress: BackupProgress(dumped: { dumped.add($0) }))
-            }
+            let manifest = try await BackupPipeline.run(request, store: store, progress: BackupProgress(dumped: { dumped.add($0) }))
             dumped.finish()
             var deleted: [String] = []
             if maxRetention != nil || keepLast != nil {
@@ -86,13 +134,17 @@ extension MariaDBMigrate {
             }
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let result = Result(name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
-                                seconds: (seconds * 100).rounded() / 100)
+            return Result(name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
+                          seconds: (seconds * 100).rounded() / 100)
+        }
+
+        func report(_ result: Result) throws {
             if output.json { return try output.printJSON(result) }
+            let manifest = result.manifest
             print("backed up to \(result.location)")
-            print("  sql \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in \(String(format: "%.1f", seconds)) s")
+            print("  sql \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s")
             print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
-            for name in deleted { print("  deleted by retention: \(name)") }
+            for name in result.deleted { print("  deleted by retention: \(name)") }
         }
     }
 
@@ -134,3 +186,7 @@ extension MariaDBMigrate {
 }
 
 extension CompressionAlgorithm: ExpressibleByArgument {}
+
+// A parsed command is never mutated afterwards; its property wrappers are just not marked
+// Sendable. The schedule loop runs it inside the signal-cancellable task.
+extension MariaDBMigrate.Backup: @unchecked Sendable {}
