@@ -111,11 +111,7 @@ extension MariaDBMigrate.Storage {
                 let writer = try await store.makeWriter(name: objectName)
                 let hasher = SHA256Hasher()
                 do {
-                    while let chunk = try await input.read() {
-                        hasher.update(chunk)
-                        try await writer.write(chunk)
-                        meter.add(chunk.count)
-                    }
+                    _ = try await pump(from: input.read, to: writer.write, hasher: hasher, meter: meter)
                     let info = try await writer.commit()
                     meter.finish()
                     return TransferResult(name: info.name, location: store.location + info.name, bytes: info.size, sha256: hasher.finalize().hexString)
@@ -146,25 +142,15 @@ extension MariaDBMigrate.Storage {
                 let reader = try await store.makeReader(name: name)
                 let meter = ProgressMeter(label: "download \(name)", total: reader.size, mode: ProgressMeter.mode(json: json))
                 let hasher = SHA256Hasher()
-                var bytes: UInt64 = 0
+                let bytes: UInt64
                 if target == "-" {
-                    while let chunk = try await reader.read() {
-                        hasher.update(chunk)
-                        try await writeToStandardOutput(chunk)
-                        bytes += UInt64(chunk.count)
-                        meter.add(chunk.count)
-                    }
+                    bytes = try await pump(from: reader.read, to: writeToStandardOutput, hasher: hasher, meter: meter)
                 } else {
                     let url = URL(fileURLWithPath: target)
                     let folder = try DirectoryStore(path: url.deletingLastPathComponent().path, create: false)
                     let writer = try await folder.makeWriter(name: url.lastPathComponent)
                     do {
-                        while let chunk = try await reader.read() {
-                            hasher.update(chunk)
-                            try await writer.write(chunk)
-                            bytes += UInt64(chunk.count)
-                            meter.add(chunk.count)
-                        }
+                        bytes = try await pump(from: reader.read, to: writer.write, hasher: hasher, meter: meter)
                         _ = try await writer.commit()
                     } catch {
                         await writer.abort()
@@ -194,6 +180,19 @@ extension MariaDBMigrate.Storage {
             }
         }
     }
+}
+
+/// Copies chunks from `read` to `write` until the end, hashing and counting on the way.
+func pump(from read: () async throws -> [UInt8]?, to write: ([UInt8]) async throws -> Void,
+          hasher: SHA256Hasher, meter: ProgressMeter) async throws -> UInt64 {
+    var bytes: UInt64 = 0
+    while let chunk = try await read() {
+        hasher.update(chunk)
+        try await write(chunk)
+        bytes += UInt64(chunk.count)
+        meter.add(chunk.count)
+    }
+    return bytes
 }
 
 struct TransferResult: Codable, Sendable {

@@ -22,19 +22,32 @@ public struct RetryPolicy: Sendable, Equatable {
     public static let none = RetryPolicy(maxAttempts: 1)
 }
 
-/// Retries left for a whole operation, shared by its requests, so a sick endpoint is given up
-/// on instead of being hammered.
+/// Retries shared by all requests of a store, so a sick endpoint is given up on instead of being
+/// hammered: a bucket of `retries` that refills one retry per `refillSeconds`, so a long-running
+/// schedule does not use it up over the weeks.
 public final class RetryBudget: @unchecked Sendable {
     private let lock = NSLock()
-    private var remaining: Int
+    private let capacity: Double
+    private let refillSeconds: Double
+    private var tokens: Double
+    private var last = ContinuousClock.now
 
-    public init(retries: Int = 50) { remaining = retries }
+    public init(retries: Int = 50, refillSeconds: Double = 1) {
+        capacity = Double(retries)
+        tokens = Double(retries)
+        self.refillSeconds = refillSeconds
+    }
 
     /// Takes one retry from the budget; false when none is left.
     public func take() -> Bool {
         lock.withLock {
-            guard remaining > 0 else { return false }
-            remaining -= 1
+            let now = ContinuousClock.now
+            let elapsed = now - last
+            last = now
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            tokens = min(capacity, tokens + seconds / refillSeconds)
+            guard tokens >= 1 else { return false }
+            tokens -= 1
             return true
         }
     }

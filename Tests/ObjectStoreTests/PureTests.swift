@@ -88,8 +88,12 @@ import UTCTime
     }
 
     @Test func budgetRunsOut() {
-        let budget = RetryBudget(retries: 2)
+        let budget = RetryBudget(retries: 2, refillSeconds: 3600)
         #expect(budget.take() && budget.take() && !budget.take())
+        let refilling = RetryBudget(retries: 1, refillSeconds: 0.01)
+        #expect(refilling.take())
+        usleep(30_000)
+        #expect(refilling.take(), "the budget refills with time")
     }
 }
 
