@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "UTCTime"),
         .target(name: "SigV4", dependencies: ["Hashing", "UTCTime"]),
         .target(name: "Dump", dependencies: ["MariaDBClient", "Blocking"]),
-        .target(name: "BackupEngine", dependencies: ["Compression", "UTCTime", "Dump", "ObjectStore", "Hashing", "MariaDBClient"]),
+        .target(name: "BackupEngine", dependencies: ["Compression", "UTCTime", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking"]),
         .target(name: "ObjectStore", dependencies: ["SigV4", "HTTPTransport", "Hashing", "UTCTime", "Blocking"]),
 
         // Engines and commands.

@@ -1,4 +1,6 @@
+import Blocking
 import Compression
+import Dispatch
 import Dump
 import Foundation
 import Hashing
@@ -81,6 +83,12 @@ public struct BackupProgress: Sendable {
     }
 }
 
+/// A compressor handed to the compression queue; used by one task at a time.
+final class CompressorBox: @unchecked Sendable {
+    let transform: any StreamTransform
+    init(_ transform: any StreamTransform) { self.transform = transform }
+}
+
 public enum BackupPipeline {
     public static let toolVersion = "mariadb-migrate 0.1.0"
 
@@ -101,7 +109,9 @@ public enum BackupPipeline {
         defer { credentials.remove() }
         let arguments = try dump.arguments(defaultsExtraFile: credentials.path)
         let child = ChildProcess(executable: executable, arguments: arguments)
-        let compressor = try request.compression.makeCompressor(level: request.gzipLevel)
+        // Compression is CPU work on every core: it runs on its own queue, not the cooperative pool.
+        let compressor = CompressorBox(try request.compression.makeCompressor(level: request.gzipLevel))
+        let compressionQueue = DispatchQueue(label: "backup-compression")
         let writer = try await store.makeWriter(name: name.fileName)
         let started = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
         var scanner = DumpScanner()
@@ -124,14 +134,14 @@ public enum BackupPipeline {
                 scanner.consume(chunk)
                 sqlHash.update(chunk)
                 progress.dumped(chunk.count)
-                pending += try compressor.update(chunk)
+                pending += try await runBlocking(on: compressionQueue) { try compressor.transform.update(chunk) }
                 // Hand the store about a megabyte at a time.
                 if pending.count >= 1 << 20 {
                     try await send(pending)
                     pending = []
                 }
             }
-            try await send(pending + compressor.finish())
+            try await send(pending + (try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }))
             let exit = await child.wait()
             guard exit.status == 0 else {
                 throw BackupError.dumpFailed(status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))

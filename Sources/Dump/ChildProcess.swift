@@ -15,6 +15,9 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var errorTail = Data()
     private var errorReaderDone = DispatchSemaphore(value: 0)
+    /// Standard output read ahead on its own thread (up to 8 MiB), so the child keeps running
+    /// while the consumer works on what came before.
+    private let output = StreamBridge(capacity: 8)
 
     public init(executable: String, arguments: [String], standardInput: Bool = false) {
         self.executable = executable
@@ -31,6 +34,17 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardError = stderrPipe
         process.standardInput = stdinPipe ?? FileHandle.nullDevice
         try process.run()
+        let stdout = stdoutPipe.fileHandleForReading
+        let output = self.output
+        Thread.detachNewThread {
+            while true {
+                let data = stdout.availableData
+                if data.isEmpty { break }
+                let more = data.withUnsafeBytes { output.push($0) }
+                if !more { break }
+            }
+            output.finish(error: nil)
+        }
         let handle = stderrPipe.fileHandleForReading
         queue.async { [self] in
             while true {
@@ -45,11 +59,9 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// Up to 1 MiB of standard output; nil at its end.
+    /// About 1 MiB of standard output; nil at its end.
     public func read() async throws -> [UInt8]? {
-        let handle = stdoutPipe.fileHandleForReading
-        let data = try await runBlocking(on: queue) { handle.availableData }
-        return data.isEmpty ? nil : Array(data)
+        try await output.next()
     }
 
     public func write(_ bytes: [UInt8]) async throws {
@@ -72,7 +84,10 @@ public final class ChildProcess: @unchecked Sendable {
         return (status, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    public func terminate() { if process.isRunning { process.terminate() } }
+    public func terminate() {
+        output.cancel()
+        if process.isRunning { process.terminate() }
+    }
 
     /// Finds a tool on PATH (and /usr/bin, /usr/sbin).
     public static func locate(_ names: [String]) -> String? {

@@ -51,6 +51,26 @@ func transform(_ data: [UInt8], with transform: any StreamTransform, chunk: Int 
         #expect(Digest.sha256(decoded).hexString == Digest.sha256(data).hexString, "\(name) -dc did not give back the input")
     }
 
+    @Test(arguments: [1, 2, 3], [1, 6])
+    func parallelGzipIsOneStandardStream(workers: Int, level: Int) throws {
+        let data = Array(Self.tenMiB.prefix(3_000_001))
+        let compressed = try transform(data, with: ParallelGzipCompressor(level: level, workers: workers, blockSize: 64 * 1024), chunk: 77_777)
+        #expect(Array(compressed.prefix(3)) == [0x1F, 0x8B, 0x08])
+        let viaTool = try runTool(["gzip", "-dc"], input: compressed)
+        #expect(viaTool.count == data.count)
+        #expect(Digest.sha256(viaTool).hexString == Digest.sha256(data).hexString)
+        #expect(Digest.sha256(try transform(compressed, with: GzipDecompressor())).hexString == Digest.sha256(data).hexString)
+        let single = try transform(data, with: GzipCompressor(level: level))
+        #expect(Double(compressed.count) < Double(single.count) * 1.05, "the preset dictionaries keep the ratio close to one stream's")
+    }
+
+    @Test(arguments: [0, 1, 128 * 1024, 128 * 1024 + 1])
+    func parallelGzipEdgeSizes(size: Int) throws {
+        let data = Array(Self.tenMiB.prefix(size))
+        let compressed = try transform(data, with: ParallelGzipCompressor(workers: 2))
+        #expect(try runTool(["gzip", "-dc"], input: compressed) == data)
+    }
+
     @Test func readsConcatenatedGzipMembers() throws {
         let a = Array("first member\n".utf8), b = Array("second member\n".utf8)
         let both = try transform(a, with: GzipCompressor()) + transform(b, with: GzipCompressor())

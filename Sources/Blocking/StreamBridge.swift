@@ -1,9 +1,9 @@
 import Foundation
 
-/// Hands bytes from a libcurl transfer thread to an async reader with backpressure: the
-/// transfer thread blocks while `capacity` chunks wait unread, so memory stays at about
-/// capacity × chunk size however fast the network is.
-final class StreamBridge: @unchecked Sendable {
+/// Hands bytes from a blocking producer thread (a libcurl transfer, a child's pipe) to an async
+/// reader with backpressure: the producer blocks while `capacity` chunks wait unread, so memory
+/// stays at about capacity × chunk size however fast the producer is.
+public final class StreamBridge: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [[UInt8]] = []
     private var current: [UInt8] = []
@@ -14,13 +14,13 @@ final class StreamBridge: @unchecked Sendable {
     private let capacity: Int
     private let chunkSize: Int
 
-    init(capacity: Int = 4, chunkSize: Int = 1 << 20) {
+    public init(capacity: Int = 4, chunkSize: Int = 1 << 20) {
         self.capacity = capacity
         self.chunkSize = chunkSize
     }
 
-    /// Called on the transfer thread; false stops the transfer.
-    func push(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Called on the producer thread; false stops the producer.
+    public func push(_ bytes: UnsafeRawBufferPointer) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !cancelled else { return false }
@@ -32,7 +32,7 @@ final class StreamBridge: @unchecked Sendable {
     }
 
     /// The transfer ended (with `error` if it failed).
-    func finish(error: Error?) {
+    public func finish(error: Error?) {
         condition.lock()
         defer { condition.unlock() }
         guard !finished else { return }
@@ -42,7 +42,7 @@ final class StreamBridge: @unchecked Sendable {
         resumeWaiter()
     }
 
-    func cancel() {
+    public func cancel() {
         condition.lock()
         cancelled = true
         condition.broadcast()
@@ -50,7 +50,7 @@ final class StreamBridge: @unchecked Sendable {
     }
 
     /// The next chunk, nil at the end, or the transfer's error once the queue is drained.
-    func next() async throws -> [UInt8]? {
+    public func next() async throws -> [UInt8]? {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
