@@ -115,6 +115,22 @@ struct BackupPipelineTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty, "no object, no manifest, no temp file")
     }
 
+    @Test func aKilledDumpLeavesNoObjectAndNoMultipartUploadInS3() async throws {
+        let env = try TestEnvironment.require()
+        let bucket = "bk-\(UInt32.random(in: 0...UInt32.max))"
+        _ = try await shellRequest(env: env, bucket: bucket)
+        let configuration = try S3Configuration(bucket: bucket, prefix: "mariadb", endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false))
+        let store = S3Store(configuration: configuration, credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
+        // 12 MB after the real dump: parts are uploading when the dump is SIGKILLed.
+        let wrapper = try script("#!/bin/sh\nmariadb-dump \"$@\"\nhead -c 12000000 /dev/urandom\nkill -9 $$\n")
+        await #expect(throws: BackupError.self) {
+            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
+                                                       compression: .none, dumpExecutable: wrapper, now: nowUTC()), store: store)
+        }
+        #expect(try await store.list().isEmpty)
+        #expect(try await store.pendingMultipartUploads().isEmpty)
+    }
+
     @Test func aDumpWithoutItsTrailerPublishesNothing() async throws {
         let env = try TestEnvironment.require()
         let store = try makeDirectoryStore()
