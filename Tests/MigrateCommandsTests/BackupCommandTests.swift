@@ -52,7 +52,7 @@ struct BackupCommandTests {
         #expect(schedule.status != 0 && schedule.stderr.contains("hour '25'"))
         let retention = try CLI.run(["backup", "--user", "root", "--max-retention", "30d"])
         #expect(retention.status != 0 && retention.stderr.contains("'30d'"))
-        let dumpArg = try CLI.run(["backup", "--host", "127.0.0.1", "--port", "1", "--user", "root", "--dump-arg=--password=hunter2"])
-        #expect(dumpArg.status != 0 && !dumpArg.stderr.contains("hunter2"))
+        let dumpArg = try CLI.run(["backup", "--host", "127.0.0.1", "--port", "1", "--user", "root", "--dump-arg=--password=EXAMPLEpw"])
+        #expect(dumpArg.status != 0 && !dumpArg.stderr.contains("EXAMPLEpw"))
     }
 }

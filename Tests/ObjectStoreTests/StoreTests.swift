@@ -330,9 +330,9 @@ struct SignatureCheckingTests {
         let mismatch = await #expect(throws: ObjectStoreError.self) { try await wrongSecret.put(name: "x", bytes: [1]) }
         #expect(mismatch?.localizedDescription.contains("secret access key is wrong") == true)
         let unknown = try await testS3Store(endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], bucket: store.configuration.bucket,
-                                            credentials: AWSCredentials(accessKeyId: "AKIAUNKNOWNUNKNOWN00", secretAccessKey: "x"))
+                                            credentials: AWSCredentials(accessKeyId: "AKIAUNKNOWNEXAMPLE00", secretAccessKey: "x"))
         let invalid = await #expect(throws: ObjectStoreError.self) { try await unknown.list() }
-        #expect(invalid == .invalidAccessKeyId(keyId: "AKIAUNKNOWNUNKNOWN00", endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"]))
+        #expect(invalid == .invalidAccessKeyId(keyId: "AKIAUNKNOWNEXAMPLE00", endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"]))
     }
 
     @Test func webIdentityThroughSTS() async throws {
