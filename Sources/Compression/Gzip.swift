@@ -3,16 +3,35 @@ import CZlib
 
 /// zlib's deflate producing a standard gzip stream (window bits 15 + 16).
 public final class GzipCompressor: StreamTransform {
-    /// Chosen from measurements, see README ("Why gzip level 1").
+    /// Chosen from measurements, see the README's note on the gzip level.
     public static let defaultLevel = 1
 
+    private let stream: DeflateStream
+
+    public init(level: Int = GzipCompressor.defaultLevel) throws(CompressionError) {
+        stream = try DeflateStream(level: level, windowBits: 15 + 16)
+    }
+
+    public func update(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> [UInt8] {
+        try stream.deflate(input, flush: Z_NO_FLUSH)
+    }
+
+    public func finish() throws(CompressionError) -> [UInt8] {
+        try stream.deflate(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
+    }
+}
+
+/// One zlib deflate stream: gzip-framed (window bits 31) for `GzipCompressor`, raw (-15) for the
+/// blocks of `ParallelGzipCompressor`, which reuses it block after block (deflateReset keeps its
+/// memory).
+final class DeflateStream: @unchecked Sendable {
     private let stream: UnsafeMutablePointer<z_stream>
     private var output = [UInt8](repeating: 0, count: 256 * 1024)
 
-    public init(level: Int = GzipCompressor.defaultLevel) throws(CompressionError) {
+    init(level: Int, windowBits: Int32) throws(CompressionError) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let status = mm_deflate_init2(stream, Int32(level), 15 + 16, 8, Z_DEFAULT_STRATEGY)
+        let status = mm_deflate_init2(stream, Int32(level), windowBits, 8, Z_DEFAULT_STRATEGY)
         guard status == Z_OK else {
             stream.deallocate()
             throw .initialisationFailed(library: "zlib", code: status)
@@ -24,15 +43,8 @@ public final class GzipCompressor: StreamTransform {
         stream.deallocate()
     }
 
-    public func update(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> [UInt8] {
-        try run(input, flush: Z_NO_FLUSH)
-    }
-
-    public func finish() throws(CompressionError) -> [UInt8] {
-        try run(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
-    }
-
-    private func run(_ input: UnsafeRawBufferPointer, flush: Int32) throws(CompressionError) -> [UInt8] {
+    /// Feeds `input` with `flush` and returns what deflate produced.
+    func deflate(_ input: UnsafeRawBufferPointer, flush: Int32) throws(CompressionError) -> [UInt8] {
         var produced: [UInt8] = []
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
@@ -41,7 +53,7 @@ public final class GzipCompressor: StreamTransform {
             let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
                 stream.pointee.next_out = out.baseAddress
                 stream.pointee.avail_out = uInt(out.count)
-                return deflate(stream, flush)
+                return CZlib.deflate(stream, flush)
             }
             guard status == Z_OK || status == Z_BUF_ERROR || status == Z_STREAM_END else {
                 throw .internalError(library: "zlib", code: status)
@@ -49,6 +61,16 @@ public final class GzipCompressor: StreamTransform {
             produced.append(contentsOf: output[0..<(output.count - Int(stream.pointee.avail_out))])
         } while stream.pointee.avail_out == 0
         return produced
+    }
+
+    /// One block of a parallel stream: starts afresh with `dictionary` as the preceding 32 KiB,
+    /// ends with a sync flush (or finishes the stream).
+    func deflateBlock(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, finish: Bool) throws(CompressionError) -> [UInt8] {
+        deflateReset(stream)
+        if dictionary.count > 0 {
+            deflateSetDictionary(stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
+        }
+        return try deflate(input, flush: finish ? Z_FINISH : Z_SYNC_FLUSH)
     }
 }
 

@@ -25,7 +25,7 @@ public final class ParallelGzipCompressor: StreamTransform {
         self.workers = max(1, workers)
         self.blockSize = blockSize
         var made: [DeflateStream] = []
-        for _ in 0..<(self.workers * 4) { made.append(try DeflateStream(level: level)) }
+        for _ in 0..<(self.workers * 4) { made.append(try DeflateStream(level: level, windowBits: -15)) }
         streams = made
         crc = crc32(0, nil, 0)
         pending.reserveCapacity(batchBytes)
@@ -101,48 +101,6 @@ public final class ParallelGzipCompressor: StreamTransform {
         dictionary = Array(context[max(0, context.count - 32 * 1024)...])
         pending.removeFirst(available)
         return out
-    }
-}
-
-/// A raw deflate stream reused block after block (deflateReset keeps its memory).
-final class DeflateStream: @unchecked Sendable {
-    private let stream: UnsafeMutablePointer<z_stream>
-    private var output = [UInt8](repeating: 0, count: 192 * 1024)
-
-    init(level: Int) throws(CompressionError) {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        let status = mm_deflate_init2(stream, Int32(level), -15, 8, Z_DEFAULT_STRATEGY)
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw .initialisationFailed(library: "zlib", code: status)
-        }
-    }
-
-    deinit {
-        deflateEnd(stream)
-        stream.deallocate()
-    }
-
-    func deflateBlock(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, finish: Bool) throws(CompressionError) -> [UInt8] {
-        deflateReset(stream)
-        if dictionary.count > 0 {
-            deflateSetDictionary(stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
-        }
-        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-        stream.pointee.avail_in = uInt(input.count)
-        var produced: [UInt8] = []
-        let flush = finish ? Z_FINISH : Z_SYNC_FLUSH
-        repeat {
-            let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
-                stream.pointee.next_out = out.baseAddress
-                stream.pointee.avail_out = uInt(out.count)
-                return deflate(stream, flush)
-            }
-            guard status == Z_OK || status == Z_BUF_ERROR || status == Z_STREAM_END else { throw .internalError(library: "zlib", code: status) }
-            produced.append(contentsOf: output[0..<(output.count - Int(stream.pointee.avail_out))])
-        } while stream.pointee.avail_out == 0
-        return produced
     }
 }
 

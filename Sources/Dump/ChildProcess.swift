@@ -14,7 +14,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let queue = DispatchQueue(label: "child-process", attributes: .concurrent)
     private let lock = NSLock()
     private var errorTail = Data()
-    private var errorReaderDone = DispatchSemaphore(value: 0)
+    private let errorReaderDone = DispatchSemaphore(value: 0)
     /// Standard output read ahead on its own thread (up to 8 MiB), so the child keeps running
     /// while the consumer works on what came before.
     private let output = StreamBridge(capacity: 8)
