@@ -16,9 +16,12 @@ public struct BackupRequest: Sendable {
     public var gzipLevel: Int?
     public var dumpExecutable: String?
     public var now: UTCDateTime
+    /// Record the snapshot's binlog/GTID position in the dump and manifest when the source logs binlogs.
+    public var recordBinlogPosition: Bool
 
     public init(connection: ConnectionSettings, dump: DumpOptions, compression: CompressionAlgorithm, gzipLevel: Int? = nil,
-                dumpExecutable: String? = nil, now: UTCDateTime) {
+                dumpExecutable: String? = nil, now: UTCDateTime, recordBinlogPosition: Bool = true) {
+        self.recordBinlogPosition = recordBinlogPosition
         self.connection = connection
         self.dump = dump
         self.compression = compression
@@ -42,7 +45,9 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var compression: CompressionAlgorithm
     public var serverVersion: String
     public var galera: Bool
-    public var binlog: ServerFacts.BinlogPosition
+    /// Binlog file/offset and GTID of the dump's snapshot (from the dump itself); nil when the
+    /// source has no binlog or the position was not asked for.
+    public var binlog: DumpPosition?
     public var databases: [String]
     /// The dump's arguments, without the credentials file.
     public var dumpArguments: [String]
@@ -100,6 +105,8 @@ public enum BackupPipeline {
         let facts = try await source.serverFacts()
         var dump = request.dump
         if facts.galera.enabled { dump.galera = true }
+        // `file` is set only when SHOW MASTER STATUS worked: mariadb-dump needs the same privilege.
+        if request.recordBinlogPosition && facts.binlog.enabled && facts.binlog.file != nil { dump.binlogPosition = true }
 
         let name = BackupName(time: request.now, compression: request.compression)
         guard try await store.head(name: name.fileName) == nil else { throw BackupError.alreadyExists(location: store.location + name.fileName) }
@@ -117,13 +124,18 @@ public enum BackupPipeline {
         var scanner = DumpScanner()
         let sqlHash = SHA256Hasher(), objectHash = SHA256Hasher()
         var storedBytes: UInt64 = 0
+        // One store write in flight while the next batch compresses; writes stay in order.
+        var writing: Task<Void, any Error>?
 
         func send(_ bytes: [UInt8]) async throws {
             guard !bytes.isEmpty else { return }
+            try await writing?.value
             objectHash.update(bytes)
             storedBytes += UInt64(bytes.count)
-            try await writer.write(bytes)
-            progress.stored(bytes.count)
+            writing = Task {
+                try await writer.write(bytes)
+                progress.stored(bytes.count)
+            }
         }
 
         do {
@@ -142,6 +154,7 @@ public enum BackupPipeline {
                 }
             }
             try await send(pending + (try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }))
+            try await writing?.value
             let exit = await child.wait()
             guard exit.status == 0 else {
                 throw BackupError.dumpFailed(status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
@@ -149,6 +162,7 @@ public enum BackupPipeline {
             guard scanner.sawTrailer else { throw BackupError.incompleteDump(bytes: scanner.bytes) }
         } catch {
             child.terminate()
+            _ = try? await writing?.value
             await writer.abort()
             if error is CancellationError { throw error }
             // A dump that died explains itself best through its own exit status and stderr.
@@ -166,7 +180,7 @@ public enum BackupPipeline {
             name: name.fileName,
             object: .init(sha256: objectHash.finalize().hexString, bytes: storedBytes),
             sql: .init(sha256: sqlHash.finalize().hexString, bytes: scanner.bytes),
-            compression: request.compression, serverVersion: facts.version, galera: dump.galera, binlog: facts.binlog,
+            compression: request.compression, serverVersion: facts.version, galera: dump.galera, binlog: scanner.position,
             databases: dump.databases, dumpArguments: Array(arguments.dropFirst()),
             startedAt: started, finishedAt: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)), tool: toolVersion)
         let encoder = JSONEncoder()

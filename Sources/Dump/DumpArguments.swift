@@ -11,14 +11,18 @@ public struct DumpOptions: Sendable, Equatable {
     public var operatorFlags: Bool
     /// The user's extra arguments (the operator's `args`), appended in order.
     public var extraArguments: [String]
+    /// Record the binlog file/offset and GTID of the snapshot as comments (`--master-data=2
+    /// --gtid`); MariaDB takes them from the consistent snapshot without a global read lock.
+    public var binlogPosition: Bool
 
     public init(databases: [String] = [], galera: Bool = false, ignoreGlobalPrivileges: Bool? = nil,
-                operatorFlags: Bool = false, extraArguments: [String] = []) {
+                operatorFlags: Bool = false, extraArguments: [String] = [], binlogPosition: Bool = false) {
         self.databases = databases
         self.galera = galera
         self.ignoreGlobalPrivileges = ignoreGlobalPrivileges
         self.operatorFlags = operatorFlags
         self.extraArguments = extraArguments
+        self.binlogPosition = binlogPosition
     }
 
     /// Every privilege table of the `mysql` schema. They are Aria tables: restored on one Galera
@@ -48,6 +52,7 @@ public struct DumpOptions: Sendable, Equatable {
             arguments.append("--databases")
             arguments += databases
         }
+        if binlogPosition && !operatorFlags { arguments += ["--master-data=2", "--gtid"] }
         if galera { arguments.append("--skip-add-locks") }
         if ignoresPrivileges {
             let tables = operatorFlags ? ["global_priv"] : Self.privilegeTables

@@ -39,6 +39,9 @@ extension MariaDBMigrate {
         @Option(name: .customLong("dump-arg"), parsing: .unconditionalSingleValue, help: "An extra mariadb-dump argument (repeat for several), as the operator's args.")
         var dumpArguments: [String] = []
 
+        @Flag(inversion: .prefixedNo, help: "Record the snapshot's binlog file/offset and GTID (--master-data=2 --gtid, as comments) when the source logs binlogs.")
+        var binlogPosition = true
+
         @Option(help: "Delete backups older than this after a successful backup (Go duration, e.g. 720h), as the operator's maxRetention.")
         var maxRetention: String?
 
@@ -121,11 +124,12 @@ extension MariaDBMigrate {
                 dump: DumpOptions(databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPriv,
                                   operatorFlags: operatorFlags, extraArguments: dumpArguments),
                 compression: compression, gzipLevel: gzipLevel,
-                now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)))
-            let dumped = ProgressMeter(label: "dump", total: nil, mode: ProgressMeter.mode(json: output.json))
+                now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)), recordBinlogPosition: binlogPosition)
+            let meter = ProgressMeter(label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
             let started = ContinuousClock.now
-            let manifest = try await BackupPipeline.run(request, store: store, progress: BackupProgress(dumped: { dumped.add($0) }))
-            dumped.finish()
+            let manifest = try await BackupPipeline.run(
+                request, store: store, progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
+            meter.finish()
             var deleted: [String] = []
             if maxRetention != nil || keepLast != nil {
                 deleted = try await BackupPipeline.applyRetention(
@@ -144,6 +148,9 @@ extension MariaDBMigrate {
             print("backed up to \(result.location)")
             print("  sql \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s")
             print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
+            if let position = manifest.binlog {
+                print("  snapshot at binlog \([position.file, position.offset.map(String.init)].compactMap { $0 }.joined(separator: ":")), gtid \(position.gtid ?? "none")")
+            }
             for name in result.deleted { print("  deleted by retention: \(name)") }
         }
     }

@@ -1,7 +1,9 @@
 import Foundation
 
 /// Progress of long work: a redrawn line (bytes, rate, ETA) when standard error is a terminal,
-/// JSON lines with `--json`, nothing otherwise. Updates at most five times a second.
+/// JSON lines on standard error with `--json`, nothing otherwise. Updates at most five times a
+/// second. `bytes` is the work's input (SQL dumped, object read); `outputBytes`, when the work
+/// has a second side, what came out of it (bytes stored, SQL applied), labelled `outputLabel`.
 public final class ProgressMeter: @unchecked Sendable {
     public enum Mode: Sendable { case terminal, json, quiet }
 
@@ -11,26 +13,41 @@ public final class ProgressMeter: @unchecked Sendable {
     private let started = ContinuousClock.now
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var bytes: UInt64 = 0
+    private var outputBytes: UInt64 = 0
+    private let outputLabel: String?
     private let lock = NSLock()
 
+    /// `--json` wins: a script that asked for JSON gets JSON even on a terminal.
     public static func mode(json: Bool) -> Mode {
-        isatty(STDERR_FILENO) == 1 ? .terminal : (json ? .json : .quiet)
+        json ? .json : (isatty(STDERR_FILENO) == 1 ? .terminal : .quiet)
     }
 
-    public init(label: String, total: UInt64?, mode: Mode) {
+    public init(label: String, total: UInt64?, mode: Mode, outputLabel: String? = nil) {
         self.label = label
         self.total = total
         self.mode = mode
+        self.outputLabel = outputLabel
     }
 
     public func add(_ count: Int) {
         lock.withLock {
             bytes += UInt64(count)
-            let now = ContinuousClock.now
-            guard mode != .quiet, now - lastDraw >= .milliseconds(200) else { return }
-            lastDraw = now
-            draw(final: false)
+            redrawIfDue()
         }
+    }
+
+    public func addOutput(_ count: Int) {
+        lock.withLock {
+            outputBytes += UInt64(count)
+            redrawIfDue()
+        }
+    }
+
+    private func redrawIfDue() {
+        let now = ContinuousClock.now
+        guard mode != .quiet, now - lastDraw >= .milliseconds(200) else { return }
+        lastDraw = now
+        draw(final: false)
     }
 
     public func finish() {
@@ -49,6 +66,7 @@ public final class ProgressMeter: @unchecked Sendable {
         case .terminal:
             var line = "\(label): \(ByteFormat.string(bytes))"
             if let total, total > 0 { line += " of \(ByteFormat.string(total)) (\(Int(Double(bytes) * 100 / Double(total)))%)" }
+            if let outputLabel { line += ", \(outputLabel) \(ByteFormat.string(outputBytes))" }
             line += ", \(ByteFormat.string(UInt64(rate)))/s, \(Self.duration(elapsed))"
             if let total, !final, rate > 0, total > bytes { line += ", ETA \(Self.duration(Double(total - bytes) / rate))" }
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (final ? "\n" : "")).utf8))
@@ -56,6 +74,7 @@ public final class ProgressMeter: @unchecked Sendable {
             var event: [String: Any] = ["event": final ? "done" : "progress", "label": label, "bytes": bytes,
                                         "bytes_per_second": Int(rate), "elapsed_seconds": (elapsed * 10).rounded() / 10]
             if let total { event["total_bytes"] = total }
+            if let outputLabel { event["\(outputLabel)_bytes"] = outputBytes }
             if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
                 FileHandle.standardError.write(data + Data("\n".utf8))
             }

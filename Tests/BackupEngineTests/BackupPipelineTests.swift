@@ -27,9 +27,11 @@ func seededDatabase(_ env: TestEnvironment) async throws -> (String, MariaDBConn
     return (name, connection)
 }
 
-/// Drops the lines that carry a time or differ run to run.
+/// Drops the lines that carry a time or a binlog position (other tests write to the same server).
 func comparable(_ sql: String) -> [Substring] {
-    sql.split(separator: "\n").filter { !$0.hasPrefix("-- Dump completed") }
+    sql.split(separator: "\n").filter {
+        !$0.hasPrefix("-- Dump completed") && !$0.hasPrefix("-- CHANGE MASTER TO MASTER_LOG_FILE=") && !$0.hasPrefix("-- SET GLOBAL gtid_slave_pos=")
+    }
 }
 
 func shell(_ command: String) throws -> (status: Int32, output: String) {
@@ -62,8 +64,14 @@ struct BackupPipelineTests {
         let ours = try shell("\(decompress) '\(path)'")
         #expect(ours.status == 0)
         let credentials = try CredentialsFile(settings: try env.sourceTCP())
-        let plain = try shell("mariadb-dump --defaults-extra-file=\(credentials.path) --single-transaction --events --routines --databases \(database)")
+        // The same flags, the snapshot position included (the test source logs binlogs).
+        #expect(manifest.dumpArguments == ["--single-transaction", "--events", "--routines", "--databases", database, "--master-data=2", "--gtid"])
+        let plain = try shell("mariadb-dump --defaults-extra-file=\(credentials.path) \(manifest.dumpArguments.joined(separator: " "))")
         #expect(plain.status == 0)
+        let position = try #require(manifest.binlog)
+        #expect(position.file?.hasPrefix("mysql-bin.") == true && (position.offset ?? 0) > 0)
+        #expect(position.gtid?.split(separator: "-").count ?? 0 >= 3)
+        #expect(ours.output.contains("-- SET GLOBAL gtid_slave_pos='\(position.gtid ?? "")';"))
         #expect(comparable(ours.output) == comparable(plain.output))
         #expect(ours.output.contains("INSERT INTO `t` VALUES"))
         let stored = try Data(contentsOf: URL(fileURLWithPath: path))

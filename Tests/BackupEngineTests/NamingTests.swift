@@ -115,6 +115,12 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         #expect(arguments.filter { $0.hasPrefix("--ignore-table") } == ["--ignore-table=mysql.global_priv"])
     }
 
+    @Test func binlogPositionAddsMasterDataAsCommentsButNotWithOperatorFlags() throws {
+        let arguments = try DumpOptions(binlogPosition: true).arguments(defaultsExtraFile: file)
+        #expect(Array(arguments[4...6]) == ["--all-databases", "--master-data=2", "--gtid"])
+        #expect(try !DumpOptions(operatorFlags: true, binlogPosition: true).arguments(defaultsExtraFile: file).contains("--master-data=2"))
+    }
+
     @Test func extraArgumentsKeepRepeats() throws {
         let arguments = try DumpOptions(extraArguments: ["--ignore-table=app.a", "--ignore-table=app.b", "--single-transaction", "--verbose"])
             .arguments(defaultsExtraFile: file)
@@ -128,5 +134,50 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
     func refusesCredentialsAndNonOptions(argument: String, error: DumpOptionsError) {
         #expect(throws: error) { try DumpOptions(extraArguments: [argument]).arguments(defaultsExtraFile: file) }
         #expect(!error.localizedDescription.contains("EXAMPLEpw"))
+    }
+}
+
+@Suite struct DumpScannerTests {
+    static let head = """
+        -- MariaDB dump 10.19  Distrib 10.11.14-MariaDB
+        -- CHANGE MASTER TO MASTER_USE_GTID=slave_pos;
+
+        -- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1686;
+
+        CREATE TABLE t (a int);
+
+        """
+    static let end = """
+        -- SET GLOBAL gtid_slave_pos='0-1-8,1-2-30';
+        /*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;
+
+        -- Dump completed on 2026-11-25 16:28:30
+
+        """
+
+    @Test(arguments: [
+        (head + end, DumpPosition(file: "mysql-bin.000042", offset: 1686, gtid: "0-1-8,1-2-30"), true),
+        (head + "INSERT INTO t VALUES (1);\n", DumpPosition(file: "mysql-bin.000042", offset: 1686, gtid: nil), false),
+        ("CREATE TABLE t (a int);\n-- Dump completed on 2026-11-25 16:28:30\n", nil, true),
+        ("-- Dump completed on 2026-11-25\nINSERT INTO t VALUES (1);\n", nil, false),
+        ("", nil, false),
+    ])
+    func readsTrailerAndPosition(text: String, position: DumpPosition?, trailer: Bool) {
+        // Fed in 7-byte pieces: a line split across chunks must still be found.
+        var scanner = DumpScanner()
+        let bytes = Array(text.utf8)
+        for start in stride(from: 0, to: bytes.count, by: 7) { scanner.consume(Array(bytes[start..<min(bytes.count, start + 7)])) }
+        #expect(scanner.position == position)
+        #expect(scanner.sawTrailer == trailer)
+        #expect(scanner.bytes == UInt64(bytes.count))
+    }
+
+    @Test func thePositionNearTheEndIsFoundAfterMegabytesOfData() {
+        var scanner = DumpScanner()
+        scanner.consume(Array(Self.head.utf8))
+        for _ in 0..<40 { scanner.consume(Array(repeating: UInt8(ascii: "x"), count: 100_000)) }
+        scanner.consume(Array(("\n" + Self.end).utf8))
+        #expect(scanner.position?.gtid == "0-1-8,1-2-30")
+        #expect(scanner.position?.offset == 1686)
     }
 }

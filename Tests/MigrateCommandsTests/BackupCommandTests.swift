@@ -19,6 +19,11 @@ struct BackupCommandTests {
         let result = try JSONDecoder().decode(Result.self, from: Data(backup.stdout.utf8))
         #expect(result.name.hasPrefix("backup.") && result.name.hasSuffix(".sql.gz"))
         #expect(!backup.stdout.contains(env.rootPassword) && !backup.stderr.contains(env.rootPassword))
+        // --json progress: one JSON object per line on stderr, the last one the final count.
+        struct Event: Decodable { var event: String; var label: String; var bytes: UInt64; var stored_bytes: UInt64 }
+        let events = try backup.stderr.split(separator: "\n").map { try JSONDecoder().decode(Event.self, from: Data($0.utf8)) }
+        let done = try #require(events.last)
+        #expect(done.event == "done" && done.label == "dumped" && done.bytes > 0 && done.stored_bytes > 0 && done.stored_bytes < done.bytes)
         let list = try CLI.run(["list", "--storage-dir", dir, "--json"])
         #expect(list.status == 0 && list.stdout.contains(result.name) && list.stdout.contains("\"manifest\" : \"ok\""), "\(list.stdout)")
         let gunzip = try CLI.run(["storage", "get", result.name, "-", "--storage-dir", dir])
