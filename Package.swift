@@ -38,11 +38,13 @@ let package = Package(
 
         // Engines and commands.
         .target(name: "Preflight", dependencies: ["MariaDBClient"]),
+        .target(name: "RestoreEngine", dependencies: ["BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
+        .target(name: "Verification", dependencies: ["MariaDBClient"]),
         .target(
             name: "MigrateCommands",
             dependencies: [
                 "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "HTTPTransport", "SigV4",
-                "BackupEngine", "Dump", "Compression", "UTCTime",
+                "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -59,6 +59,32 @@ measure ours_s3 "$bin" backup --s3-bucket bench --s3-prefix ours --s3-endpoint "
 measure ours_dir "$bin" backup --storage-dir "$work/backups"
 staging=$(find "$work" -maxdepth 1 -name '*.sql*' | wc -l)
 
+# The default level, chosen from this table: stored size and wall time per gzip level, to a directory.
+levels_md="| gzip level | wall (s) | stored (MiB) | ratio (SQL / stored) |"$'\n'"|---:|---:|---:|---:|"
+levels_json=""
+for level in 1 3 6 9; do
+  rm -rf "$work/levels"
+  measure "level$level" "$bin" backup --storage-dir "$work/levels" --gzip-level "$level"
+  stored=$(find "$work/levels" -name 'backup.*.sql.gz' -printf '%s')
+  wall_var="level${level}_wall"
+  levels_md+=$'\n'"| $level | ${!wall_var} | $(python3 -c "print(round($stored / 1048576, 1))") | $(python3 -c "print(round($sql_mib * 1048576 / $stored, 2))") |"
+  levels_json+="${levels_json:+, }\"$level\": {\"wall_s\": ${!wall_var}, \"stored_bytes\": $stored}"
+done
+
+# Peak RSS at 4x the data: 12 more tables of the same size, then the same two backups.
+rss4x=null
+if [ "${FOURX:-1}" != 0 ]; then
+  log "generating 12 more sysbench tables for the 4x run"
+  mariadb --no-defaults --socket="$socket" -uroot -e "CREATE DATABASE sbtest4x"
+  sysbench oltp_read_write --db-driver=mysql --mysql-socket="$socket" --mysql-user=root --mysql-db=sbtest4x \
+    --tables=12 --table-size="$table_size" --threads="$cores" prepare >/dev/null
+  sql4x_mib=$("${dump[@]}" | wc -c | awk '{printf "%.0f", $1/1048576}')
+  measure ours_s3_4x "$bin" backup --s3-bucket bench --s3-prefix ours4x --s3-endpoint "$endpoint"
+  rm -rf "$work/backups4x"
+  measure ours_dir_4x "$bin" backup --storage-dir "$work/backups4x"
+  rss4x=$(( ours_s3_4x_rss > ours_dir_4x_rss ? ours_s3_4x_rss : ours_dir_4x_rss ))
+fi
+
 ratio() { python3 -c "print(round($1 / $2, 3))"; }
 cat >"$work/section.md" <<MD
 ## backup
@@ -73,11 +99,17 @@ mariadb-migrate with its defaults: gzip level 1 on every core (pigz-style), 5 Mi
 | \`mariadb-dump \| pigz -1 -p$cores > /dev/null\` | $pigz_wall | $pigz_rss |
 | \`mariadb-migrate backup\` to S3 | $ours_s3_wall | $ours_s3_rss |
 | \`mariadb-migrate backup\` to a directory | $ours_dir_wall | $ours_dir_rss |
+$( [ "$rss4x" != null ] && printf '| `mariadb-migrate backup` to S3, 4× data (%s MiB of SQL) | %s | %s |\n| `mariadb-migrate backup` to a directory, 4× data | %s | %s |' "$sql4x_mib" "$ours_s3_4x_wall" "$ours_s3_4x_rss" "$ours_dir_4x_wall" "$ours_dir_4x_rss")
 
 Ratios of our S3 backup: $(ratio "$ours_s3_wall" "$runbook_wall") × the runbook (goal ≤ 0.2), $(ratio "$ours_s3_wall" "$pigz_wall") × the pigz pipeline that uploads nothing (goal ≤ 1.0), $(ratio "$ours_s3_wall" "$raw_wall") × the raw dump.
-Staging: the runbook wrote $staging_runbook bytes of dump file before uploading; ours wrote none ($staging leftover files). The 4× dataset run is not part of this script yet.
+Staging: the runbook wrote $staging_runbook bytes of dump file before uploading; ours wrote none ($staging leftover files).
+Peak RSS at 4× the data: $rss4x MiB (goal: unchanged, ≤ 64 MiB).
+
+gzip levels (our backup to a directory, same data; level 1 is the default):
+
+$levels_md
 MD
 python3 bench/record.py backup \
-  "{\"wall_ratio_vs_shell_runbook\": $(ratio "$ours_s3_wall" "$runbook_wall"), \"wall_ratio_vs_pigz_same_level\": $(ratio "$ours_s3_wall" "$pigz_wall"), \"wall_ratio_vs_raw_dump\": $(ratio "$ours_s3_wall" "$raw_wall"), \"peak_rss_mib\": $(( ours_s3_rss > ours_dir_rss ? ours_s3_rss : ours_dir_rss )), \"peak_rss_mib_4x\": null, \"staging_bytes\": 0, \"sql_mib\": $sql_mib, \"ours_s3_s\": $ours_s3_wall, \"ours_dir_s\": $ours_dir_wall, \"runbook_s\": $runbook_wall, \"pigz_s\": $pigz_wall, \"raw_dump_s\": $raw_wall}" \
+  "{\"wall_ratio_vs_shell_runbook\": $(ratio "$ours_s3_wall" "$runbook_wall"), \"wall_ratio_vs_pigz_same_level\": $(ratio "$ours_s3_wall" "$pigz_wall"), \"wall_ratio_vs_raw_dump\": $(ratio "$ours_s3_wall" "$raw_wall"), \"peak_rss_mib\": $(( ours_s3_rss > ours_dir_rss ? ours_s3_rss : ours_dir_rss )), \"peak_rss_mib_4x\": $rss4x, \"gzip_levels\": {$levels_json}, \"staging_bytes\": 0, \"sql_mib\": $sql_mib, \"ours_s3_s\": $ours_s3_wall, \"ours_dir_s\": $ours_dir_wall, \"runbook_s\": $runbook_wall, \"pigz_s\": $pigz_wall, \"raw_dump_s\": $raw_wall}" \
   "$work/section.md"
 cat "$work/section.md"

@@ -80,6 +80,20 @@ public final class MariaDBConnection: @unchecked Sendable {
         try await runBlocking(on: queue) { try self.queryBlocking(sql) }
     }
 
+    /// Runs one statement given as raw bytes (a dump's statement may hold binary data that is
+    /// not UTF-8); any result is read and dropped.
+    public func execute(raw statement: [UInt8]) async throws {
+        try await runBlocking(on: queue) {
+            let status = statement.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { mysql_real_query(self.handle, $0.baseAddress, UInt($0.count)) }
+            }
+            guard status == 0 else {
+                throw self.lastError(.query, statement: String(decoding: statement.prefix(200), as: UTF8.self))
+            }
+            if let result = mysql_store_result(self.handle) { mysql_free_result(result) }
+        }
+    }
+
     /// Runs statements one after another on this connection.
     public func execute(_ statements: [String]) async throws {
         for statement in statements { try await query(statement) }

@@ -1,0 +1,90 @@
+import MariaDBClient
+
+/// Applies a dump's statements on several connections: row data (`INSERT`) goes round-robin to
+/// the connections, so one table loads on all of them at once; everything else (DDL, views,
+/// routines, triggers, events) runs on the first connection after all data before it has landed,
+/// and session settings and `USE` run on every connection. `LOCK TABLES` is skipped with more
+/// than one connection (it would serialise the load). With `databases` set, only statements
+/// while one of them is the current database apply (`--one-database` semantics, for several).
+public final class ParallelApplier: @unchecked Sendable {
+    private let connections: [MariaDBConnection]
+    private let databases: Set<String>
+    private let guardGalera: Bool
+    private var inFlight: [Task<Void, any Error>?]
+    private var next = 0
+    private var current: String?
+    public private(set) var statements = 0
+
+    /// `initialDatabase`: the connections' default database (the first selected one).
+    public init(connections: [MariaDBConnection], databases: [String], guardGalera: Bool) {
+        precondition(!connections.isEmpty)
+        self.connections = connections
+        self.databases = Set(databases)
+        self.guardGalera = guardGalera
+        inFlight = Array(repeating: nil, count: connections.count)
+        current = databases.first
+    }
+
+    private var applies: Bool { databases.isEmpty || current.map(databases.contains) == true }
+
+    public func apply(_ statement: [UInt8]) async throws {
+        statements += 1
+        let kind = StatementKind(statement)
+        switch kind {
+        case .use(let database):
+            current = database
+            guard applies else { return }
+            try await everywhere(statement)
+        case .session:
+            try await everywhere(statement)
+        case .data:
+            guard applies else { return }
+            let index = next
+            next = (next + 1) % connections.count
+            try await inFlight[index]?.value
+            let connection = connections[index]
+            inFlight[index] = Task { try await connection.execute(raw: statement) }
+        case .lockTables, .unlockTables:
+            guard applies, connections.count == 1 else { return }
+            try await first(statement)
+        case .createDatabase:
+            // Selected databases must exist already; the others are not wanted.
+            guard databases.isEmpty else { return }
+            try await first(statement)
+        case .tableDDL(let table):
+            guard applies else { return }
+            if guardGalera, current == "mysql", table == "global_priv" || table.hasPrefix("wsrep_") {
+                throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
+            }
+            try await first(statement)
+        case .other:
+            guard applies else { return }
+            try await first(statement)
+        }
+    }
+
+    /// Waits for every statement handed out; the first failure is thrown.
+    public func finish() async throws { try await barrier() }
+
+    private func barrier() async throws {
+        var failure: (any Error)?
+        for index in inFlight.indices {
+            do { try await inFlight[index]?.value } catch { failure = failure ?? error }
+            inFlight[index] = nil
+        }
+        if let failure { throw failure }
+    }
+
+    private func first(_ statement: [UInt8]) async throws {
+        try await barrier()
+        try await connections[0].execute(raw: statement)
+    }
+
+    private func everywhere(_ statement: [UInt8]) async throws {
+        try await barrier()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for connection in connections { group.addTask { try await connection.execute(raw: statement) } }
+            try await group.waitForAll()
+        }
+    }
+}

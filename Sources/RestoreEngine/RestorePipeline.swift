@@ -1,0 +1,337 @@
+import BackupEngine
+import Blocking
+import Compression
+import Dispatch
+import Dump
+import Foundation
+import Hashing
+import MariaDBClient
+import ObjectStore
+import UTCTime
+
+public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
+    case objectMissing(location: String)
+    case checksumMismatch(location: String, what: String, expected: String, actual: String)
+    case databaseMissing(name: String, endpoint: String)
+    case galeraUnsafe(table: String)
+    case galeraUnsafeDump(location: String)
+    case clientNotFound
+    case clientFailed(status: Int32, stderr: String)
+    case invalidSQL(location: String, detail: String)
+    case decompression(location: String, detail: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .objectMissing(let location):
+            return "\(location) does not exist: run 'mariadb-migrate list' to see the backups"
+        case .checksumMismatch(let location, let what, let expected, let actual):
+            return "\(location) is corrupt: the \(what) SHA-256 is \(actual), its manifest says \(expected); the target may hold part of it: restore again from a good backup"
+        case .databaseMissing(let name, let endpoint):
+            return "database '\(name)' does not exist on \(endpoint): create it first (CREATE DATABASE `\(name)`), as a one-database restore needs"
+        case .galeraUnsafe(let table):
+            return "the dump writes \(table), which Galera does not replicate (its rows would live on one node only): re-dump with 'mariadb-migrate backup --galera', or pass --force"
+        case .galeraUnsafeDump(let location):
+            return "\(location) holds the mysql privilege tables (dumped without --ignore-table=mysql.global_priv), which Galera does not replicate: re-dump with 'mariadb-migrate backup --galera', or pass --force"
+        case .clientNotFound:
+            return "the mariadb client was not found on PATH: install mariadb-client (apt-get install mariadb-client)"
+        case .clientFailed(let status, let stderr):
+            let detail = stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+            return "mariadb failed (exit \(status)): \(detail); the target may hold part of the backup"
+        case .invalidSQL(let location, let detail):
+            return "\(location) does not end as a complete SQL script (\(detail)): it was cut short; the target may hold part of it"
+        case .decompression(let location, let detail):
+            return "\(location) cannot be decompressed: \(detail); the target may hold part of it"
+        }
+    }
+}
+
+/// Which backup to restore: the newest at or before a time (the operator's targetRecoveryTime), or a name.
+public enum RestoreTarget: Sendable, Equatable {
+    case time(UTCDateTime)
+    case file(String)
+}
+
+public struct RestoreRequest: Sendable {
+    public var connection: ConnectionSettings
+    public var target: RestoreTarget
+    /// Empty: everything in the dump.
+    public var databases: [String]
+    public var stagingDirectory: String?
+    /// Connections to load on; nil chooses (the cores, at least 2; 1 on Galera).
+    public var parallel: Int?
+    /// Apply a dump that writes the privilege or wsrep tables to a Galera target anyway.
+    public var force: Bool
+    /// `SET sql_log_bin=0` on the loading connections (as myloader does by default).
+    public var skipBinlog: Bool
+    public var clientExecutable: String?
+
+    public init(connection: ConnectionSettings, target: RestoreTarget, databases: [String] = [], stagingDirectory: String? = nil,
+                parallel: Int? = nil, force: Bool = false, skipBinlog: Bool = false, clientExecutable: String? = nil) {
+        self.connection = connection
+        self.target = target
+        self.databases = databases
+        self.stagingDirectory = stagingDirectory
+        self.parallel = parallel
+        self.force = force
+        self.skipBinlog = skipBinlog
+        self.clientExecutable = clientExecutable
+    }
+}
+
+public struct RestoreReport: Codable, Sendable, Equatable {
+    public var name: String
+    public var location: String
+    public var objectBytes: UInt64
+    public var sqlBytes: UInt64
+    public var objectSHA256: String
+    public var sqlSHA256: String
+    /// Whether a manifest was there to check the checksums against.
+    public var verifiedAgainstManifest: Bool
+    /// "mariadb client" or "parallel".
+    public var method: String
+    public var connections: Int
+    public var databases: [String]
+    public var staged: Bool
+}
+
+public struct RestoreProgress: Sendable {
+    public var read: @Sendable (Int) -> Void
+    public var applied: @Sendable (Int) -> Void
+
+    public init(read: @escaping @Sendable (Int) -> Void = { _ in }, applied: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.read = read
+        self.applied = applied
+    }
+}
+
+/// Where decompressed SQL goes: a `mariadb` child's stdin or the parallel applier.
+protocol SQLSink: AnyObject, Sendable {
+    func write(_ sql: [UInt8]) async throws
+    func finish() async throws
+    func abort() async
+}
+
+final class ClientSink: SQLSink, @unchecked Sendable {
+    let child: ChildProcess
+    let credentials: CredentialsFile
+    let password: String?
+
+    init(executable: String, settings: ConnectionSettings, database: String?, skipBinlog: Bool) throws {
+        credentials = try CredentialsFile(settings: settings)
+        password = settings.password
+        var arguments = ["--defaults-extra-file=\(credentials.path)", "--batch"]
+        if skipBinlog { arguments.append("--init-command=SET sql_log_bin=0") }
+        if let database { arguments += ["--one-database", database] }
+        child = ChildProcess(executable: executable, arguments: arguments, standardInput: true)
+        try child.start()
+    }
+
+    func write(_ sql: [UInt8]) async throws {
+        do { try await child.write(sql) } catch { try await failed() }
+    }
+
+    func finish() async throws {
+        try? child.closeInput()
+        let exit = await child.wait()
+        credentials.remove()
+        guard exit.status == 0 else { throw clientError(exit) }
+    }
+
+    /// The pipe broke: the client died; its own message says why.
+    private func failed() async throws -> Never {
+        let exit = await child.wait()
+        credentials.remove()
+        throw clientError(exit)
+    }
+
+    private func clientError(_ exit: (status: Int32, stderr: String)) -> RestoreError {
+        var text = exit.stderr
+        if let password, !password.isEmpty { text = text.replacingOccurrences(of: password, with: "<redacted>") }
+        return .clientFailed(status: exit.status, stderr: text)
+    }
+
+    func abort() async {
+        // Killed, not closed: a closed stdin would let the client run a cut statement.
+        child.terminate()
+        _ = await child.wait()
+        credentials.remove()
+    }
+}
+
+final class ApplierSink: SQLSink, @unchecked Sendable {
+    let applier: ParallelApplier
+    var splitter = SQLSplitter()
+    let location: String
+
+    init(applier: ParallelApplier, location: String) {
+        self.applier = applier
+        self.location = location
+    }
+
+    func write(_ sql: [UInt8]) async throws {
+        for statement in splitter.consume(sql) { try await applier.apply(statement) }
+    }
+
+    func finish() async throws {
+        do {
+            for statement in try splitter.finish() { try await applier.apply(statement) }
+        } catch let error as SQLSplitterError {
+            _ = try? await applier.finish()
+            if case .unterminated(let text) = error { throw RestoreError.invalidSQL(location: location, detail: "unterminated statement `\(text)`") }
+        }
+        try await applier.finish()
+    }
+
+    func abort() async { _ = try? await applier.finish() }
+}
+
+final class TransformBox: @unchecked Sendable {
+    let transform: any StreamTransform
+    init(_ transform: any StreamTransform) { self.transform = transform }
+}
+
+public enum RestorePipeline {
+    /// Picks the backup: the newest at or before the target time, or the named file.
+    public static func choose(_ target: RestoreTarget, store: any ObjectStore) async throws -> (name: String, compression: CompressionAlgorithm) {
+        switch target {
+        case .time(let time):
+            let names = try await store.list().map(\.name)
+            let chosen = try BackupSelection.target(time, among: names, location: store.location)
+            return (chosen.fileName, chosen.compression)
+        case .file(let name):
+            guard try await store.head(name: name) != nil else { throw RestoreError.objectMissing(location: store.location + name) }
+            let compression = BackupName(parsing: name)?.compression
+                ?? (name.hasSuffix(".gz") ? .gzip : name.hasSuffix(".bz2") ? .bzip2 : .none)
+            return (name, compression)
+        }
+    }
+
+    /// Reads the chosen backup and applies it to the target, checking it against its manifest.
+    public static func run(_ request: RestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()) async throws -> RestoreReport {
+        let (name, compression) = try await choose(request.target, store: store)
+        let location = store.location + name
+        let manifestName = name + ".manifest.json"
+        var manifest: BackupManifest?
+        if try await store.head(name: manifestName) != nil {
+            manifest = try? JSONDecoder().decode(BackupManifest.self, from: Data(try await store.getAll(name: manifestName)))
+        }
+
+        let first = try await MariaDBConnection.connect(request.connection)
+        let facts = try await first.serverFacts()
+        let galera = facts.galera.enabled
+        if !request.databases.isEmpty {
+            let existing = Set(try await first.query("SHOW DATABASES").rows.compactMap { $0[0].string })
+            for database in request.databases where !existing.contains(database) {
+                throw RestoreError.databaseMissing(name: database, endpoint: first.endpoint)
+            }
+        }
+        if galera && !request.force, let manifest, request.databases.isEmpty || request.databases.contains("mysql"),
+           manifest.databases.isEmpty || manifest.databases.contains("mysql"),
+           !manifest.dumpArguments.contains("--ignore-table=mysql.global_priv") {
+            throw RestoreError.galeraUnsafeDump(location: location)
+        }
+
+        // The object comes from the staging file (downloaded and checked first) or straight from the store.
+        var staged: String?
+        if let directory = request.stagingDirectory {
+            staged = try await stage(name: name, store: store, directory: directory, manifest: manifest, progress: progress)
+        }
+        defer { if let staged { try? FileManager.default.removeItem(atPath: staged) } }
+        let reader: any ObjectReader
+        if let staged {
+            let directory = (staged as NSString).deletingLastPathComponent
+            reader = try await DirectoryStore(path: directory, create: false).makeReader(name: (staged as NSString).lastPathComponent)
+        } else {
+            reader = try await store.makeReader(name: name)
+        }
+
+        let connections = request.parallel ?? (galera ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount))
+        let useClient = connections == 1 && !galera && request.databases.count <= 1
+        let sink: any SQLSink
+        if useClient {
+            guard let executable = request.clientExecutable ?? ChildProcess.locate(["mariadb", "mysql"]) else { throw RestoreError.clientNotFound }
+            sink = try ClientSink(executable: executable, settings: request.connection, database: request.databases.first,
+                                  skipBinlog: request.skipBinlog)
+        } else {
+            var settings = request.connection
+            settings.database = request.databases.first
+            var pool: [MariaDBConnection] = []
+            for _ in 0..<max(1, connections) { pool.append(try await MariaDBConnection.connect(settings)) }
+            if request.skipBinlog { for connection in pool { try await connection.query("SET SESSION sql_log_bin=0") } }
+            sink = ApplierSink(applier: ParallelApplier(connections: pool, databases: request.databases, guardGalera: galera && !request.force),
+                               location: location)
+        }
+
+        let decompressor = TransformBox(try compression.makeDecompressor())
+        let queue = DispatchQueue(label: "restore-decompression")
+        let objectHash = SHA256Hasher(), sqlHash = SHA256Hasher()
+        var objectBytes: UInt64 = 0, sqlBytes: UInt64 = 0
+        func decompress(_ body: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
+            do {
+                return try await runBlocking(on: queue, body)
+            } catch let error as CompressionError {
+                throw RestoreError.decompression(location: location, detail: error.localizedDescription)
+            }
+        }
+        do {
+            while let chunk = try await reader.read() {
+                try Task.checkCancellation()
+                objectHash.update(chunk)
+                objectBytes += UInt64(chunk.count)
+                progress.read(chunk.count)
+                let sql = try await decompress { try decompressor.transform.update(chunk) }
+                sqlHash.update(sql)
+                sqlBytes += UInt64(sql.count)
+                try await sink.write(sql)
+                progress.applied(sql.count)
+            }
+            let rest = try await decompress { try decompressor.transform.finish() }
+            sqlHash.update(rest)
+            sqlBytes += UInt64(rest.count)
+            try await sink.write(rest)
+            try await sink.finish()
+        } catch {
+            await sink.abort()
+            throw error
+        }
+        let objectSHA = objectHash.finalize().hexString, sqlSHA = sqlHash.finalize().hexString
+        if let manifest {
+            if manifest.object.sha256 != objectSHA {
+                throw RestoreError.checksumMismatch(location: location, what: "object", expected: manifest.object.sha256, actual: objectSHA)
+            }
+            if manifest.sql.sha256 != sqlSHA {
+                throw RestoreError.checksumMismatch(location: location, what: "SQL", expected: manifest.sql.sha256, actual: sqlSHA)
+            }
+        }
+        return RestoreReport(name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
+                             sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? "mariadb client" : "parallel",
+                             connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
+    }
+
+    /// Downloads into `directory` (the operator's stagingStorage) and checks the object against
+    /// the manifest before anything is applied.
+    static func stage(name: String, store: any ObjectStore, directory: String, manifest: BackupManifest?, progress: RestoreProgress) async throws -> String {
+        let staging = try DirectoryStore(path: directory, create: true)
+        let stagedName = "staged.\(UUID().uuidString).\(name)"
+        let writer = try await staging.makeWriter(name: stagedName)
+        let hash = SHA256Hasher()
+        do {
+            let reader = try await store.makeReader(name: name)
+            while let chunk = try await reader.read() {
+                hash.update(chunk)
+                try await writer.write(chunk)
+            }
+            _ = try await writer.commit()
+        } catch {
+            await writer.abort()
+            throw error
+        }
+        let path = staging.location + stagedName
+        let actual = hash.finalize().hexString
+        if let manifest, manifest.object.sha256 != actual {
+            try? FileManager.default.removeItem(atPath: path)
+            throw RestoreError.checksumMismatch(location: store.location + name, what: "object", expected: manifest.object.sha256, actual: actual)
+        }
+        return path
+    }
+}

@@ -1,0 +1,122 @@
+import MariaDBClient
+
+/// What a server holds, in a canonical sorted form that two servers can be compared by:
+/// schemas, tables with row counts and `CHECKSUM TABLE`, views, routines, triggers, events, and
+/// accounts with their grants (`SHOW GRANTS`, sorted, as pt-show-grants prints them).
+public struct Inventory: Codable, Sendable, Equatable {
+    public struct Table: Codable, Sendable, Equatable {
+        public var rows: UInt64
+        public var checksum: String
+    }
+
+    public struct Schema: Codable, Sendable, Equatable {
+        public var characterSet: String
+        public var collation: String
+        public var tables: [String: Table] = [:]
+        public var views: [String: String] = [:]
+        /// "PROCEDURE p" / "FUNCTION f" → body.
+        public var routines: [String: String] = [:]
+        /// name → "BEFORE INSERT ON t: body".
+        public var triggers: [String: String] = [:]
+        public var events: [String: String] = [:]
+    }
+
+    public var schemas: [String: Schema] = [:]
+    /// "'user'@'host'" → sorted grant lines; nil when accounts were not compared.
+    public var accounts: [String: [String]]?
+
+    public static let systemSchemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
+    /// Accounts every server has, or has with its own password: never compared.
+    public static let systemUsers: Set<String> = ["root", "mariadb.sys", "mysql", "PUBLIC", ""]
+}
+
+extension Inventory {
+    /// Reads `databases` (empty: every non-system schema) and, with `accounts`, the non-system accounts.
+    public static func take(from connection: MariaDBConnection, databases: [String], accounts: Bool) async throws -> Inventory {
+        var inventory = Inventory()
+        for row in try await connection.query("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA").rows {
+            guard let name = row[0].string, !systemSchemas.contains(name) || databases.contains(name) else { continue }
+            guard databases.isEmpty || databases.contains(name) else { continue }
+            inventory.schemas[name] = Schema(characterSet: row[1].string ?? "", collation: row[2].string ?? "")
+        }
+        guard !inventory.schemas.isEmpty else { return try await withAccounts(inventory, connection: connection, accounts: accounts) }
+        let list = inventory.schemas.keys.sorted().map { connection.quote($0) }.joined(separator: ",")
+
+        var baseTables: [(String, String)] = []
+        for row in try await connection.query("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (\(list))").rows {
+            guard let schema = row[0].string, let table = row[1].string else { continue }
+            if row[2].string != "VIEW" { baseTables.append((schema, table)) }
+        }
+        for (schema, table) in baseTables.sorted(by: { $0 < $1 }) {
+            let qualified = "\(quoteIdentifier(schema)).\(quoteIdentifier(table))"
+            let rows = try await connection.query("SELECT COUNT(*) FROM \(qualified)").scalar.uint64 ?? 0
+            let checksum = try await connection.query("CHECKSUM TABLE \(qualified)").rows.first?[1].string ?? "NULL"
+            inventory.schemas[schema]?.tables[table] = Table(rows: rows, checksum: checksum)
+        }
+        for row in try await connection.query("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (\(list))").rows {
+            guard let schema = row[0].string, let name = row[1].string else { continue }
+            inventory.schemas[schema]?.views[name] = row[2].string ?? ""
+        }
+        for row in try await connection.query("SELECT ROUTINE_SCHEMA, ROUTINE_TYPE, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (\(list))").rows {
+            guard let schema = row[0].string, let type = row[1].string, let name = row[2].string else { continue }
+            inventory.schemas[schema]?.routines["\(type) \(name)"] = row[3].string ?? ""
+        }
+        for row in try await connection.query("SELECT TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (\(list))").rows {
+            guard let schema = row[0].string, let name = row[1].string else { continue }
+            inventory.schemas[schema]?.triggers[name] = "\(row[2].string ?? "") \(row[3].string ?? "") ON \(row[4].string ?? ""): \(row[5].string ?? "")"
+        }
+        for row in try await connection.query("SELECT EVENT_SCHEMA, EVENT_NAME, EVENT_DEFINITION FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (\(list))").rows {
+            guard let schema = row[0].string, let name = row[1].string else { continue }
+            inventory.schemas[schema]?.events[name] = row[2].string ?? ""
+        }
+        return try await withAccounts(inventory, connection: connection, accounts: accounts)
+    }
+
+    private static func withAccounts(_ inventory: Inventory, connection: MariaDBConnection, accounts: Bool) async throws -> Inventory {
+        guard accounts else { return inventory }
+        var result = inventory
+        var grants: [String: [String]] = [:]
+        for row in try await connection.query("SELECT User, Host FROM mysql.user").rows {
+            guard let user = row[0].string, let host = row[1].string, !systemUsers.contains(user) else { continue }
+            let account = "\(connection.quote(user))@\(connection.quote(host))"
+            grants[account] = try await connection.query("SHOW GRANTS FOR \(account)").rows.compactMap { $0[0].string }.sorted()
+        }
+        result.accounts = grants
+        return result
+    }
+
+    static func quoteIdentifier(_ name: String) -> String { "`" + name.replacingOccurrences(of: "`", with: "``") + "`" }
+
+    /// Every difference between `source` and `target`, one line each, sorted. Pure.
+    public static func differences(source: Inventory, target: Inventory) -> [String] {
+        var lines: [String] = []
+        func compare<Value: Equatable>(_ what: String, _ a: [String: Value], _ b: [String: Value], describe: (Value) -> String) {
+            for key in Set(a.keys).union(b.keys).sorted() {
+                switch (a[key], b[key]) {
+                case (let x?, nil): lines.append("\(what)\(key): on the source only (\(describe(x)))")
+                case (nil, let y?): lines.append("\(what)\(key): on the target only (\(describe(y)))")
+                case (let x?, let y?) where x != y: lines.append("\(what)\(key): source \(describe(x)), target \(describe(y))")
+                default: break
+                }
+            }
+        }
+        compare("schema ", source.schemas.mapValues { "\($0.characterSet)/\($0.collation)" }, target.schemas.mapValues { "\($0.characterSet)/\($0.collation)" }) { $0 }
+        for schema in Set(source.schemas.keys).intersection(target.schemas.keys).sorted() {
+            let a = source.schemas[schema]!, b = target.schemas[schema]!
+            compare("table \(schema).", a.tables, b.tables) { "\($0.rows) rows, checksum \($0.checksum)" }
+            compare("view \(schema).", a.views, b.views) { short($0) }
+            compare("routine \(schema).", a.routines, b.routines) { short($0) }
+            compare("trigger \(schema).", a.triggers, b.triggers) { short($0) }
+            compare("event \(schema).", a.events, b.events) { short($0) }
+        }
+        if let a = source.accounts, let b = target.accounts {
+            compare("account ", a, b) { $0.joined(separator: "; ") }
+        }
+        return lines
+    }
+
+    static func short(_ text: String) -> String {
+        let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return flat.count > 80 ? String(flat.prefix(77)) + "..." : flat
+    }
+}
