@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Hashing", "SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
+        .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport"]),
     ],
     swiftLanguageModes: [.v6]

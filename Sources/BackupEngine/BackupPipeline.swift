@@ -36,6 +36,11 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public struct Digest: Codable, Sendable, Equatable {
         public var sha256: String
         public var bytes: UInt64
+
+        public init(sha256: String, bytes: UInt64) {
+            self.sha256 = sha256
+            self.bytes = bytes
+        }
     }
 
     public var formatVersion = 1
@@ -54,6 +59,22 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var startedAt: UTCDateTime
     public var finishedAt: UTCDateTime
     public var tool: String
+
+    public init(name: String, object: Digest, sql: Digest, compression: CompressionAlgorithm, serverVersion: String, galera: Bool,
+                binlog: DumpPosition?, databases: [String], dumpArguments: [String], startedAt: UTCDateTime, finishedAt: UTCDateTime, tool: String) {
+        self.name = name
+        self.object = object
+        self.sql = sql
+        self.compression = compression
+        self.serverVersion = serverVersion
+        self.galera = galera
+        self.binlog = binlog
+        self.databases = databases
+        self.dumpArguments = dumpArguments
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.tool = tool
+    }
 }
 
 public enum BackupError: Error, LocalizedError, Equatable, Sendable {

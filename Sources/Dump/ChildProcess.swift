@@ -89,6 +89,13 @@ public final class ChildProcess: @unchecked Sendable {
         if process.isRunning { process.terminate() }
     }
 
+    /// SIGKILL: for a child that ignores SIGTERM while it waits on stdin (the mariadb client).
+    /// The server rolls back the statement of a connection that drops.
+    public func kill() {
+        output.cancel()
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Finds a tool on PATH (and /usr/bin, /usr/sbin).
     public static func locate(_ names: [String]) -> String? {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/sbin:/usr/local/bin"

@@ -116,12 +116,11 @@ final class ClientSink: SQLSink, @unchecked Sendable {
     let credentials: CredentialsFile
     let password: String?
 
-    init(executable: String, settings: ConnectionSettings, database: String?, skipBinlog: Bool) throws {
+    init(executable: String, settings: ConnectionSettings, skipBinlog: Bool) throws {
         credentials = try CredentialsFile(settings: settings)
         password = settings.password
         var arguments = ["--defaults-extra-file=\(credentials.path)", "--batch"]
         if skipBinlog { arguments.append("--init-command=SET sql_log_bin=0") }
-        if let database { arguments += ["--one-database", database] }
         child = ChildProcess(executable: executable, arguments: arguments, standardInput: true)
         try child.start()
     }
@@ -151,8 +150,9 @@ final class ClientSink: SQLSink, @unchecked Sendable {
     }
 
     func abort() async {
-        // Killed, not closed: a closed stdin would let the client run a cut statement.
-        child.terminate()
+        // Killed, not closed: a closed stdin would let the client run a cut statement, and the
+        // client ignores SIGTERM while it reads stdin.
+        child.kill()
         _ = await child.wait()
         credentials.remove()
     }
@@ -225,9 +225,7 @@ public enum RestorePipeline {
                 throw RestoreError.databaseMissing(name: database, endpoint: first.endpoint)
             }
         }
-        if galera && !request.force, let manifest, request.databases.isEmpty || request.databases.contains("mysql"),
-           manifest.databases.isEmpty || manifest.databases.contains("mysql"),
-           !manifest.dumpArguments.contains("--ignore-table=mysql.global_priv") {
+        if galera && !request.force, let manifest, writesPrivilegeTables(manifest, restoring: request.databases) {
             throw RestoreError.galeraUnsafeDump(location: location)
         }
 
@@ -246,12 +244,13 @@ public enum RestorePipeline {
         }
 
         let connections = request.parallel ?? (galera ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount))
-        let useClient = connections == 1 && !galera && request.databases.count <= 1
+        // The client's own --one-database would still run the CREATE DATABASE of the databases
+        // after the chosen one (they come while it is current): selections go through the applier.
+        let useClient = connections == 1 && !galera && request.databases.isEmpty
         let sink: any SQLSink
         if useClient {
             guard let executable = request.clientExecutable ?? ChildProcess.locate(["mariadb", "mysql"]) else { throw RestoreError.clientNotFound }
-            sink = try ClientSink(executable: executable, settings: request.connection, database: request.databases.first,
-                                  skipBinlog: request.skipBinlog)
+            sink = try ClientSink(executable: executable, settings: request.connection, skipBinlog: request.skipBinlog)
         } else {
             var settings = request.connection
             settings.database = request.databases.first
@@ -306,6 +305,14 @@ public enum RestorePipeline {
         return RestoreReport(name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
                              sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? "mariadb client" : "parallel",
                              connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
+    }
+
+    /// Whether restoring `databases` (empty: all) of this backup writes `mysql.global_priv`: the
+    /// dump covered the mysql schema and did not leave the table out. Pure.
+    public static func writesPrivilegeTables(_ manifest: BackupManifest, restoring databases: [String]) -> Bool {
+        (databases.isEmpty || databases.contains("mysql"))
+            && (manifest.databases.isEmpty || manifest.databases.contains("mysql"))
+            && !manifest.dumpArguments.contains("--ignore-table=mysql.global_priv")
     }
 
     /// Downloads into `directory` (the operator's stagingStorage) and checks the object against

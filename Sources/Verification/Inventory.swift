@@ -7,6 +7,11 @@ public struct Inventory: Codable, Sendable, Equatable {
     public struct Table: Codable, Sendable, Equatable {
         public var rows: UInt64
         public var checksum: String
+
+        public init(rows: UInt64, checksum: String) {
+            self.rows = rows
+            self.checksum = checksum
+        }
     }
 
     public struct Schema: Codable, Sendable, Equatable {
@@ -14,16 +19,32 @@ public struct Inventory: Codable, Sendable, Equatable {
         public var collation: String
         public var tables: [String: Table] = [:]
         public var views: [String: String] = [:]
-        /// "PROCEDURE p" / "FUNCTION f" → body.
+        /// "p (procedure)" / "f (function)" → body.
         public var routines: [String: String] = [:]
         /// name → "BEFORE INSERT ON t: body".
         public var triggers: [String: String] = [:]
         public var events: [String: String] = [:]
+
+        public init(characterSet: String, collation: String, tables: [String: Table] = [:], views: [String: String] = [:],
+                    routines: [String: String] = [:], triggers: [String: String] = [:], events: [String: String] = [:]) {
+            self.characterSet = characterSet
+            self.collation = collation
+            self.tables = tables
+            self.views = views
+            self.routines = routines
+            self.triggers = triggers
+            self.events = events
+        }
     }
 
     public var schemas: [String: Schema] = [:]
     /// "'user'@'host'" → sorted grant lines; nil when accounts were not compared.
     public var accounts: [String: [String]]?
+
+    public init(schemas: [String: Schema] = [:], accounts: [String: [String]]? = nil) {
+        self.schemas = schemas
+        self.accounts = accounts
+    }
 
     public static let systemSchemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
     /// Accounts every server has, or has with its own password: never compared.
@@ -59,7 +80,7 @@ extension Inventory {
         }
         for row in try await connection.query("SELECT ROUTINE_SCHEMA, ROUTINE_TYPE, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (\(list))").rows {
             guard let schema = row[0].string, let type = row[1].string, let name = row[2].string else { continue }
-            inventory.schemas[schema]?.routines["\(type) \(name)"] = row[3].string ?? ""
+            inventory.schemas[schema]?.routines["\(name) (\(type.lowercased()))"] = row[3].string ?? ""
         }
         for row in try await connection.query("SELECT TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (\(list))").rows {
             guard let schema = row[0].string, let name = row[1].string else { continue }

@@ -24,8 +24,17 @@ public enum CLI {
 
     /// Runs with a clean MARIADB_* environment plus `environment`, and `stdin` piped in.
     public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String = "") throws -> Result {
+        try launch(try binary, arguments, environment: environment, stdin: stdin)
+    }
+
+    /// A shell command (`mariadb -e …` to set up a test), with the same clean environment.
+    public static func shell(_ command: String, environment: [String: String] = [:]) throws -> Result {
+        try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment, stdin: "")
+    }
+
+    static func launch(_ executable: URL, _ arguments: [String], environment: [String: String], stdin: String) throws -> Result {
         let process = Process()
-        process.executableURL = try binary
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_") }
         env.merge(environment) { _, new in new }

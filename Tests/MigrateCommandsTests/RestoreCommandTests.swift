@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct RestoreCommandTests {
+    func source(_ env: TestEnvironment) throws -> [String] {
+        ["--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root"]
+    }
+
+    func target(_ env: TestEnvironment) throws -> [String] {
+        ["--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"], "--user", "root"]
+    }
+
+    func sql(_ env: TestEnvironment, port: String, _ statement: String) throws {
+        let result = try CLI.shell("mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -e \"\(statement)\"", environment: ["MYSQL_PWD": env.rootPassword])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test func backupRestoreVerifyFromTheCommandLine() throws {
+        let env = try TestEnvironment.require()
+        let name = TestEnvironment.uniqueName("cli")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-rs-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? sql(env, port: (try? env["MM_TEST_MARIADB_PORT"]) ?? "", "DROP DATABASE IF EXISTS \(name)")
+            try? sql(env, port: (try? env["MM_TEST_TARGET_PORT"]) ?? "", "DROP DATABASE IF EXISTS \(name)")
+        }
+        try sql(env, port: try env["MM_TEST_MARIADB_PORT"], "CREATE DATABASE \(name); CREATE TABLE \(name).t (id INT PRIMARY KEY, v TEXT); INSERT INTO \(name).t SELECT seq, REPEAT('x', seq % 50) FROM \(name).seq_1_to_3000")
+        let password = ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword]
+        let backup = try CLI.run(["backup", "--database", name, "--storage-dir", dir] + source(env), environment: password)
+        #expect(backup.status == 0, "\(backup.stderr)")
+
+        let restore = try CLI.run(["restore", "--storage-dir", dir, "--json"] + target(env), environment: password)
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(restore.stdout.contains("\"verifiedAgainstManifest\" : true"), "\(restore.stdout)")
+        #expect(!restore.stdout.contains(env.rootPassword) && !restore.stderr.contains(env.rootPassword))
+
+        let verifyArguments = ["verify", "--database", name, "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"], "--target-user", "root"] + (try source(env))
+        let same = try CLI.run(verifyArguments, environment: password)
+        #expect(same.status == 0 && same.stdout.contains("no differences"), "\(same.stdout) \(same.stderr)")
+
+        try sql(env, port: try env["MM_TEST_TARGET_PORT"], "DELETE FROM \(name).t WHERE id = 7")
+        let differs = try CLI.run(verifyArguments + ["--json"], environment: password)
+        #expect(differs.status == 1)
+        #expect(differs.stdout.contains("table \(name).t: source 3000 rows"), "\(differs.stdout)")
+    }
+
+    @Test func badInputsNameTheValue() throws {
+        let time = try CLI.run(["restore", "--user", "root", "--target-time", "yesterday"])
+        #expect(time.status != 0 && time.stderr.contains("'yesterday'"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-empty-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = try TestEnvironment.require()
+        let none = try CLI.run(["restore", "--storage-dir", dir] + target(env), environment: ["MARIADB_PASSWORD": env.rootPassword])
+        #expect(none.status != 0 && none.stderr.contains("no backups") && none.stderr.contains(dir), "\(none.stderr)")
+        let missing = try CLI.run(["restore", "--storage-dir", dir, "--file", "backup.2024-01-01T00:00:00Z.sql"] + target(env), environment: ["MARIADB_PASSWORD": env.rootPassword])
+        #expect(missing.status != 0 && missing.stderr.contains("backup.2024-01-01T00:00:00Z.sql does not exist"), "\(missing.stderr)")
+    }
+}

@@ -1,0 +1,73 @@
+import Testing
+@testable import RestoreEngine
+
+func split(_ text: String, pieces: Int) throws -> [String] {
+    var splitter = SQLSplitter()
+    let bytes = Array(text.utf8)
+    var out: [[UInt8]] = []
+    var start = 0
+    // Feed in `pieces`-byte chunks so statements, quotes and delimiters straddle chunk ends.
+    while start < bytes.count {
+        out += splitter.consume(Array(bytes[start..<min(bytes.count, start + pieces)]))
+        start += pieces
+    }
+    out += try splitter.finish()
+    return out.map { String(decoding: $0, as: UTF8.self) }
+}
+
+@Suite struct SplitterTests {
+    static let dump = """
+        /*M!999999\\- enable the sandbox mode */ 
+        -- MariaDB dump 10.19
+        --
+        /*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+        # a hash comment
+        USE `a;b`;
+        INSERT INTO `t` VALUES (1,'x;\\n\\'y'),(2,"z;"),(3,'a\\\\');
+        /* plain; comment */ SELECT 1;
+        DELIMITER ;;
+        /*!50003 CREATE*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; SET NEW.b = ';;'; END */;;
+        delimiter ;
+        SELECT 2;
+        -- Dump completed
+
+        """
+
+    static let expected = [
+        "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */",
+        "USE `a;b`",
+        "INSERT INTO `t` VALUES (1,'x;\\n\\'y'),(2,\"z;\"),(3,'a\\\\')",
+        "/* plain; comment */ SELECT 1",
+        "/*!50003 CREATE*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; SET NEW.b = ';;'; END */",
+        "SELECT 2",
+    ]
+
+    @Test(arguments: [1, 2, 3, 7, 64, 100_000])
+    func cutsAsTheClientDoesWhateverTheChunkSize(pieces: Int) throws {
+        #expect(try split(Self.dump, pieces: pieces) == Self.expected)
+    }
+
+    @Test func anUnterminatedStatementIsAnError() {
+        #expect(throws: SQLSplitterError.self) { try split("SELECT 1;\nINSERT INTO t VALUES (1,'cut", pieces: 5) }
+    }
+
+    @Test(arguments: [
+        ("USE `shop`", StatementKind.use("shop")),
+        ("USE `we``ird`", .use("we`ird")),
+        ("/*!40101 SET NAMES utf8mb4 */", .session),
+        ("SET @saved_cs_client = @@character_set_client", .session),
+        ("SET GLOBAL x = 1", .other),
+        ("INSERT INTO `t` VALUES (1)", .data),
+        ("REPLACE INTO `t` VALUES (1)", .data),
+        ("LOCK TABLES `t` WRITE", .lockTables),
+        ("UNLOCK TABLES", .unlockTables),
+        ("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop` /*!40100 DEFAULT CHARACTER SET utf8mb4 */", .createDatabase("shop")),
+        ("DROP TABLE IF EXISTS `global_priv`", .tableDDL(table: "global_priv")),
+        ("CREATE TABLE `wsrep_cluster` (\n a int)", .tableDDL(table: "wsrep_cluster")),
+        ("/*!50001 CREATE VIEW `v` AS SELECT 1 */", .other),
+        ("ALTER TABLE `t` DISABLE KEYS", .other),
+    ])
+    func classifiesStatements(text: String, kind: StatementKind) {
+        #expect(StatementKind(Array(text.utf8)) == kind)
+    }
+}
