@@ -27,7 +27,7 @@ install_dependencies() {
     python3 -m pip install -q 'moto[server]' awscli
     hash -r
   fi
-  python3 -c 'import jsonschema' >/dev/null 2>&1 || python3 -m pip install -q jsonschema
+  python3 -c 'import jsonschema, yaml' >/dev/null 2>&1 || python3 -m pip install -q jsonschema pyyaml
   command -v swift >/dev/null 2>&1 || [ -x /opt/swift/usr/bin/swift ] || die "swift is not installed: install Swift 6.1 or newer"
   command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 }

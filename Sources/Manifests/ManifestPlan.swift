@@ -1,0 +1,226 @@
+import Foundation
+
+/// A reference to one key of a Secret, as the CRDs spell it (`name`, `key`).
+public struct SecretKeyRef: Sendable, Equatable {
+    public var name: String
+    public var key: String
+    public init(name: String, key: String) {
+        self.name = name
+        self.key = key
+    }
+
+    /// `name` or `name:key`. Pure.
+    public static func parse(_ text: String, defaultKey: String) -> SecretKeyRef {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        return SecretKeyRef(name: parts.first ?? "", key: parts.count > 1 ? parts[1] : defaultKey)
+    }
+
+    var json: JSON { .object(["name": .string(name), "key": .string(key)]) }
+}
+
+/// Where the cluster finds the backup (`bootstrapFrom`, `Restore`, `Backup.storage`).
+public enum BackupSource: Sendable, Equatable {
+    public struct S3: Sendable, Equatable {
+        public var bucket: String
+        public var prefix: String?
+        public var endpoint: String
+        public var region: String?
+        public var accessKeyId: SecretKeyRef?
+        public var secretAccessKey: SecretKeyRef?
+        public var sessionToken: SecretKeyRef?
+        public var tls: Bool
+        public var ca: SecretKeyRef?
+        public var customerKey: SecretKeyRef?
+
+        public init(bucket: String, prefix: String? = nil, endpoint: String, region: String? = nil, accessKeyId: SecretKeyRef? = nil,
+                    secretAccessKey: SecretKeyRef? = nil, sessionToken: SecretKeyRef? = nil, tls: Bool = false, ca: SecretKeyRef? = nil,
+                    customerKey: SecretKeyRef? = nil) {
+            self.bucket = bucket
+            self.prefix = prefix
+            self.endpoint = endpoint
+            self.region = region
+            self.accessKeyId = accessKeyId
+            self.secretAccessKey = secretAccessKey
+            self.sessionToken = sessionToken
+            self.tls = tls
+            self.ca = ca
+            self.customerKey = customerKey
+        }
+    }
+
+    case s3(S3)
+    case backupRef(String)
+    case persistentVolumeClaim(String)
+    case nfs(server: String, path: String)
+
+    var s3JSON: JSON? {
+        guard case .s3(let s3) = self else { return nil }
+        return .object([
+            "bucket": .string(s3.bucket),
+            "prefix": s3.prefix.map(JSON.string),
+            "endpoint": .string(s3.endpoint),
+            "region": s3.region.map(JSON.string),
+            "accessKeyIdSecretKeyRef": s3.accessKeyId?.json,
+            "secretAccessKeySecretKeyRef": s3.secretAccessKey?.json,
+            "sessionTokenSecretKeyRef": s3.sessionToken?.json,
+            "tls": s3.tls || s3.ca != nil ? .object(["enabled": .bool(true), "caSecretKeyRef": s3.ca?.json]) : nil,
+            "ssec": s3.customerKey.map { .object(["customerKeySecretKeyRef": $0.json]) },
+        ])
+    }
+
+    var volumeJSON: JSON? {
+        switch self {
+        case .persistentVolumeClaim(let claim): return .object(["persistentVolumeClaim": .object(["claimName": .string(claim)])])
+        case .nfs(let server, let path): return .object(["nfs": .object(["server": .string(server), "path": .string(path)])])
+        default: return nil
+        }
+    }
+}
+
+/// Everything the generated manifests say. Secret values are only here when the user gave them
+/// (`--secrets write`); CRs only ever reference Secrets.
+public struct ManifestPlan: Sendable {
+    public struct SecretFile: Sendable, Equatable {
+        public var name: String
+        public var values: [(key: String, value: String)]
+        public init(name: String, values: [(key: String, value: String)]) {
+            self.name = name
+            self.values = values
+        }
+        public static func == (a: SecretFile, b: SecretFile) -> Bool {
+            a.name == b.name && a.values.map(\.key) == b.values.map(\.key) && a.values.map(\.value) == b.values.map(\.value)
+        }
+    }
+
+    public struct BackupCR: Sendable, Equatable {
+        public var name: String
+        public var schedule: String?
+        public var maxRetention: String?
+        public var compression: String
+        public init(name: String, schedule: String? = nil, maxRetention: String? = nil, compression: String = "gzip") {
+            self.name = name
+            self.schedule = schedule
+            self.maxRetention = maxRetention
+            self.compression = compression
+        }
+    }
+
+    public var apiGroup = "enterprise.mariadb.com"
+    public var namespace: String?
+    public var name = "mariadb"
+    public var rootPassword = SecretKeyRef(name: "mariadb", key: "root-password")
+    public var replicas: Int?
+    public var galera = false
+    public var storageSize = "1Gi"
+    public var image: String?
+    public var source: BackupSource
+    public var targetRecoveryTime: String?
+    public var stagingStorageSize: String?
+    public var backup: BackupCR?
+    public var restoreName: String?
+    /// Secret manifests to write (empty with `--secrets reference`).
+    public var secrets: [SecretFile] = []
+
+    public init(source: BackupSource) { self.source = source }
+
+    var apiVersion: JSON { .string("\(apiGroup)/v1alpha1") }
+
+    func metadata(_ name: String) -> JSON { .object(["name": .string(name), "namespace": namespace.map(JSON.string)]) }
+
+    /// The documents in the order kubectl should apply them: Secrets, MariaDB, Backup, Restore.
+    public func documents() -> [ManifestDocument] {
+        var documents: [ManifestDocument] = secrets.map { secret in
+            ManifestDocument(kind: "Secret", name: secret.name, isSecret: true, json: .object([
+                "apiVersion": .string("v1"), "kind": .string("Secret"), "metadata": metadata(secret.name), "type": .string("Opaque"),
+                "stringData": .object(secret.values.map { JSON.Field($0.key, .string($0.value)) }),
+            ]))
+        }
+        var bootstrap: [JSON.Field] = []
+        switch source {
+        case .s3: bootstrap.append(.init("s3", source.s3JSON!))
+        case .backupRef(let backup): bootstrap.append(.init("backupRef", .object(["name": .string(backup)])))
+        case .persistentVolumeClaim, .nfs: bootstrap.append(.init("volume", source.volumeJSON!))
+        }
+        if let targetRecoveryTime { bootstrap.append(.init("targetRecoveryTime", .string(targetRecoveryTime))) }
+        if let stagingStorageSize {
+            bootstrap.append(.init("stagingStorage", .object([
+                "persistentVolumeClaim": .object([
+                    "resources": .object(["requests": .object(["storage": .string(stagingStorageSize)])]),
+                    "accessModes": .array([.string("ReadWriteOnce")]),
+                ]),
+            ])))
+        }
+        let effectiveReplicas = replicas ?? (galera ? 3 : nil)
+        documents.append(ManifestDocument(kind: "MariaDB", name: name, isSecret: false, json: .object([
+            "apiVersion": apiVersion, "kind": .string("MariaDB"), "metadata": metadata(name),
+            "spec": .object([
+                "image": image.map(JSON.string),
+                "rootPasswordSecretKeyRef": rootPassword.json,
+                "replicas": effectiveReplicas.map { .int(Int64($0)) },
+                "galera": galera ? .object(["enabled": .bool(true)]) : nil,
+                "storage": .object(["size": .string(storageSize)]),
+                "bootstrapFrom": .object(bootstrap),
+            ]),
+        ])))
+        if let backup {
+            var storage: JSON
+            switch source {
+            case .s3: storage = .object(["s3": source.s3JSON])
+            case .persistentVolumeClaim, .nfs: storage = .object(["volume": source.volumeJSON])
+            case .backupRef: storage = .object(["persistentVolumeClaim": .object([
+                "resources": .object(["requests": .object(["storage": .string(storageSize)])]),
+                "accessModes": .array([.string("ReadWriteOnce")]),
+            ])])
+            }
+            documents.append(ManifestDocument(kind: "Backup", name: backup.name, isSecret: false, json: .object([
+                "apiVersion": apiVersion, "kind": .string("Backup"), "metadata": metadata(backup.name),
+                "spec": .object([
+                    "mariaDbRef": .object(["name": .string(name)]),
+                    "schedule": backup.schedule.map { .object(["cron": .string($0), "suspend": .bool(false)]) },
+                    "maxRetention": backup.maxRetention.map(JSON.string),
+                    "compression": .string(backup.compression),
+                    "ignoreGlobalPriv": galera ? .bool(true) : nil,
+                    "storage": storage,
+                ]),
+            ])))
+        }
+        if let restoreName {
+            var spec: [JSON.Field] = [.init("mariaDbRef", .object(["name": .string(name)]))]
+            switch source {
+            case .s3: spec.append(.init("s3", source.s3JSON!))
+            case .backupRef(let backup): spec.append(.init("backupRef", .object(["name": .string(backup)])))
+            case .persistentVolumeClaim, .nfs: spec.append(.init("volume", source.volumeJSON!))
+            }
+            if let targetRecoveryTime { spec.append(.init("targetRecoveryTime", .string(targetRecoveryTime))) }
+            documents.append(ManifestDocument(kind: "Restore", name: restoreName, isSecret: false, json: .object([
+                "apiVersion": apiVersion, "kind": .string("Restore"), "metadata": metadata(restoreName), "spec": .object(spec),
+            ])))
+        }
+        return documents
+    }
+
+    /// The storage a MariaDB needs for `dataBytes` of data: twice it (indexes rebuilt, binlogs,
+    /// growth), rounded up to whole GiB, at least 1Gi. Pure.
+    public static func suggestedStorage(dataBytes: UInt64) -> String {
+        let gib = (dataBytes * 2 + (1 << 30) - 1) >> 30
+        return "\(max(1, gib))Gi"
+    }
+
+    /// The server image for a source's major.minor: the Enterprise registry for the Enterprise
+    /// API group, the community one otherwise. Pure.
+    public static func image(apiGroup: String, major: Int, minor: Int) -> String {
+        apiGroup == "enterprise.mariadb.com" ? "docker.mariadb.com/enterprise-server:\(major).\(minor)"
+            : "docker-registry1.mariadb.com/library/mariadb:\(major).\(minor)"
+    }
+}
+
+/// One generated manifest.
+public struct ManifestDocument: Sendable, Equatable {
+    public var kind: String
+    public var name: String
+    public var isSecret: Bool
+    public var json: JSON
+
+    /// `secret-mariadb.yaml`, `mariadb-mariadb.yaml`, …
+    public var fileName: String { "\(kind.lowercased())-\(name).yaml" }
+}
