@@ -42,11 +42,12 @@ let package = Package(
         .target(name: "RestoreEngine", dependencies: ["BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
         .target(
             name: "MigrateCommands",
             dependencies: [
                 "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "HTTPTransport", "SigV4",
-                "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests",
+                "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +64,7 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
+        .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Manifests", "MariaDBClient", "RestoreEngine", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests"]),
     ],
     swiftLanguageModes: [.v6]

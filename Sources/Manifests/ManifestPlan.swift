@@ -221,6 +221,13 @@ public struct ManifestDocument: Sendable, Equatable {
     public var isSecret: Bool
     public var json: JSON
 
+    public init(kind: String, name: String, isSecret: Bool, json: JSON) {
+        self.kind = kind
+        self.name = name
+        self.isSecret = isSecret
+        self.json = json
+    }
+
     /// `secret-mariadb.yaml`, `mariadb-mariadb.yaml`, …
     public var fileName: String { "\(kind.lowercased())-\(name).yaml" }
 }

@@ -154,25 +154,13 @@ extension MariaDBMigrate.Manifests {
         }
 
         func write(_ documents: [ManifestDocument], namespace: String?) throws {
-            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-            // Render everything first: nothing is half-written if one fails.
-            var files: [(String, String, Bool)] = try documents.map { ($0.fileName, try YAMLOutput.render($0.json), $0.isSecret) }
-            files.append(("kustomization.yaml", try YAMLOutput.kustomization(files: documents.map(\.fileName), namespace: nil), false))
-            for (file, text, secret) in files {
-                let path = (outputDir as NSString).appendingPathComponent(file)
-                let temporary = path + ".partial"
-                guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: secret ? 0o600 : 0o644]) else {
-                    throw CommandError.unreadableFile(path: temporary, option: "--output-dir", reason: "cannot write")
-                }
-                _ = try? FileManager.default.removeItem(atPath: path)
-                try FileManager.default.moveItem(atPath: temporary, toPath: path)
-            }
+            let files = try ManifestDirectory.write(documents, to: outputDir)
             if output.json {
                 struct Written: Codable { var directory: String; var files: [String]; var secrets: [String] }
-                try output.printJSON(Written(directory: outputDir, files: files.map(\.0), secrets: documents.filter(\.isSecret).map(\.fileName)))
+                try output.printJSON(Written(directory: outputDir, files: files.map(\.name), secrets: files.filter(\.secret).map(\.name)))
             } else {
                 print("wrote \(files.count) files to \(outputDir) (apply with: kubectl apply -k \(outputDir))")
-                for (file, _, secret) in files { print("  \(file)\(secret ? " (mode 0600: holds secret values)" : "")") }
+                for file in files { print("  \(file.name)\(file.secret ? " (mode 0600: holds secret values)" : "")") }
             }
         }
 

@@ -1,0 +1,31 @@
+import MariaDBClient
+
+/// Reads a server's accounts as the statements `AccountInventory.parse` takes: SHOW CREATE USER
+/// and SHOW GRANTS for every user, CREATE ROLE and SHOW GRANTS for every role; and its
+/// non-system databases.
+public enum AccountReader {
+    public static func statements(from connection: MariaDBConnection) async throws -> [String] {
+        var statements: [String] = []
+        let rows = try await connection.query("SELECT User, Host, is_role FROM mysql.user ORDER BY User, Host").rows
+        for row in rows {
+            guard let user = row[0].string, let host = row[1].string else { continue }
+            if row[2].string == "Y" {
+                statements.append("CREATE ROLE \(SQLText.quoteIdentifier(user))")
+                for grant in try await connection.query("SHOW GRANTS FOR \(SQLText.quoteIdentifier(user))").rows { if let text = grant[0].string { statements.append(text) } }
+                continue
+            }
+            let account = "\(connection.quote(user))@\(connection.quote(host))"
+            if let create = try await connection.query("SHOW CREATE USER \(account)").rows.first?[0].string { statements.append(create) }
+            for grant in try await connection.query("SHOW GRANTS FOR \(account)").rows { if let text = grant[0].string { statements.append(text) } }
+        }
+        return statements
+    }
+
+    public static func databases(from connection: MariaDBConnection, only: [String] = []) async throws -> [DatabaseDefinition] {
+        try await connection.query("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME").rows.compactMap { row in
+            guard let name = row[0].string, !["mysql", "information_schema", "performance_schema", "sys"].contains(name) else { return nil }
+            guard only.isEmpty || only.contains(name) else { return nil }
+            return DatabaseDefinition(name: name, characterSet: row[1].string ?? "utf8mb4", collation: row[2].string ?? "utf8mb4_general_ci")
+        }
+    }
+}
