@@ -10,7 +10,10 @@ public final class ParallelApplier: @unchecked Sendable {
     private let connections: [MariaDBConnection]
     private let databases: Set<String>
     private let guardGalera: Bool
-    private var inFlight: [Task<Void, any Error>?]
+    /// Per connection, the statements handed to it and not yet done, oldest first: up to two, so
+    /// the next statement is already waiting when the server finishes one.
+    private var inFlight: [[Task<Void, any Error>]]
+    static let depth = 2
     private var next = 0
     private var current: String?
     public private(set) var statements = 0
@@ -21,7 +24,7 @@ public final class ParallelApplier: @unchecked Sendable {
         self.connections = connections
         self.databases = Set(databases)
         self.guardGalera = guardGalera
-        inFlight = Array(repeating: nil, count: connections.count)
+        inFlight = Array(repeating: [], count: connections.count)
         current = databases.first
     }
 
@@ -41,9 +44,14 @@ public final class ParallelApplier: @unchecked Sendable {
             guard applies else { return }
             let index = next
             next = (next + 1) % connections.count
-            try await inFlight[index]?.value
+            if inFlight[index].count >= Self.depth { try await inFlight[index].removeFirst().value }
             let connection = connections[index]
-            inFlight[index] = Task { try await connection.execute(raw: statement) }
+            // Chained, so one connection runs its statements in order.
+            let previous = inFlight[index].last
+            inFlight[index].append(Task {
+                _ = try? await previous?.value
+                try await connection.execute(raw: statement)
+            })
         case .lockTables, .unlockTables:
             guard applies, connections.count == 1 else { return }
             try await first(statement)
@@ -69,8 +77,10 @@ public final class ParallelApplier: @unchecked Sendable {
     private func barrier() async throws {
         var failure: (any Error)?
         for index in inFlight.indices {
-            do { try await inFlight[index]?.value } catch { failure = failure ?? error }
-            inFlight[index] = nil
+            for task in inFlight[index] {
+                do { try await task.value } catch { failure = failure ?? error }
+            }
+            inFlight[index] = []
         }
         if let failure { throw failure }
     }
