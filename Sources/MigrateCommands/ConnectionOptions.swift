@@ -48,23 +48,8 @@ public struct ConnectionOptions: ParsableArguments {
 
     /// Layers flag › environment › option file; prompts for the password only when asked to.
     func resolve(prompter: Prompter?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionSettings {
-        var optionFile = OptionFile()
-        if let defaultsFile {
-            let text: String
-            do { text = try String(contentsOfFile: defaultsFile, encoding: .utf8) } catch {
-                throw CommandError.unreadableFile(path: defaultsFile, option: "--defaults-file", reason: error.localizedDescription)
-            }
-            optionFile = try OptionFile.parse(text)
-        }
-        var password: String?
-        if let passwordFile {
-            do {
-                let text = try String(contentsOfFile: passwordFile, encoding: .utf8)
-                password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            } catch {
-                throw CommandError.unreadableFile(path: passwordFile, option: "--password-file", reason: error.localizedDescription)
-            }
-        }
+        let optionFile = try defaultsFile.map { try InputFiles.optionFile($0, option: "--defaults-file") } ?? OptionFile()
+        let password = try passwordFile.map { try InputFiles.firstLine($0, option: "--password-file") }
         let inputs = ConnectionInputs(
             host: host, port: port, socket: socket, user: user, password: password, database: nil,
             ssl: ssl, sslCA: sslCa, sslCert: sslCert, sslKey: sslKey,

@@ -100,13 +100,7 @@ extension MariaDBMigrate.Manifests {
             }
         }
 
-        func readSecretFile(_ path: String, option: String) throws -> String {
-            do {
-                return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            } catch {
-                throw CommandError.unreadableFile(path: path, option: option, reason: error.localizedDescription)
-            }
-        }
+        func readSecretFile(_ path: String, option: String) throws -> String { try InputFiles.trimmed(path, option: option) }
 
         func run() async throws {
             var plan = try makePlan()
@@ -238,11 +232,7 @@ extension MariaDBMigrate.Manifests {
             var faults: [String] = []
             var count = 0
             for file in files {
-                let text: String
-                do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                    throw CommandError.unreadableFile(path: file, option: "FILE", reason: error.localizedDescription)
-                }
-                let documents = try ManifestCatalog.documents(yaml: text)
+                let documents = try ManifestCatalog.documents(yaml: try InputFiles.text(file, option: "FILE"))
                 for (index, document) in documents.enumerated() {
                     count += 1
                     let label = documents.count > 1 ? "\(file)#\(index + 1)" : file

@@ -92,9 +92,5 @@ public struct StorageOptions: ParsableArguments {
         return S3Store(configuration: configuration, credentials: provider)
     }
 
-    func readSecret(_ path: String, option: String) throws -> String {
-        do { return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
-            throw CommandError.unreadableFile(path: path, option: option, reason: error.localizedDescription)
-        }
-    }
+    func readSecret(_ path: String, option: String) throws -> String { try InputFiles.trimmed(path, option: option) }
 }

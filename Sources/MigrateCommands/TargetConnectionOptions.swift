@@ -35,23 +35,8 @@ public struct TargetConnectionOptions: ParsableArguments {
     public init() {}
 
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionSettings {
-        var optionFile = OptionFile()
-        if let targetDefaultsFile {
-            let text: String
-            do { text = try String(contentsOfFile: targetDefaultsFile, encoding: .utf8) } catch {
-                throw CommandError.unreadableFile(path: targetDefaultsFile, option: "--target-defaults-file", reason: error.localizedDescription)
-            }
-            optionFile = try OptionFile.parse(text)
-        }
-        var password: String?
-        if let targetPasswordFile {
-            do {
-                let text = try String(contentsOfFile: targetPasswordFile, encoding: .utf8)
-                password = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            } catch {
-                throw CommandError.unreadableFile(path: targetPasswordFile, option: "--target-password-file", reason: error.localizedDescription)
-            }
-        }
+        let optionFile = try targetDefaultsFile.map { try InputFiles.optionFile($0, option: "--target-defaults-file") } ?? OptionFile()
+        let password = try targetPasswordFile.map { try InputFiles.firstLine($0, option: "--target-password-file") }
         // MARIADB_TARGET_X plays the part MARIADB_X plays for the source.
         var mapped: [String: String] = [:]
         for (key, value) in environment where key.hasPrefix("MARIADB_TARGET_") {

@@ -53,11 +53,13 @@ struct BackupPipelineTests {
     @Test(arguments: [CompressionAlgorithm.gzip, .bzip2, .none])
     func backupEqualsAPlainDumpAndDecompressesWithSystemTools(compression: CompressionAlgorithm) async throws {
         let env = try TestEnvironment.require()
-        let (database, connection) = try await seededDatabase(env)
-        defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
+        // Two schemas of their own: a multi-schema backup, untouched by concurrent tests.
+        let (first, connection) = try await seededDatabase(env)
+        let (second, other) = try await seededDatabase(env)
+        defer { Task { try? await connection.query("DROP DATABASE `\(first)`"); try? await other.query("DROP DATABASE `\(second)`") } }
         let store = try makeDirectoryStore()
         let manifest = try await BackupPipeline.run(
-            BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: compression, now: nowUTC()),
+            BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [first, second]), compression: compression, now: nowUTC()),
             store: store)
         let path = store.location + manifest.name
         let decompress = switch compression { case .gzip: "gunzip -c"; case .bzip2: "bunzip2 -c"; case .none: "cat" }
@@ -65,7 +67,7 @@ struct BackupPipelineTests {
         #expect(ours.status == 0)
         let credentials = try CredentialsFile(settings: try env.sourceTCP())
         // The same flags, the snapshot position included (the test source logs binlogs).
-        #expect(manifest.dumpArguments == ["--single-transaction", "--events", "--routines", "--databases", database, "--master-data=2", "--gtid"])
+        #expect(manifest.dumpArguments == ["--single-transaction", "--events", "--routines", "--databases", first, second, "--master-data=2", "--gtid"])
         let plain = try shell("mariadb-dump --defaults-extra-file=\(credentials.path) \(manifest.dumpArguments.joined(separator: " "))")
         #expect(plain.status == 0)
         let position = try #require(manifest.binlog)
@@ -74,6 +76,7 @@ struct BackupPipelineTests {
         #expect(ours.output.contains("-- SET GLOBAL gtid_slave_pos='\(position.gtid ?? "")';"))
         #expect(comparable(ours.output) == comparable(plain.output))
         #expect(ours.output.contains("INSERT INTO `t` VALUES"))
+        #expect(ours.output.contains("USE `\(first)`;") && ours.output.contains("USE `\(second)`;"))
         let stored = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(Digest.sha256(Array(stored)).hexString == manifest.object.sha256)
         #expect(UInt64(stored.count) == manifest.object.bytes)
