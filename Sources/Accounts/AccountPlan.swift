@@ -1,5 +1,6 @@
 import Hashing
 import Manifests
+import MariaDBClient
 
 /// A database as the source defines it.
 public struct DatabaseDefinition: Equatable, Sendable {
@@ -37,15 +38,7 @@ public struct AccountPlan: Sendable {
     public var sqlOnly: [Note] = []
 
     /// Accounts a MariaDB CR or the server itself owns.
-    public static let systemAccounts: [String: String] = [
-        "root": "the MariaDB CR's rootPasswordSecretKeyRef manages root",
-        "mariadb.sys": "a system account of the server",
-        "mysql": "the Debian package's socket administrator",
-        "PUBLIC": "the server's PUBLIC role",
-        "healthcheck": "the container image's health check account",
-        "repl": "the operator's replication account",
-        "": "anonymous accounts do not fit a User CR",
-    ]
+    public static var systemAccounts: [String: String] { SystemObjects.accounts }
 
     public static func convert(_ inventory: AccountInventory, databases: [DatabaseDefinition], options: AccountOptions) -> AccountPlan {
         var plan = AccountPlan()

@@ -23,7 +23,7 @@ public enum AccountReader {
 
     public static func databases(from connection: MariaDBConnection, only: [String] = []) async throws -> [DatabaseDefinition] {
         try await connection.query("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME").rows.compactMap { row in
-            guard let name = row[0].string, !["mysql", "information_schema", "performance_schema", "sys"].contains(name) else { return nil }
+            guard let name = row[0].string, !SystemObjects.schemas.contains(name) else { return nil }
             guard only.isEmpty || only.contains(name) else { return nil }
             return DatabaseDefinition(name: name, characterSet: row[1].string ?? "utf8mb4", collation: row[2].string ?? "utf8mb4_general_ci")
         }

@@ -39,7 +39,7 @@ public struct SourceSurvey: Sendable, Equatable, Codable {
     public var roles: Int
 
     /// Schemas that belong to the server, not to the application.
-    public static let systemSchemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
+    public static var systemSchemas: Set<String> { SystemObjects.schemas }
 
     public init(server: ServerFacts, schemas: [Schema], engines: [Engine], users: Int, roles: Int) {
         self.server = server

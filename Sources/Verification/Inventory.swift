@@ -46,9 +46,9 @@ public struct Inventory: Codable, Sendable, Equatable {
         self.accounts = accounts
     }
 
-    public static let systemSchemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
+    public static var systemSchemas: Set<String> { SystemObjects.schemas }
     /// Accounts every server has, or has with its own password: never compared.
-    public static let systemUsers: Set<String> = ["root", "mariadb.sys", "mysql", "PUBLIC", ""]
+    public static var systemUsers: Set<String> { Set(SystemObjects.accounts.keys) }
 }
 
 extension Inventory {

@@ -1,0 +1,16 @@
+/// What belongs to the server rather than to the application: left out of surveys, comparisons
+/// and account conversion alike.
+public enum SystemObjects {
+    public static let schemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
+
+    /// Account names a server (or the operator) owns, with why they are not migrated.
+    public static let accounts: [String: String] = [
+        "root": "the MariaDB CR's rootPasswordSecretKeyRef manages root",
+        "mariadb.sys": "a system account of the server",
+        "mysql": "the Debian package's socket administrator",
+        "PUBLIC": "the server's PUBLIC role",
+        "healthcheck": "the container image's health check account",
+        "repl": "the operator's replication account",
+        "": "anonymous accounts do not fit a User CR",
+    ]
+}
