@@ -17,7 +17,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let errorReaderDone = DispatchSemaphore(value: 0)
     /// Standard output read ahead on its own thread (up to 8 MiB), so the child keeps running
     /// while the consumer works on what came before.
-    private let output = StreamBridge(capacity: 8)
+    private let output = StreamBridge(capacity: 4)
 
     public init(executable: String, arguments: [String], standardInput: Bool = false) {
         self.executable = executable
