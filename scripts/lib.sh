@@ -75,7 +75,7 @@ SQL
 
 stop_mariadb() {
   local dir=$1 pid
-  [ -f "$dir/mysqld.pid" ] && pid=$(cat "$dir/mysqld.pid") || pid=$(cat "$dir/mysqld.launcher.pid" 2>/dev/null)
+  [ -f "$dir/mysqld.pid" ] && pid=$(cat "$dir/mysqld.pid") || pid=$(cat "$dir/mysqld.launcher.pid" 2>/dev/null || true)
   [ -n "${pid:-}" ] || return 0
   kill "$pid" 2>/dev/null || return 0
   local i

@@ -1,15 +1,19 @@
+import Dump
 import MariaDBClient
 
 /// Applies a dump's statements on several connections: row data (`INSERT`) goes round-robin to
 /// the connections, so one table loads on all of them at once; everything else (DDL, views,
 /// routines, triggers, events) runs on the first connection after all data before it has landed,
 /// and session settings and `USE` run on every connection. `LOCK TABLES` is skipped with more
-/// than one connection (it would serialise the load). With `databases` set, only statements
+/// than one connection (it would serialise the load). On Galera (`guardGalera`), a statement that
+/// writes a privilege table (they are not replicated) or a wsrep table of the mysql schema stops
+/// the restore before it runs. With `databases` set, only statements
 /// while one of them is the current database apply (`--one-database` semantics, for several).
 public final class ParallelApplier: @unchecked Sendable {
     private let connections: [MariaDBConnection]
     private let databases: Set<String>
     private let guardGalera: Bool
+    private let skipLocks: Bool
     /// Per connection, the statements handed to it and not yet done, oldest first: up to two, so
     /// the next statement is already waiting when the server finishes one.
     private var inFlight: [[Task<Void, any Error>]]
@@ -19,8 +23,10 @@ public final class ParallelApplier: @unchecked Sendable {
     public private(set) var statements = 0
 
     /// `initialDatabase`: the connections' default database (the first selected one).
-    public init(connections: [MariaDBConnection], databases: [String], guardGalera: Bool) {
+    /// `galeraTarget`: LOCK TABLES is skipped (Galera refuses it) even on one connection.
+    public init(connections: [MariaDBConnection], databases: [String], guardGalera: Bool, galeraTarget: Bool = false) {
         precondition(!connections.isEmpty)
+        skipLocks = connections.count > 1 || galeraTarget
         self.connections = connections
         self.databases = Set(databases)
         self.guardGalera = guardGalera
@@ -53,7 +59,7 @@ public final class ParallelApplier: @unchecked Sendable {
                 try await connection.execute(raw: statement)
             })
         case .lockTables, .unlockTables:
-            guard applies, connections.count == 1 else { return }
+            guard applies, !skipLocks else { return }
             try await first(statement)
         case .createDatabase:
             // Selected databases must exist already; the others are not wanted.
@@ -61,7 +67,7 @@ public final class ParallelApplier: @unchecked Sendable {
             try await first(statement)
         case .tableDDL(let table):
             guard applies else { return }
-            if guardGalera, current == "mysql", table == "global_priv" || table.hasPrefix("wsrep_") {
+            if guardGalera, current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_") {
                 throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
             }
             try await first(statement)

@@ -29,9 +29,9 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
         case .databaseMissing(let name, let endpoint):
             return "database '\(name)' does not exist on \(endpoint): create it first (CREATE DATABASE `\(name)`), as a one-database restore needs"
         case .galeraUnsafe(let table):
-            return "the dump writes \(table), which Galera does not replicate (its rows would live on one node only): re-dump with 'mariadb-migrate backup --galera', or pass --force"
+            return "the dump writes \(table), which Galera does not replicate (its rows would live on one node only); nothing after it was applied: re-dump with 'mariadb-migrate backup --galera' and move accounts with 'mariadb-migrate users', or pass --force"
         case .galeraUnsafeDump(let location):
-            return "\(location) holds the mysql privilege tables (dumped without --ignore-table=mysql.global_priv), which Galera does not replicate: re-dump with 'mariadb-migrate backup --galera', or pass --force"
+            return "\(location) holds mysql privilege tables (not all seven were left out of the dump), which Galera does not replicate: re-dump with 'mariadb-migrate backup --galera' and move accounts with 'mariadb-migrate users', or pass --force; nothing was applied"
         case .clientNotFound:
             return "the mariadb client was not found on PATH: install mariadb-client (apt-get install mariadb-client)"
         case .clientFailed(let status, let stderr):
@@ -257,7 +257,8 @@ public enum RestorePipeline {
             var pool: [MariaDBConnection] = []
             for _ in 0..<max(1, connections) { pool.append(try await MariaDBConnection.connect(settings)) }
             if request.skipBinlog { for connection in pool { try await connection.query("SET SESSION sql_log_bin=0") } }
-            sink = ApplierSink(applier: ParallelApplier(connections: pool, databases: request.databases, guardGalera: galera && !request.force),
+            sink = ApplierSink(applier: ParallelApplier(connections: pool, databases: request.databases, guardGalera: galera && !request.force,
+                                                        galeraTarget: galera),
                                location: location)
         }
 
@@ -307,12 +308,14 @@ public enum RestorePipeline {
                              connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
     }
 
-    /// Whether restoring `databases` (empty: all) of this backup writes `mysql.global_priv`: the
-    /// dump covered the mysql schema and did not leave the table out. Pure.
+    /// Whether restoring `databases` (empty: all) of this backup writes a privilege table of the
+    /// mysql schema: the dump covered that schema and did not leave all seven out (the operator's
+    /// ignoreGlobalPriv leaves out only global_priv; the other six stay on one Galera node and
+    /// make the later CREATE USER of the same accounts fail with 1396). Pure.
     public static func writesPrivilegeTables(_ manifest: BackupManifest, restoring databases: [String]) -> Bool {
         (databases.isEmpty || databases.contains("mysql"))
             && (manifest.databases.isEmpty || manifest.databases.contains("mysql"))
-            && !manifest.dumpArguments.contains("--ignore-table=mysql.global_priv")
+            && !DumpOptions.privilegeTables.allSatisfy { manifest.dumpArguments.contains("--ignore-table=mysql.\($0)") }
     }
 
     /// Downloads into `directory` (the operator's stagingStorage) and checks the object against

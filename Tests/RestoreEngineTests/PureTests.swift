@@ -14,7 +14,8 @@ import Verification
 
     @Test(arguments: [
         ([String](), ["--all-databases"], [String](), true),
-        ([], ["--all-databases", "--ignore-table=mysql.global_priv"], [], false),
+        ([], ["--all-databases", "--ignore-table=mysql.global_priv"], [], true),
+        ([], ["--all-databases"] + ["global_priv", "db", "tables_priv", "columns_priv", "procs_priv", "proxies_priv", "roles_mapping"].map { "--ignore-table=mysql.\($0)" }, [], false),
         (["shop"], ["--databases", "shop"], [], false),
         ([], ["--all-databases"], ["shop"], false),
         (["mysql", "shop"], ["--databases", "mysql", "shop"], ["mysql"], true),

@@ -64,6 +64,12 @@ public struct TestEnvironment: Sendable {
                            user: "root", password: rootPassword, database: database)
     }
 
+    /// The one-node Galera cluster of scripts/test-env.
+    public func galeraTCP(database: String? = nil) throws -> ConnectionSettings {
+        ConnectionSettings(transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_GALERA_PORT"])!),
+                           user: "root", password: rootPassword, database: database)
+    }
+
     /// A database name no other test uses.
     public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
