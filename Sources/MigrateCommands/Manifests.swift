@@ -130,6 +130,8 @@ extension MariaDBMigrate.Manifests {
             }
             if secrets == "write", let rootPassword {
                 plan.secrets.insert(.init(name: plan.rootPassword.name, values: [(plan.rootPassword.key, rootPassword)]), at: 0)
+            } else if rootPassword == nil {
+                FileHandle.standardError.write(Data("note: no --root-password-file: the Secret '\(plan.rootPassword.name)' (key \(plan.rootPassword.key)) must exist and hold the source's root password\n".utf8))
             }
 
             let documents = plan.documents()
