@@ -52,10 +52,15 @@ extension MariaDBMigrate {
                 ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)))
             let request = RestoreRequest(connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
                                          parallel: parallel, force: force, skipBinlog: skipBinlog)
-            let meter = ProgressMeter(label: "read", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "applied")
+            let meter = ProgressMeter(label: "apply", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "applied")
             let started = ContinuousClock.now
             let report = try await runCancellingOnSignals {
-                try await RestorePipeline.run(request, store: store, progress: RestoreProgress(read: { meter.add($0) }, applied: { meter.addOutput($0) }))
+                try await RestorePipeline.run(request, store: store, progress: RestoreProgress(
+                    begin: { phase, size in
+                        meter.restart(label: phase)
+                        meter.setTotal(size)
+                    },
+                    read: { meter.add($0) }, applied: { meter.addOutput($0) }))
             }
             meter.finish()
             let elapsed = ContinuousClock.now - started

@@ -95,10 +95,14 @@ public struct RestoreReport: Codable, Sendable, Equatable {
 }
 
 public struct RestoreProgress: Sendable {
+    /// A pass over the object begins ("download" when staging, then "apply"), with its size.
+    public var begin: @Sendable (_ phase: String, _ bytes: UInt64) -> Void
     public var read: @Sendable (Int) -> Void
     public var applied: @Sendable (Int) -> Void
 
-    public init(read: @escaping @Sendable (Int) -> Void = { _ in }, applied: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(begin: @escaping @Sendable (String, UInt64) -> Void = { _, _ in }, read: @escaping @Sendable (Int) -> Void = { _ in },
+                applied: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.begin = begin
         self.read = read
         self.applied = applied
     }
@@ -262,6 +266,7 @@ public enum RestorePipeline {
                                location: location)
         }
 
+        progress.begin("apply", reader.size)
         let decompressor = TransformBox(try compression.makeDecompressor())
         let queue = DispatchQueue(label: "restore-decompression")
         let objectHash = SHA256Hasher(), sqlHash = SHA256Hasher()
@@ -327,9 +332,11 @@ public enum RestorePipeline {
         let hash = SHA256Hasher()
         do {
             let reader = try await store.makeReader(name: name)
+            progress.begin("download", reader.size)
             while let chunk = try await reader.read() {
                 hash.update(chunk)
                 try await writer.write(chunk)
+                progress.read(chunk.count)
             }
             _ = try await writer.commit()
         } catch {

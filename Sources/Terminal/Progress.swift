@@ -7,10 +7,10 @@ import Foundation
 public final class ProgressMeter: @unchecked Sendable {
     public enum Mode: Sendable { case terminal, json, quiet }
 
-    private let label: String
-    private let total: UInt64?
+    private var label: String
+    private var total: UInt64?
     private let mode: Mode
-    private let started = ContinuousClock.now
+    private var started = ContinuousClock.now
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var bytes: UInt64 = 0
     private var outputBytes: UInt64 = 0
@@ -27,6 +27,23 @@ public final class ProgressMeter: @unchecked Sendable {
         self.total = total
         self.mode = mode
         self.outputLabel = outputLabel
+    }
+
+    /// The size of the whole, once known (a download's object size): percentages and ETA follow.
+    public func setTotal(_ total: UInt64) {
+        lock.withLock { self.total = total }
+    }
+
+    /// Ends the current phase (its final line or event) and counts the next one from zero under
+    /// `label`: a staged restore downloads, then applies.
+    public func restart(label: String) {
+        lock.withLock {
+            if bytes > 0 && mode != .quiet { draw(final: true) }
+            self.label = label
+            bytes = 0
+            outputBytes = 0
+            started = ContinuousClock.now
+        }
     }
 
     public func add(_ count: Int) {

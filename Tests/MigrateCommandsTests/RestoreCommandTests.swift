@@ -35,6 +35,10 @@ struct RestoreCommandTests {
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(restore.stdout.contains("\"verifiedAgainstManifest\" : true"), "\(restore.stdout)")
         #expect(!restore.stdout.contains(env.rootPassword) && !restore.stderr.contains(env.rootPassword))
+        // --json progress on stderr: the object's size is known, so events carry the total.
+        struct Event: Decodable { var event: String; var label: String; var bytes: UInt64; var total_bytes: UInt64; var applied_bytes: UInt64 }
+        let done = try #require(try restore.stderr.split(separator: "\n").map { try JSONDecoder().decode(Event.self, from: Data($0.utf8)) }.last)
+        #expect(done.event == "done" && done.label == "apply" && done.bytes == done.total_bytes && done.applied_bytes > done.bytes)
 
         let verifyArguments = ["verify", "--database", name, "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"], "--target-user", "root"] + (try source(env))
         let same = try CLI.run(verifyArguments, environment: password)
