@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "HTTPTransport", dependencies: ["CCurl", "CShims", "Blocking"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
         .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CShims"]),
-        .target(name: "Terminal", dependencies: ["CEdit", "CShims"]),
+        .target(name: "Terminal", dependencies: ["CEdit", "CShims", "UTCTime"]),
 
         // Pure cores.
         .target(name: "UTCTime"),

@@ -141,7 +141,7 @@ public enum BackupPipeline {
         let compressor = CompressorBox(try request.compression.makeCompressor(level: request.gzipLevel))
         let compressionQueue = DispatchQueue(label: "backup-compression")
         let writer = try await store.makeWriter(name: name.fileName)
-        let started = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+        let started = UTCDateTime.now()
         var scanner = DumpScanner()
         let sqlHash = SHA256Hasher(), objectHash = SHA256Hasher()
         var storedBytes: UInt64 = 0
@@ -203,7 +203,7 @@ public enum BackupPipeline {
             sql: .init(sha256: sqlHash.finalize().hexString, bytes: scanner.bytes),
             compression: request.compression, serverVersion: facts.version, galera: dump.galera, binlog: scanner.position,
             databases: dump.databases, dumpArguments: Array(arguments.dropFirst()),
-            startedAt: started, finishedAt: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)), tool: toolVersion)
+            startedAt: started, finishedAt: UTCDateTime.now(), tool: toolVersion)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(manifest)))

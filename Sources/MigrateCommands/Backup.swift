@@ -89,7 +89,7 @@ extension MariaDBMigrate {
             let cron = try CronSchedule(schedule)
             try await runCancellingOnSignals {
                 while true {
-                    let now = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+                    let now = UTCDateTime.now()
                     guard let next = cron.next(after: now) else { return }
                     note("next backup at \(next.rfc3339) (schedule '\(schedule)')")
                     do {
@@ -115,7 +115,7 @@ extension MariaDBMigrate {
         }
 
         func note(_ message: String) {
-            FileHandle.standardError.write(Data("\(UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)).rfc3339) \(message)\n".utf8))
+            FileHandle.standardError.write(Data("\(UTCDateTime.now().rfc3339) \(message)\n".utf8))
         }
 
         func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> Result {
@@ -124,7 +124,7 @@ extension MariaDBMigrate {
                 dump: DumpOptions(databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPriv,
                                   operatorFlags: operatorFlags, extraArguments: dumpArguments),
                 compression: compression, gzipLevel: gzipLevel,
-                now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)), recordBinlogPosition: binlogPosition)
+                now: UTCDateTime.now(), recordBinlogPosition: binlogPosition)
             let meter = ProgressMeter(label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
             let started = ContinuousClock.now
             let manifest = try await BackupPipeline.run(
@@ -137,7 +137,7 @@ extension MariaDBMigrate {
                 ).map(\.fileName)
             }
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             return Result(name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
                           seconds: (seconds * 100).rounded() / 100)
         }

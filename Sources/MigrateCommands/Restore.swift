@@ -49,7 +49,7 @@ extension MariaDBMigrate {
             let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let store = try storage.makeStore(forWriting: false)
             let target: RestoreTarget = file.map { .file($0) }
-                ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)))
+                ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
             let request = RestoreRequest(connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
                                          parallel: parallel, force: force, skipBinlog: skipBinlog)
             let meter = ProgressMeter(label: "apply", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "applied")
@@ -64,7 +64,7 @@ extension MariaDBMigrate {
             }
             meter.finish()
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             if output.json {
                 struct Result: Codable { var report: RestoreReport; var seconds: Double }
                 return try output.printJSON(Result(report: report, seconds: (seconds * 100).rounded() / 100))

@@ -42,7 +42,7 @@ public actor WebIdentityCredentials: CredentialsProvider {
     }
 
     public func credentials() async throws -> AWSCredentials {
-        let now = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+        let now = UTCDateTime.now()
         if let (credentials, expiry) = cached, expiry.epochSeconds - now.epochSeconds > 300 { return credentials }
         let token: String
         do { token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {

@@ -161,7 +161,7 @@ final class DirectoryWriter: ObjectWriter, @unchecked Sendable {
         }
         close(fd)
         self.fd = -1
-        return ObjectInfo(name: name, size: written, lastModified: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)))
+        return ObjectInfo(name: name, size: written, lastModified: UTCDateTime.now())
     }
 
     func abort() async {

@@ -1,3 +1,4 @@
+import UTCTime
 import Foundation
 
 /// Exponential backoff with full jitter, bounded per request and by a shared budget. Pure
@@ -44,7 +45,7 @@ public final class RetryBudget: @unchecked Sendable {
             let now = ContinuousClock.now
             let elapsed = now - last
             last = now
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             tokens = min(capacity, tokens + seconds / refillSeconds)
             guard tokens >= 1 else { return false }
             tokens -= 1

@@ -55,7 +55,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         var attempt = 1
         while true {
             let credentials = try await credentialsProvider.credentials()
-            let now = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+            let now = UTCDateTime.now()
             let signed = signer.signedHeaders(
                 for: .init(method: call.method.rawValue, encodedPath: encodedPath, query: call.query,
                            headers: headers + [("host", host)], payloadHash: payloadHash),
@@ -105,7 +105,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             status: response.status, body: response.bodyText, dateHeader: response.header("Date"),
             context: .init(location: call.location, bucket: configuration.bucket, endpoint: configuration.endpoint.url,
                            accessKeyId: keyId, usesSSEC: configuration.sseCustomerKey != nil, method: call.method.rawValue,
-                           now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))))
+                           now: UTCDateTime.now()))
     }
 
     // MARK: ObjectStore
@@ -309,7 +309,7 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
             }
             closed = true
             buffer = []
-            return ObjectInfo(name: name, size: total, lastModified: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970)), etag: etag)
+            return ObjectInfo(name: name, size: total, lastModified: UTCDateTime.now(), etag: etag)
         } catch {
             await abort()
             throw error

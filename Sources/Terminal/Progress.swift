@@ -1,3 +1,4 @@
+import UTCTime
 import Foundation
 
 /// Progress of long work: a redrawn line (bytes, rate, ETA) when standard error is a terminal,
@@ -71,10 +72,7 @@ public final class ProgressMeter: @unchecked Sendable {
         lock.withLock { if mode != .quiet { draw(final: true) } }
     }
 
-    private var elapsedSeconds: Double {
-        let d = ContinuousClock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
+    private var elapsedSeconds: Double { (ContinuousClock.now - started).inSeconds }
 
     private func draw(final: Bool) {
         let elapsed = max(elapsedSeconds, 0.001)

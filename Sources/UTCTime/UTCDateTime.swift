@@ -128,3 +128,19 @@ extension Int64 {
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension UTCDateTime {
+    /// The current time, whole seconds.
+    public static func now() -> UTCDateTime { UTCDateTime(epochSeconds: Int64(time(nil))) }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double (for rates and reports).
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
