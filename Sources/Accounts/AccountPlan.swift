@@ -68,7 +68,7 @@ public struct AccountPlan: Sendable {
         var userNames: [AccountName: String] = [:]
         var roleSQL: [String] = [], userSQL: [String] = []
         for role in inventory.roles.sorted() {
-            roleSQL.append("CREATE ROLE IF NOT EXISTS \(SQLText.quoteIdentifier(role))")
+            roleSQL.append("CREATE ROLE IF NOT EXISTS \(SQLQuoting.identifier(role))")
             plan.sqlOnly.append(Note(subject: "role \(role)", decision: "roles have no CR: CREATE ROLE in the SQL file"))
         }
         for user in inventory.users.sorted(by: { $0.account < $1.account }) {
@@ -259,7 +259,7 @@ public enum OperatorSQL {
             switch document.kind {
             case "Database":
                 let name = spec["name"]?.string ?? document.name
-                var sql = "CREATE DATABASE IF NOT EXISTS \(SQLText.quoteIdentifier(name))"
+                var sql = "CREATE DATABASE IF NOT EXISTS \(SQLQuoting.identifier(name))"
                 if let charset = spec["characterSet"]?.string { sql += " CHARACTER SET = \(SQLText.quote(charset))" }
                 if let collation = spec["collate"]?.string { sql += " COLLATE = \(SQLText.quote(collation))" }
                 databases.append(sql)
@@ -277,12 +277,12 @@ public enum OperatorSQL {
                 }
                 let require = spec["require"]
                 if let require {
-                    var parts: [String] = []
-                    if require["ssl"] == .bool(true) { parts.append("SSL") }
-                    if require["x509"] == .bool(true) { parts.append("X509") }
-                    if let issuer = require["issuer"]?.string { parts.append("ISSUER \(SQLText.quote(issuer))") }
-                    if let subject = require["subject"]?.string { parts.append("SUBJECT \(SQLText.quote(subject))") }
-                    if !parts.isEmpty { sql += "REQUIRE \(parts.joined(separator: " AND ")) " }
+                    var requirement = TLSRequirement()
+                    requirement.ssl = require["ssl"] == .bool(true)
+                    requirement.x509 = require["x509"] == .bool(true)
+                    requirement.issuer = require["issuer"]?.string
+                    requirement.subject = require["subject"]?.string
+                    if !requirement.isEmpty { sql += AccountPlan.requireSQL(requirement, cipher: nil) + " " }
                 }
                 let maxConnections: Int64 = if case .int(let n)? = spec["maxUserConnections"] { n } else { 10 }
                 sql += "WITH MAX_USER_CONNECTIONS \(maxConnections)"

@@ -10,8 +10,8 @@ public enum AccountReader {
         for row in rows {
             guard let user = row[0].string, let host = row[1].string else { continue }
             if row[2].string == "Y" {
-                statements.append("CREATE ROLE \(SQLText.quoteIdentifier(user))")
-                for grant in try await connection.query("SHOW GRANTS FOR \(SQLText.quoteIdentifier(user))").rows { if let text = grant[0].string { statements.append(text) } }
+                statements.append("CREATE ROLE \(SQLQuoting.identifier(user))")
+                for grant in try await connection.query("SHOW GRANTS FOR \(SQLQuoting.identifier(user))").rows { if let text = grant[0].string { statements.append(text) } }
                 continue
             }
             let account = "\(connection.quote(user))@\(connection.quote(host))"

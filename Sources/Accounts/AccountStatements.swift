@@ -238,7 +238,6 @@ enum SQLText {
         "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 
-    static func quoteIdentifier(_ text: String) -> String { "`" + text.replacingOccurrences(of: "`", with: "``") + "`" }
 
     static func unquote(_ text: String) -> String {
         guard let first = text.first, ["`", "'", "\""].contains(first), text.count >= 2, text.last == first else { return text }
@@ -260,6 +259,7 @@ enum SQLText {
 }
 
 import Foundation
+import MariaDBClient
 
 /// Tokens of one statement: words, quoted strings, backtick names, symbols.
 struct SQLTokens {
@@ -344,7 +344,7 @@ struct SQLTokens {
         switch tokens[position] {
         case .word(let w): return w
         case .string(let s): return SQLText.quote(s)
-        case .identifier(let s): return SQLText.quoteIdentifier(s)
+        case .identifier(let s): return SQLQuoting.identifier(s)
         case .symbol(let c): return String(c)
         }
     }

@@ -258,8 +258,10 @@ public enum RestorePipeline {
         } else {
             var settings = request.connection
             settings.database = request.databases.first
-            var pool: [MariaDBConnection] = []
-            for _ in 0..<max(1, connections) { pool.append(try await MariaDBConnection.connect(settings)) }
+            // The connection that read the server's facts is the first of the pool.
+            if let database = settings.database { try await first.query("USE \(SQLQuoting.identifier(database))") }
+            var pool = [first]
+            while pool.count < max(1, connections) { pool.append(try await MariaDBConnection.connect(settings)) }
             if request.skipBinlog { for connection in pool { try await connection.query("SET SESSION sql_log_bin=0") } }
             sink = ApplierSink(applier: ParallelApplier(connections: pool, databases: request.databases, guardGalera: galera && !request.force,
                                                         galeraTarget: galera),

@@ -69,7 +69,7 @@ extension Inventory {
             if row[2].string != "VIEW" { baseTables.append((schema, table)) }
         }
         for (schema, table) in baseTables.sorted(by: { $0 < $1 }) {
-            let qualified = "\(quoteIdentifier(schema)).\(quoteIdentifier(table))"
+            let qualified = "\(SQLQuoting.identifier(schema)).\(SQLQuoting.identifier(table))"
             let rows = try await connection.query("SELECT COUNT(*) FROM \(qualified)").scalar.uint64 ?? 0
             let checksum = try await connection.query("CHECKSUM TABLE \(qualified)").rows.first?[1].string ?? "NULL"
             inventory.schemas[schema]?.tables[table] = Table(rows: rows, checksum: checksum)
@@ -106,7 +106,6 @@ extension Inventory {
         return result
     }
 
-    static func quoteIdentifier(_ name: String) -> String { "`" + name.replacingOccurrences(of: "`", with: "``") + "`" }
 
     /// Every difference between `source` and `target`, one line each, sorted. Pure.
     public static func differences(source: Inventory, target: Inventory) -> [String] {
