@@ -98,6 +98,18 @@ public enum BackupError: Error, LocalizedError, Equatable, Sendable {
     }
 }
 
+/// What a backup will do (`backup --dry-run` prints it).
+public struct BackupPlan: Codable, Sendable, Equatable {
+    public var name: String
+    public var location: String
+    public var source: String
+    public var serverVersion: String
+    public var galera: Bool
+    public var compression: CompressionAlgorithm
+    /// mariadb-dump's arguments after the credentials file.
+    public var dumpArguments: [String]
+}
+
 /// Progress callbacks: SQL bytes read from the dump, bytes handed to the store.
 public struct BackupProgress: Sendable {
     public var dumped: @Sendable (Int) -> Void
@@ -122,15 +134,8 @@ public enum BackupPipeline {
     /// becomes visible under its name only when the dump exited 0 and wrote its completion
     /// line; otherwise the upload or temp file is removed and the error says why.
     public static func run(_ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()) async throws -> BackupManifest {
-        let source = try await MariaDBConnection.connect(request.connection)
-        let facts = try await source.serverFacts()
-        var dump = request.dump
-        if facts.galera.enabled { dump.galera = true }
-        // `file` is set only when SHOW MASTER STATUS worked: mariadb-dump needs the same privilege.
-        if request.recordBinlogPosition && facts.binlog.enabled && facts.binlog.file != nil { dump.binlogPosition = true }
-
+        let (_, dump, facts) = try await prepare(request, store: store)
         let name = BackupName(time: request.now, compression: request.compression)
-        guard try await store.head(name: name.fileName) == nil else { throw BackupError.alreadyExists(location: store.location + name.fileName) }
         guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else { throw BackupError.dumpNotFound }
 
         let credentials = try CredentialsFile(settings: request.connection)
@@ -208,6 +213,27 @@ public enum BackupPipeline {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(manifest)))
         return manifest
+    }
+
+    /// What a backup would do, checked against the source and the store, without dumping:
+    /// `backup --dry-run`.
+    public static func plan(_ request: BackupRequest, store: any ObjectStore) async throws -> BackupPlan {
+        try await prepare(request, store: store).plan
+    }
+
+    static func prepare(_ request: BackupRequest, store: any ObjectStore) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts) {
+        let source = try await MariaDBConnection.connect(request.connection)
+        let facts = try await source.serverFacts()
+        var dump = request.dump
+        if facts.galera.enabled { dump.galera = true }
+        // `file` is set only when SHOW MASTER STATUS worked: mariadb-dump needs the same privilege.
+        if request.recordBinlogPosition && facts.binlog.enabled && facts.binlog.file != nil { dump.binlogPosition = true }
+        let name = BackupName(time: request.now, compression: request.compression)
+        guard try await store.head(name: name.fileName) == nil else { throw BackupError.alreadyExists(location: store.location + name.fileName) }
+        let arguments = Array(try dump.arguments(defaultsExtraFile: "<credentials file>").dropFirst())
+        let plan = BackupPlan(name: name.fileName, location: store.location + name.fileName, source: source.endpoint, serverVersion: facts.version,
+                              galera: dump.galera, compression: request.compression, dumpArguments: arguments)
+        return (plan, dump, facts)
     }
 
     static func redact(_ text: String, secret: String?) -> String {

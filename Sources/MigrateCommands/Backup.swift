@@ -57,6 +57,9 @@ extension MariaDBMigrate {
         @Flag(help: "Start with the schedule suspended: runs are skipped until the process is restarted without it.")
         var suspend = false
 
+        @Flag(help: "Check the source and the store and print what the backup would do (name, dump flags), without dumping.")
+        var dryRun = false
+
         func validate() throws {
             if let gzipLevel, !(1...9).contains(gzipLevel) {
                 throw ValidationError("--gzip-level '\(gzipLevel)' is outside 1-9")
@@ -82,6 +85,7 @@ extension MariaDBMigrate {
         func run() async throws {
             let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let store = try storage.makeStore(forWriting: true)
+            if dryRun { return try await printPlan(settings: settings, store: store) }
             guard let schedule else {
                 let result = try await runCancellingOnSignals { try await backupOnce(settings: settings, store: store) }
                 return try report(result)
@@ -118,13 +122,30 @@ extension MariaDBMigrate {
             FileHandle.standardError.write(Data("\(UTCDateTime.now().rfc3339) \(message)\n".utf8))
         }
 
-        func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> Result {
-            let request = BackupRequest(
+        func printPlan(settings: ConnectionSettings, store: any ObjectStore) async throws {
+            let plan = try await BackupPipeline.plan(makeRequest(settings: settings), store: store)
+            let next = schedule.flatMap { try? CronSchedule($0) }?.next(after: UTCDateTime.now())
+            if output.json {
+                struct DryRun: Codable { var plan: BackupPlan; var nextScheduledRun: UTCDateTime? }
+                return try output.printJSON(DryRun(plan: plan, nextScheduledRun: next))
+            }
+            print("would back up \(plan.source) (MariaDB \(plan.serverVersion)\(plan.galera ? ", Galera rules on" : "")) to \(plan.location)")
+            print("  mariadb-dump \(plan.dumpArguments.joined(separator: " ")) | \(plan.compression.rawValue)")
+            if let next { print("  next scheduled run at \(next.rfc3339)") }
+            if maxRetention != nil || keepLast != nil { print("  then retention: max \(maxRetention ?? "-"), keep last \(keepLast.map(String.init) ?? "-")") }
+        }
+
+        func makeRequest(settings: ConnectionSettings) -> BackupRequest {
+            BackupRequest(
                 connection: settings,
                 dump: DumpOptions(databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPriv,
                                   operatorFlags: operatorFlags, extraArguments: dumpArguments),
                 compression: compression, gzipLevel: gzipLevel,
                 now: UTCDateTime.now(), recordBinlogPosition: binlogPosition)
+        }
+
+        func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> Result {
+            let request = makeRequest(settings: settings)
             let meter = ProgressMeter(label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
             let started = ContinuousClock.now
             let manifest = try await BackupPipeline.run(

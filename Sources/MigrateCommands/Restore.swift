@@ -34,6 +34,9 @@ extension MariaDBMigrate {
         @Flag(help: "On a Galera target, apply a dump that writes mysql.global_priv or mysql.wsrep_* anyway.")
         var force = false
 
+        @Flag(help: "Check the store, the backup's manifest and the target, and print what the restore would do, without applying anything.")
+        var dryRun = false
+
         @Flag(help: "Do not write the restore to the target's binlog (SET sql_log_bin=0, as myloader does by default; replicas will not see it).")
         var skipBinlog = false
 
@@ -52,6 +55,13 @@ extension MariaDBMigrate {
                 ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
             let request = RestoreRequest(connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
                                          parallel: parallel, force: force, skipBinlog: skipBinlog)
+            if dryRun {
+                let plan = try await RestorePipeline.plan(request, store: store)
+                if output.json { return try output.printJSON(plan) }
+                print("would restore \(plan.location) (\(ByteFormat.string(plan.bytes))\(plan.manifest ? ", checked against its manifest" : ", no manifest to check it against")) into \(plan.target) (MariaDB \(plan.targetVersion)\(plan.galera ? ", Galera" : ""))")
+                print("  \(plan.method), \(plan.connections) connection\(plan.connections == 1 ? "" : "s")\(plan.databases.isEmpty ? "" : ", databases \(plan.databases.joined(separator: ", "))")\(plan.staged ? ", staged first" : "")")
+                return
+            }
             let meter = ProgressMeter(label: "apply", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "applied")
             let started = ContinuousClock.now
             let report = try await runCancellingOnSignals {

@@ -45,6 +45,22 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
     }
 }
 
+/// What a restore will do (`restore --dry-run` prints it).
+public struct RestorePlan: Codable, Sendable, Equatable {
+    public var name: String
+    public var location: String
+    public var bytes: UInt64
+    /// A manifest is there to check the object against.
+    public var manifest: Bool
+    public var target: String
+    public var targetVersion: String
+    public var galera: Bool
+    public var method: String
+    public var connections: Int
+    public var databases: [String]
+    public var staged: Bool
+}
+
 /// Which backup to restore: the newest at or before a time (the operator's targetRecoveryTime), or a name.
 public enum RestoreTarget: Sendable, Equatable {
     case time(UTCDateTime)
@@ -210,8 +226,14 @@ public enum RestorePipeline {
         }
     }
 
-    /// Reads the chosen backup and applies it to the target, checking it against its manifest.
-    public static func run(_ request: RestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()) async throws -> RestoreReport {
+    /// What a restore will do, checked against the store and the target without applying
+    /// anything: `restore --dry-run`.
+    public static func plan(_ request: RestoreRequest, store: any ObjectStore) async throws -> RestorePlan {
+        try await prepare(request, store: store).plan
+    }
+
+    static func prepare(_ request: RestoreRequest, store: any ObjectStore) async throws
+        -> (plan: RestorePlan, compression: CompressionAlgorithm, manifest: BackupManifest?, first: MariaDBConnection) {
         let (name, compression) = try await choose(request.target, store: store)
         let location = store.location + name
         let manifestName = name + ".manifest.json"
@@ -219,6 +241,7 @@ public enum RestorePipeline {
         if try await store.head(name: manifestName) != nil {
             manifest = try? JSONDecoder().decode(BackupManifest.self, from: Data(try await store.getAll(name: manifestName)))
         }
+        let size = try await store.head(name: name)?.size ?? 0
 
         let first = try await MariaDBConnection.connect(request.connection)
         let facts = try await first.serverFacts()
@@ -232,6 +255,21 @@ public enum RestorePipeline {
         if galera && !request.force, let manifest, writesPrivilegeTables(manifest, restoring: request.databases) {
             throw RestoreError.galeraUnsafeDump(location: location)
         }
+        let connections = request.parallel ?? (galera ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount))
+        // The client's own --one-database would still run the CREATE DATABASE of the databases
+        // after the chosen one (they come while it is current): selections go through the applier.
+        let useClient = connections == 1 && !galera && request.databases.isEmpty
+        let plan = RestorePlan(name: name, location: location, bytes: size, manifest: manifest != nil, target: first.endpoint,
+                               targetVersion: facts.version, galera: galera, method: useClient ? "mariadb client" : "parallel",
+                               connections: useClient ? 1 : connections, databases: request.databases, staged: request.stagingDirectory != nil)
+        return (plan, compression, manifest, first)
+    }
+
+    /// Reads the chosen backup and applies it to the target, checking it against its manifest.
+    public static func run(_ request: RestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()) async throws -> RestoreReport {
+        let (plan, compression, manifest, first) = try await prepare(request, store: store)
+        let name = plan.name, location = plan.location, galera = plan.galera
+        let useClient = plan.method == "mariadb client", connections = plan.connections
 
         // The object comes from the staging file (downloaded and checked first) or straight from the store.
         var staged: String?
@@ -247,10 +285,6 @@ public enum RestorePipeline {
             reader = try await store.makeReader(name: name)
         }
 
-        let connections = request.parallel ?? (galera ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount))
-        // The client's own --one-database would still run the CREATE DATABASE of the databases
-        // after the chosen one (they come while it is current): selections go through the applier.
-        let useClient = connections == 1 && !galera && request.databases.isEmpty
         let sink: any SQLSink
         if useClient {
             guard let executable = request.clientExecutable ?? ChildProcess.locate(["mariadb", "mysql"]) else { throw RestoreError.clientNotFound }

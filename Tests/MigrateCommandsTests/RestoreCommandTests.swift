@@ -50,6 +50,28 @@ struct RestoreCommandTests {
         #expect(differs.stdout.contains("table \(name).t: source 3000 rows"), "\(differs.stdout)")
     }
 
+    @Test func dryRunsChangeNothing() throws {
+        let env = try TestEnvironment.require()
+        let name = TestEnvironment.uniqueName("dry")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-dry-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? sql(env, port: (try? env["MM_TEST_MARIADB_PORT"]) ?? "", "DROP DATABASE IF EXISTS \(name)")
+        }
+        try sql(env, port: try env["MM_TEST_MARIADB_PORT"], "CREATE DATABASE \(name); CREATE TABLE \(name).t (id INT PRIMARY KEY)")
+        let password = ["MARIADB_PASSWORD": env.rootPassword]
+        let planned = try CLI.run(["backup", "--dry-run", "--json", "--database", name, "--storage-dir", dir] + source(env), environment: password)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stdout.contains("\"--databases\"") && planned.stdout.contains(name))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "a dry run wrote to the store")
+        let backup = try CLI.run(["backup", "--database", name, "--storage-dir", dir] + source(env), environment: password)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let restore = try CLI.run(["restore", "--dry-run", "--storage-dir", dir] + target(env), environment: password)
+        #expect(restore.status == 0 && restore.stdout.contains("would restore") && restore.stdout.contains("checked against its manifest"), "\(restore.stdout)\(restore.stderr)")
+        let databases = try CLI.shell("mariadb --no-defaults -h127.0.0.1 -P\(try env["MM_TEST_TARGET_PORT"]) -uroot -N -e 'SHOW DATABASES'", environment: ["MYSQL_PWD": env.rootPassword])
+        #expect(!databases.stdout.contains(name), "a dry run applied the backup")
+    }
+
     @Test func badInputsNameTheValue() throws {
         let time = try CLI.run(["restore", "--user", "root", "--target-time", "yesterday"])
         #expect(time.status != 0 && time.stderr.contains("'yesterday'"))
