@@ -45,6 +45,15 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
     }
 }
 
+/// How the SQL reaches the target.
+public enum RestoreMethod: String, Codable, Sendable, CustomStringConvertible {
+    /// Piped into the `mariadb` client (`--parallel 1`, whole backups).
+    case client = "mariadb client"
+    /// Split into statements and applied on one or more connections.
+    case parallel
+    public var description: String { rawValue }
+}
+
 /// What a restore will do (`restore --dry-run` prints it).
 public struct RestorePlan: Codable, Sendable, Equatable {
     public var name: String
@@ -55,7 +64,7 @@ public struct RestorePlan: Codable, Sendable, Equatable {
     public var target: String
     public var targetVersion: String
     public var galera: Bool
-    public var method: String
+    public var method: RestoreMethod
     public var connections: Int
     public var databases: [String]
     public var staged: Bool
@@ -103,8 +112,7 @@ public struct RestoreReport: Codable, Sendable, Equatable {
     public var sqlSHA256: String
     /// Whether a manifest was there to check the checksums against.
     public var verifiedAgainstManifest: Bool
-    /// "mariadb client" or "parallel".
-    public var method: String
+    public var method: RestoreMethod
     public var connections: Int
     public var databases: [String]
     public var staged: Bool
@@ -260,7 +268,7 @@ public enum RestorePipeline {
         // after the chosen one (they come while it is current): selections go through the applier.
         let useClient = connections == 1 && !galera && request.databases.isEmpty
         let plan = RestorePlan(name: name, location: location, bytes: size, manifest: manifest != nil, target: first.endpoint,
-                               targetVersion: facts.version, galera: galera, method: useClient ? "mariadb client" : "parallel",
+                               targetVersion: facts.version, galera: galera, method: useClient ? .client : .parallel,
                                connections: useClient ? 1 : connections, databases: request.databases, staged: request.stagingDirectory != nil)
         return (plan, compression, manifest, first)
     }
@@ -269,7 +277,7 @@ public enum RestorePipeline {
     public static func run(_ request: RestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()) async throws -> RestoreReport {
         let (plan, compression, manifest, first) = try await prepare(request, store: store)
         let name = plan.name, location = plan.location, galera = plan.galera
-        let useClient = plan.method == "mariadb client", connections = plan.connections
+        let useClient = plan.method == .client, connections = plan.connections
 
         // The object comes from the staging file (downloaded and checked first) or straight from the store.
         var staged: String?
@@ -345,7 +353,7 @@ public enum RestorePipeline {
             }
         }
         return RestoreReport(name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
-                             sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? "mariadb client" : "parallel",
+                             sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? .client : .parallel,
                              connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
     }
 

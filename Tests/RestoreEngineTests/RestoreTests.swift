@@ -72,7 +72,7 @@ struct RestoreTests {
         let manifest = try await backup(env, databases: [name], compression: compression, store: store)
         let report = try await RestorePipeline.run(RestoreRequest(connection: try env.targetTCP(), target: .time(manifest.startedAt), parallel: parallel), store: store)
         #expect(report.name == manifest.name && report.verifiedAgainstManifest)
-        #expect(report.method == (parallel == 1 ? "mariadb client" : "parallel"))
+        #expect(report.method == (parallel == 1 ? .client : .parallel))
         #expect(report.sqlSHA256 == manifest.sql.sha256 && report.objectSHA256 == manifest.object.sha256)
         #expect(try await differences(env, databases: [name]) == [])
         // The trigger exists but did not fire during the load: the notes kept their case.
@@ -131,7 +131,7 @@ struct RestoreTests {
         for name in wanted { try await target.query("CREATE DATABASE `\(name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci") }
         let report = try await RestorePipeline.run(
             RestoreRequest(connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)), databases: wanted), store: store)
-        #expect(report.method == "parallel")
+        #expect(report.method == .parallel)
         #expect(try await differences(env, databases: wanted) == [])
         let present = Set(try await target.query("SHOW DATABASES").rows.compactMap { $0[0].string })
         for name in names.dropFirst(count) { #expect(!present.contains(name)) }
@@ -141,7 +141,7 @@ struct RestoreTests {
             try await target.execute(["DROP DATABASE `\(wanted[0])`", "CREATE DATABASE `\(wanted[0])` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"])
             let client = try await RestorePipeline.run(
                 RestoreRequest(connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)), databases: wanted, parallel: 1), store: store)
-            #expect(client.method == "parallel" && client.connections == 1)
+            #expect(client.method == .parallel && client.connections == 1)
             #expect(try await differences(env, databases: wanted) == [])
             let after = Set(try await target.query("SHOW DATABASES").rows.compactMap { $0[0].string })
             for name in names.dropFirst(1) { #expect(!after.contains(name)) }
