@@ -7,8 +7,9 @@ import MariaDBClient
 /// and session settings and `USE` run on every connection. `LOCK TABLES` is skipped with more
 /// than one connection (it would serialise the load). On Galera (`guardGalera`), a statement that
 /// writes a privilege table (they are not replicated) or a wsrep table of the mysql schema stops
-/// the restore before it runs. With `databases` set, only statements
-/// while one of them is the current database apply (`--one-database` semantics, for several).
+/// the restore before it runs. With `databases` set, only statements while one of them is the
+/// current database apply (`--one-database` semantics, for several); the connections start in
+/// the first of them.
 public final class ParallelApplier: @unchecked Sendable {
     private let connections: [MariaDBConnection]
     private let databases: Set<String>
@@ -22,7 +23,6 @@ public final class ParallelApplier: @unchecked Sendable {
     private var current: String?
     public private(set) var statements = 0
 
-    /// `initialDatabase`: the connections' default database (the first selected one).
     /// `galeraTarget`: LOCK TABLES is skipped (Galera refuses it) even on one connection.
     public init(connections: [MariaDBConnection], databases: [String], guardGalera: Bool, galeraTarget: Bool = false) {
         precondition(!connections.isEmpty)
