@@ -47,7 +47,7 @@ aws --endpoint-url "$endpoint" s3 cp "$object.manifest.json" "s3://bench/mariadb
 gunzip -c "$object" >"$work/dump.sql"
 cp "$object" "$work/dump.sql.gz"
 sql_mib=$(du -m "$work/dump.sql" | cut -f1)
-mydumper --socket="$source_socket" --user=root --password="$password" --database=sbtest --threads="$cores" --outputdir="$work/mydumper" >/dev/null 2>&1
+mydumper --defaults-file="$work/source.cnf" --socket="$source_socket" --user=root --database=sbtest --threads="$cores" --outputdir="$work/mydumper" >/dev/null 2>&1
 log "dataset: $sql_mib MiB of SQL"
 
 reset_target() { mariadb --defaults-extra-file="$work/target.cnf" -e "DROP DATABASE IF EXISTS sbtest"; }
@@ -64,7 +64,7 @@ measure() {  # NAME COMMAND…: wall seconds and peak RSS (MiB) of the whole com
 
 measure plain sh -c "mariadb --defaults-extra-file=$work/target.cnf < $work/dump.sql"
 measure gunzip sh -c "gunzip -c $work/dump.sql.gz | mariadb --defaults-extra-file=$work/target.cnf"
-measure myloader myloader --socket="$target_socket" --user=root --password="$password" --directory="$work/mydumper" --threads="$cores" --overwrite-tables
+measure myloader myloader --defaults-file="$work/target.cnf" --socket="$target_socket" --user=root --directory="$work/mydumper" --threads="$cores" --overwrite-tables
 export MARIADB_SOCKET=$target_socket MARIADB_USER=root MARIADB_PASSWORD=$password
 measure ours_s3 "$bin" restore --s3-bucket bench --s3-prefix mariadb --s3-endpoint "$endpoint"
 measure ours_dir "$bin" restore --storage-dir "$work/backups"
