@@ -28,12 +28,13 @@ public enum ManifestDirectory {
     /// Writes each document to its own file (Secrets with mode 0600), `extra` files, and a
     /// `kustomization.yaml` listing the documents. Everything is rendered first and each file is
     /// written aside and renamed, so nothing is left half-written. Returns the file names.
+    /// `resources` are further kustomization entries (a sibling directory such as `../accounts`).
     public static func write(_ documents: [ManifestDocument], extra: [(name: String, text: String, secret: Bool)] = [],
-                             to directory: String) throws -> [(name: String, secret: Bool)] {
+                             resources: [String] = [], to directory: String) throws -> [(name: String, secret: Bool)] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var files: [(String, String, Bool)] = try documents.map { ($0.fileName, try YAMLOutput.render($0.json), $0.isSecret) }
         files += extra.map { ($0.name, $0.text, $0.secret) }
-        files.append(("kustomization.yaml", try YAMLOutput.kustomization(files: documents.map(\.fileName), namespace: nil), false))
+        files.append(("kustomization.yaml", try YAMLOutput.kustomization(files: documents.map(\.fileName) + resources, namespace: nil), false))
         for (file, text, secret) in files {
             let path = (directory as NSString).appendingPathComponent(file)
             let temporary = (directory as NSString).appendingPathComponent(".\(file).partial")

@@ -60,26 +60,27 @@ extension MariaDBMigrate {
         @Flag(help: "Check the source and the store and print what the backup would do (name, dump flags), without dumping.")
         var dryRun = false
 
+        var job: BackupJob {
+            var job = BackupJob()
+            job.databases = databases
+            job.galera = galera
+            job.ignoreGlobalPrivileges = ignoreGlobalPriv
+            job.operatorFlags = operatorFlags
+            job.dumpArguments = dumpArguments
+            job.compression = compression
+            job.gzipLevel = gzipLevel
+            job.recordBinlogPosition = binlogPosition
+            job.maxRetention = maxRetention
+            job.keepLast = keepLast
+            return job
+        }
+
         func validate() throws {
-            if let gzipLevel, !(1...9).contains(gzipLevel) {
-                throw ValidationError("--gzip-level '\(gzipLevel)' is outside 1-9")
-            }
-            if let maxRetention, GoDuration.seconds(maxRetention) == nil {
-                throw ValidationError("--max-retention '\(maxRetention)' is not a duration: write e.g. 720h or 1h30m")
-            }
-            if let keepLast, keepLast < 1 { throw ValidationError("--keep-last '\(keepLast)' must be 1 or more") }
+            if let problem = job.problems().first { throw ValidationError(problem) }
             if let schedule { _ = try CronSchedule(schedule) }
             if schedule == nil && (suspend || suspendFile != nil) {
                 throw ValidationError("--suspend and --suspend-file go with --schedule")
             }
-        }
-
-        struct Result: Codable {
-            var name: String
-            var location: String
-            var manifest: BackupManifest
-            var deleted: [String]
-            var seconds: Double
         }
 
         func run() async throws {
@@ -87,43 +88,20 @@ extension MariaDBMigrate {
             let store = try storage.makeStore(forWriting: true)
             if dryRun { return try await printPlan(settings: settings, store: store) }
             guard let schedule else {
-                let result = try await runCancellingOnSignals { try await backupOnce(settings: settings, store: store) }
-                return try report(result)
+                return try report(try await runCancellingOnSignals { try await backupOnce(settings: settings, store: store) })
             }
-            let cron = try CronSchedule(schedule)
+            let plan = try BackupSchedule(schedule, suspended: suspend, suspendFile: suspendFile)
             try await runCancellingOnSignals {
-                while true {
-                    let now = UTCDateTime.now()
-                    guard let next = cron.next(after: now) else { return }
-                    note("next backup at \(next.rfc3339) (schedule '\(schedule)')")
-                    do {
-                        try await Task.sleep(for: .seconds(next.epochSeconds - now.epochSeconds))
-                    } catch {
-                        note("schedule stopped; no backup was running")
-                        return
-                    }
-                    if suspend || suspendFile.map({ FileManager.default.fileExists(atPath: $0) }) == true {
-                        note("schedule suspended: skipped the backup due at \(next.rfc3339)")
-                        continue
-                    }
-                    // One run at a time: the next fire time is computed after this run ends.
-                    do {
-                        try report(try await backupOnce(settings: settings, store: store))
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        note("backup failed: \(error.localizedDescription)")
-                    }
-                }
+                try await plan.run(note: note) { try report(try await backupOnce(settings: settings, store: store)) }
             }
         }
 
-        func note(_ message: String) {
+        @Sendable func note(_ message: String) {
             FileHandle.standardError.write(Data("\(UTCDateTime.now().rfc3339) \(message)\n".utf8))
         }
 
         func printPlan(settings: ConnectionSettings, store: any ObjectStore) async throws {
-            let plan = try await BackupPipeline.plan(makeRequest(settings: settings), store: store)
+            let plan = try await BackupPipeline.plan(job.request(connection: settings, now: .now()), store: store)
             let next = schedule.flatMap { try? CronSchedule($0) }?.next(after: UTCDateTime.now())
             if output.json {
                 struct DryRun: Codable { var plan: BackupPlan; var nextScheduledRun: UTCDateTime? }
@@ -135,35 +113,15 @@ extension MariaDBMigrate {
             if maxRetention != nil || keepLast != nil { print("  then retention: max \(maxRetention ?? "-"), keep last \(keepLast.map(String.init) ?? "-")") }
         }
 
-        func makeRequest(settings: ConnectionSettings) -> BackupRequest {
-            BackupRequest(
-                connection: settings,
-                dump: DumpOptions(databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPriv,
-                                  operatorFlags: operatorFlags, extraArguments: dumpArguments),
-                compression: compression, gzipLevel: gzipLevel,
-                now: UTCDateTime.now(), recordBinlogPosition: binlogPosition)
-        }
-
-        func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> Result {
-            let request = makeRequest(settings: settings)
+        func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> BackupJob.Result {
             let meter = ProgressMeter(label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
-            let started = ContinuousClock.now
-            let manifest = try await BackupPipeline.run(
-                request, store: store, progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
+            let result = try await job.run(connection: settings, store: store,
+                                           progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
             meter.finish()
-            var deleted: [String] = []
-            if maxRetention != nil || keepLast != nil {
-                deleted = try await BackupPipeline.applyRetention(
-                    store: store, now: request.now, maxRetentionSeconds: maxRetention.flatMap(GoDuration.seconds), keepLast: keepLast
-                ).map(\.fileName)
-            }
-            let elapsed = ContinuousClock.now - started
-            let seconds = elapsed.inSeconds
-            return Result(name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
-                          seconds: (seconds * 100).rounded() / 100)
+            return result
         }
 
-        func report(_ result: Result) throws {
+        func report(_ result: BackupJob.Result) throws {
             if output.json { return try output.printJSON(result) }
             let manifest = result.manifest
             print("backed up to \(result.location)")

@@ -46,25 +46,33 @@ public struct ConnectionOptions: ParsableArguments {
 
     public init() {}
 
+    /// The flags as the engine's value (no password: files and the environment are read by `resolve`).
+    var request: ConnectionRequest {
+        var request = ConnectionRequest()
+        request.host = host
+        request.port = port
+        request.socket = socket
+        request.user = user
+        request.passwordFile = passwordFile
+        request.defaultsFile = defaultsFile
+        request.ssl = ssl
+        request.sslCA = sslCa
+        request.sslCert = sslCert
+        request.sslKey = sslKey
+        request.skipVerifyServerCertificate = skipSslVerifyServerCert
+        request.connectTimeoutSeconds = connectTimeout
+        return request
+    }
+
     /// Layers flag › environment › option file; prompts for the password only when asked to.
     func resolve(prompter: Prompter?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionSettings {
-        let optionFile = try defaultsFile.map { try InputFiles.optionFile($0, option: "--defaults-file") } ?? OptionFile()
-        let password = try passwordFile.map { try InputFiles.firstLine($0, option: "--password-file") }
-        let inputs = ConnectionInputs(
-            host: host, port: port, socket: socket, user: user, password: password, database: nil,
-            ssl: ssl, sslCA: sslCa, sslCert: sslCert, sslKey: sslKey,
-            verifyServerCertificate: skipSslVerifyServerCert ? false : nil)
-        var settings = try ConnectionSettings.resolve(inputs: inputs, environment: environment, optionFile: optionFile)
+        var settings = try request.resolve(environment: environment)
         if askPassword {
             guard let prompter else { throw CommandError.cannotPrompt(what: "password") }
             settings.password = try prompter.askSecret(
                 "Password for \(settings.user)@\(settings.endpointDescription)",
                 hint: "pipe it to standard input, or use --password-file or MARIADB_PASSWORD")
         }
-        guard (1...3600).contains(connectTimeout) else {
-            throw CommandError.invalidValue(option: "--connect-timeout", value: String(connectTimeout), expected: "1 to 3600 seconds")
-        }
-        settings.connectTimeoutSeconds = connectTimeout
         return settings
     }
 }

@@ -83,74 +83,69 @@ extension MariaDBMigrate.Manifests {
         @Flag(help: "With --stdout, print the Secrets too.") var includeSecrets = false
         @Flag(help: "Do not connect to the source (no root password check; give --mariadb-version and --storage-size).") var skipSourceCheck = false
 
-        func validate() throws {
-            guard ManifestCatalog.apiGroups.contains(apiGroup) else {
-                throw ValidationError("--api-group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))")
-            }
-            guard ["write", "reference"].contains(secrets) else { throw ValidationError("--secrets '\(secrets)' is not write or reference") }
-            guard ManifestCatalog.isDNS1123Label(name) else {
-                throw ValidationError("--name '\(name)' is not a DNS-1123 label: lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit")
-            }
-            if let namespace, !ManifestCatalog.isDNS1123Label(namespace) { throw ValidationError("--namespace '\(namespace)' is not a DNS-1123 label") }
-            let sources = [s3Bucket != nil, backupRef != nil, volumeClaim != nil, volumeNfs != nil].filter { $0 }.count
-            guard sources == 1 else { throw ValidationError("give exactly one backup source: --s3-bucket, --backup-ref, --volume-claim or --volume-nfs") }
-            if s3Bucket != nil && s3Endpoint == nil { throw ValidationError("--s3-endpoint is required with --s3-bucket (the CRD requires spec.bootstrapFrom.s3.endpoint)") }
-            if let targetRecoveryTime, UTCDateTime.parseRFC3339(targetRecoveryTime) == nil {
-                throw ValidationError("--target-recovery-time '\(targetRecoveryTime)' is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z")
-            }
+        var inputs: ManifestInputs {
+            var inputs = ManifestInputs()
+            inputs.apiGroup = apiGroup
+            inputs.namespace = namespace
+            inputs.name = name
+            inputs.replicas = replicas
+            inputs.galera = galera
+            inputs.storageSize = storageSize
+            inputs.image = image
+            inputs.mariadbVersion = mariadbVersion
+            inputs.rootPasswordSecret = rootPasswordSecret
+            inputs.s3Bucket = s3Bucket
+            inputs.s3Prefix = s3Prefix
+            inputs.s3Endpoint = s3Endpoint
+            inputs.s3Region = s3Region
+            inputs.s3TLS = s3Tls
+            inputs.s3CredentialsSecret = s3CredentialsSecret
+            inputs.s3CASecret = s3CaSecret
+            inputs.s3SSECSecret = s3SsecSecret
+            inputs.backupRef = backupRef
+            inputs.volumeClaim = volumeClaim
+            inputs.volumeNFS = volumeNfs
+            inputs.targetRecoveryTime = targetRecoveryTime
+            inputs.backupFile = backupFile
+            inputs.stagingSize = stagingSize
+            inputs.backupSchedule = backupSchedule
+            inputs.backupMaxRetention = backupMaxRetention
+            inputs.backupCompression = backupCompression
+            inputs.restoreCR = restoreCr
+            inputs.writeSecrets = secrets == "write"
+            inputs.skipSourceCheck = skipSourceCheck
+            return inputs
         }
 
-        func readSecretFile(_ path: String, option: String) throws -> String { try InputFiles.trimmed(path, option: option) }
+        func validate() throws {
+            guard ["write", "reference"].contains(secrets) else { throw ValidationError("--secrets '\(secrets)' is not write or reference") }
+            if let problem = inputs.problems().first { throw ValidationError(problem) }
+        }
+
+        func readSecretFiles() throws -> ManifestSecrets {
+            func read(_ path: String?, _ option: String) throws -> String? { try path.map { try InputFiles.trimmed($0, option: option) } }
+            return ManifestSecrets(
+                rootPassword: try read(rootPasswordFile, "--root-password-file"),
+                s3AccessKeyId: try read(s3AccessKeyIdFile, "--s3-access-key-id-file"),
+                s3SecretAccessKey: try read(s3SecretAccessKeyFile, "--s3-secret-access-key-file"),
+                s3SessionToken: try read(s3SessionTokenFile, "--s3-session-token-file"),
+                s3CAPEM: try read(s3CaFile, "--s3-ca-file"),
+                s3SSECKey: try read(s3SsecKeyFile, "--s3-ssec-key-file"))
+        }
 
         func run() async throws {
-            var plan = try makePlan()
-            let rootPassword = try rootPasswordFile.map { try readSecretFile($0, option: "--root-password-file") }
-            if !skipSourceCheck {
-                // The check is of root's password: root is the user whatever else was given.
-                var options = connection
-                options.user = "root"
-                var settings = try options.resolve(prompter: nil)
-                if let rootPassword { settings.password = rootPassword }
-                // The operator's probes log in as root with this password after the restore: it must match the backup.
-                let source: MariaDBConnection
-                do {
-                    source = try await MariaDBConnection.connect(settings)
-                } catch let error as MariaDBError where error.isAccessDenied {
-                    throw ValidationError("the root password given does not log in as root on the source \(settings.endpointDescription) (\(error.message)): the restored MariaDB would fail its probes; nothing was written")
-                }
-                let survey = try await SourceSurvey.take(from: source)
-                let facts = survey.server
-                FileHandle.standardError.write(Data("checked: the root password logs in as root on \(settings.endpointDescription) (MariaDB \(facts.version))\n".utf8))
-                if image == nil { plan.image = ManifestPlan.image(apiGroup: apiGroup, major: facts.major, minor: facts.minor) }
-                if storageSize == nil { plan.storageSize = ManifestPlan.suggestedStorage(dataBytes: survey.totals.sizeBytes) }
-            } else if image == nil, let mariadbVersion {
-                let parts = mariadbVersion.split(separator: ".").compactMap { Int($0) }
-                guard parts.count >= 2 else { throw ValidationError("--mariadb-version '\(mariadbVersion)' is not major.minor (e.g. 10.11)") }
-                plan.image = ManifestPlan.image(apiGroup: apiGroup, major: parts[0], minor: parts[1])
-            }
-            if secrets == "write", let rootPassword {
-                plan.secrets.insert(.init(name: plan.rootPassword.name, values: [(plan.rootPassword.key, rootPassword)]), at: 0)
-            } else if rootPassword == nil {
-                FileHandle.standardError.write(Data("note: no --root-password-file: the Secret '\(plan.rootPassword.name)' (key \(plan.rootPassword.key)) must exist and hold the source's root password\n".utf8))
-            }
-
-            let documents = plan.documents()
-            var faults: [String] = []
-            for document in documents {
-                for issue in ManifestCatalog.validate(document.json) { faults.append("\(document.fileName): \(issue)") }
-            }
-            guard faults.isEmpty else { throw ValidationError("the generated manifests do not validate (a bug; nothing was written): " + faults.joined(separator: "; ")) }
-
+            // The check is of root's password: root is the user whatever else was given.
+            var request = connection.request
+            request.user = "root"
+            let source = skipSourceCheck ? nil : try request.resolve()
+            let result = try await ManifestJob.run(inputs, secrets: try readSecretFiles(), source: source)
+            for note in result.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
             if stdout {
-                let shown = documents.filter { includeSecrets || !$0.isSecret }
+                let shown = result.documents.filter { includeSecrets || !$0.isSecret }
                 print(try YAMLOutput.stream(shown.map(\.json)), terminator: "")
                 return
             }
-            try write(documents, namespace: namespace)
-        }
-
-        func write(_ documents: [ManifestDocument], namespace: String?) throws {
-            let files = try ManifestDirectory.write(documents, to: outputDir)
+            let files = try ManifestDirectory.write(result.documents, to: outputDir)
             if output.json {
                 struct Written: Codable { var directory: String; var files: [String]; var secrets: [String] }
                 try output.printJSON(Written(directory: outputDir, files: files.map(\.name), secrets: files.filter(\.secret).map(\.name)))
@@ -158,69 +153,6 @@ extension MariaDBMigrate.Manifests {
                 print("wrote \(files.count) files to \(outputDir) (apply with: kubectl apply -k \(outputDir))")
                 for file in files { print("  \(file.name)\(file.secret ? " (mode 0600: holds secret values)" : "")") }
             }
-        }
-
-        func makePlan() throws -> ManifestPlan {
-            let source: BackupSource
-            var secretFiles: [ManifestPlan.SecretFile] = []
-            if let s3Bucket, let s3Endpoint {
-                var s3 = BackupSource.S3(bucket: s3Bucket, prefix: s3Prefix, endpoint: s3Endpoint, region: s3Region, tls: s3Tls)
-                if let s3CredentialsSecret {
-                    s3.accessKeyId = SecretKeyRef(name: s3CredentialsSecret, key: "access-key-id")
-                    s3.secretAccessKey = SecretKeyRef(name: s3CredentialsSecret, key: "secret-access-key")
-                    if s3SessionTokenFile != nil { s3.sessionToken = SecretKeyRef(name: s3CredentialsSecret, key: "session-token") }
-                    if secrets == "write", let s3AccessKeyIdFile, let s3SecretAccessKeyFile {
-                        var values = [("access-key-id", try readSecretFile(s3AccessKeyIdFile, option: "--s3-access-key-id-file")),
-                                      ("secret-access-key", try readSecretFile(s3SecretAccessKeyFile, option: "--s3-secret-access-key-file"))]
-                        if let s3SessionTokenFile { values.append(("session-token", try readSecretFile(s3SessionTokenFile, option: "--s3-session-token-file"))) }
-                        secretFiles.append(.init(name: s3CredentialsSecret, values: values.map { (key: $0.0, value: $0.1) }))
-                    }
-                }
-                if let s3CaSecret {
-                    s3.ca = SecretKeyRef.parse(s3CaSecret, defaultKey: "ca.crt")
-                    if secrets == "write", let s3CaFile {
-                        secretFiles.append(.init(name: s3.ca!.name, values: [(s3.ca!.key, try readSecretFile(s3CaFile, option: "--s3-ca-file") + "\n")]))
-                    }
-                }
-                if let s3SsecSecret {
-                    s3.customerKey = SecretKeyRef.parse(s3SsecSecret, defaultKey: "customer-key")
-                    if secrets == "write", let s3SsecKeyFile {
-                        secretFiles.append(.init(name: s3.customerKey!.name, values: [(s3.customerKey!.key, try readSecretFile(s3SsecKeyFile, option: "--s3-ssec-key-file"))]))
-                    }
-                }
-                source = .s3(s3)
-            } else if let backupRef {
-                source = .backupRef(backupRef)
-            } else if let volumeClaim {
-                source = .persistentVolumeClaim(volumeClaim)
-            } else {
-                let parts = (volumeNfs ?? "").split(separator: ":", maxSplits: 1).map(String.init)
-                guard parts.count == 2, parts[1].hasPrefix("/") else { throw ValidationError("--volume-nfs '\(volumeNfs ?? "")' is not server:/path") }
-                source = .nfs(server: parts[0], path: parts[1])
-            }
-            var plan = ManifestPlan(source: source)
-            plan.apiGroup = apiGroup
-            plan.namespace = namespace
-            plan.name = name
-            plan.replicas = replicas
-            plan.galera = galera
-            plan.image = image
-            if let storageSize { plan.storageSize = storageSize }
-            plan.rootPassword = SecretKeyRef.parse(rootPasswordSecret, defaultKey: "root-password")
-            plan.targetRecoveryTime = targetRecoveryTime
-            if plan.targetRecoveryTime == nil, let backupFile {
-                guard let time = BackupName(parsing: backupFile)?.time.rfc3339 else {
-                    throw ValidationError("--backup-file '\(backupFile)' is not a backup name the operator reads (backup.<time>.sql[.gz|.bz2])")
-                }
-                plan.targetRecoveryTime = time
-            }
-            plan.stagingStorageSize = stagingSize
-            if backupSchedule != nil || backupMaxRetention != nil {
-                plan.backup = .init(name: "\(name)-backup", schedule: backupSchedule, maxRetention: backupMaxRetention, compression: backupCompression)
-            }
-            if restoreCr { plan.restoreName = "\(name)-restore" }
-            plan.secrets = secretFiles
-            return plan
         }
     }
 

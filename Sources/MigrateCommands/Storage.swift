@@ -23,53 +23,14 @@ extension MariaDBMigrate.Storage {
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
 
-        struct Step: Codable { var step: String; var ok: Bool; var detail: String }
-        struct Report: Codable { var store: String; var steps: [Step]; var ok: Bool }
-
         func run() async throws {
-            let store = try storage.makeStore(forWriting: true)
-            var steps: [Step] = []
-            func record(_ step: String, _ work: () async throws -> String) async -> Bool {
-                do {
-                    steps.append(Step(step: step, ok: true, detail: try await work()))
-                    return true
-                } catch {
-                    steps.append(Step(step: step, ok: false, detail: error.localizedDescription))
-                    return false
-                }
-            }
-            var ok = true
-            if let s3 = store as? S3Store {
-                ok = await record("credentials") {
-                    _ = try await s3.credentialsProvider.credentials()
-                    return "from \(s3.credentialsProvider.source)"
-                }
-                if ok { ok = await record("bucket") { try await s3.checkBucket(); return "s3://\(s3.configuration.bucket) at \(s3.configuration.endpoint)" } }
-            }
-            // The probe's name has more than four dot-separated parts: the operator ignores it.
-            let probe = ".mariadb-migrate.check.\(UInt32.random(in: 0...UInt32.max)).probe"
-            let payload = Array("mariadb-migrate storage check \(Date())\n".utf8)
-            if ok { ok = await record("write") { try await store.put(name: probe, bytes: payload); return "\(store.location)\(probe)" } }
-            if ok {
-                ok = await record("read back") {
-                    let back = try await store.getAll(name: probe)
-                    guard back == payload else { throw CommandError.invalidValue(option: "read back", value: "\(back.count) bytes", expected: "the \(payload.count) bytes written") }
-                    return "\(back.count) bytes, equal"
-                }
-            }
-            if ok { ok = await record("delete") { try await store.delete(name: probe); return "removed" } }
-            if ok, let s3 = store as? S3Store {
-                ok = await record("multipart uploads") {
-                    let pending = try await s3.pendingMultipartUploads()
-                    return pending.isEmpty ? "none left open under the prefix" : "\(pending.count) left open under the prefix (abort them or set a lifecycle rule)"
-                }
-            }
+            let report = await StoreCheck.run(try storage.makeStore(forWriting: true))
             if output.json {
-                try output.printJSON(Report(store: store.location, steps: steps, ok: ok))
+                try output.printJSON(report)
             } else {
-                for step in steps { print("\(step.ok ? "ok  " : "FAIL") \(step.step): \(step.detail)") }
+                for step in report.steps { print("\(step.ok ? "ok  " : "FAIL") \(step.step): \(step.detail)") }
             }
-            if !ok { throw ExitCode.failure }
+            if !report.ok { throw ExitCode.failure }
         }
     }
 

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import HTTPTransport
 import ObjectStore
-import SigV4
 
 /// Where backups are stored: S3 (`--s3-bucket`) or a directory (the default). Names follow the
 /// operator's `storage.s3` fields; the AWS environment variables and shared files fill the gaps.
@@ -60,37 +58,30 @@ public struct StorageOptions: ParsableArguments {
 
     public init() {}
 
-    var usesS3: Bool { s3Bucket != nil }
-
-    func makeStore(forWriting: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ObjectStore {
-        guard let bucket = s3Bucket else { return try DirectoryStore(path: storageDir, create: forWriting) }
-        let aws = AWSEnvironment(environment: environment, profileOverride: awsProfile)
-        let region = s3Region ?? aws.region ?? "us-east-1"
-        guard let addressing = S3Configuration.Addressing(rawValue: s3Addressing) else {
-            throw CommandError.invalidValue(option: "--s3-addressing", value: s3Addressing, expected: "auto, path or virtual")
-        }
-        let tls = TLSOptions(caFile: s3CaFile ?? aws.caBundle, verifyPeer: !s3SkipTlsVerify)
-        if let ca = tls.caFile, !FileManager.default.isReadableFile(atPath: ca) {
-            throw CommandError.unreadableFile(path: ca, option: "--s3-ca-file", reason: "no such readable file")
-        }
-        let endpointText = s3Endpoint ?? aws.endpointURL
-        let endpoint = try endpointText.map { try S3Endpoint.parse($0, tlsEnabled: s3Tls) }
-        let sseC = try s3SsecKeyFile.map { try SSECustomerKey(base64: try readSecret($0, option: "--s3-ssec-key-file")) }
-        let configuration = try S3Configuration(
-            bucket: bucket, prefix: s3Prefix, endpoint: endpoint, region: region, addressing: addressing, tls: tls,
-            sseCustomerKey: sseC, plan: MultipartPlan(basePartSize: s3PartSizeMib * 1024 * 1024, maxParts: s3MaxParts),
-            partsInFlight: s3Parallel)
-        var explicit: AWSCredentials?
-        if let id = s3AccessKeyId {
-            guard let secretFile = s3SecretAccessKeyFile else {
-                throw CommandError.invalidValue(option: "--s3-access-key-id", value: id, expected: "to come with --s3-secret-access-key-file")
-            }
-            explicit = AWSCredentials(accessKeyId: id, secretAccessKey: try readSecret(secretFile, option: "--s3-secret-access-key-file"),
-                                      sessionToken: try s3SessionTokenFile.map { try readSecret($0, option: "--s3-session-token-file") })
-        }
-        let provider = try aws.credentialsProvider(explicit: explicit, region: region, tls: tls)
-        return S3Store(configuration: configuration, credentials: provider)
+    /// The flags as the engine's value.
+    var settings: StoreSettings {
+        var settings = StoreSettings()
+        settings.directory = storageDir
+        settings.s3Bucket = s3Bucket
+        settings.s3Prefix = s3Prefix
+        settings.s3Endpoint = s3Endpoint
+        settings.s3Region = s3Region
+        settings.s3TLS = s3Tls
+        settings.s3CAFile = s3CaFile
+        settings.s3SkipTLSVerify = s3SkipTlsVerify
+        settings.s3Addressing = s3Addressing
+        settings.s3AccessKeyId = s3AccessKeyId
+        settings.s3SecretAccessKeyFile = s3SecretAccessKeyFile
+        settings.s3SessionTokenFile = s3SessionTokenFile
+        settings.awsProfile = awsProfile
+        settings.s3SSECKeyFile = s3SsecKeyFile
+        settings.s3MaxParts = s3MaxParts
+        settings.s3PartSizeMiB = s3PartSizeMib
+        settings.s3Parallel = s3Parallel
+        return settings
     }
 
-    func readSecret(_ path: String, option: String) throws -> String { try InputFiles.trimmed(path, option: option) }
+    func makeStore(forWriting: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ObjectStore {
+        try settings.makeStore(forWriting: forWriting, environment: environment)
+    }
 }

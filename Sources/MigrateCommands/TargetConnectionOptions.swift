@@ -34,17 +34,21 @@ public struct TargetConnectionOptions: ParsableArguments {
 
     public init() {}
 
+    var request: ConnectionRequest {
+        var request = ConnectionRequest(environmentPrefix: "MARIADB_TARGET_")
+        request.host = targetHost
+        request.port = targetPort
+        request.socket = targetSocket
+        request.user = targetUser
+        request.passwordFile = targetPasswordFile
+        request.defaultsFile = targetDefaultsFile
+        request.ssl = targetSsl
+        request.sslCA = targetSslCa
+        request.skipVerifyServerCertificate = targetSkipSslVerifyServerCert
+        return request
+    }
+
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionSettings {
-        let optionFile = try targetDefaultsFile.map { try InputFiles.optionFile($0, option: "--target-defaults-file") } ?? OptionFile()
-        let password = try targetPasswordFile.map { try InputFiles.firstLine($0, option: "--target-password-file") }
-        // MARIADB_TARGET_X plays the part MARIADB_X plays for the source.
-        var mapped: [String: String] = [:]
-        for (key, value) in environment where key.hasPrefix("MARIADB_TARGET_") {
-            mapped["MARIADB_" + key.dropFirst("MARIADB_TARGET_".count)] = value
-        }
-        let inputs = ConnectionInputs(
-            host: targetHost, port: targetPort, socket: targetSocket, user: targetUser, password: password,
-            ssl: targetSsl, sslCA: targetSslCa, verifyServerCertificate: targetSkipSslVerifyServerCert ? false : nil)
-        return try ConnectionSettings.resolve(inputs: inputs, environment: mapped, optionFile: optionFile)
+        try request.resolve(environment: environment)
     }
 }

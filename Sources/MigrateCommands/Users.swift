@@ -25,59 +25,51 @@ extension MariaDBMigrate {
         @Flag(help: "Print the SQL the operator would run for these CRs, then the SQL file, instead of writing files (for a server outside Kubernetes, or a test).")
         var emitSql = false
 
+        @Flag(help: "Also write what CRs cannot express as an SqlJob in the kustomization (only when that SQL holds no password hash).")
+        var sqlJob = false
+
+        var job: AccountsJob {
+            var job = AccountsJob()
+            job.mariaDB = mariadbName
+            job.apiGroup = apiGroup
+            job.namespace = namespace
+            job.databases = databases
+            job.fromDump = fromDump
+            job.sqlJob = sqlJob
+            return job
+        }
+
         func validate() throws {
-            guard ManifestCatalog.apiGroups.contains(apiGroup) else { throw ValidationError("--api-group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))") }
-            guard ManifestCatalog.isDNS1123Label(mariadbName) else { throw ValidationError("--mariadb-name '\(mariadbName)' is not a DNS-1123 label") }
+            if let problem = job.problems().first { throw ValidationError(problem) }
         }
 
         func run() async throws {
-            var statements: [String]
-            var databaseDefinitions: [DatabaseDefinition] = []
-            if let fromDump {
-                let bytes: [UInt8]
-                do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fromDump))) } catch {
-                    throw CommandError.unreadableFile(path: fromDump, option: "--from-dump", reason: error.localizedDescription)
+            let plan: AccountPlan
+            do {
+                if let fromDump {
+                    let bytes: [UInt8]
+                    do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fromDump))) } catch {
+                        throw CommandError.unreadableFile(path: fromDump, option: "--from-dump", reason: error.localizedDescription)
+                    }
+                    var splitter = SQLSplitter()
+                    let statements = (splitter.consume(bytes) + (try splitter.finish())).map { String(decoding: $0, as: UTF8.self) }
+                    plan = try await job.plan(source: nil, statements: statements)
+                } else {
+                    plan = try await job.plan(source: try await MariaDBConnection.connect(try connection.resolve(prompter: nil)))
                 }
-                var splitter = SQLSplitter()
-                statements = (splitter.consume(bytes) + (try splitter.finish())).map { String(decoding: $0, as: UTF8.self) }
-            } else {
-                let source = try await MariaDBConnection.connect(try connection.resolve(prompter: nil))
-                statements = try await AccountReader.statements(from: source)
-                databaseDefinitions = try await AccountReader.databases(from: source, only: databases)
+            } catch let error as AccountParseError {
+                throw ValidationError("\(error)")
             }
-            let inventory: AccountInventory
-            do { inventory = try AccountInventory.parse(statements: statements) } catch { throw ValidationError("\(error)") }
-            var options = AccountOptions()
-            options.mariaDB = mariadbName
-            options.apiGroup = apiGroup
-            options.namespace = namespace
-            let plan = AccountPlan.convert(inventory, databases: databaseDefinitions, options: options)
-            var faults: [String] = []
-            for document in plan.documents { for issue in ManifestCatalog.validate(document.json) { faults.append("\(document.fileName): \(issue)") } }
-            guard faults.isEmpty else { throw ValidationError("the generated CRs do not validate (a bug; nothing was written): " + faults.joined(separator: "; ")) }
-
             if emitSql {
                 for statement in OperatorSQL.statements(for: plan.documents) + plan.fallbackSQL { print(statement + ";") }
                 return
             }
-            let sqlFile = "-- Run after the MariaDB is bootstrapped and the User/Grant CRs are ready: what CRs cannot express.\n"
-                + plan.fallbackSQL.map { $0 + ";\n" }.joined()
-            var report = "# accounts report\n\n## converted\n" + plan.converted.map { "- \($0.subject): \($0.decision)\n" }.joined()
-            report += "\n## in after-bootstrap.sql\n" + plan.sqlOnly.map { "- \($0.subject): \($0.decision)\n" }.joined()
-            report += "\n## skipped\n" + plan.skipped.map { "- \($0.subject): \($0.decision)\n" }.joined()
-            let files = try ManifestDirectory.write(plan.documents, extra: [("after-bootstrap.sql", sqlFile, true), ("report.md", report, false)], to: outputDir)
-            if output.json {
-                struct Result: Codable {
-                    var directory: String; var files: [String]
-                    var converted: [AccountPlan.Note]; var sqlOnly: [AccountPlan.Note]; var skipped: [AccountPlan.Note]
-                }
-                try output.printJSON(Result(directory: outputDir, files: files.map(\.name), converted: plan.converted, sqlOnly: plan.sqlOnly, skipped: plan.skipped))
-            } else {
-                let count = { (kind: String) in plan.documents.filter { $0.kind == kind }.count }
-                print("wrote \(count("User")) User, \(count("Grant")) Grant, \(count("Database")) Database CRs and \(count("Secret")) Secrets to \(outputDir)")
-                print("  after-bootstrap.sql: \(plan.fallbackSQL.count) statements CRs cannot express (\(plan.sqlOnly.count) items in report.md)")
-                print("  skipped: \(plan.skipped.map(\.subject).joined(separator: ", "))")
-            }
+            let result = try job.write(plan, to: outputDir)
+            if output.json { return try output.printJSON(result) }
+            let count = { (kind: String) in result.counts[kind] ?? 0 }
+            print("wrote \(count("User")) User, \(count("Grant")) Grant, \(count("Database")) Database CRs and \(count("Secret")) Secrets to \(outputDir)")
+            print("  after-bootstrap.sql: \(plan.fallbackSQL.count) statements CRs cannot express (\(plan.sqlOnly.count) items in report.md)\(result.sqlJob ? "; also in an SqlJob" : "")")
+            print("  skipped: \(plan.skipped.map(\.subject).joined(separator: ", "))")
         }
     }
 }

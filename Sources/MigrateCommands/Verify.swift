@@ -19,41 +19,18 @@ extension MariaDBMigrate {
         @Flag(inversion: .prefixedNo, help: "Compare accounts and grants too (default: on when every database is compared, off with --database).")
         var accounts: Bool?
 
-        struct Report: Codable {
-            var source: String
-            var target: String
-            var databases: [String]
-            var tables: Int
-            var accounts: Int?
-            var differences: [String]
-        }
-
         func run() async throws {
-            let sourceSettings = try connection.resolve(prompter: nil)
-            let targetSettings = try target.resolve()
-            async let sourceConnection = MariaDBConnection.connect(sourceSettings)
-            async let targetConnection = MariaDBConnection.connect(targetSettings)
-            let (source, target) = try await (sourceConnection, targetConnection)
-            let databases = self.databases, accounts = self.accounts ?? databases.isEmpty
-            async let sourceInventory = Inventory.take(from: source, databases: databases, accounts: accounts)
-            async let targetInventory = Inventory.take(from: target, databases: databases, accounts: accounts)
-            let (a, b) = try await (sourceInventory, targetInventory)
-            let differences = Inventory.differences(source: a, target: b)
-            let report = Report(source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),
-                                tables: a.schemas.values.reduce(0) { $0 + $1.tables.count }, accounts: a.accounts?.count,
-                                differences: differences)
+            let report = try await VerifyJob(databases: databases, accounts: accounts)
+                .run(source: try connection.resolve(prompter: nil), target: try target.resolve())
             if output.json {
                 try output.printJSON(report)
+            } else if report.differences.isEmpty {
+                print("no differences between \(report.source) and \(report.target) (\(report.scope))")
             } else {
-                let scope = "\(report.databases.count) databases, \(report.tables) tables" + (report.accounts.map { ", \($0) accounts" } ?? "")
-                if differences.isEmpty {
-                    print("no differences between \(report.source) and \(report.target) (\(scope))")
-                } else {
-                    print("\(differences.count) differences between \(report.source) and \(report.target) (\(scope)):")
-                    for line in differences { print("  \(line)") }
-                }
+                print("\(report.differences.count) differences between \(report.source) and \(report.target) (\(report.scope)):")
+                for line in report.differences { print("  \(line)") }
             }
-            if !differences.isEmpty { throw ExitCode(1) }
+            if !report.differences.isEmpty { throw ExitCode(1) }
         }
     }
 }

@@ -122,6 +122,33 @@ public struct UTCDateTime: Sendable, Equatable, Hashable, Comparable, Codable, C
     }
 }
 
+extension UTCDateTime {
+    private enum LegacyKeys: String, CodingKey { case year, month, day, hour, minute, second }
+
+    /// Reads `"2024-08-26T12:24:34Z"` (any RFC 3339 offset) and, for manifests written before the
+    /// string form, the object `{"year":…,"second":…}`.
+    public init(from decoder: any Decoder) throws {
+        if let container = try? decoder.singleValueContainer(), let text = try? container.decode(String.self) {
+            guard let time = UTCDateTime.parseRFC3339(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "'\(text)' is not an RFC 3339 time such as 2024-08-26T12:24:34Z")
+            }
+            self = time
+            return
+        }
+        let object = try decoder.container(keyedBy: LegacyKeys.self)
+        self.init(year: try object.decode(Int.self, forKey: .year), month: try object.decode(Int.self, forKey: .month),
+                  day: try object.decode(Int.self, forKey: .day), hour: try object.decode(Int.self, forKey: .hour),
+                  minute: try object.decode(Int.self, forKey: .minute), second: try object.decode(Int.self, forKey: .second))
+    }
+
+    /// Always the RFC 3339 string: what jq, the operator and scripts expect of a time.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rfc3339)
+    }
+}
+
 extension Int64 {
     func floorDiv(_ divisor: Int64) -> Int64 {
         let q = self / divisor

@@ -97,10 +97,13 @@ extension Inventory {
         guard accounts else { return inventory }
         var result = inventory
         var grants: [String: [String]] = [:]
-        for row in try await connection.query("SELECT User, Host FROM mysql.user").rows {
+        for row in try await connection.query("SELECT User, Host, is_role FROM mysql.user").rows {
             guard let user = row[0].string, let host = row[1].string, !systemUsers.contains(user) else { continue }
-            let account = "\(connection.quote(user))@\(connection.quote(host))"
-            grants[account] = try await connection.query("SHOW GRANTS FOR \(account)").rows.compactMap { $0[0].string }.sorted()
+            // A role has no host: `SHOW GRANTS FOR 'r'@''` is error 1141, `SHOW GRANTS FOR 'r'` is its grants.
+            let isRole = row[2].string == "Y"
+            let account = isRole ? "role \(connection.quote(user))" : "\(connection.quote(user))@\(connection.quote(host))"
+            let subject = isRole ? connection.quote(user) : account
+            grants[account] = try await connection.query("SHOW GRANTS FOR \(subject)").rows.compactMap { $0[0].string }.sorted()
         }
         result.accounts = grants
         return result

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Compression
 import UTCTime
@@ -179,5 +180,26 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         scanner.consume(Array(("\n" + Self.end).utf8))
         #expect(scanner.position?.gtid == "0-1-8,1-2-30")
         #expect(scanner.position?.offset == 1686)
+    }
+}
+
+@Suite struct TimeJSONTests {
+    @Test func encodesAsAnRFC3339String() throws {
+        let data = try JSONEncoder().encode(["at": UTCDateTime(year: 2026, month: 11, day: 25, hour: 21, minute: 34)])
+        #expect(String(decoding: data, as: UTF8.self) == #"{"at":"2026-11-25T21:34:00Z"}"#)
+    }
+
+    @Test(arguments: [
+        (#""2026-11-25T21:34:00Z""#, "2026-11-25T21:34:00Z"),
+        (#""2026-11-25T23:34:00+02:00""#, "2026-11-25T21:34:00Z"),
+        (#"{"year":2026,"month":11,"day":25,"hour":21,"minute":34,"second":0}"#, "2026-11-25T21:34:00Z"),
+    ])
+    func decodesTheStringAndTheOldObjectForm(json: String, expected: String) throws {
+        let time = try JSONDecoder().decode(UTCDateTime.self, from: Data(json.utf8))
+        #expect(time.rfc3339 == expected)
+    }
+
+    @Test func refusesAStringThatIsNotATime() {
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(UTCDateTime.self, from: Data(#""yesterday""#.utf8)) }
     }
 }
