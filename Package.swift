@@ -42,12 +42,19 @@ let package = Package(
         .target(name: "RestoreEngine", dependencies: ["BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
         .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
+        .target(
+            name: "RunbookActions",
+            dependencies: ["Runbook", "Accounts", "BackupEngine", "Compression", "Manifests", "MariaDBClient", "ObjectStore", "Preflight",
+                           "RestoreEngine", "Terminal", "UTCTime", "Verification"]
+        ),
         .target(
             name: "MigrateCommands",
             dependencies: [
                 "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "HTTPTransport", "SigV4",
                 "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
+                "Runbook", "RunbookActions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -14,7 +14,7 @@ public struct MariaDBMigrate: AsyncParsableCommand {
         file or --ask-password.
         """,
         version: version,
-        subcommands: [Inspect.self, Backup.self, List.self, Restore.self, Verify.self, Manifests.self, Users.self, Storage.self]
+        subcommands: [Migrate.self, Inspect.self, Backup.self, List.self, Restore.self, Verify.self, Manifests.self, Users.self, Storage.self]
     )
 
     public init() {}

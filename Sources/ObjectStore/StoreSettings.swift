@@ -25,6 +25,13 @@ public struct StoreSettings: Codable, Sendable, Equatable {
     public var s3MaxParts = 10_000
     public var s3PartSizeMiB = 5
     public var s3Parallel = 4
+    /// A secret access key given by value (a prompt, the environment): used, never encoded.
+    public var s3SecretAccessKey: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case directory, s3Bucket, s3Prefix, s3Endpoint, s3Region, s3TLS, s3CAFile, s3SkipTLSVerify, s3Addressing, s3AccessKeyId
+        case s3SecretAccessKeyFile, s3SessionTokenFile, awsProfile, s3SSECKeyFile, s3MaxParts, s3PartSizeMiB, s3Parallel
+    }
 
     public init() {}
 
@@ -56,11 +63,16 @@ public struct StoreSettings: Codable, Sendable, Equatable {
             partsInFlight: s3Parallel)
         var explicit: AWSCredentials?
         if let id = s3AccessKeyId {
-            guard let secretFile = s3SecretAccessKeyFile else {
-                throw ObjectStoreError.invalidConfiguration("the S3 access key id '\(id)' needs its secret access key file too")
+            let secret: String
+            if let s3SecretAccessKey {
+                secret = s3SecretAccessKey
+            } else if let secretFile = s3SecretAccessKeyFile {
+                secret = try Self.readSecret(secretFile, what: "S3 secret access key file")
+            } else {
+                throw ObjectStoreError.invalidConfiguration("the S3 access key id '\(id)' needs its secret access key (a file) too")
             }
             explicit = AWSCredentials(
-                accessKeyId: id, secretAccessKey: try Self.readSecret(secretFile, what: "S3 secret access key file"),
+                accessKeyId: id, secretAccessKey: secret,
                 sessionToken: try s3SessionTokenFile.map { try Self.readSecret($0, what: "S3 session token file") })
         }
         let provider = try aws.credentialsProvider(explicit: explicit, region: region, tls: tls)

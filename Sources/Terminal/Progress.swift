@@ -16,6 +16,8 @@ public final class ProgressMeter: @unchecked Sendable {
     private var bytes: UInt64 = 0
     private var outputBytes: UInt64 = 0
     private let outputLabel: String?
+    private let jsonOutput: FileHandle
+    private let tags: [String: String]
     private let lock = NSLock()
 
     /// `--json` wins: a script that asked for JSON gets JSON even on a terminal.
@@ -23,7 +25,12 @@ public final class ProgressMeter: @unchecked Sendable {
         json ? .json : (isatty(STDERR_FILENO) == 1 ? .terminal : .quiet)
     }
 
-    public init(label: String, total: UInt64?, mode: Mode, outputLabel: String? = nil) {
+    /// `jsonOutput` and `tags` serve a caller that interleaves progress with its own JSON events
+    /// (the wizard: standard output, tagged with the step).
+    public init(label: String, total: UInt64?, mode: Mode, outputLabel: String? = nil,
+                jsonOutput: FileHandle = .standardError, tags: [String: String] = [:]) {
+        self.jsonOutput = jsonOutput
+        self.tags = tags
         self.label = label
         self.total = total
         self.mode = mode
@@ -90,8 +97,9 @@ public final class ProgressMeter: @unchecked Sendable {
                                         "bytes_per_second": Int(rate), "elapsed_seconds": (elapsed * 10).rounded() / 10]
             if let total { event["total_bytes"] = total }
             if let outputLabel { event["\(outputLabel)_bytes"] = outputBytes }
+            for (key, value) in tags { event[key] = value }
             if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
-                FileHandle.standardError.write(data + Data("\n".utf8))
+                jsonOutput.write(data + Data("\n".utf8))
             }
         case .quiet:
             break

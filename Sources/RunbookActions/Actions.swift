@@ -1,0 +1,250 @@
+import Accounts
+import BackupEngine
+import Compression
+import Foundation
+import Manifests
+import MariaDBClient
+import ObjectStore
+import Preflight
+import RestoreEngine
+import Runbook
+import Terminal
+import UTCTime
+import Verification
+
+/// The values a step runs with: non-secret inputs and, apart, the secrets (never stored).
+public struct StepValues: Sendable {
+    public var values: [String: String]
+    public var secrets: [String: String]
+
+    public init(values: [String: String], secrets: [String: String]) {
+        self.values = values
+        self.secrets = secrets
+    }
+
+    func text(_ name: String) -> String? { values[name].flatMap { $0.isEmpty ? nil : $0 } }
+    func flag(_ name: String) -> Bool { text(name).flatMap(Runbook.parseBool) ?? false }
+    func number(_ name: String) -> Int? { text(name).flatMap { Int($0) } }
+    func list(_ name: String) -> [String] {
+        (text(name) ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+    }
+
+    /// `source-…` or `target-…` inputs as a connection request.
+    func connection(_ side: String) -> ConnectionRequest {
+        var request = ConnectionRequest(environmentPrefix: side == "source" ? "MARIADB_" : "MARIADB_TARGET_")
+        request.host = text("\(side)-host")
+        request.port = number("\(side)-port")
+        request.socket = text("\(side)-socket")
+        request.user = text("\(side)-user")
+        request.defaultsFile = text("\(side)-defaults-file")
+        request.password = secrets["\(side)-password"]
+        return request
+    }
+
+    var store: StoreSettings {
+        var settings = StoreSettings()
+        if let directory = text("storage-dir") { settings.directory = directory }
+        guard text("store") == "s3" else { return settings }
+        settings.s3Bucket = text("s3-bucket")
+        settings.s3Prefix = text("s3-prefix") ?? ""
+        settings.s3Endpoint = text("s3-endpoint")
+        settings.s3Region = text("s3-region")
+        settings.s3TLS = text("s3-tls").flatMap(Runbook.parseBool)
+        settings.s3CAFile = text("s3-ca-file")
+        settings.s3SkipTLSVerify = flag("s3-skip-tls-verify")
+        settings.s3AccessKeyId = text("s3-access-key-id")
+        settings.s3SecretAccessKey = secrets["s3-secret-access-key"]
+        return settings
+    }
+}
+
+/// How a running action reports: progress meters, notes, and the attempt record (saved at once).
+public struct ActionContext: Sendable {
+    public var migrationID: String
+    public var stepID: String
+    public var progressMode: ProgressMeter.Mode
+    public var note: @Sendable (String) -> Void
+    public var recordAttempt: @Sendable ([String: String]) throws -> Void
+    /// What an interrupted earlier attempt of this step recorded.
+    public var previousAttempt: [String: String]
+
+    func meter(_ label: String, output: String? = nil) -> ProgressMeter {
+        ProgressMeter(label: label, total: nil, mode: progressMode, outputLabel: output,
+                      jsonOutput: .standardOutput, tags: ["migration": migrationID, "step": stepID])
+    }
+}
+
+public struct ActionFailure: Error, LocalizedError {
+    public var message: String
+    public var errorDescription: String? { message }
+}
+
+/// Action name → the engine job it runs. Each returns the outputs the catalog lists.
+public enum Actions {
+    public static func perform(_ action: String, _ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        switch action {
+        case "survey": return try await survey(values)
+        case "store-check": return try await storeCheck(values)
+        case "backup": return try await backup(values, context: context)
+        case "accounts": return try await accounts(values)
+        case "manifests": return try await manifests(values, context: context)
+        case "restore": return try await restore(values, context: context)
+        case "verify": return try await verify(values)
+        default: throw ActionFailure(message: "action '\(action)' is not built into this version")
+        }
+    }
+
+    static func survey(_ values: StepValues) async throws -> [String: String] {
+        let connection = try await MariaDBConnection.connect(try values.connection("source").resolve())
+        let survey = try await SourceSurvey.take(from: connection)
+        let server = survey.server
+        return ["version": server.version, "major-minor": "\(server.major).\(server.minor)", "galera": String(server.galera.enabled),
+                "data-bytes": String(survey.totals.sizeBytes), "databases": survey.schemas.map(\.name).joined(separator: ","),
+                "binlog": server.binlog.enabled ? "\(server.binlog.file ?? "-"):\(server.binlog.position.map(String.init) ?? "-")" : "off"]
+    }
+
+    static func storeCheck(_ values: StepValues) async throws -> [String: String] {
+        let report = await StoreCheck.run(try values.store.makeStore(forWriting: true))
+        if let step = report.steps.first(where: { !$0.ok }) {
+            throw ActionFailure(message: "the store \(report.store) failed its \(step.step) check: \(step.detail)")
+        }
+        return ["location": report.store]
+    }
+
+    static func backup(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        var job = BackupJob()
+        job.databases = values.list("databases")
+        job.galera = values.flag("galera")
+        if let compression = values.text("compression") {
+            guard let algorithm = CompressionAlgorithm(rawValue: compression) else {
+                throw ActionFailure(message: "compression '\(compression)' is not none, gzip or bzip2")
+            }
+            job.compression = algorithm
+        }
+        job.maxRetention = values.text("max-retention")
+        if let problem = job.problems().first { throw ActionFailure(message: problem) }
+        let settings = values.store
+        let store = try settings.makeStore(forWriting: true)
+        // An interrupted attempt may have left its multipart upload open: abort it first.
+        if let name = context.previousAttempt["name"], let s3 = store as? S3Store {
+            let aborted = try await s3.abortPendingUploads(name: name)
+            if aborted > 0 { context.note("aborted \(aborted) unfinished upload\(aborted == 1 ? "" : "s") of \(name) left by the interrupted attempt") }
+        }
+        let now = UTCDateTime.now()
+        try context.recordAttempt(["name": job.name(at: now)])
+        let meter = context.meter("dumped", output: "stored")
+        let result = try await job.run(connection: try values.connection("source").resolve(), store: store, now: now,
+                                       progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
+        meter.finish()
+        return ["name": result.name, "location": result.location, "target-time": result.manifest.startedAt.rfc3339,
+                "bytes": String(result.manifest.object.bytes), "sha256": result.manifest.object.sha256]
+    }
+
+    static func accountsJob(_ values: StepValues) -> AccountsJob {
+        var job = AccountsJob()
+        job.mariaDB = values.text("mariadb-name") ?? job.mariaDB
+        job.apiGroup = values.text("api-group") ?? job.apiGroup
+        job.namespace = values.text("namespace")
+        job.databases = values.list("databases")
+        job.sqlJob = values.flag("sql-job")
+        job.rootPasswordSecret = values.text("root-password-secret") ?? job.rootPasswordSecret
+        return job
+    }
+
+    static func accounts(_ values: StepValues) async throws -> [String: String] {
+        let job = accountsJob(values)
+        if let problem = job.problems().first { throw ActionFailure(message: problem) }
+        let source = try await MariaDBConnection.connect(try values.connection("source").resolve())
+        let plan = try await job.plan(source: source)
+        let directory = values.text("accounts-dir")!
+        let result = try job.write(plan, to: directory)
+        return ["directory": directory, "users": String(result.counts["User"] ?? 0), "grants": String(result.counts["Grant"] ?? 0),
+                "databases": String(result.counts["Database"] ?? 0), "sql-statements": String(plan.fallbackSQL.count),
+                "sql-job": String(result.sqlJob)]
+    }
+
+    static func manifests(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        var inputs = ManifestInputs()
+        inputs.name = values.text("mariadb-name") ?? inputs.name
+        inputs.namespace = values.text("namespace")
+        inputs.apiGroup = values.text("api-group") ?? inputs.apiGroup
+        inputs.replicas = values.number("replicas")
+        inputs.galera = values.flag("galera")
+        inputs.storageSize = values.text("storage-size")
+        inputs.mariadbVersion = values.text("mariadb-version")
+        inputs.rootPasswordSecret = values.text("root-password-secret") ?? inputs.rootPasswordSecret
+        inputs.backupFile = values.text("backup-file")
+        inputs.backupSchedule = values.text("backup-schedule")
+        inputs.backupMaxRetention = values.text("backup-max-retention")
+        inputs.writeSecrets = values.text("write-secrets").flatMap(Runbook.parseBool) ?? true
+        inputs.skipSourceCheck = values.flag("skip-source-check")
+        let store = values.store
+        var secrets = ManifestSecrets(rootPassword: values.secrets["root-password"])
+        if let bucket = store.s3Bucket {
+            inputs.s3Bucket = bucket
+            inputs.s3Prefix = store.s3Prefix.isEmpty ? nil : store.s3Prefix
+            // The endpoint as the cluster reaches it; this machine's by default.
+            inputs.s3Endpoint = values.text("cluster-s3-endpoint") ?? store.s3Endpoint
+            inputs.s3Region = store.s3Region
+            inputs.s3TLS = store.s3TLS ?? true
+            if let endpoint = inputs.s3Endpoint, let parsed = try? S3Endpoint.parse(endpoint, tlsEnabled: store.s3TLS) {
+                inputs.s3Endpoint = parsed.hostHeader
+                inputs.s3TLS = parsed.secure
+            }
+            inputs.s3CredentialsSecret = values.text("s3-credentials-secret")
+            if inputs.s3CredentialsSecret != nil {
+                secrets.s3AccessKeyId = store.s3AccessKeyId
+                secrets.s3SecretAccessKey = store.s3SecretAccessKey
+            }
+        } else {
+            inputs.volumeClaim = values.text("volume-claim") ?? "mariadb-backups"
+        }
+        var source: ConnectionSettings?
+        if !inputs.skipSourceCheck {
+            var request = values.connection("source")
+            request.user = "root"
+            source = try request.resolve()
+        }
+        let result = try await ManifestJob.run(inputs, secrets: secrets, source: source)
+        for note in result.notes { context.note(note) }
+        let directory = values.text("manifests-dir")!
+        var resources: [String] = []
+        if let accounts = values.text("accounts-dir") {
+            resources.append(relativePath(from: directory, to: accounts))
+        }
+        let files = try ManifestDirectory.write(result.documents, resources: resources, to: directory)
+        return ["directory": directory, "files": files.map(\.name).joined(separator: ",")]
+    }
+
+    /// `../accounts` for two siblings; the absolute path otherwise.
+    static func relativePath(from directory: String, to other: String) -> String {
+        let a = URL(fileURLWithPath: directory).standardizedFileURL.pathComponents
+        let b = URL(fileURLWithPath: other).standardizedFileURL.pathComponents
+        var common = 0
+        while common < min(a.count, b.count) && a[common] == b[common] { common += 1 }
+        return (Array(repeating: "..", count: a.count - common) + b[common...]).joined(separator: "/")
+    }
+
+    static func restore(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let store = try values.store.makeStore(forWriting: false)
+        let target: RestoreTarget = values.text("backup-file").map { .file($0) } ?? .time(.now())
+        let request = RestoreRequest(connection: try values.connection("target").resolve(), target: target,
+                                     databases: values.list("databases"), parallel: values.number("parallel"))
+        let meter = context.meter("apply", output: "applied")
+        let report = try await RestorePipeline.run(request, store: store, progress: RestoreProgress(
+            begin: { phase, size in meter.restart(label: phase); meter.setTotal(size) },
+            read: { meter.add($0) }, applied: { meter.addOutput($0) }))
+        meter.finish()
+        return ["location": report.location, "sql-bytes": String(report.sqlBytes)]
+    }
+
+    static func verify(_ values: StepValues) async throws -> [String: String] {
+        let job = VerifyJob(databases: values.list("databases"), accounts: values.text("accounts").flatMap(Runbook.parseBool))
+        let report = try await job.run(source: try values.connection("source").resolve(), target: try values.connection("target").resolve())
+        guard report.differences.isEmpty else {
+            throw ActionFailure(message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
+                                + report.differences.prefix(5).joined(separator: "; "))
+        }
+        return ["differences": "0", "tables": String(report.tables)]
+    }
+}

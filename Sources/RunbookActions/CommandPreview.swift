@@ -1,0 +1,59 @@
+import Runbook
+
+/// The `mariadb-migrate` command a step amounts to, for the plan and the wizard's "runs:" line.
+/// Secrets show as `<secret>`; nothing here runs. Pure.
+public enum CommandPreview {
+    static let subcommands = [
+        "survey": "inspect", "store-check": "storage check", "backup": "backup", "accounts": "users",
+        "manifests": "manifests", "in-cluster-manifests": "manifests", "restore": "restore", "verify": "verify",
+    ]
+
+    static func flag(_ action: String, _ input: String) -> String? {
+        let side = action == "restore" ? "target-" : "source-"
+        if input.hasPrefix(side) { return "--" + input.dropFirst(side.count) + (input.hasSuffix("password") ? "-file" : "") }
+        if input.hasPrefix("target-") { return "--" + input + (input.hasSuffix("password") ? "-file" : "") }
+        switch (action, input) {
+        case (_, "store"): return nil
+        case ("accounts", "mariadb-name"): return "--mariadb-name"
+        case (_, "mariadb-name"): return "--name"
+        case ("restore", "backup-file"): return "--file"
+        case (_, "databases"): return "--database"
+        case (_, "accounts-dir"): return action == "accounts" ? "--output-dir" : nil
+        case (_, "manifests-dir"): return "--output-dir"
+        case (_, "s3-secret-access-key"): return "--s3-secret-access-key-file"
+        case (_, "root-password"): return "--root-password-file"
+        case (_, "cluster-s3-endpoint"): return "--s3-endpoint"
+        default: return "--" + input
+        }
+    }
+
+    public static func render(_ step: Step, _ values: StepValues) -> String {
+        var words = ["mariadb-migrate", subcommands[step.action] ?? step.action]
+        let usesS3 = values.values["store"] == "s3"
+        for name in step.inputs.sorted() {
+            if name.hasPrefix("s3-") && !usesS3 { continue }
+            if name == "storage-dir" && usesS3 { continue }
+            guard let flag = flag(step.action, name) else { continue }
+            if values.secrets[name] != nil {
+                words += [flag, "<secret>"]
+                continue
+            }
+            guard let value = values.values[name], !value.isEmpty else { continue }
+            if ["true", "false", "yes", "no"].contains(value.lowercased()) {
+                if Runbook.parseBool(value) == true { words.append(flag) }
+                continue
+            }
+            if name == "databases" {
+                for database in value.split(separator: ",") { words += [flag, String(database)] }
+                continue
+            }
+            words += [flag, quote(value)]
+        }
+        return words.joined(separator: " ")
+    }
+
+    static func quote(_ value: String) -> String {
+        let plain = value.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@,${}".contains($0) }
+        return plain ? value : "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,377 @@
+import Foundation
+import Runbook
+import Terminal
+import UTCTime
+
+/// Exit statuses of `migrate`, as documented in its help.
+public enum MigrationExit: Int32, Sendable {
+    case done = 0
+    case stepFailed = 1
+    case usage = 2
+    case interrupted = 130
+}
+
+public struct RunOptions: Sendable {
+    public var yes = false
+    public var dryRun = false
+    public var json = false
+    public var redo: Set<String> = []
+    public var stateDirectory = StateDirectory()
+
+    public init() {}
+}
+
+/// Writes what happens: lines for a person, or one JSON event a line (`--json`) on standard output.
+public final class EventOutput: @unchecked Sendable {
+    let json: Bool
+    private let lock = NSLock()
+
+    public init(json: Bool) { self.json = json }
+
+    public func event(_ kind: String, migration: String, step: String? = nil, fields: [String: Any] = [:], text: String? = nil) {
+        lock.withLock {
+            if json {
+                var object: [String: Any] = ["event": kind, "migration": migration, "time": UTCDateTime.now().rfc3339]
+                if let step { object["step"] = step }
+                for (key, value) in fields { object[key] = value }
+                if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                    FileHandle.standardOutput.write(data + Data("\n".utf8))
+                }
+            } else if let text {
+                FileHandle.standardOutput.write(Data((text + "\n").utf8))
+            }
+        }
+    }
+
+    /// Free text for a person only (a step's explanation); nothing in JSON mode.
+    public func say(_ text: String) {
+        guard !json else { return }
+        lock.withLock { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    }
+}
+
+/// Walks a runbook: resolves each step's inputs (asking on a terminal), explains the step, asks
+/// before changes, runs the action, and saves the state after every change so a stopped run
+/// resumes at the step that did not finish.
+public final class MigrationRunner: @unchecked Sendable {
+    let runbook: Runbook
+    var state: MigrationState
+    var context: ResolutionContext
+    let prompter: Prompter?
+    let options: RunOptions
+    let output: EventOutput
+    /// Set while a prompt waits for a person: an interrupt then exits at once (the state is saved).
+    public private(set) var prompting = false
+
+    public init(runbook: Runbook, state: MigrationState, context: ResolutionContext, prompter: Prompter?, options: RunOptions) {
+        self.runbook = runbook
+        self.state = state
+        self.context = context
+        self.prompter = prompter
+        self.options = options
+        output = EventOutput(json: options.json)
+        self.context.migrationID = state.id
+        self.context.saved = state.inputs
+        self.context.outputs = state.outputs
+    }
+
+    var interactive: Bool { prompter?.isInteractive == true && !options.json }
+
+    public var migrationID: String { state.id }
+
+    func save() throws {
+        state.updatedAt = UTCDateTime.now().rfc3339
+        try options.stateDirectory.save(state)
+    }
+
+    /// Inputs nothing answers, when there is no terminal to ask on: every one of them, at once.
+    public func missingInputs() -> [Input] {
+        let done = Set(state.steps.filter { $0.value.status == .done }.map(\.key))
+        return runbook.missingInputs(in: context, skipping: done).filter { input in
+            !(input.isSecret && secretFromSources(input) != nil)
+        }
+    }
+
+    func secretFromSources(_ input: Input) -> String? {
+        if let path = context.secretFiles[input.name] {
+            return try? String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+        }
+        if let path = state.secretSources[input.name]?.file {
+            return try? String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+        }
+        if let variable = input.environment, let value = context.environment[variable], !value.isEmpty { return value }
+        return nil
+    }
+
+    public func run(cancelled: @escaping @Sendable () -> Bool = { false }) async -> MigrationExit {
+        if options.dryRun { return dryRun() }
+        if !interactive {
+            let missing = missingInputs()
+            if !missing.isEmpty {
+                let list = missing.map { input in
+                    "  --\(input.flag)\(input.isSecret ? "-file PATH" : " VALUE")" + (input.environment.map { " (or \($0))" } ?? "")
+                        + (input.help.isEmpty ? "" : ": \(input.help)")
+                }
+                output.event("missing-inputs", migration: state.id, fields: ["inputs": missing.map(\.name)],
+                             text: nil)
+                FileHandle.standardError.write(Data(("Error: \(missing.count) input\(missing.count == 1 ? "" : "s") missing and no terminal to ask on; nothing was run. Give them as flags, in --answers, or in the environment:\n" + list.joined(separator: "\n") + "\n").utf8))
+                return .usage
+            }
+            if !options.yes && !options.dryRun, let step = runbook.steps.first(where: \.changes) {
+                FileHandle.standardError.write(Data("Error: step '\(step.id)' changes things outside this machine and there is no terminal to confirm on: add --yes (or --dry-run to see the plan); nothing was run\n".utf8))
+                return .usage
+            }
+        }
+        output.event("migration-started", migration: state.id, fields: ["runbook": runbook.name],
+                     text: "migration \(state.id): \(runbook.name) — \(runbook.summary)\nstate: \(options.stateDirectory.file(state.id)) (resume with: mariadb-migrate migrate --resume \(state.id))")
+        do { try save() } catch { return fail(nil, error) }
+        for (index, step) in runbook.steps.enumerated() {
+            if cancelled() { return interrupted(step) }
+            let header = "\n[\(index + 1)/\(runbook.steps.count)] \(step.title)"
+            let values: StepValues
+            do {
+                guard let resolved = try resolveStep(step, header: header) else {
+                    state.steps[step.id] = MigrationState.StepRecord(status: .skipped, inputs: [:], startedAt: UTCDateTime.now().rfc3339)
+                    try save()
+                    output.event("step-skipped", migration: state.id, step: step.id, fields: ["reason": "when"],
+                                 text: "\(header): skipped (\(step.when ?? "") is off)")
+                    continue
+                }
+                values = resolved
+            } catch let stop as StopRequest {
+                return stop.exit == .interrupted ? interrupted(step) : stop.exit
+            } catch {
+                return fail(step, error, exit: .usage)
+            }
+            let record = state.steps[step.id]
+            if ResumeRule.decide(step: step, record: record, inputs: values.values, redo: options.redo) == .reuse {
+                output.event("step-reused", migration: state.id, step: step.id, fields: ["outputs": record?.outputs ?? [:]],
+                             text: "\(header): done before, with the same inputs; not redone")
+                continue
+            }
+            if !interactive {
+                output.event("step-started", migration: state.id, step: step.id, fields: ["title": step.title],
+                             text: "\(header)\n  runs: \(CommandPreview.render(step, values))")
+            }
+            if step.changes && !options.yes && interactive {
+                do {
+                    guard try confirm("Run this step? It changes things outside this machine") else {
+                        state.steps[step.id] = record ?? MigrationState.StepRecord(status: .interrupted, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
+                        state.steps[step.id]?.status = .interrupted
+                        try? save()
+                        FileHandle.standardError.write(Data("stopped before '\(step.id)'; resume with: mariadb-migrate migrate --resume \(state.id)\n".utf8))
+                        return .interrupted
+                    }
+                } catch {
+                    return interrupted(step)
+                }
+            }
+            let previousAttempt = record?.status == .done ? [:] : (record?.attempt ?? [:])
+            var started = MigrationState.StepRecord(status: .running, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
+            started.attempt = previousAttempt
+            state.steps[step.id] = started
+            do { try save() } catch { return fail(step, error) }
+            let stepID = step.id
+            let actionContext = ActionContext(
+                migrationID: state.id, stepID: step.id,
+                progressMode: options.json ? .json : ProgressMeter.mode(json: false),
+                note: { [output, state] message in
+                    output.event("note", migration: state.id, step: stepID, fields: ["message": message], text: "  \(message)")
+                },
+                recordAttempt: { [weak self] attempt in
+                    guard let self else { return }
+                    self.state.steps[stepID]?.attempt = attempt
+                    try self.save()
+                },
+                previousAttempt: previousAttempt)
+            do {
+                let outputs = try await Actions.perform(step.action, values, context: actionContext)
+                if cancelled() { return interrupted(step) }
+                state.steps[step.id]?.status = .done
+                state.steps[step.id]?.outputs = outputs
+                state.steps[step.id]?.attempt = [:]
+                state.steps[step.id]?.finishedAt = UTCDateTime.now().rfc3339
+                context.outputs[step.id] = outputs
+                try save()
+                let shown = step.outputs.compactMap { name in outputs[name].map { "\(name) \($0)" } }.joined(separator: ", ")
+                output.event("step-finished", migration: state.id, step: step.id, fields: ["outputs": outputs],
+                             text: "  done\(shown.isEmpty ? "" : ": \(shown)")")
+            } catch is CancellationError {
+                return interrupted(step)
+            } catch {
+                if cancelled() { return interrupted(step) }
+                return fail(step, error)
+            }
+        }
+        output.event("migration-finished", migration: state.id, text: "\nmigration \(state.id) done")
+        return .done
+    }
+
+    struct StopRequest: Error { var exit: MigrationExit }
+
+    func interrupted(_ step: Step) -> MigrationExit {
+        if state.steps[step.id]?.status == .running { state.steps[step.id]?.status = .interrupted }
+        try? save()
+        output.event("interrupted", migration: state.id, step: step.id, text: nil)
+        FileHandle.standardError.write(Data("interrupted at '\(step.id)'; the state is kept: mariadb-migrate migrate --resume \(state.id)\n".utf8))
+        return .interrupted
+    }
+
+    func fail(_ step: Step?, _ error: Error, exit: MigrationExit = .stepFailed) -> MigrationExit {
+        let message = error.localizedDescription
+        if let step, state.steps[step.id] != nil {
+            state.steps[step.id]?.status = .failed
+            state.steps[step.id]?.error = message
+            state.steps[step.id]?.finishedAt = UTCDateTime.now().rfc3339
+            try? save()
+        }
+        output.event("step-failed", migration: state.id, step: step?.id, fields: ["error": message], text: nil)
+        FileHandle.standardError.write(Data("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n".utf8))
+        if step != nil {
+            FileHandle.standardError.write(Data("fix the cause, then: mariadb-migrate migrate --resume \(state.id)\n".utf8))
+        }
+        return exit
+    }
+
+    /// The step's values; nil when its `when` input is off. Asks on a terminal for what nothing gives.
+    func resolveStep(_ step: Step, header: String) throws -> StepValues? {
+        var explained = false
+        func explain() {
+            guard interactive, !explained else { return }
+            explained = true
+            output.say("\(header)\n\(wrap(step.why, indent: "  "))")
+        }
+        var values: [String: String] = [:]
+        var secrets: [String: String] = [:]
+        for name in runbook.inputsRead(by: step) {
+            guard let input = runbook.input(name) else { continue }
+            if input.isSecret {
+                if let value = secretFromSources(input) {
+                    secrets[name] = value
+                    if let path = context.secretFiles[name] { state.secretSources[name] = .file(path) }
+                    else if state.secretSources[name] == nil, let variable = input.environment { state.secretSources[name] = .environment(variable) }
+                    continue
+                }
+                guard interactive, let prompter else {
+                    if input.optional { continue }
+                    throw ActionFailure(message: "no value for secret input '\(name)': give --\(input.flag)-file PATH" + (input.environment.map { " or \($0)" } ?? ""))
+                }
+                explain()
+                let value = try ask { try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH") }
+                if let problem = Runbook.problem(value, for: input) { throw ActionFailure(message: problem) }
+                if !value.isEmpty { secrets[name] = value }
+                state.secretSources[name] = .prompt
+                continue
+            }
+            var value: String
+            switch runbook.resolve(name, in: context) {
+            case .value(let given, let origin):
+                value = given
+                if let problem = Runbook.problem(value, for: input) {
+                    guard interactive, origin == .state || origin == .environment else { throw ActionFailure(message: "\(problem) (from \(origin.rawValue))") }
+                    explain()
+                    value = try askUntilValid(input, defaultValue: nil)
+                    context.saved[name] = value
+                    state.inputs[name] = value
+                } else if [.flag, .answers].contains(origin) {
+                    state.inputs[name] = value
+                }
+            case .ask(let defaultValue):
+                if interactive {
+                    explain()
+                    value = try askUntilValid(input, defaultValue: defaultValue)
+                    context.saved[name] = value
+                    state.inputs[name] = value
+                } else if let defaultValue {
+                    value = defaultValue
+                    if let problem = Runbook.problem(value, for: input) { throw ActionFailure(message: "\(problem) (the default)") }
+                } else if input.optional {
+                    value = ""
+                } else {
+                    throw ActionFailure(message: "no value for input '\(name)': give --\(input.flag) VALUE")
+                }
+            case .waiting:
+                throw ActionFailure(message: "input '\(name)' waits for an output no step has given (a runbook bug)")
+            }
+            values[name] = value
+            if name == step.when && !runbook.isTruthy(value, input: input) { return nil }
+        }
+        if interactive {
+            explain()
+            output.say("  runs: \(CommandPreview.render(step, StepValues(values: values, secrets: secrets)))")
+        }
+        return StepValues(values: values, secrets: secrets)
+    }
+
+    func question(_ input: Input) -> String {
+        let choices = input.kind == .choice ? " (\(input.choices.joined(separator: "/")))" : input.kind == .bool ? " (yes/no)" : ""
+        return "  \(input.help.isEmpty ? input.name : input.help)\(choices)"
+    }
+
+    func ask(_ body: () throws -> String) throws -> String {
+        prompting = true
+        defer { prompting = false }
+        do { return try body() } catch { throw StopRequest(exit: .interrupted) }
+    }
+
+    func askUntilValid(_ input: Input, defaultValue: String?) throws -> String {
+        guard let prompter else { throw StopRequest(exit: .usage) }
+        while true {
+            let answer = try ask { try prompter.ask(question(input), defaultValue: defaultValue, hint: "give --\(input.flag) VALUE") }
+            guard let problem = Runbook.problem(answer, for: input) else { return answer }
+            FileHandle.standardError.write(Data("  \(problem); try again\n".utf8))
+        }
+    }
+
+    func confirm(_ question: String) throws -> Bool {
+        guard let prompter else { return false }
+        while true {
+            let answer = try ask { try prompter.ask("  \(question)? (yes/no)", defaultValue: nil, hint: "add --yes") }
+            if let yes = Runbook.parseBool(answer) { return yes }
+            FileHandle.standardError.write(Data("  '\(answer)' is not yes or no; try again\n".utf8))
+        }
+    }
+
+    /// `--dry-run`: every step with its inputs as they resolve now, secrets masked, and the
+    /// command each runs. Outputs not produced yet show as `${step.output}`.
+    func dryRun() -> MigrationExit {
+        var steps: [[String: Any]] = []
+        output.say("plan of \(runbook.name) (migration \(state.id)); nothing is changed")
+        for (index, step) in runbook.steps.enumerated() {
+            var values: [String: String] = [:]
+            var secrets: [String: String] = [:]
+            for name in runbook.inputsRead(by: step) {
+                guard let input = runbook.input(name) else { continue }
+                if input.isSecret {
+                    secrets[name] = secretFromSources(input) == nil ? "(asked)" : "(given)"
+                    continue
+                }
+                switch runbook.resolve(name, in: context) {
+                case .value(let value, _): values[name] = value
+                case .ask(let value): values[name] = value ?? "(asked)"
+                case .waiting: values[name] = runbook.input(name)?.defaultValue ?? ""
+                }
+            }
+            let preview = CommandPreview.render(step, StepValues(values: values, secrets: secrets))
+            steps.append(["id": step.id, "title": step.title, "action": step.action, "inputs": values, "command": preview,
+                          "changes": step.changes, "when": step.when as Any])
+            output.say("\n[\(index + 1)/\(runbook.steps.count)] \(step.title)\(step.when.map { " (when \($0))" } ?? "")\n  runs: \(preview)")
+        }
+        output.event("plan", migration: state.id, fields: ["runbook": runbook.name, "steps": steps], text: nil)
+        return .done
+    }
+}
+
+func wrap(_ text: String, indent: String, width: Int = 100) -> String {
+    var lines: [String] = []
+    var line = indent
+    for word in text.split(whereSeparator: \.isWhitespace) {
+        if line.count + word.count + 1 > width && line != indent {
+            lines.append(line)
+            line = indent
+        }
+        line += (line == indent ? "" : " ") + word
+    }
+    if line != indent { lines.append(line) }
+    return lines.joined(separator: "\n")
+}
