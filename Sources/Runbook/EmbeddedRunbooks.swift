@@ -53,6 +53,7 @@ steps:
     action: verify
     inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user, target-password, databases]
     outputs: [differences, tables]
+
 """##,
         "external-to-operator": ##"""
 name: external-to-operator
@@ -138,6 +139,7 @@ steps:
     when: target-host
     inputs: [target-host, source-host, source-port, source-user, source-password, target-port, target-user, target-password, databases]
     outputs: [differences, tables]
+
 """##,
         "standalone-to-galera": ##"""
 name: standalone-to-galera
@@ -223,6 +225,7 @@ steps:
     when: target-host
     inputs: [target-host, source-host, source-port, source-user, source-password, target-port, target-user, target-password, databases]
     outputs: [differences, tables]
+
 """##,
     ]
 }
