@@ -129,7 +129,7 @@ steps:
     why: Optional. Loads the same backup into a server you can reach from here (a test instance, or the new MariaDB through a port-forward), checked against its manifest, to prove the backup before the cluster depends on it.
     action: restore
     when: target-host
-    inputs: [target-host, target-port, target-user, target-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, s3-ca-file, backup-file, databases]
+    inputs: [target-host, target-port, target-user, target-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, s3-ca-file, backup-file]
     outputs: [location, sql-bytes]
     changes: true
   - id: verify
@@ -215,7 +215,7 @@ steps:
     why: Optional. Loads the same backup into a server you can reach from here (a test instance, or the new MariaDB through a port-forward), checked against its manifest, to prove the backup before the cluster depends on it.
     action: restore
     when: target-host
-    inputs: [target-host, target-port, target-user, target-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, s3-ca-file, backup-file, databases]
+    inputs: [target-host, target-port, target-user, target-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, s3-ca-file, backup-file]
     outputs: [location, sql-bytes]
     changes: true
   - id: verify

@@ -71,7 +71,9 @@ public final class MigrationRunner: @unchecked Sendable {
         self.options = options
         output = EventOutput(json: options.json)
         self.context.migrationID = state.id
-        self.context.saved = state.inputs
+        // Values given now are kept for a resume even if the run stops before a step reads them.
+        for (name, value) in context.answers.merging(context.flags, uniquingKeysWith: { $1 }) { self.state.inputs[name] = value }
+        self.context.saved = self.state.inputs
         self.context.outputs = state.outputs
     }
 
