@@ -18,17 +18,40 @@ extension Runbook {
             throw RunbookError(file: file, line: nil, "not valid YAML: \(error)")
         }
         let reader = NodeReader(file: file)
-        let top = try reader.mapping(root, what: "a runbook", keys: ["name", "summary", "inputs", "steps"])
+        let top = try reader.mapping(root, what: "a runbook", keys: ["name", "summary", "extends", "inputs", "steps"])
         var runbook = Runbook(
             name: try reader.string(top, "name", required: true)!,
             summary: try reader.string(top, "summary", required: true)!,
             inputs: [], steps: [], file: file)
-        for node in try reader.sequence(top["inputs"], what: "inputs") {
-            runbook.inputs.append(try reader.input(node))
+        // `extends: NAME` starts from a shipped runbook; inputs and steps given here replace the
+        // base's of the same name or id, or are added after them.
+        if let base = try reader.string(top, "extends") {
+            guard let text = EmbeddedRunbooks.yaml[base], base != runbook.name else {
+                throw RunbookError(file: file, line: top["extends"]?.mark?.line,
+                                   "'extends' names '\(base)', which is not another shipped runbook")
+            }
+            let parent = try load(yaml: text, file: "runbooks/\(base).yaml")
+            runbook.inputs = parent.inputs
+            runbook.steps = parent.steps
+        } else if top["steps"] == nil {
+            throw RunbookError(file: file, line: root.mark?.line, "'steps' is required")
         }
-        guard let stepNodes = top["steps"] else { throw RunbookError(file: file, line: root.mark?.line, "'steps' is required") }
-        for node in try reader.sequence(stepNodes, what: "steps") {
-            runbook.steps.append(try reader.step(node))
+        var ownInputs: [String: Int] = [:]
+        for node in try reader.sequence(top["inputs"], what: "inputs") {
+            let input = try reader.input(node)
+            if let first = ownInputs[input.name] {
+                throw RunbookError(file: file, line: input.line, "input '\(input.name)' is declared twice (first on line \(first))")
+            }
+            ownInputs[input.name] = input.line
+            runbook.inputs.replaceOrAppend(input, matching: \.name)
+        }
+        var ownSteps = Set<String>()
+        for node in try reader.sequence(top["steps"], what: "steps") {
+            let step = try reader.step(node)
+            guard ownSteps.insert(step.id).inserted else {
+                throw RunbookError(file: file, line: step.line, "step id '\(step.id)' is used twice")
+            }
+            runbook.steps.replaceOrAppend(step, matching: \.id)
         }
         try runbook.check()
         return runbook
@@ -50,13 +73,7 @@ extension Runbook {
 
     /// The checks that need the whole runbook.
     func check() throws(RunbookError) {
-        var seenInputs: [String: Int] = [:]
-        for input in inputs {
-            if let first = seenInputs[input.name] {
-                throw RunbookError(file: file, line: input.line, "input '\(input.name)' is declared twice (first on line \(first))")
-            }
-            seenInputs[input.name] = input.line
-        }
+        // Names and ids are unique: loading refuses a second one in a file, and merges by them.
         var flags: [String: String] = [:]
         for input in inputs {
             if let other = flags[input.flag] {
@@ -66,9 +83,6 @@ extension Runbook {
         }
         var stepIndex: [String: Int] = [:]
         for (index, step) in steps.enumerated() {
-            if stepIndex[step.id] != nil {
-                throw RunbookError(file: file, line: step.line, "step id '\(step.id)' is used twice")
-            }
             stepIndex[step.id] = index
             guard let action = ActionCatalog.actions[step.action] else {
                 throw RunbookError(file: file, line: step.line, "step '\(step.id)': unknown action '\(step.action)' (known: \(ActionCatalog.actions.keys.sorted().joined(separator: ", ")))")
@@ -293,5 +307,15 @@ struct NodeReader {
                     action: try string(map, "action", required: true)!, inputs: try names(map, "inputs"),
                     outputs: try names(map, "outputs"), changes: try bool(map, "changes"), when: try string(map, "when"),
                     line: node.mark?.line ?? 0)
+    }
+}
+
+extension Array {
+    mutating func replaceOrAppend(_ element: Element, matching key: KeyPath<Element, String>) {
+        if let index = firstIndex(where: { $0[keyPath: key] == element[keyPath: key] }) {
+            self[index] = element
+        } else {
+            append(element)
+        }
     }
 }

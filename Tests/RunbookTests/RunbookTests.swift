@@ -79,6 +79,23 @@ steps:
     }
 }
 
+@Suite struct RunbookExtensionTests {
+    @Test func anExtendingRunbookReplacesInputsByNameAndKeepsTheBaseSteps() throws {
+        let base = try Runbook.named("external-to-operator", path: nil)
+        let galera = try Runbook.named("standalone-to-galera", path: nil)
+        #expect(galera.steps == base.steps)
+        #expect(galera.inputs.map(\.name) == base.inputs.map(\.name))
+        #expect(galera.input("galera")?.defaultValue == "yes" && galera.input("replicas")?.defaultValue == "3")
+        #expect(galera.input("source-host") == base.input("source-host"))
+    }
+
+    @Test func extendingAnUnknownRunbookNamesTheLine() {
+        #expect(throws: RunbookError(file: "x.yaml", line: 3, "'extends' names 'nothing', which is not another shipped runbook")) {
+            try Runbook.load(yaml: "name: x\nsummary: y\nextends: nothing\n", file: "x.yaml")
+        }
+    }
+}
+
 @Suite struct InputResolutionTests {
     let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml")
 
