@@ -80,7 +80,7 @@ public struct StoreSettings: Codable, Sendable, Equatable {
     }
 
     /// A key or token file: the whole file without surrounding whitespace.
-    public static func readSecret(_ path: String, what: String) throws -> String {
+    static func readSecret(_ path: String, what: String) throws -> String {
         do {
             return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {

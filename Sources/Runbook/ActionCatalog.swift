@@ -6,7 +6,6 @@ public enum ActionCatalog {
         public var required: [String]
         public var optional: [String]
         public var outputs: [String]
-        public var summary: String
 
         public var accepts: Set<String> { Set(required + optional) }
     }
@@ -19,35 +18,28 @@ public enum ActionCatalog {
     public static let actions: [String: Action] = [
         "survey": Action(
             required: [], optional: source,
-            outputs: ["version", "major-minor", "galera", "data-bytes", "databases", "binlog"],
-            summary: "reads the source: version, databases and sizes, engines, objects, accounts, Galera, binlog"),
+            outputs: ["version", "major-minor", "galera", "data-bytes", "databases", "binlog"]),
         "store-check": Action(
             required: ["store"], optional: store,
-            outputs: ["location"],
-            summary: "writes, reads back and deletes a probe object in the store"),
+            outputs: ["location"]),
         "backup": Action(
             required: ["store"], optional: source + store + ["compression", "databases", "galera", "max-retention"],
-            outputs: ["name", "location", "target-time", "bytes", "sha256"],
-            summary: "mariadb-dump into the store under the operator's name, with a manifest"),
+            outputs: ["name", "location", "target-time", "bytes", "sha256"]),
         "accounts": Action(
             required: ["accounts-dir"], optional: source + ["mariadb-name", "namespace", "api-group", "sql-job", "databases", "root-password-secret"],
-            outputs: ["directory", "users", "grants", "databases", "sql-statements", "sql-job"],
-            summary: "users, grants and databases as User/Grant/Database CRs, SQL for the rest"),
+            outputs: ["directory", "users", "grants", "databases", "sql-statements", "sql-job"]),
         "manifests": Action(
             required: ["manifests-dir", "store"],
             optional: source + store + ["root-password", "root-password-secret", "mariadb-name", "namespace", "api-group", "replicas",
                                         "galera", "storage-size", "backup-file", "cluster-s3-endpoint", "s3-credentials-secret",
                                         "volume-claim", "accounts-dir", "backup-schedule", "backup-max-retention", "write-secrets",
                                         "skip-source-check", "mariadb-version"],
-            outputs: ["directory", "files"],
-            summary: "the MariaDB with bootstrapFrom, its Secrets and a kustomization, validated against the CRDs"),
+            outputs: ["directory", "files"]),
         "restore": Action(
             required: ["store"], optional: target + store + ["backup-file", "databases", "parallel"],
-            outputs: ["location", "sql-bytes"],
-            summary: "the backup into a reachable server, checked against its manifest"),
+            outputs: ["location", "sql-bytes"]),
         "verify": Action(
             required: [], optional: source + target + ["databases", "accounts"],
-            outputs: ["differences", "tables"],
-            summary: "compares tables, rows, checksums, objects and accounts of the source and the target"),
+            outputs: ["differences", "tables"]),
     ]
 }

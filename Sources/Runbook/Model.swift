@@ -1,3 +1,5 @@
+import Foundation
+
 /// A runbook: the steps of a migration, the inputs they need, and why each step is there.
 /// Loaded from YAML (`runbooks/`, embedded, or `--runbook PATH`) and checked before anything runs.
 public struct Runbook: Sendable, Equatable {
@@ -71,8 +73,6 @@ public struct RunbookError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
 }
-
-import Foundation
 
 extension RunbookError: LocalizedError {
     public var errorDescription: String? { description }

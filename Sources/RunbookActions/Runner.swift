@@ -60,8 +60,12 @@ public final class MigrationRunner: @unchecked Sendable {
     let prompter: Prompter?
     let options: RunOptions
     let output: EventOutput
-    /// Set while a prompt waits for a person: an interrupt then exits at once (the state is saved).
-    public private(set) var prompting = false
+    private let promptLock = NSLock()
+    private var waitingForAnswer = false
+
+    /// True while a prompt waits for a person: an interrupt then exits at once (the state is saved).
+    /// Read by the signal handler on another thread.
+    public var prompting: Bool { promptLock.withLock { waitingForAnswer } }
 
     public init(runbook: Runbook, state: MigrationState, context: ResolutionContext, prompter: Prompter?, options: RunOptions) {
         self.runbook = runbook
@@ -95,11 +99,10 @@ public final class MigrationRunner: @unchecked Sendable {
     }
 
     func secretFromSources(_ input: Input) -> String? {
-        if let path = context.secretFiles[input.name] {
-            return try? String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
-        }
-        if let path = state.secretSources[input.name]?.file {
-            return try? String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+        if let path = context.secretFiles[input.name] ?? state.secretSources[input.name]?.file {
+            // A password file's first line, as the client reads it (a password may end in spaces).
+            return (try? String(contentsOfFile: path, encoding: .utf8))?
+                .split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
         }
         if let variable = input.environment, let value = context.environment[variable], !value.isEmpty { return value }
         return nil
@@ -119,7 +122,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 FileHandle.standardError.write(Data(("Error: \(missing.count) input\(missing.count == 1 ? "" : "s") missing and no terminal to ask on; nothing was run. Give them as flags, in --answers, or in the environment:\n" + list.joined(separator: "\n") + "\n").utf8))
                 return .usage
             }
-            if !options.yes && !options.dryRun, let step = runbook.steps.first(where: \.changes) {
+            if !options.yes, let step = runbook.steps.first(where: \.changes) {
                 FileHandle.standardError.write(Data("Error: step '\(step.id)' changes things outside this machine and there is no terminal to confirm on: add --yes (or --dry-run to see the plan); nothing was run\n".utf8))
                 return .usage
             }
@@ -311,8 +314,8 @@ public final class MigrationRunner: @unchecked Sendable {
     }
 
     func ask(_ body: () throws -> String) throws -> String {
-        prompting = true
-        defer { prompting = false }
+        promptLock.withLock { waitingForAnswer = true }
+        defer { promptLock.withLock { waitingForAnswer = false } }
         do { return try body() } catch { throw StopRequest(exit: .interrupted) }
     }
 
