@@ -23,10 +23,15 @@ public struct AccountsJob: Codable, Sendable, Equatable {
     public func problems() -> [String] {
         var problems: [String] = []
         if !ManifestCatalog.apiGroups.contains(apiGroup) {
-            problems.append("API group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))")
+            problems.append(
+                "API group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))")
         }
-        if !ManifestCatalog.isDNS1123Label(mariaDB) { problems.append("MariaDB name '\(mariaDB)' is not a DNS-1123 label") }
-        if let namespace, !ManifestCatalog.isDNS1123Label(namespace) { problems.append("namespace '\(namespace)' is not a DNS-1123 label") }
+        if !ManifestCatalog.isDNS1123Label(mariaDB) {
+            problems.append("MariaDB name '\(mariaDB)' is not a DNS-1123 label")
+        }
+        if let namespace, !ManifestCatalog.isDNS1123Label(namespace) {
+            problems.append("namespace '\(namespace)' is not a DNS-1123 label")
+        }
         return problems
     }
 
@@ -42,7 +47,8 @@ public struct AccountsJob: Codable, Sendable, Equatable {
     }
 
     /// Reads the accounts from `source` (or the dump) and converts them; validated against the CRDs.
-    public func plan(source: MariaDBConnection?, statements dumpStatements: [String]? = nil) async throws -> AccountPlan {
+    public func plan(source: MariaDBConnection?, statements dumpStatements: [String]? = nil) async throws -> AccountPlan
+    {
         var statements = dumpStatements ?? []
         var definitions: [DatabaseDefinition] = []
         if dumpStatements == nil, let source {
@@ -55,7 +61,9 @@ public struct AccountsJob: Codable, Sendable, Equatable {
         options.apiGroup = apiGroup
         options.namespace = namespace
         let plan = AccountPlan.convert(inventory, databases: definitions, options: options)
-        let faults = plan.documents.flatMap { document in ManifestCatalog.validate(document.json).map { "\(document.fileName): \($0)" } }
+        let faults = plan.documents.flatMap { document in
+            ManifestCatalog.validate(document.json).map { "\(document.fileName): \($0)" }
+        }
         guard faults.isEmpty else { throw ManifestJobError.invalidDocuments(faults) }
         return plan
     }
@@ -70,24 +78,29 @@ public struct AccountsJob: Codable, Sendable, Equatable {
     public func sqlJobDocument(sql: [String]) -> ManifestDocument {
         let name = "\(mariaDB)-after-bootstrap"
         let root = SecretKeyRef.parse(rootPasswordSecret, defaultKey: "root-password")
-        return ManifestDocument(kind: "SqlJob", name: name, isSecret: false, json: .object([
-            "apiVersion": .string("\(apiGroup)/v1alpha1"), "kind": .string("SqlJob"),
-            "metadata": .object(["name": .string(name), "namespace": namespace.map(JSON.string)]),
-            "spec": .object([
-                "mariaDbRef": .object(["name": .string(mariaDB)]),
-                "username": .string("root"),
-                "passwordSecretKeyRef": .object(["name": .string(root.name), "key": .string(root.key)]),
-                "sql": .string(sql.map { $0 + ";\n" }.joined()),
-            ]),
-        ]))
+        return ManifestDocument(
+            kind: "SqlJob", name: name, isSecret: false,
+            json: .object([
+                "apiVersion": .string("\(apiGroup)/v1alpha1"), "kind": .string("SqlJob"),
+                "metadata": .object(["name": .string(name), "namespace": namespace.map(JSON.string)]),
+                "spec": .object([
+                    "mariaDbRef": .object(["name": .string(mariaDB)]),
+                    "username": .string("root"),
+                    "passwordSecretKeyRef": .object(["name": .string(root.name), "key": .string(root.key)]),
+                    "sql": .string(sql.map { $0 + ";\n" }.joined()),
+                ]),
+            ]))
     }
 
     /// The report.md text: what was converted, what went to SQL, what was skipped, and why.
     public static func report(_ plan: AccountPlan, sqlJob: Bool, sqlJobRefusal: String?) -> String {
-        var report = "# accounts report\n\n## converted\n" + plan.converted.map { "- \($0.subject): \($0.decision)\n" }.joined()
+        var report =
+            "# accounts report\n\n## converted\n" + plan.converted.map { "- \($0.subject): \($0.decision)\n" }.joined()
         report += "\n## in after-bootstrap.sql\n" + plan.sqlOnly.map { "- \($0.subject): \($0.decision)\n" }.joined()
         if sqlJob { report += "\nThese statements also run in the SqlJob of the kustomization.\n" }
-        if let sqlJobRefusal { report += "\nNo SqlJob was written: \(sqlJobRefusal). Run after-bootstrap.sql yourself as root.\n" }
+        if let sqlJobRefusal {
+            report += "\nNo SqlJob was written: \(sqlJobRefusal). Run after-bootstrap.sql yourself as root.\n"
+        }
         report += "\n## skipped\n" + plan.skipped.map { "- \($0.subject): \($0.decision)\n" }.joined()
         return report
     }
@@ -99,20 +112,27 @@ public struct AccountsJob: Codable, Sendable, Equatable {
         var withJob = false
         if sqlJob && !plan.fallbackSQL.isEmpty {
             if plan.fallbackSQL.contains(where: Self.holdsCredential) {
-                refusal = "its SQL holds password hashes, and an SqlJob keeps its SQL in a ConfigMap, which is not a Secret"
+                refusal =
+                    "its SQL holds password hashes, and an SqlJob keeps its SQL in a ConfigMap, which is not a Secret"
             } else {
                 documents.append(sqlJobDocument(sql: plan.fallbackSQL))
                 withJob = true
             }
         }
-        let sqlFile = "-- Run after the MariaDB is bootstrapped and the User/Grant CRs are ready: what CRs cannot express.\n"
+        let sqlFile =
+            "-- Run after the MariaDB is bootstrapped and the User/Grant CRs are ready: what CRs cannot express.\n"
             + plan.fallbackSQL.map { $0 + ";\n" }.joined()
         let files = try ManifestDirectory.write(
-            documents, extra: [("after-bootstrap.sql", sqlFile, true), ("report.md", Self.report(plan, sqlJob: withJob, sqlJobRefusal: refusal), false)],
+            documents,
+            extra: [
+                ("after-bootstrap.sql", sqlFile, true),
+                ("report.md", Self.report(plan, sqlJob: withJob, sqlJobRefusal: refusal), false),
+            ],
             to: directory)
         var counts: [String: Int] = [:]
         for document in documents { counts[document.kind, default: 0] += 1 }
-        return Result(directory: directory, files: files.map(\.name), converted: plan.converted, sqlOnly: plan.sqlOnly,
-                      skipped: plan.skipped, sqlJob: withJob, counts: counts)
+        return Result(
+            directory: directory, files: files.map(\.name), converted: plan.converted, sqlOnly: plan.sqlOnly,
+            skipped: plan.skipped, sqlJob: withJob, counts: counts)
     }
 }

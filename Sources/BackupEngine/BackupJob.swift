@@ -36,8 +36,9 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public func request(connection: ConnectionSettings, now: UTCDateTime) -> BackupRequest {
         BackupRequest(
             connection: connection,
-            dump: DumpOptions(databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPrivileges,
-                              operatorFlags: operatorFlags, extraArguments: dumpArguments),
+            dump: DumpOptions(
+                databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPrivileges,
+                operatorFlags: operatorFlags, extraArguments: dumpArguments),
             compression: compression, gzipLevel: gzipLevel, now: now, recordBinlogPosition: recordBinlogPosition)
     }
 
@@ -53,20 +54,24 @@ public struct BackupJob: Codable, Sendable, Equatable {
     }
 
     /// Dumps into the store, then applies the retention. Nothing is published on failure.
-    public func run(connection: ConnectionSettings, store: any ObjectStore, now: UTCDateTime = .now(),
-                    progress: BackupProgress = BackupProgress()) async throws -> Result {
+    public func run(
+        connection: ConnectionSettings, store: any ObjectStore, now: UTCDateTime = .now(),
+        progress: BackupProgress = BackupProgress()
+    ) async throws -> Result {
         let request = request(connection: connection, now: now)
         let started = ContinuousClock.now
         let manifest = try await BackupPipeline.run(request, store: store, progress: progress)
         var deleted: [String] = []
         if maxRetention != nil || keepLast != nil {
             deleted = try await BackupPipeline.applyRetention(
-                store: store, now: request.now, maxRetentionSeconds: maxRetention.flatMap(GoDuration.seconds), keepLast: keepLast
+                store: store, now: request.now, maxRetentionSeconds: maxRetention.flatMap(GoDuration.seconds),
+                keepLast: keepLast
             ).map(\.fileName)
         }
         let seconds = (ContinuousClock.now - started).inSeconds
-        return Result(name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
-                      seconds: (seconds * 100).rounded() / 100)
+        return Result(
+            name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
+            seconds: (seconds * 100).rounded() / 100)
     }
 }
 
@@ -86,7 +91,9 @@ public struct BackupSchedule: Sendable {
 
     /// Runs `backup` at each fire time until cancelled. A failed run is noted and the schedule
     /// goes on; cancellation during a run is rethrown (the run has aborted its upload).
-    public func run(note: @escaping @Sendable (String) -> Void, backup: @escaping @Sendable () async throws -> Void) async throws {
+    public func run(
+        note: @escaping @Sendable (String) -> Void, backup: @escaping @Sendable () async throws -> Void
+    ) async throws {
         while true {
             let now = UTCDateTime.now()
             guard let next = cron.next(after: now) else { return }

@@ -49,26 +49,40 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
     public func problems() -> [String] {
         var problems: [String] = []
         if !ManifestCatalog.apiGroups.contains(apiGroup) {
-            problems.append("API group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))")
+            problems.append(
+                "API group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))")
         }
         if !ManifestCatalog.isDNS1123Label(name) {
-            problems.append("name '\(name)' is not a DNS-1123 label: lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit")
+            problems.append(
+                "name '\(name)' is not a DNS-1123 label: lowercase letters, digits and '-', at most 63, "
+                    + "starting and ending with a letter or digit"
+            )
         }
-        if let namespace, !ManifestCatalog.isDNS1123Label(namespace) { problems.append("namespace '\(namespace)' is not a DNS-1123 label") }
+        if let namespace, !ManifestCatalog.isDNS1123Label(namespace) {
+            problems.append("namespace '\(namespace)' is not a DNS-1123 label")
+        }
         let sources = [s3Bucket != nil, backupRef != nil, volumeClaim != nil, volumeNFS != nil].filter { $0 }.count
-        if sources != 1 { problems.append("give exactly one backup source: an S3 bucket, a Backup reference, a volume claim or an NFS export") }
+        if sources != 1 {
+            problems.append(
+                "give exactly one backup source: an S3 bucket, a Backup reference, a volume claim or an NFS export")
+        }
         if s3Bucket != nil && s3Endpoint == nil {
-            problems.append("an S3 endpoint is required with an S3 bucket (the CRD requires spec.bootstrapFrom.s3.endpoint)")
+            problems.append(
+                "an S3 endpoint is required with an S3 bucket (the CRD requires spec.bootstrapFrom.s3.endpoint)")
         }
         if let targetRecoveryTime, UTCDateTime.parseRFC3339(targetRecoveryTime) == nil {
-            problems.append("target recovery time '\(targetRecoveryTime)' is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z")
+            problems.append(
+                "target recovery time '\(targetRecoveryTime)' is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z")
         }
         if let backupFile, targetRecoveryTime == nil, BackupName(parsing: backupFile) == nil {
-            problems.append("backup file '\(backupFile)' is not a backup name the operator reads (backup.<time>.sql[.gz|.bz2])")
+            problems.append(
+                "backup file '\(backupFile)' is not a backup name the operator reads (backup.<time>.sql[.gz|.bz2])")
         }
         if let volumeNFS {
             let parts = volumeNFS.split(separator: ":", maxSplits: 1)
-            if parts.count != 2 || !parts[1].hasPrefix("/") { problems.append("NFS export '\(volumeNFS)' is not server:/path") }
+            if parts.count != 2 || !parts[1].hasPrefix("/") {
+                problems.append("NFS export '\(volumeNFS)' is not server:/path")
+            }
         }
         if let mariadbVersion, mariadbVersion.split(separator: ".").compactMap({ Int($0) }).count < 2 {
             problems.append("MariaDB version '\(mariadbVersion)' is not major.minor (e.g. 10.11)")
@@ -86,8 +100,10 @@ public struct ManifestSecrets: Sendable {
     public var s3CAPEM: String?
     public var s3SSECKey: String?
 
-    public init(rootPassword: String? = nil, s3AccessKeyId: String? = nil, s3SecretAccessKey: String? = nil,
-                s3SessionToken: String? = nil, s3CAPEM: String? = nil, s3SSECKey: String? = nil) {
+    public init(
+        rootPassword: String? = nil, s3AccessKeyId: String? = nil, s3SecretAccessKey: String? = nil,
+        s3SessionToken: String? = nil, s3CAPEM: String? = nil, s3SSECKey: String? = nil
+    ) {
         self.rootPassword = rootPassword
         self.s3AccessKeyId = s3AccessKeyId
         self.s3SecretAccessKey = s3SecretAccessKey
@@ -106,9 +122,12 @@ public enum ManifestJobError: Error, LocalizedError, Equatable {
         switch self {
         case .invalid(let message): return message
         case .rootPasswordRefused(let endpoint, let message):
-            return "the root password given does not log in as root on the source \(endpoint) (\(message)): the restored MariaDB would fail its probes; nothing was written"
+            return
+                "the root password given does not log in as root on the source \(endpoint) (\(message)): "
+                + "the restored MariaDB would fail its probes; nothing was written"
         case .invalidDocuments(let faults):
-            return "the generated manifests do not validate (a bug; nothing was written): " + faults.joined(separator: "; ")
+            return "the generated manifests do not validate (a bug; nothing was written): "
+                + faults.joined(separator: "; ")
         }
     }
 }
@@ -123,7 +142,9 @@ public enum ManifestJob {
     /// Builds and validates the documents. Unless `skipSourceCheck`, logs in as root on the
     /// source with the root password (the operator's probes will use it after the restore) and
     /// takes the image and storage size from the source.
-    public static func run(_ inputs: ManifestInputs, secrets: ManifestSecrets, source: ConnectionSettings?) async throws -> Result {
+    public static func run(
+        _ inputs: ManifestInputs, secrets: ManifestSecrets, source: ConnectionSettings?
+    ) async throws -> Result {
         if let problem = inputs.problems().first { throw ManifestJobError.invalid(problem) }
         var plan = try plan(inputs, secrets: secrets)
         var notes: [String] = []
@@ -134,23 +155,38 @@ public enum ManifestJob {
             do {
                 connection = try await MariaDBConnection.connect(settings)
             } catch let error as MariaDBError where error.isAccessDenied {
-                throw ManifestJobError.rootPasswordRefused(endpoint: settings.endpointDescription, message: error.message)
+                throw ManifestJobError.rootPasswordRefused(
+                    endpoint: settings.endpointDescription, message: error.message)
             }
             let survey = try await SourceSurvey.take(from: connection)
-            notes.append("checked: the root password logs in as root on \(settings.endpointDescription) (MariaDB \(survey.server.version))")
-            if inputs.image == nil { plan.image = ManifestPlan.image(apiGroup: inputs.apiGroup, major: survey.server.major, minor: survey.server.minor) }
-            if inputs.storageSize == nil { plan.storageSize = ManifestPlan.suggestedStorage(dataBytes: survey.totals.sizeBytes) }
+            notes.append(
+                "checked: the root password logs in as root on \(settings.endpointDescription) "
+                    + "(MariaDB \(survey.server.version))"
+            )
+            if inputs.image == nil {
+                plan.image = ManifestPlan.image(
+                    apiGroup: inputs.apiGroup, major: survey.server.major, minor: survey.server.minor)
+            }
+            if inputs.storageSize == nil {
+                plan.storageSize = ManifestPlan.suggestedStorage(dataBytes: survey.totals.sizeBytes)
+            }
         } else if inputs.image == nil, let version = inputs.mariadbVersion {
             let parts = version.split(separator: ".").compactMap { Int($0) }
             plan.image = ManifestPlan.image(apiGroup: inputs.apiGroup, major: parts[0], minor: parts[1])
         }
         if inputs.writeSecrets, let rootPassword = secrets.rootPassword {
-            plan.secrets.insert(.init(name: plan.rootPassword.name, values: [(plan.rootPassword.key, rootPassword)]), at: 0)
+            plan.secrets.insert(
+                .init(name: plan.rootPassword.name, values: [(plan.rootPassword.key, rootPassword)]), at: 0)
         } else if secrets.rootPassword == nil {
-            notes.append("note: no root password given: the Secret '\(plan.rootPassword.name)' (key \(plan.rootPassword.key)) must exist and hold the source's root password")
+            notes.append(
+                "note: no root password given: the Secret '\(plan.rootPassword.name)' (key \(plan.rootPassword.key)) "
+                    + "must exist and hold the source's root password"
+            )
         }
         let documents = plan.documents()
-        let faults = documents.flatMap { document in ManifestCatalog.validate(document.json).map { "\(document.fileName): \($0)" } }
+        let faults = documents.flatMap { document in
+            ManifestCatalog.validate(document.json).map { "\(document.fileName): \($0)" }
+        }
         guard faults.isEmpty else { throw ManifestJobError.invalidDocuments(faults) }
         return Result(documents: documents, notes: notes)
     }
@@ -161,7 +197,8 @@ public enum ManifestJob {
         var secretFiles: [ManifestPlan.SecretFile] = []
         let write = inputs.writeSecrets
         if let bucket = inputs.s3Bucket, let endpoint = inputs.s3Endpoint {
-            var s3 = BackupSource.S3(bucket: bucket, prefix: inputs.s3Prefix, endpoint: endpoint, region: inputs.s3Region, tls: inputs.s3TLS)
+            var s3 = BackupSource.S3(
+                bucket: bucket, prefix: inputs.s3Prefix, endpoint: endpoint, region: inputs.s3Region, tls: inputs.s3TLS)
             if let secret = inputs.s3CredentialsSecret {
                 s3.accessKeyId = SecretKeyRef(name: secret, key: "access-key-id")
                 s3.secretAccessKey = SecretKeyRef(name: secret, key: "secret-access-key")
@@ -175,12 +212,16 @@ public enum ManifestJob {
             if let caSecret = inputs.s3CASecret {
                 let ref = SecretKeyRef.parse(caSecret, defaultKey: "ca.crt")
                 s3.ca = ref
-                if write, let pem = secrets.s3CAPEM { secretFiles.append(.init(name: ref.name, values: [(ref.key, pem + "\n")])) }
+                if write, let pem = secrets.s3CAPEM {
+                    secretFiles.append(.init(name: ref.name, values: [(ref.key, pem + "\n")]))
+                }
             }
             if let ssecSecret = inputs.s3SSECSecret {
                 let ref = SecretKeyRef.parse(ssecSecret, defaultKey: "customer-key")
                 s3.customerKey = ref
-                if write, let key = secrets.s3SSECKey { secretFiles.append(.init(name: ref.name, values: [(ref.key, key)])) }
+                if write, let key = secrets.s3SSECKey {
+                    secretFiles.append(.init(name: ref.name, values: [(ref.key, key)]))
+                }
             }
             source = .s3(s3)
         } else if let backupRef = inputs.backupRef {
@@ -203,11 +244,13 @@ public enum ManifestJob {
         plan.image = inputs.image
         if let size = inputs.storageSize { plan.storageSize = size }
         plan.rootPassword = SecretKeyRef.parse(inputs.rootPasswordSecret, defaultKey: "root-password")
-        plan.targetRecoveryTime = inputs.targetRecoveryTime ?? inputs.backupFile.flatMap { BackupName(parsing: $0)?.time.rfc3339 }
+        plan.targetRecoveryTime =
+            inputs.targetRecoveryTime ?? inputs.backupFile.flatMap { BackupName(parsing: $0)?.time.rfc3339 }
         plan.stagingStorageSize = inputs.stagingSize
         if inputs.backupSchedule != nil || inputs.backupMaxRetention != nil {
-            plan.backup = .init(name: "\(inputs.name)-backup", schedule: inputs.backupSchedule, maxRetention: inputs.backupMaxRetention,
-                                compression: inputs.backupCompression)
+            plan.backup = .init(
+                name: "\(inputs.name)-backup", schedule: inputs.backupSchedule, maxRetention: inputs.backupMaxRetention,
+                compression: inputs.backupCompression)
         }
         if inputs.restoreCR { plan.restoreName = "\(inputs.name)-restore" }
         plan.secrets = secretFiles

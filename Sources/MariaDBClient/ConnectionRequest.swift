@@ -30,10 +30,14 @@ public struct ConnectionRequest: Codable, Sendable, Equatable {
         self.environmentPrefix = environmentPrefix
     }
 
-    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionSettings {
-        let optionFile = try defaultsFile.map { try OptionFile.parse(try Self.read($0, what: "option file")) } ?? OptionFile()
+    public func resolve(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ConnectionSettings {
+        let optionFile =
+            try defaultsFile.map { try OptionFile.parse(try Self.read($0, what: "option file")) } ?? OptionFile()
         let filePassword = try passwordFile.map { path in
-            try Self.read(path, what: "password file").split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            try Self.read(path, what: "password file").split(separator: "\n", omittingEmptySubsequences: false).first
+                .map(String.init) ?? ""
         }
         // MARIADB_TARGET_X plays the part MARIADB_X plays for the source.
         var mapped: [String: String] = [:]
@@ -45,7 +49,8 @@ public struct ConnectionRequest: Codable, Sendable, Equatable {
             ssl: ssl, sslCA: sslCA, sslCert: sslCert, sslKey: sslKey,
             verifyServerCertificate: skipVerifyServerCertificate ? false : nil)
         guard (1...3600).contains(connectTimeoutSeconds) else {
-            throw ConnectionRequestError.invalid("connect timeout '\(connectTimeoutSeconds)' is outside 1 to 3600 seconds")
+            throw ConnectionRequestError.invalid(
+                "connect timeout '\(connectTimeoutSeconds)' is outside 1 to 3600 seconds")
         }
         var settings = try ConnectionSettings.resolve(inputs: inputs, environment: mapped, optionFile: optionFile)
         settings.connectTimeoutSeconds = connectTimeoutSeconds

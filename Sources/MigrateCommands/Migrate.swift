@@ -11,16 +11,28 @@ extension MariaDBMigrate {
     /// The wizard: walks a runbook from the first question to the last manifest, resumable.
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Walk a migration runbook step by step: ask for what it needs, explain each step, run it, and keep the state so a stopped run resumes.",
+            abstract: "Walk a migration runbook step by step: ask for what it needs, explain each step, run it, "
+                + "and keep the state so a stopped run resumes.",
             discussion: """
-            A runbook is a list of steps: survey the source, check the store, back up, turn the accounts into CRs, write the MariaDB that bootstraps from the backup, and optionally restore into a reachable server and verify it. The shipped runbooks are external-to-operator (the operator's migration guide), standalone-to-galera (the same with the Galera rules) and backup-restore (one server into another, verified); `migrate --explain NAME` prints one as a guide.
+                A runbook is a list of steps: survey the source, check the store, back up, turn the accounts into \
+                CRs, write the MariaDB that bootstraps from the backup, and optionally restore into a reachable \
+                server and verify it. The shipped runbooks are external-to-operator (the operator's migration \
+                guide), standalone-to-galera (the same with the Galera rules) and backup-restore (one server into \
+                another, verified); `migrate --explain NAME` prints one as a guide.
 
-            On a terminal the wizard asks for each input, showing the default (Enter takes it) and hiding secrets, and asks before each step that changes something outside this machine. In a script, each input comes from its flag (--NAME VALUE) or --set NAME=VALUE, then --answers FILE (YAML: NAME: VALUE, or NAME: {file: PATH} for a secret), then its environment variable, then its default; secrets come only from a file (--NAME-file PATH), the environment or a prompt. Without a terminal every missing input is listed at once and nothing runs.
+                On a terminal the wizard asks for each input, showing the default (Enter takes it) and hiding \
+                secrets, and asks before each step that changes something outside this machine. In a script, each \
+                input comes from its flag (--NAME VALUE) or --set NAME=VALUE, then --answers FILE (YAML: NAME: \
+                VALUE, or NAME: {file: PATH} for a secret), then its environment variable, then its default; \
+                secrets come only from a file (--NAME-file PATH), the environment or a prompt. Without a terminal \
+                every missing input is listed at once and nothing runs.
 
-            Each migration has an id and a state file (mode 0600, no secrets) under migration-out/state. `--resume ID` goes on at the step that failed or was interrupted; finished steps are not run again unless their inputs changed or --redo names them.
+                Each migration has an id and a state file (mode 0600, no secrets) under migration-out/state. \
+                `--resume ID` goes on at the step that failed or was interrupted; finished steps are not run again \
+                unless their inputs changed or --redo names them.
 
-            Exit status: 0 done, 1 a step failed, 2 a usage error or a missing input, 130 interrupted.
-            """,
+                Exit status: 0 done, 1 a step failed, 2 a usage error or a missing input, 130 interrupted.
+                """,
             subcommands: [Run.self, Status.self, List.self],
             defaultSubcommand: Run.self)
     }
@@ -28,7 +40,8 @@ extension MariaDBMigrate {
 
 extension MariaDBMigrate.Migrate {
     struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run", abstract: "Run or resume a migration (the default).")
+        static let configuration = CommandConfiguration(
+            commandName: "run", abstract: "Run or resume a migration (the default).")
 
         @Argument(help: "The runbook: external-to-operator, standalone-to-galera or backup-restore.")
         var runbook: String?
@@ -36,10 +49,14 @@ extension MariaDBMigrate.Migrate {
         @Option(help: ArgumentHelp("A runbook file instead of a shipped one.", valueName: "path"))
         var runbookFile: String?
 
-        @Option(name: .customLong("set"), help: ArgumentHelp("An input's value (repeatable; never a secret).", valueName: "name=value"))
+        @Option(
+            name: .customLong("set"),
+            help: ArgumentHelp("An input's value (repeatable; never a secret).", valueName: "name=value"))
         var assignments: [String] = []
 
-        @Option(help: ArgumentHelp("A YAML file of answers: NAME: VALUE, or NAME: {file: PATH} for a secret.", valueName: "path"))
+        @Option(
+            help: ArgumentHelp(
+                "A YAML file of answers: NAME: VALUE, or NAME: {file: PATH} for a secret.", valueName: "path"))
         var answers: String?
 
         @Option(help: ArgumentHelp("Continue this migration at the step that did not finish.", valueName: "id"))
@@ -63,7 +80,10 @@ extension MariaDBMigrate.Migrate {
         @Option(help: ArgumentHelp("Where state files live.", valueName: "dir"))
         var stateDir = "migration-out/state"
 
-        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Inputs as flags: --NAME VALUE, or --NAME-file PATH for a secret.", valueName: "--input value"))
+        @Argument(
+            parsing: .allUnrecognized,
+            help: ArgumentHelp(
+                "Inputs as flags: --NAME VALUE, or --NAME-file PATH for a secret.", valueName: "--input value"))
         var inputFlags: [String] = []
 
         func run() async throws {
@@ -72,7 +92,8 @@ extension MariaDBMigrate.Migrate {
             if let resume { saved = try directory.load(resume) }
             let name = runbook ?? saved?.runbook
             guard name != nil || runbookFile != nil || saved?.runbookPath != nil else {
-                throw ValidationError("name a runbook (\(EmbeddedRunbooks.yaml.keys.sorted().joined(separator: ", "))), give --runbook-file PATH, or --resume ID")
+                let names = EmbeddedRunbooks.yaml.keys.sorted().joined(separator: ", ")
+                throw ValidationError("name a runbook (\(names)), give --runbook-file PATH, or --resume ID")
             }
             let book: Runbook
             do { book = try Runbook.named(name, path: runbookFile ?? saved?.runbookPath) } catch {
@@ -83,15 +104,19 @@ extension MariaDBMigrate.Migrate {
                 throw ValidationError("migration '\(saved.id)' ran runbook '\(saved.runbook)', not '\(book.name)'")
             }
             for step in redo where book.step(step) == nil {
-                throw ValidationError("--redo '\(step)' is not a step of \(book.name) (steps: \(book.steps.map(\.id).joined(separator: ", ")))")
+                let steps = book.steps.map(\.id).joined(separator: ", ")
+                throw ValidationError("--redo '\(step)' is not a step of \(book.name) (steps: \(steps))")
             }
             var context = ResolutionContext()
             context.environment = ProcessInfo.processInfo.environment
             try readAnswers(into: &context, runbook: book)
             try readFlags(into: &context, runbook: book)
             let now = UTCDateTime.now()
-            let state = saved ?? MigrationState(id: "\(book.name)-\(now.basicISO8601.lowercased())", runbook: book.name,
-                                                runbookPath: runbookFile.map { URL(fileURLWithPath: $0).path }, now: now.rfc3339)
+            let state =
+                saved
+                ?? MigrationState(
+                    id: "\(book.name)-\(now.basicISO8601.lowercased())", runbook: book.name,
+                    runbookPath: runbookFile.map { URL(fileURLWithPath: $0).path }, now: now.rfc3339)
             var options = RunOptions()
             options.yes = yes
             options.dryRun = dryRun
@@ -99,7 +124,8 @@ extension MariaDBMigrate.Migrate {
             options.redo = Set(redo)
             options.stateDirectory = directory
             let prompter = Prompter()
-            let runner = MigrationRunner(runbook: book, state: state, context: context, prompter: prompter, options: options)
+            let runner = MigrationRunner(
+                runbook: book, state: state, context: context, prompter: prompter, options: options)
             let status = await runInterruptibly(runner)
             if status != .done { throw ExitCode(status.rawValue) }
         }
@@ -116,7 +142,7 @@ extension MariaDBMigrate.Migrate {
                 source.setEventHandler {
                     flag.set()
                     if received.increment() > 1 || runner.prompting {
-                        FileHandle.standardError.write(Data("\ninterrupted; the state is kept: mariadb-migrate migrate --resume \(runner.migrationID)\n".utf8))
+                        warn("\ninterrupted; the state is kept: \(runner.resumeCommand)\n")
                         Glibc.exit(130)
                     }
                     task.cancel()
@@ -135,7 +161,9 @@ extension MariaDBMigrate.Migrate {
             do { node = try Yams.compose(yaml: text) } catch {
                 throw ValidationError("--answers '\(answers)' is not valid YAML: \(error)")
             }
-            guard let mapping = node?.mapping else { throw ValidationError("--answers '\(answers)' must be a mapping of input names to values") }
+            guard let mapping = node?.mapping else {
+                throw ValidationError("--answers '\(answers)' must be a mapping of input names to values")
+            }
             for (key, value) in mapping {
                 let name = key.string ?? ""
                 let line = key.mark.map { ":\($0.line)" } ?? ""
@@ -143,26 +171,41 @@ extension MariaDBMigrate.Migrate {
                     throw ValidationError("\(answers)\(line): unknown input '\(name)' for runbook \(runbook.name)")
                 }
                 if let file = value.mapping?["file"]?.string {
-                    guard input.isSecret else { throw ValidationError("\(answers)\(line): '\(name)' is not a secret: give its value") }
+                    guard input.isSecret else {
+                        throw ValidationError("\(answers)\(line): '\(name)' is not a secret: give its value")
+                    }
                     context.secretFiles[name] = file
                     continue
                 }
                 guard !input.isSecret else {
-                    throw ValidationError("\(answers)\(line): '\(name)' is a secret: write \(name): {file: PATH} or use \(input.environment ?? "a prompt")")
+                    let other = input.environment ?? "a prompt"
+                    throw ValidationError(
+                        "\(answers)\(line): '\(name)' is a secret: write \(name): {file: PATH} or use \(other)")
                 }
-                guard let scalar = value.scalar?.string else { throw ValidationError("\(answers)\(line): '\(name)' must be a single value") }
+                guard let scalar = value.scalar?.string else {
+                    throw ValidationError("\(answers)\(line): '\(name)' must be a single value")
+                }
                 context.answers[name] = scalar
             }
         }
 
+        func explain(_ runbook: Runbook) -> String { "mariadb-migrate migrate \(runbook.name) --explain" }
+
         func readFlags(into context: inout ResolutionContext, runbook: Runbook) throws {
             for assignment in assignments {
-                guard let eq = assignment.firstIndex(of: "=") else { throw ValidationError("--set '\(assignment)' is not name=value") }
+                guard let eq = assignment.firstIndex(of: "=") else {
+                    throw ValidationError("--set '\(assignment)' is not name=value")
+                }
                 let name = String(assignment[..<eq])
                 guard let input = runbook.input(name) ?? runbook.inputs.first(where: { $0.flag == name }) else {
-                    throw ValidationError("--set: unknown input '\(name)' for runbook \(runbook.name) (see migrate \(runbook.name) --explain)")
+                    throw ValidationError(
+                        "--set: unknown input '\(name)' for runbook \(runbook.name) (see \(explain(runbook)))")
                 }
-                guard !input.isSecret else { throw ValidationError("--set may not carry secret '\(name)': use --\(input.flag)-file PATH or \(input.environment ?? "the prompt")") }
+                guard !input.isSecret else {
+                    let other = input.environment ?? "the prompt"
+                    throw ValidationError(
+                        "--set may not carry secret '\(name)': use --\(input.flag)-file PATH or \(other)")
+                }
                 context.flags[input.name] = String(assignment[assignment.index(after: eq)...])
             }
             var words = inputFlags[...]
@@ -174,17 +217,23 @@ extension MariaDBMigrate.Migrate {
                     value = String(flag[flag.index(after: eq)...])
                     flag = String(flag[..<eq])
                 }
-                let isFile = flag.hasSuffix("-file") && runbook.inputs.contains { $0.isSecret && $0.flag + "-file" == flag }
+                let isFile =
+                    flag.hasSuffix("-file") && runbook.inputs.contains { $0.isSecret && $0.flag + "-file" == flag }
                 let inputFlag = isFile ? String(flag.dropLast(5)) : flag
                 guard let input = runbook.inputs.first(where: { $0.flag == inputFlag }) else {
-                    throw ValidationError("unknown option '--\(flag)' for runbook \(runbook.name) (see migrate \(runbook.name) --explain)")
+                    throw ValidationError(
+                        "unknown option '--\(flag)' for runbook \(runbook.name) (see \(explain(runbook)))"
+                    )
                 }
                 if value == nil {
                     guard let next = words.popFirst() else { throw ValidationError("--\(flag) needs a value") }
                     value = next
                 }
                 if input.isSecret {
-                    guard isFile else { throw ValidationError("--\(flag) is a secret: give --\(flag)-file PATH, never the value on the command line") }
+                    guard isFile else {
+                        throw ValidationError(
+                            "--\(flag) is a secret: give --\(flag)-file PATH, never the value on the command line")
+                    }
                     context.secretFiles[input.name] = value
                 } else {
                     context.flags[input.name] = value
@@ -194,7 +243,8 @@ extension MariaDBMigrate.Migrate {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a migration's steps, their state and outputs (default: the newest).")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a migration's steps, their state and outputs (default: the newest).")
 
         @Argument(help: "The migration id.") var id: String?
         @Option(help: ArgumentHelp("Where state files live.", valueName: "dir")) var stateDir = "migration-out/state"
@@ -202,7 +252,10 @@ extension MariaDBMigrate.Migrate {
 
         func run() async throws {
             let directory = StateDirectory(path: stateDir)
-            guard let state = try id.map({ try directory.load($0) }) ?? directory.all().max(by: { $0.updatedAt < $1.updatedAt }) else {
+            guard
+                let state = try id.map({ try directory.load($0) })
+                    ?? directory.all().max(by: { $0.updatedAt < $1.updatedAt })
+            else {
                 throw ValidationError("no migrations under \(stateDir)")
             }
             if output.json { return try output.printJSON(state) }
@@ -213,7 +266,10 @@ extension MariaDBMigrate.Migrate {
                 let record = state.steps[id]
                 var line = "  \(id): \(record?.status.rawValue ?? "pending")"
                 if let outputs = record?.outputs, !outputs.isEmpty {
-                    line += " (" + outputs.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+                    line +=
+                        " ("
+                        + outputs.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(
+                            separator: ", ") + ")"
                 }
                 if let error = record?.error { line += ": \(error)" }
                 print(line)
@@ -222,21 +278,33 @@ extension MariaDBMigrate.Migrate {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the migrations with their runbook and progress.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the migrations with their runbook and progress.")
 
         @Option(help: ArgumentHelp("Where state files live.", valueName: "dir")) var stateDir = "migration-out/state"
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let states = StateDirectory(path: stateDir).all()
-            struct Entry: Codable { var id: String; var runbook: String; var progress: String; var updatedAt: String }
+            struct Entry: Codable {
+                var id: String
+                var runbook: String
+                var progress: String
+                var updatedAt: String
+            }
             let entries = states.map { state in
-                let order = (try? Runbook.named(state.runbook, path: state.runbookPath))?.steps.map(\.id) ?? state.steps.keys.sorted()
-                return Entry(id: state.id, runbook: state.runbook, progress: state.summary(order: order), updatedAt: state.updatedAt)
+                let order =
+                    (try? Runbook.named(state.runbook, path: state.runbookPath))?.steps.map(\.id)
+                    ?? state.steps.keys.sorted()
+                return Entry(
+                    id: state.id, runbook: state.runbook, progress: state.summary(order: order),
+                    updatedAt: state.updatedAt)
             }
             if output.json { return try output.printJSON(entries) }
-            print(TextTable.render(headers: ["id", "runbook", "progress", "updated"],
-                                   rows: entries.map { [$0.id, $0.runbook, $0.progress, $0.updatedAt] }), terminator: "")
+            print(
+                TextTable.render(
+                    headers: ["id", "runbook", "progress", "updated"],
+                    rows: entries.map { [$0.id, $0.runbook, $0.progress, $0.updatedAt] }), terminator: "")
         }
     }
 }

@@ -29,7 +29,8 @@ public struct StoreSettings: Codable, Sendable, Equatable {
     public var s3SecretAccessKey: String?
 
     private enum CodingKeys: String, CodingKey {
-        case directory, s3Bucket, s3Prefix, s3Endpoint, s3Region, s3TLS, s3CAFile, s3SkipTLSVerify, s3Addressing, s3AccessKeyId
+        case directory, s3Bucket, s3Prefix, s3Endpoint, s3Region, s3TLS, s3CAFile, s3SkipTLSVerify, s3Addressing,
+            s3AccessKeyId
         case s3SecretAccessKeyFile, s3SessionTokenFile, awsProfile, s3SSECKeyFile, s3MaxParts, s3PartSizeMiB, s3Parallel
     }
 
@@ -44,7 +45,9 @@ public struct StoreSettings: Codable, Sendable, Equatable {
     }
 
     /// The store these settings name. `forWriting` creates the directory of a directory store.
-    public func makeStore(forWriting: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ObjectStore {
+    public func makeStore(
+        forWriting: Bool, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any ObjectStore {
         guard let bucket = s3Bucket else { return try DirectoryStore(path: directory, create: forWriting) }
         let aws = AWSEnvironment(environment: environment, profileOverride: awsProfile)
         let region = s3Region ?? aws.region ?? "us-east-1"
@@ -53,7 +56,8 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         }
         let tls = TLSOptions(caFile: s3CAFile ?? aws.caBundle, verifyPeer: !s3SkipTLSVerify)
         if let ca = tls.caFile, !FileManager.default.isReadableFile(atPath: ca) {
-            throw ObjectStoreError.invalidConfiguration("the S3 CA file '\(ca)' is not a readable file: give the PEM bundle that signs the endpoint")
+            throw ObjectStoreError.invalidConfiguration(
+                "the S3 CA file '\(ca)' is not a readable file: give the PEM bundle that signs the endpoint")
         }
         let endpoint = try (s3Endpoint ?? aws.endpointURL).map { try S3Endpoint.parse($0, tlsEnabled: s3TLS) }
         let sseC = try s3SSECKeyFile.map { try SSECustomerKey(base64: try Self.readSecret($0, what: "SSE-C key file")) }
@@ -69,7 +73,8 @@ public struct StoreSettings: Codable, Sendable, Equatable {
             } else if let secretFile = s3SecretAccessKeyFile {
                 secret = try Self.readSecret(secretFile, what: "S3 secret access key file")
             } else {
-                throw ObjectStoreError.invalidConfiguration("the S3 access key id '\(id)' needs its secret access key (a file) too")
+                throw ObjectStoreError.invalidConfiguration(
+                    "the S3 access key id '\(id)' needs its secret access key (a file) too")
             }
             explicit = AWSCredentials(
                 accessKeyId: id, secretAccessKey: secret,
@@ -84,7 +89,8 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         do {
             return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
-            throw ObjectStoreError.invalidConfiguration("cannot read the \(what) '\(path)': \(error.localizedDescription)")
+            throw ObjectStoreError.invalidConfiguration(
+                "cannot read the \(what) '\(path)': \(error.localizedDescription)")
         }
     }
 }
@@ -130,17 +136,28 @@ public enum StoreCheck {
         // The probe's name has more than four dot-separated parts: the operator ignores it.
         let probe = ".mariadb-migrate.check.\(UInt32.random(in: 0...UInt32.max)).probe"
         let payload = Array("mariadb-migrate storage check \(Date())\n".utf8)
-        if ok { ok = await record("write") { _ = try await store.put(name: probe, bytes: payload); return "\(store.location)\(probe)" } }
+        if ok {
+            ok = await record("write") {
+                _ = try await store.put(name: probe, bytes: payload)
+                return "\(store.location)\(probe)"
+            }
+        }
         if ok {
             ok = await record("read back") {
                 let back = try await store.getAll(name: probe)
                 guard back == payload else {
-                    throw ObjectStoreError.invalidConfiguration("read back \(back.count) bytes, not the \(payload.count) bytes written")
+                    throw ObjectStoreError.invalidConfiguration(
+                        "read back \(back.count) bytes, not the \(payload.count) bytes written")
                 }
                 return "\(back.count) bytes, equal"
             }
         }
-        if ok { ok = await record("delete") { try await store.delete(name: probe); return "removed" } }
+        if ok {
+            ok = await record("delete") {
+                try await store.delete(name: probe)
+                return "removed"
+            }
+        }
         if ok, let s3 = store as? S3Store {
             ok = await record("multipart uploads") {
                 let pending = try await s3.pendingMultipartUploads()

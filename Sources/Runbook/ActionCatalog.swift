@@ -10,10 +10,16 @@ public enum ActionCatalog {
         public var accepts: Set<String> { Set(required + optional) }
     }
 
-    static let source = ["source-host", "source-port", "source-socket", "source-user", "source-password", "source-defaults-file"]
-    static let target = ["target-host", "target-port", "target-socket", "target-user", "target-password", "target-defaults-file"]
-    static let store = ["store", "storage-dir", "s3-bucket", "s3-prefix", "s3-endpoint", "s3-region", "s3-tls", "s3-ca-file",
-                        "s3-skip-tls-verify", "s3-access-key-id", "s3-secret-access-key"]
+    static let source = [
+        "source-host", "source-port", "source-socket", "source-user", "source-password", "source-defaults-file",
+    ]
+    static let target = [
+        "target-host", "target-port", "target-socket", "target-user", "target-password", "target-defaults-file",
+    ]
+    static let store = [
+        "store", "storage-dir", "s3-bucket", "s3-prefix", "s3-endpoint", "s3-region", "s3-tls", "s3-ca-file",
+        "s3-skip-tls-verify", "s3-access-key-id", "s3-secret-access-key",
+    ]
 
     public static let actions: [String: Action] = [
         "survey": Action(
@@ -26,14 +32,19 @@ public enum ActionCatalog {
             required: ["store"], optional: source + store + ["compression", "databases", "galera", "max-retention"],
             outputs: ["name", "location", "target-time", "bytes", "sha256"]),
         "accounts": Action(
-            required: ["accounts-dir"], optional: source + ["mariadb-name", "namespace", "api-group", "sql-job", "databases", "root-password-secret"],
+            required: ["accounts-dir"],
+            optional: source + [
+                "mariadb-name", "namespace", "api-group", "sql-job", "databases", "root-password-secret",
+            ],
             outputs: ["directory", "users", "grants", "databases", "sql-statements", "sql-job"]),
         "manifests": Action(
             required: ["manifests-dir", "store"],
-            optional: source + store + ["root-password", "root-password-secret", "mariadb-name", "namespace", "api-group", "replicas",
-                                        "galera", "storage-size", "backup-file", "cluster-s3-endpoint", "s3-credentials-secret",
-                                        "volume-claim", "accounts-dir", "backup-schedule", "backup-max-retention", "write-secrets",
-                                        "skip-source-check", "mariadb-version"],
+            optional: source + store + [
+                "root-password", "root-password-secret", "mariadb-name", "namespace", "api-group", "replicas",
+                "galera", "storage-size", "backup-file", "cluster-s3-endpoint", "s3-credentials-secret",
+                "volume-claim", "accounts-dir", "backup-schedule", "backup-max-retention", "write-secrets",
+                "skip-source-check", "mariadb-version",
+            ],
             outputs: ["directory", "files"]),
         "restore": Action(
             required: ["store"], optional: target + store + ["backup-file", "databases", "parallel"],

@@ -8,21 +8,41 @@ name: backup-restore
 summary: Copy one server's databases into another through a backup in the store, and prove the copy equal.
 inputs:
   - {name: source-host, type: text, default: 127.0.0.1, env: MARIADB_HOST, help: "Source server host"}
-  - {name: source-port, type: number, default: "3306", min: 1, max: 65535, env: MARIADB_PORT, help: "Source server port"}
+  - name: source-port
+    type: number
+    default: "3306"
+    min: 1
+    max: 65535
+    env: MARIADB_PORT
+    help: "Source server port"
   - {name: source-user, type: text, default: root, env: MARIADB_USER, help: "Source user"}
   - {name: source-password, type: secret, env: MARIADB_PASSWORD, help: "Source password"}
   - {name: store, type: choice, choices: [directory, s3], default: directory, help: "Where the backup goes"}
   - {name: storage-dir, type: path, default: "migration-out/backups", help: "Backup directory"}
   - {name: s3-bucket, type: text, optional: true, help: "S3 bucket"}
   - {name: s3-prefix, type: text, optional: true, help: "S3 prefix"}
-  - {name: s3-endpoint, type: text, optional: true, env: AWS_ENDPOINT_URL_S3, help: "S3 endpoint (host:port or URL; empty: AWS)"}
+  - name: s3-endpoint
+    type: text
+    optional: true
+    env: AWS_ENDPOINT_URL_S3
+    help: "S3 endpoint (host:port or URL; empty: AWS)"
   - {name: s3-region, type: text, optional: true, env: AWS_REGION, help: "S3 region"}
-  - {name: s3-access-key-id, type: text, optional: true, env: AWS_ACCESS_KEY_ID, help: "S3 access key id (empty: the AWS credential chain)"}
+  - name: s3-access-key-id
+    type: text
+    optional: true
+    env: AWS_ACCESS_KEY_ID
+    help: "S3 access key id (empty: the AWS credential chain)"
   - {name: s3-secret-access-key, type: secret, optional: true, env: AWS_SECRET_ACCESS_KEY, help: "S3 secret access key"}
   - {name: databases, type: text, help: "Databases to copy, comma-separated; they are created on the target if missing"}
   - {name: compression, type: choice, choices: [gzip, bzip2, none], default: gzip, help: "Backup compression"}
   - {name: target-host, type: text, env: MARIADB_TARGET_HOST, help: "Target server host"}
-  - {name: target-port, type: number, default: "3306", min: 1, max: 65535, env: MARIADB_TARGET_PORT, help: "Target server port"}
+  - name: target-port
+    type: number
+    default: "3306"
+    min: 1
+    max: 65535
+    env: MARIADB_TARGET_PORT
+    help: "Target server port"
   - {name: target-user, type: text, default: root, env: MARIADB_TARGET_USER, help: "Target user"}
   - {name: target-password, type: secret, env: MARIADB_TARGET_PASSWORD, help: "Target password"}
   - {name: backup-file, type: text, default: "${backup.name}"}
@@ -35,109 +55,293 @@ steps:
     outputs: [version, databases, data-bytes]
   - id: backup
     title: Back up the databases
-    why: Dumps the chosen databases (with their CREATE DATABASE) into the store under the operator's backup name, with a manifest of sizes and checksums. It appears only when complete.
+    why: >-
+      Dumps the chosen databases (with their CREATE DATABASE) into the store under the operator's backup name,
+      with a manifest of sizes and checksums. It appears only when complete.
     action: backup
-    inputs: [source-host, source-port, source-user, source-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, databases, compression]
+    inputs:
+      - source-host
+      - source-port
+      - source-user
+      - source-password
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - databases
+      - compression
     outputs: [name, location, bytes]
     changes: true
   - id: restore
     title: Restore into the target
     why: Loads the backup into the target on several connections, checking it against its manifest as it streams.
     action: restore
-    inputs: [target-host, target-port, target-user, target-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, backup-file]
+    inputs:
+      - target-host
+      - target-port
+      - target-user
+      - target-password
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - backup-file
     outputs: [location, sql-bytes]
     changes: true
   - id: verify
     title: Prove the copy equal
-    why: Compares tables, row counts, checksums, views, routines, triggers and events of the databases on both servers. Any difference fails the step.
+    why: >-
+      Compares tables, row counts, checksums, views, routines, triggers and events of the databases on both
+      servers. Any difference fails the step.
     action: verify
-    inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user, target-password, databases]
+    inputs:
+      - source-host
+      - source-port
+      - source-user
+      - source-password
+      - target-host
+      - target-port
+      - target-user
+      - target-password
+      - databases
     outputs: [differences, tables]
 
 """##,
         "external-to-operator": ##"""
 name: external-to-operator
-summary: Move an external MariaDB into a MariaDB resource of the operator through a logical backup, as the operator's migration guide does by hand.
+summary: >-
+  Move an external MariaDB into a MariaDB resource of the operator through a logical backup, as the operator's
+  migration guide does by hand.
 inputs:
   - {name: source-host, type: text, default: 127.0.0.1, env: MARIADB_HOST, help: "Source server host"}
-  - {name: source-port, type: number, default: "3306", min: 1, max: 65535, env: MARIADB_PORT, help: "Source server port"}
-  - {name: source-user, type: text, default: root, env: MARIADB_USER, help: "Source user (root: the dump and the root password check need it)"}
+  - name: source-port
+    type: number
+    default: "3306"
+    min: 1
+    max: 65535
+    env: MARIADB_PORT
+    help: "Source server port"
+  - name: source-user
+    type: text
+    default: root
+    env: MARIADB_USER
+    help: "Source user (root: the dump and the root password check need it)"
   - {name: source-password, type: secret, env: MARIADB_PASSWORD, help: "Source password"}
   - {name: store, type: choice, choices: [directory, s3], default: directory, help: "Where the backup goes"}
   - {name: storage-dir, type: path, default: "migration-out/backups", help: "Backup directory (the PVC/volume case)"}
   - {name: s3-bucket, type: text, optional: true, help: "S3 bucket"}
   - {name: s3-prefix, type: text, optional: true, help: "S3 prefix"}
-  - {name: s3-endpoint, type: text, optional: true, env: AWS_ENDPOINT_URL_S3, help: "S3 endpoint from this machine (host:port or URL; empty: AWS)"}
+  - name: s3-endpoint
+    type: text
+    optional: true
+    env: AWS_ENDPOINT_URL_S3
+    help: "S3 endpoint from this machine (host:port or URL; empty: AWS)"
   - {name: s3-region, type: text, optional: true, env: AWS_REGION, help: "S3 region"}
-  - {name: s3-access-key-id, type: text, optional: true, env: AWS_ACCESS_KEY_ID, help: "S3 access key id (empty: the AWS credential chain)"}
+  - name: s3-access-key-id
+    type: text
+    optional: true
+    env: AWS_ACCESS_KEY_ID
+    help: "S3 access key id (empty: the AWS credential chain)"
   - {name: s3-secret-access-key, type: secret, optional: true, env: AWS_SECRET_ACCESS_KEY, help: "S3 secret access key"}
   - {name: s3-ca-file, type: path, optional: true, help: "CA bundle of the S3 endpoint"}
   - {name: compression, type: choice, choices: [gzip, bzip2, none], default: gzip, help: "Backup compression"}
   - {name: databases, type: text, optional: true, help: "Databases to migrate, comma-separated (empty: all)"}
   - {name: galera, type: bool, default: "no", help: "Is the new MariaDB a Galera cluster"}
-  - {name: mariadb-name, type: text, default: mariadb, pattern: "[a-z0-9]([-a-z0-9]*[a-z0-9])?", help: "Name of the MariaDB resource"}
+  - name: mariadb-name
+    type: text
+    default: mariadb
+    pattern: "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+    help: "Name of the MariaDB resource"
   - {name: namespace, type: text, optional: true, help: "Kubernetes namespace (empty: kubectl's current)"}
   - {name: replicas, type: number, optional: true, min: 1, max: 99, help: "Instances (empty: 3 for Galera, else 1)"}
-  - {name: root-password, type: secret, env: MARIADB_ROOT_PASSWORD, help: "The source's root password (it goes into the MariaDB's root Secret)"}
-  - {name: cluster-s3-endpoint, type: text, default: "${s3-endpoint}", optional: true, help: "S3 endpoint as the cluster reaches it"}
-  - {name: s3-credentials-secret, type: text, optional: true, help: "Secret for the S3 keys in the cluster (empty: none, e.g. IRSA)"}
-  - {name: volume-claim, type: text, default: mariadb-backups, help: "PersistentVolumeClaim that holds the backup directory in the cluster"}
+  - name: root-password
+    type: secret
+    env: MARIADB_ROOT_PASSWORD
+    help: "The source's root password (it goes into the MariaDB's root Secret)"
+  - name: cluster-s3-endpoint
+    type: text
+    default: "${s3-endpoint}"
+    optional: true
+    help: "S3 endpoint as the cluster reaches it"
+  - name: s3-credentials-secret
+    type: text
+    optional: true
+    help: "Secret for the S3 keys in the cluster (empty: none, e.g. IRSA)"
+  - name: volume-claim
+    type: text
+    default: mariadb-backups
+    help: "PersistentVolumeClaim that holds the backup directory in the cluster"
   - {name: sql-job, type: bool, default: "yes", help: "Run what CRs cannot say (roles, column grants) as an SqlJob"}
   - {name: output-dir, type: path, default: "migration-out/${migration.id}", help: "Where the manifests are written"}
   - {name: accounts-dir, type: path, default: "${output-dir}/accounts"}
   - {name: manifests-dir, type: path, default: "${output-dir}/manifests"}
-  - {name: target-host, type: text, optional: true, env: MARIADB_TARGET_HOST, help: "Also restore into this reachable server and verify it (host; empty: skip)"}
-  - {name: target-port, type: number, default: "3306", min: 1, max: 65535, env: MARIADB_TARGET_PORT, help: "Port of that server"}
+  - name: target-host
+    type: text
+    optional: true
+    env: MARIADB_TARGET_HOST
+    help: "Also restore into this reachable server and verify it (host; empty: skip)"
+  - name: target-port
+    type: number
+    default: "3306"
+    min: 1
+    max: 65535
+    env: MARIADB_TARGET_PORT
+    help: "Port of that server"
   - {name: target-user, type: text, default: root, env: MARIADB_TARGET_USER, help: "User on that server"}
   - {name: target-password, type: secret, optional: true, env: MARIADB_TARGET_PASSWORD, help: "Password on that server"}
   - {name: backup-file, type: text, default: "${backup.name}"}
 steps:
   - id: survey
     title: Survey the source
-    why: Reads the source's version, databases, sizes and accounts, so the image, the volume size and the dump flags fit it. Nothing is changed.
+    why: >-
+      Reads the source's version, databases, sizes and accounts, so the image, the volume size and the dump flags
+      fit it. Nothing is changed.
     action: survey
     inputs: [source-host, source-port, source-user, source-password]
     outputs: [version, major-minor, galera, data-bytes, databases]
   - id: store-check
     title: Check the backup store
-    why: Writes, reads back and deletes a small probe object, so a wrong bucket, key or CA shows now and not after a long dump.
+    why: >-
+      Writes, reads back and deletes a small probe object, so a wrong bucket, key or CA shows now and not after a
+      long dump.
     action: store-check
-    inputs: [store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, s3-ca-file]
+    inputs:
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - s3-ca-file
     outputs: [location]
     changes: true
   - id: backup
     title: Back up the source
-    why: Dumps the source with mariadb-dump and the operator's flags (single transaction, events, routines; the Galera rules when the target is Galera) into the store under the name the operator reads, backup.<UTC time>.sql.gz, with a manifest beside it. The backup appears only when complete.
+    why: >-
+      Dumps the source with mariadb-dump and the operator's flags (single transaction, events, routines; the
+      Galera rules when the target is Galera) into the store under the name the operator reads, backup.<UTC
+      time>.sql.gz, with a manifest beside it. The backup appears only when complete.
     action: backup
-    inputs: [source-host, source-port, source-user, source-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, s3-ca-file, compression, databases, galera]
+    inputs:
+      - source-host
+      - source-port
+      - source-user
+      - source-password
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - s3-ca-file
+      - compression
+      - databases
+      - galera
     outputs: [name, location, target-time, bytes, sha256]
     changes: true
   - id: accounts
     title: Turn the accounts into User, Grant and Database CRs
-    why: On Galera the privilege tables are not replicated, so accounts travel as CRs the operator applies on every node. Password hashes go into Secrets; what CRs cannot say (roles, column grants) goes into an SqlJob, or into after-bootstrap.sql when it holds password hashes.
+    why: >-
+      On Galera the privilege tables are not replicated, so accounts travel as CRs the operator applies on every
+      node. Password hashes go into Secrets; what CRs cannot say (roles, column grants) goes into an SqlJob, or
+      into after-bootstrap.sql when it holds password hashes.
     action: accounts
-    inputs: [source-host, source-port, source-user, source-password, mariadb-name, namespace, sql-job, databases, accounts-dir]
+    inputs:
+      - source-host
+      - source-port
+      - source-user
+      - source-password
+      - mariadb-name
+      - namespace
+      - sql-job
+      - databases
+      - accounts-dir
     outputs: [directory, users, grants, sql-statements, sql-job]
   - id: manifests
     title: Write the MariaDB that bootstraps from the backup
-    why: Writes the MariaDB resource with spec.bootstrapFrom pointing at this backup (its time becomes targetRecoveryTime), the root password Secret after checking that it logs in as root on the source (the operator's probes use it), the store's Secrets, and a kustomization that includes the accounts, validated against the operator's CRD schemas.
+    why: >-
+      Writes the MariaDB resource with spec.bootstrapFrom pointing at this backup (its time becomes
+      targetRecoveryTime), the root password Secret after checking that it logs in as root on the source (the
+      operator's probes use it), the store's Secrets, and a kustomization that includes the accounts, validated
+      against the operator's CRD schemas.
     action: manifests
-    inputs: [source-host, source-port, source-password, root-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, cluster-s3-endpoint, s3-credentials-secret, volume-claim, mariadb-name, namespace, replicas, galera, backup-file, manifests-dir, accounts-dir]
+    inputs:
+      - source-host
+      - source-port
+      - source-password
+      - root-password
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - cluster-s3-endpoint
+      - s3-credentials-secret
+      - volume-claim
+      - mariadb-name
+      - namespace
+      - replicas
+      - galera
+      - backup-file
+      - manifests-dir
+      - accounts-dir
     outputs: [directory, files]
   - id: restore
     title: Restore the backup into a reachable server
-    why: Optional. Loads the same backup into a server you can reach from here (a test instance, or the new MariaDB through a port-forward), checked against its manifest, to prove the backup before the cluster depends on it.
+    why: >-
+      Optional. Loads the same backup into a server you can reach from here (a test instance, or the new MariaDB
+      through a port-forward), checked against its manifest, to prove the backup before the cluster depends on it.
     action: restore
     when: target-host
-    inputs: [target-host, target-port, target-user, target-password, store, storage-dir, s3-bucket, s3-prefix, s3-endpoint, s3-region, s3-access-key-id, s3-secret-access-key, s3-ca-file, backup-file]
+    inputs:
+      - target-host
+      - target-port
+      - target-user
+      - target-password
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - s3-ca-file
+      - backup-file
     outputs: [location, sql-bytes]
     changes: true
   - id: verify
     title: Compare the source with the restored server
-    why: Compares tables, row counts, checksums, views, routines, triggers, events and accounts of both servers. Any difference fails the step.
+    why: >-
+      Compares tables, row counts, checksums, views, routines, triggers, events and accounts of both servers. Any
+      difference fails the step.
     action: verify
     when: target-host
-    inputs: [target-host, source-host, source-port, source-user, source-password, target-port, target-user, target-password, databases]
+    inputs:
+      - target-host
+      - source-host
+      - source-port
+      - source-user
+      - source-password
+      - target-port
+      - target-user
+      - target-password
+      - databases
     outputs: [differences, tables]
 
 """##,

@@ -10,8 +10,11 @@ extension Runbook {
             return try load(yaml: text, file: path)
         }
         guard let name, let text = EmbeddedRunbooks.yaml[name] else {
-            throw RunbookError(file: name ?? "(none)", line: nil,
-                               "no such runbook: choose one of \(EmbeddedRunbooks.yaml.keys.sorted().joined(separator: ", ")), or give --runbook PATH")
+            throw RunbookError(
+                file: name ?? "(none)", line: nil,
+                "no such runbook: choose one of \(EmbeddedRunbooks.yaml.keys.sorted().joined(separator: ", ")), "
+                    + "or give --runbook-file PATH"
+            )
         }
         return try load(yaml: text, file: "runbooks/\(name).yaml")
     }
@@ -20,7 +23,9 @@ extension Runbook {
     public var guide: String {
         var text = "\(name): \(summary)\n\nSteps:\n"
         for (index, step) in steps.enumerated() {
-            text += "\n\(index + 1). \(step.title)\(step.changes ? " (changes things: asks first, or --yes)" : "")\(step.when.map { " (only when \($0) is given)" } ?? "")\n"
+            let changes = step.changes ? " (changes things: asks first, or --yes)" : ""
+            let when = step.when.map { " (only when \($0) is given)" } ?? ""
+            text += "\n\(index + 1). \(step.title)\(changes)\(when)\n"
             text += "   \(step.why)\n"
         }
         text += "\nInputs (--NAME VALUE, --set NAME=VALUE, an --answers file, the environment variable, or a prompt):\n"

@@ -8,7 +8,9 @@ extension Runbook {
     public static func load(yaml: String, file: String) throws(RunbookError) -> Runbook {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: yaml) else { throw RunbookError(file: file, line: 1, "the file is empty") }
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw RunbookError(file: file, line: 1, "the file is empty")
+            }
             root = node
         } catch let error as RunbookError {
             throw error
@@ -27,8 +29,9 @@ extension Runbook {
         // base's of the same name or id, or are added after them.
         if let base = try reader.string(top, "extends") {
             guard let text = EmbeddedRunbooks.yaml[base], base != runbook.name else {
-                throw RunbookError(file: file, line: top["extends"]?.mark?.line,
-                                   "'extends' names '\(base)', which is not another shipped runbook")
+                throw RunbookError(
+                    file: file, line: top["extends"]?.mark?.line,
+                    "'extends' names '\(base)', which is not another shipped runbook")
             }
             let parent = try load(yaml: text, file: "runbooks/\(base).yaml")
             runbook.inputs = parent.inputs
@@ -40,7 +43,8 @@ extension Runbook {
         for node in try reader.sequence(top["inputs"], what: "inputs") {
             let input = try reader.input(node)
             if let first = ownInputs[input.name] {
-                throw RunbookError(file: file, line: input.line, "input '\(input.name)' is declared twice (first on line \(first))")
+                throw RunbookError(
+                    file: file, line: input.line, "input '\(input.name)' is declared twice (first on line \(first))")
             }
             ownInputs[input.name] = input.line
             runbook.inputs.replaceOrAppend(input, matching: \.name)
@@ -66,7 +70,8 @@ extension Runbook {
 
     static func problem(of error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
         default: return "\(error)"
         }
     }
@@ -77,7 +82,9 @@ extension Runbook {
         var flags: [String: String] = [:]
         for input in inputs {
             if let other = flags[input.flag] {
-                throw RunbookError(file: file, line: input.line, "flag '--\(input.flag)' of input '\(input.name)' is already input '\(other)''s")
+                throw RunbookError(
+                    file: file, line: input.line,
+                    "flag '--\(input.flag)' of input '\(input.name)' is already input '\(other)''s")
             }
             flags[input.flag] = input.name
         }
@@ -85,22 +92,37 @@ extension Runbook {
         for (index, step) in steps.enumerated() {
             stepIndex[step.id] = index
             guard let action = ActionCatalog.actions[step.action] else {
-                throw RunbookError(file: file, line: step.line, "step '\(step.id)': unknown action '\(step.action)' (known: \(ActionCatalog.actions.keys.sorted().joined(separator: ", ")))")
+                throw RunbookError(
+                    file: file, line: step.line,
+                    "step '\(step.id)': unknown action '\(step.action)' (known: "
+                        + ActionCatalog.actions.keys.sorted().joined(separator: ", ") + ")"
+                )
             }
             for name in step.inputs where input(name) == nil {
-                throw RunbookError(file: file, line: step.line, "step '\(step.id)': unknown input '\(name)': declare it under inputs")
+                throw RunbookError(
+                    file: file, line: step.line, "step '\(step.id)': unknown input '\(name)': declare it under inputs")
             }
             for name in step.inputs where !action.accepts.contains(name) {
-                throw RunbookError(file: file, line: step.line, "step '\(step.id)': action '\(step.action)' does not take input '\(name)' (it takes \(action.accepts.sorted().joined(separator: ", ")))")
+                throw RunbookError(
+                    file: file, line: step.line,
+                    "step '\(step.id)': action '\(step.action)' does not take input '\(name)' (it takes "
+                        + action.accepts.sorted().joined(separator: ", ") + ")"
+                )
             }
             for name in action.required where !step.inputs.contains(name) {
-                throw RunbookError(file: file, line: step.line, "step '\(step.id)': action '\(step.action)' needs input '\(name)'")
+                throw RunbookError(
+                    file: file, line: step.line, "step '\(step.id)': action '\(step.action)' needs input '\(name)'")
             }
             for output in step.outputs where !action.outputs.contains(output) {
-                throw RunbookError(file: file, line: step.line, "step '\(step.id)': action '\(step.action)' gives no output '\(output)' (it gives \(action.outputs.joined(separator: ", ")))")
+                throw RunbookError(
+                    file: file, line: step.line,
+                    "step '\(step.id)': action '\(step.action)' gives no output '\(output)' (it gives "
+                        + action.outputs.joined(separator: ", ") + ")"
+                )
             }
             if let when = step.when, input(when) == nil {
-                throw RunbookError(file: file, line: step.line, "step '\(step.id)': 'when' names unknown input '\(when)'")
+                throw RunbookError(
+                    file: file, line: step.line, "step '\(step.id)': 'when' names unknown input '\(when)'")
             }
         }
         // Every reference in a default names something that exists and is there in time.
@@ -110,20 +132,31 @@ extension Runbook {
                 case .migrationID: continue
                 case .input(let name):
                     guard self.input(name) != nil else {
-                        throw RunbookError(file: file, line: input.line, "input '\(input.name)': its default uses unknown input '\(name)'")
+                        throw RunbookError(
+                            file: file, line: input.line,
+                            "input '\(input.name)': its default uses unknown input '\(name)'")
                     }
                     if self.input(name)!.isSecret {
-                        throw RunbookError(file: file, line: input.line, "input '\(input.name)': its default may not use secret input '\(name)'")
+                        throw RunbookError(
+                            file: file, line: input.line,
+                            "input '\(input.name)': its default may not use secret input '\(name)'")
                     }
                 case .output(let stepID, let output):
                     guard let producer = stepIndex[stepID] else {
-                        throw RunbookError(file: file, line: input.line, "input '\(input.name)': its default uses output '\(output)' of unknown step '\(stepID)'")
+                        throw RunbookError(
+                            file: file, line: input.line,
+                            "input '\(input.name)': its default uses output '\(output)' of unknown step '\(stepID)'")
                     }
                     guard steps[producer].outputs.contains(output) else {
-                        throw RunbookError(file: file, line: input.line, "input '\(input.name)': step '\(stepID)' does not list output '\(output)'")
+                        throw RunbookError(
+                            file: file, line: input.line,
+                            "input '\(input.name)': step '\(stepID)' does not list output '\(output)'")
                     }
                     for (index, step) in steps.enumerated() where index <= producer && usesInput(step, input.name) {
-                        throw RunbookError(file: file, line: input.line, "input '\(input.name)': step '\(step.id)' uses it before step '\(stepID)' gives '\(output)'")
+                        throw RunbookError(
+                            file: file, line: input.line,
+                            "input '\(input.name)': step '\(step.id)' uses it before step '\(stepID)' gives '\(output)'"
+                        )
                     }
                 }
             }
@@ -149,10 +182,13 @@ extension Runbook {
             if state[name] == 2 { return }
             if state[name] == 1 {
                 let cycle = (path.drop { $0 != name } + [name]).joined(separator: " → ")
-                throw RunbookError(file: file, line: input(name)?.line, "the defaults of these inputs form a cycle: \(cycle)")
+                throw RunbookError(
+                    file: file, line: input(name)?.line, "the defaults of these inputs form a cycle: \(cycle)")
             }
             state[name] = 1
-            for case .input(let other) in References.parse(input(name)?.defaultValue ?? "") { try visit(other, path + [name]) }
+            for case .input(let other) in References.parse(input(name)?.defaultValue ?? "") {
+                try visit(other, path + [name])
+            }
             state[name] = 2
         }
         for input in inputs { try visit(input.name, []) }
@@ -189,7 +225,8 @@ public enum References {
             if name == "migration.id" {
                 pieces.append(.reference(.migrationID))
             } else if let dot = name.firstIndex(of: ".") {
-                pieces.append(.reference(.output(step: String(name[..<dot]), output: String(name[name.index(after: dot)...]))))
+                pieces.append(
+                    .reference(.output(step: String(name[..<dot]), output: String(name[name.index(after: dot)...]))))
             } else {
                 pieces.append(.reference(.input(name)))
             }
@@ -218,13 +255,17 @@ public enum References {
 struct NodeReader {
     let file: String
 
-    func fail(_ node: Node?, _ message: String) -> RunbookError { RunbookError(file: file, line: node?.mark?.line, message) }
+    func fail(_ node: Node?, _ message: String) -> RunbookError {
+        RunbookError(file: file, line: node?.mark?.line, message)
+    }
 
     func mapping(_ node: Node, what: String, keys: Set<String>) throws(RunbookError) -> Node.Mapping {
         guard let mapping = node.mapping else { throw fail(node, "\(what) must be a mapping") }
         for (key, _) in mapping {
             guard let name = key.string, keys.contains(name) else {
-                throw fail(key, "unknown key '\(key.string ?? "?")' in \(what) (known: \(keys.sorted().joined(separator: ", ")))")
+                throw fail(
+                    key,
+                    "unknown key '\(key.string ?? "?")' in \(what) (known: \(keys.sorted().joined(separator: ", ")))")
             }
         }
         return mapping
@@ -276,37 +317,50 @@ struct NodeReader {
     }
 
     func input(_ node: Node) throws(RunbookError) -> Input {
-        let map = try mapping(node, what: "an input", keys: ["name", "type", "help", "default", "choices", "pattern", "min", "max",
-                                                             "optional", "flag", "env"])
+        let map = try mapping(
+            node, what: "an input",
+            keys: [
+                "name", "type", "help", "default", "choices", "pattern", "min", "max",
+                "optional", "flag", "env",
+            ])
         let name = try string(map, "name", required: true)!
         try checkName(name, map["name"], what: "input name")
         let typeText = try string(map, "type") ?? "text"
         guard let kind = Input.Kind(rawValue: typeText == "hostport" ? "host:port" : typeText) else {
-            throw fail(map["type"], "input '\(name)': unknown type '\(typeText)' (known: \(Input.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw fail(
+                map["type"],
+                "input '\(name)': unknown type '\(typeText)' (known: "
+                    + Input.Kind.allCases.map(\.rawValue).joined(separator: ", ") + ")"
+            )
         }
         let choices = try names(map, "choices")
         if kind == .choice && choices.isEmpty { throw fail(node, "input '\(name)': a choice needs 'choices'") }
         let defaultValue = try string(map, "default")
-        if kind == .secret && defaultValue != nil { throw fail(map["default"], "input '\(name)': a secret has no default") }
+        if kind == .secret && defaultValue != nil {
+            throw fail(map["default"], "input '\(name)': a secret has no default")
+        }
         if let pattern = try string(map, "pattern"), (try? NSRegularExpression(pattern: pattern)) == nil {
             throw fail(map["pattern"], "input '\(name)': pattern '\(pattern)' is not a regular expression")
         }
         let flag = try string(map, "flag") ?? name
         try checkName(flag, map["flag"], what: "flag")
-        return Input(name: name, kind: kind, help: try string(map, "help") ?? "", defaultValue: defaultValue, choices: choices,
-                     pattern: try string(map, "pattern"), minimum: try int(map, "min"), maximum: try int(map, "max"),
-                     optional: try bool(map, "optional"), flag: flag, environment: try string(map, "env"),
-                     line: node.mark?.line ?? 0)
+        return Input(
+            name: name, kind: kind, help: try string(map, "help") ?? "", defaultValue: defaultValue, choices: choices,
+            pattern: try string(map, "pattern"), minimum: try int(map, "min"), maximum: try int(map, "max"),
+            optional: try bool(map, "optional"), flag: flag, environment: try string(map, "env"),
+            line: node.mark?.line ?? 0)
     }
 
     func step(_ node: Node) throws(RunbookError) -> Step {
-        let map = try mapping(node, what: "a step", keys: ["id", "title", "why", "action", "inputs", "outputs", "changes", "when"])
+        let map = try mapping(
+            node, what: "a step", keys: ["id", "title", "why", "action", "inputs", "outputs", "changes", "when"])
         let id = try string(map, "id", required: true)!
         try checkName(id, map["id"], what: "step id")
-        return Step(id: id, title: try string(map, "title", required: true)!, why: try string(map, "why", required: true)!,
-                    action: try string(map, "action", required: true)!, inputs: try names(map, "inputs"),
-                    outputs: try names(map, "outputs"), changes: try bool(map, "changes"), when: try string(map, "when"),
-                    line: node.mark?.line ?? 0)
+        return Step(
+            id: id, title: try string(map, "title", required: true)!, why: try string(map, "why", required: true)!,
+            action: try string(map, "action", required: true)!, inputs: try names(map, "inputs"),
+            outputs: try names(map, "outputs"), changes: try bool(map, "changes"), when: try string(map, "when"),
+            line: node.mark?.line ?? 0)
     }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 
 /// Where an input's value came from, in precedence order.
 public enum ValueOrigin: String, Codable, Sendable, Equatable {
-    case flag, answers, state, environment, prompt, defaultValue = "default"
+    case flag, answers, state, environment, prompt
+    case defaultValue = "default"
 }
 
 /// A secret's source, kept in the state instead of its value: it is read again on resume.
@@ -64,13 +65,18 @@ extension Runbook {
             switch reference {
             case .migrationID: return context.migrationID
             case .output(let step, let output):
-                guard let value = context.outputs[step]?[output] else { waiting = true; return nil }
+                guard let value = context.outputs[step]?[output] else {
+                    waiting = true
+                    return nil
+                }
                 return value
             case .input(let other):
                 switch resolve(other, in: context) {
                 case .value(let value, _): return value
                 case .ask(let value): return value
-                case .waiting: waiting = true; return nil
+                case .waiting:
+                    waiting = true
+                    return nil
                 }
             }
         }
@@ -86,7 +92,9 @@ extension Runbook {
         case .text, .secret, .path:
             break
         case .choice:
-            if !input.choices.contains(value) { return "\(input.name) \(shown) is not one of \(input.choices.joined(separator: ", "))" }
+            if !input.choices.contains(value) {
+                return "\(input.name) \(shown) is not one of \(input.choices.joined(separator: ", "))"
+            }
         case .bool:
             if parseBool(value) == nil { return "\(input.name) \(shown) is not yes or no (true/false)" }
         case .number:
@@ -96,20 +104,26 @@ extension Runbook {
         case .duration:
             if !isGoDuration(value) { return "\(input.name) \(shown) is not a duration: write e.g. 720h or 1h30m" }
         case .time:
-            if !isRFC3339(value) { return "\(input.name) \(shown) is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z" }
+            if !isRFC3339(value) {
+                return "\(input.name) \(shown) is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z"
+            }
         case .url:
-            guard let url = URL(string: value), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()), url.host != nil else {
+            guard let url = URL(string: value), let scheme = url.scheme,
+                ["http", "https"].contains(scheme.lowercased()), url.host != nil
+            else {
                 return "\(input.name) \(shown) is not an http(s) URL"
             }
         case .hostPort:
             let parts = value.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count <= 2, !parts[0].isEmpty,
-                  parts.count == 1 || (Int(parts[1]).map { (1...65535).contains($0) } ?? false) else {
+                parts.count == 1 || (Int(parts[1]).map { (1...65535).contains($0) } ?? false)
+            else {
                 return "\(input.name) \(shown) is not host or host:port (port 1-65535)"
             }
         }
         if let pattern = input.pattern, let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$"),
-           regex.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) == nil {
+            regex.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) == nil
+        {
             return "\(input.name) \(shown) does not match \(pattern)"
         }
         return nil
@@ -132,7 +146,8 @@ extension Runbook {
 
     static func isRFC3339(_ text: String) -> Bool {
         let regex = try! NSRegularExpression(
-            pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+            pattern:
+                "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
@@ -149,7 +164,9 @@ extension Runbook {
     public func missingInputs(in context: ResolutionContext, skipping done: Set<String> = []) -> [Input] {
         var missing: [Input] = []
         for step in steps where !done.contains(step.id) {
-            if let when = step.when, case .value(let value, _) = resolve(when, in: context), !isTruthy(value, input: input(when)!) {
+            if let when = step.when, case .value(let value, _) = resolve(when, in: context),
+                !isTruthy(value, input: input(when)!)
+            {
                 continue
             }
             for name in inputsRead(by: step) {

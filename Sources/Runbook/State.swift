@@ -55,7 +55,9 @@ public struct MigrationState: Codable, Sendable, Equatable {
     /// done / failed / interrupted / running / new, for `migrate list`.
     public func summary(order: [String]) -> String {
         if let failed = order.first(where: { steps[$0]?.status == .failed }) { return "failed at \(failed)" }
-        if let stopped = order.first(where: { [.interrupted, .running].contains(steps[$0]?.status) }) { return "interrupted at \(stopped)" }
+        if let stopped = order.first(where: { [.interrupted, .running].contains(steps[$0]?.status) }) {
+            return "interrupted at \(stopped)"
+        }
         if order.allSatisfy({ [.done, .skipped].contains(steps[$0]?.status) }) { return "done" }
         let finished = order.filter { [.done, .skipped].contains(steps[$0]?.status) }.count
         return "\(finished) of \(order.count) steps done"
@@ -70,7 +72,9 @@ public enum ResumeRule {
         case reuse
     }
 
-    public static func decide(step: Step, record: MigrationState.StepRecord?, inputs: [String: String], redo: Set<String>) -> Decision {
+    public static func decide(
+        step: Step, record: MigrationState.StepRecord?, inputs: [String: String], redo: Set<String>
+    ) -> Decision {
         guard let record, record.status == .done, !redo.contains(step.id), record.inputs == inputs else { return .run }
         return .reuse
     }
@@ -86,17 +90,22 @@ public struct StateDirectory: Sendable {
 
     /// Written aside with mode 0600, then renamed: never half a file.
     public func save(_ state: MigrationState) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(state)
         let target = file(state.id)
         let temporary = target + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw RunbookError(file: temporary, line: nil, "cannot write the state file: check the directory's permissions and free space")
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
+        else {
+            throw RunbookError(
+                file: temporary, line: nil,
+                "cannot write the state file: check the directory's permissions and free space")
         }
         guard rename(temporary, target) == 0 else {
-            throw RunbookError(file: target, line: nil, "cannot write the state file: \(String(cString: strerror(errno)))")
+            throw RunbookError(
+                file: target, line: nil, "cannot write the state file: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -106,7 +115,8 @@ public struct StateDirectory: Sendable {
             throw RunbookError(file: target, line: nil, "no migration '\(id)': see 'mariadb-migrate migrate list'")
         }
         do { return try JSONDecoder().decode(MigrationState.self, from: data) } catch {
-            throw RunbookError(file: target, line: nil, "the state file is not readable (\(error)): start a new migration")
+            throw RunbookError(
+                file: target, line: nil, "the state file is not readable (\(error)): start a new migration")
         }
     }
 

@@ -69,8 +69,9 @@ public struct ActionContext: Sendable {
     public var previousAttempt: [String: String]
 
     func meter(_ label: String, output: String? = nil) -> ProgressMeter {
-        ProgressMeter(label: label, total: nil, mode: progressMode, outputLabel: output,
-                      jsonOutput: .standardOutput, tags: ["migration": migrationID, "step": stepID])
+        ProgressMeter(
+            label: label, total: nil, mode: progressMode, outputLabel: output,
+            jsonOutput: .standardOutput, tags: ["migration": migrationID, "step": stepID])
     }
 }
 
@@ -81,7 +82,9 @@ public struct ActionFailure: Error, LocalizedError {
 
 /// Action name → the engine job it runs. Each returns the outputs the catalog lists.
 public enum Actions {
-    public static func perform(_ action: String, _ values: StepValues, context: ActionContext) async throws -> [String: String] {
+    public static func perform(
+        _ action: String, _ values: StepValues, context: ActionContext
+    ) async throws -> [String: String] {
         switch action {
         case "survey": return try await survey(values)
         case "store-check": return try await storeCheck(values)
@@ -98,9 +101,14 @@ public enum Actions {
         let connection = try await MariaDBConnection.connect(try values.connection("source").resolve())
         let survey = try await SourceSurvey.take(from: connection)
         let server = survey.server
-        return ["version": server.version, "major-minor": "\(server.major).\(server.minor)", "galera": String(server.galera.enabled),
-                "data-bytes": String(survey.totals.sizeBytes), "databases": survey.schemas.map(\.name).joined(separator: ","),
-                "binlog": server.binlog.enabled ? "\(server.binlog.file ?? "-"):\(server.binlog.position.map(String.init) ?? "-")" : "off"]
+        return [
+            "version": server.version, "major-minor": "\(server.major).\(server.minor)",
+            "galera": String(server.galera.enabled),
+            "data-bytes": String(survey.totals.sizeBytes),
+            "databases": survey.schemas.map(\.name).joined(separator: ","),
+            "binlog": server.binlog.enabled
+                ? "\(server.binlog.file ?? "-"):\(server.binlog.position.map(String.init) ?? "-")" : "off",
+        ]
     }
 
     static func storeCheck(_ values: StepValues) async throws -> [String: String] {
@@ -128,16 +136,24 @@ public enum Actions {
         // An interrupted attempt may have left its multipart upload open: abort it first.
         if let name = context.previousAttempt["name"], let s3 = store as? S3Store {
             let aborted = try await s3.abortPendingUploads(name: name)
-            if aborted > 0 { context.note("aborted \(aborted) unfinished upload\(aborted == 1 ? "" : "s") of \(name) left by the interrupted attempt") }
+            if aborted > 0 {
+                context.note(
+                    "aborted \(aborted) unfinished upload\(aborted == 1 ? "" : "s") of \(name) "
+                        + "left by the interrupted attempt"
+                )
+            }
         }
         let now = UTCDateTime.now()
         try context.recordAttempt(["name": job.name(at: now)])
         let meter = context.meter("dumped", output: "stored")
-        let result = try await job.run(connection: try values.connection("source").resolve(), store: store, now: now,
-                                       progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
+        let result = try await job.run(
+            connection: try values.connection("source").resolve(), store: store, now: now,
+            progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
         meter.finish()
-        return ["name": result.name, "location": result.location, "target-time": result.manifest.startedAt.rfc3339,
-                "bytes": String(result.manifest.object.bytes), "sha256": result.manifest.object.sha256]
+        return [
+            "name": result.name, "location": result.location, "target-time": result.manifest.startedAt.rfc3339,
+            "bytes": String(result.manifest.object.bytes), "sha256": result.manifest.object.sha256,
+        ]
     }
 
     static func accountsJob(_ values: StepValues) -> AccountsJob {
@@ -158,9 +174,12 @@ public enum Actions {
         let plan = try await job.plan(source: source)
         let directory = values.text("accounts-dir")!
         let result = try job.write(plan, to: directory)
-        return ["directory": directory, "users": String(result.counts["User"] ?? 0), "grants": String(result.counts["Grant"] ?? 0),
-                "databases": String(result.counts["Database"] ?? 0), "sql-statements": String(plan.fallbackSQL.count),
-                "sql-job": String(result.sqlJob)]
+        return [
+            "directory": directory, "users": String(result.counts["User"] ?? 0),
+            "grants": String(result.counts["Grant"] ?? 0),
+            "databases": String(result.counts["Database"] ?? 0), "sql-statements": String(plan.fallbackSQL.count),
+            "sql-job": String(result.sqlJob),
+        ]
     }
 
     static func manifests(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
@@ -228,22 +247,31 @@ public enum Actions {
     static func restore(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let store = try values.store.makeStore(forWriting: false)
         let target: RestoreTarget = values.text("backup-file").map { .file($0) } ?? .time(.now())
-        let request = RestoreRequest(connection: try values.connection("target").resolve(), target: target,
-                                     databases: values.list("databases"), parallel: values.number("parallel"))
+        let request = RestoreRequest(
+            connection: try values.connection("target").resolve(), target: target,
+            databases: values.list("databases"), parallel: values.number("parallel"))
         let meter = context.meter("apply", output: "applied")
-        let report = try await RestorePipeline.run(request, store: store, progress: RestoreProgress(
-            begin: { phase, size in meter.restart(label: phase); meter.setTotal(size) },
-            read: { meter.add($0) }, applied: { meter.addOutput($0) }))
+        let report = try await RestorePipeline.run(
+            request, store: store,
+            progress: RestoreProgress(
+                begin: { phase, size in
+                    meter.restart(label: phase)
+                    meter.setTotal(size)
+                },
+                read: { meter.add($0) }, applied: { meter.addOutput($0) }))
         meter.finish()
         return ["location": report.location, "sql-bytes": String(report.sqlBytes)]
     }
 
     static func verify(_ values: StepValues) async throws -> [String: String] {
-        let job = VerifyJob(databases: values.list("databases"), accounts: values.text("accounts").flatMap(Runbook.parseBool))
-        let report = try await job.run(source: try values.connection("source").resolve(), target: try values.connection("target").resolve())
+        let job = VerifyJob(
+            databases: values.list("databases"), accounts: values.text("accounts").flatMap(Runbook.parseBool))
+        let report = try await job.run(
+            source: try values.connection("source").resolve(), target: try values.connection("target").resolve())
         guard report.differences.isEmpty else {
-            throw ActionFailure(message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
-                                + report.differences.prefix(5).joined(separator: "; "))
+            throw ActionFailure(
+                message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
+                    + report.differences.prefix(5).joined(separator: "; "))
         }
         return ["differences": "0", "tables": String(report.tables)]
     }

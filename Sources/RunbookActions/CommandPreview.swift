@@ -10,7 +10,9 @@ public enum CommandPreview {
 
     static func flag(_ action: String, _ input: String) -> String? {
         let side = action == "restore" ? "target-" : "source-"
-        if input.hasPrefix(side) { return "--" + input.dropFirst(side.count) + (input.hasSuffix("password") ? "-file" : "") }
+        if input.hasPrefix(side) {
+            return "--" + input.dropFirst(side.count) + (input.hasSuffix("password") ? "-file" : "")
+        }
         if input.hasPrefix("target-") { return "--" + input + (input.hasSuffix("password") ? "-file" : "") }
         switch (action, input) {
         case (_, "store"): return nil

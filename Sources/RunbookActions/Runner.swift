@@ -28,13 +28,17 @@ public final class EventOutput: @unchecked Sendable {
 
     public init(json: Bool) { self.json = json }
 
-    public func event(_ kind: String, migration: String, step: String? = nil, fields: [String: Any] = [:], text: String? = nil) {
+    public func event(
+        _ kind: String, migration: String, step: String? = nil, fields: [String: Any] = [:], text: String? = nil
+    ) {
         lock.withLock {
             if json {
                 var object: [String: Any] = ["event": kind, "migration": migration, "time": UTCDateTime.now().rfc3339]
                 if let step { object["step"] = step }
                 for (key, value) in fields { object[key] = value }
-                if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                if let data = try? JSONSerialization.data(
+                    withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                {
                     FileHandle.standardOutput.write(data + Data("\n".utf8))
                 }
             } else if let text {
@@ -67,7 +71,9 @@ public final class MigrationRunner: @unchecked Sendable {
     /// Read by the signal handler on another thread.
     public var prompting: Bool { promptLock.withLock { waitingForAnswer } }
 
-    public init(runbook: Runbook, state: MigrationState, context: ResolutionContext, prompter: Prompter?, options: RunOptions) {
+    public init(
+        runbook: Runbook, state: MigrationState, context: ResolutionContext, prompter: Prompter?, options: RunOptions
+    ) {
         self.runbook = runbook
         self.state = state
         self.context = context
@@ -76,7 +82,9 @@ public final class MigrationRunner: @unchecked Sendable {
         output = EventOutput(json: options.json)
         self.context.migrationID = state.id
         // Values given now are kept for a resume even if the run stops before a step reads them.
-        for (name, value) in context.answers.merging(context.flags, uniquingKeysWith: { $1 }) { self.state.inputs[name] = value }
+        for (name, value) in context.answers.merging(context.flags, uniquingKeysWith: { $1 }) {
+            self.state.inputs[name] = value
+        }
         self.context.saved = self.state.inputs
         self.context.outputs = state.outputs
     }
@@ -84,6 +92,9 @@ public final class MigrationRunner: @unchecked Sendable {
     var interactive: Bool { prompter?.isInteractive == true && !options.json }
 
     public var migrationID: String { state.id }
+
+    /// What a person types to go on with this migration.
+    public var resumeCommand: String { "mariadb-migrate migrate --resume \(state.id)" }
 
     func save() throws {
         state.updatedAt = UTCDateTime.now().rfc3339
@@ -114,21 +125,30 @@ public final class MigrationRunner: @unchecked Sendable {
             let missing = missingInputs()
             if !missing.isEmpty {
                 let list = missing.map { input in
-                    "  --\(input.flag)\(input.isSecret ? "-file PATH" : " VALUE")" + (input.environment.map { " (or \($0))" } ?? "")
+                    "  --\(input.flag)\(input.isSecret ? "-file PATH" : " VALUE")"
+                        + (input.environment.map { " (or \($0))" } ?? "")
                         + (input.help.isEmpty ? "" : ": \(input.help)")
                 }
-                output.event("missing-inputs", migration: state.id, fields: ["inputs": missing.map(\.name)],
-                             text: nil)
-                FileHandle.standardError.write(Data(("Error: \(missing.count) input\(missing.count == 1 ? "" : "s") missing and no terminal to ask on; nothing was run. Give them as flags, in --answers, or in the environment:\n" + list.joined(separator: "\n") + "\n").utf8))
+                output.event(
+                    "missing-inputs", migration: state.id, fields: ["inputs": missing.map(\.name)],
+                    text: nil)
+                warn(
+                    "Error: \(missing.count) input\(missing.count == 1 ? "" : "s") missing and no terminal to ask on; "
+                        + "nothing was run. Give them as flags, in --answers, or in the environment:\n"
+                        + list.joined(separator: "\n") + "\n")
                 return .usage
             }
             if !options.yes, let step = runbook.steps.first(where: \.changes) {
-                FileHandle.standardError.write(Data("Error: step '\(step.id)' changes things outside this machine and there is no terminal to confirm on: add --yes (or --dry-run to see the plan); nothing was run\n".utf8))
+                warn(
+                    "Error: step '\(step.id)' changes things outside this machine and there is no terminal "
+                        + "to confirm on: add --yes (or --dry-run to see the plan); nothing was run\n")
                 return .usage
             }
         }
-        output.event("migration-started", migration: state.id, fields: ["runbook": runbook.name],
-                     text: "migration \(state.id): \(runbook.name) — \(runbook.summary)\nstate: \(options.stateDirectory.file(state.id)) (resume with: mariadb-migrate migrate --resume \(state.id))")
+        output.event(
+            "migration-started", migration: state.id, fields: ["runbook": runbook.name],
+            text: "migration \(state.id): \(runbook.name) — \(runbook.summary)\n"
+                + "state: \(options.stateDirectory.file(state.id)) (resume with: \(resumeCommand))")
         do { try save() } catch { return fail(nil, error) }
         for (index, step) in runbook.steps.enumerated() {
             if cancelled() { return interrupted(step) }
@@ -136,10 +156,12 @@ public final class MigrationRunner: @unchecked Sendable {
             let values: StepValues
             do {
                 guard let resolved = try resolveStep(step, header: header) else {
-                    state.steps[step.id] = MigrationState.StepRecord(status: .skipped, inputs: [:], startedAt: UTCDateTime.now().rfc3339)
+                    state.steps[step.id] = MigrationState.StepRecord(
+                        status: .skipped, inputs: [:], startedAt: UTCDateTime.now().rfc3339)
                     try save()
-                    output.event("step-skipped", migration: state.id, step: step.id, fields: ["reason": "when"],
-                                 text: "\(header): skipped (\(step.when ?? "") is off)")
+                    output.event(
+                        "step-skipped", migration: state.id, step: step.id, fields: ["reason": "when"],
+                        text: "\(header): skipped (\(step.when ?? "") is off)")
                     continue
                 }
                 values = resolved
@@ -150,21 +172,26 @@ public final class MigrationRunner: @unchecked Sendable {
             }
             let record = state.steps[step.id]
             if ResumeRule.decide(step: step, record: record, inputs: values.values, redo: options.redo) == .reuse {
-                output.event("step-reused", migration: state.id, step: step.id, fields: ["outputs": record?.outputs ?? [:]],
-                             text: "\(header): done before, with the same inputs; not redone")
+                output.event(
+                    "step-reused", migration: state.id, step: step.id, fields: ["outputs": record?.outputs ?? [:]],
+                    text: "\(header): done before, with the same inputs; not redone")
                 continue
             }
             if !interactive {
-                output.event("step-started", migration: state.id, step: step.id, fields: ["title": step.title],
-                             text: "\(header)\n  runs: \(CommandPreview.render(step, values))")
+                output.event(
+                    "step-started", migration: state.id, step: step.id, fields: ["title": step.title],
+                    text: "\(header)\n  runs: \(CommandPreview.render(step, values))")
             }
             if step.changes && !options.yes && interactive {
                 do {
                     guard try confirm("Run this step? It changes things outside this machine") else {
-                        state.steps[step.id] = record ?? MigrationState.StepRecord(status: .interrupted, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
+                        state.steps[step.id] =
+                            record
+                            ?? MigrationState.StepRecord(
+                                status: .interrupted, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
                         state.steps[step.id]?.status = .interrupted
                         try? save()
-                        FileHandle.standardError.write(Data("stopped before '\(step.id)'; resume with: mariadb-migrate migrate --resume \(state.id)\n".utf8))
+                        warn("stopped before '\(step.id)'; resume with: \(resumeCommand)\n")
                         return .interrupted
                     }
                 } catch {
@@ -172,7 +199,8 @@ public final class MigrationRunner: @unchecked Sendable {
                 }
             }
             let previousAttempt = record?.status == .done ? [:] : (record?.attempt ?? [:])
-            var started = MigrationState.StepRecord(status: .running, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
+            var started = MigrationState.StepRecord(
+                status: .running, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
             started.attempt = previousAttempt
             state.steps[step.id] = started
             do { try save() } catch { return fail(step, error) }
@@ -181,7 +209,8 @@ public final class MigrationRunner: @unchecked Sendable {
                 migrationID: state.id, stepID: step.id,
                 progressMode: options.json ? .json : ProgressMeter.mode(json: false),
                 note: { [output, state] message in
-                    output.event("note", migration: state.id, step: stepID, fields: ["message": message], text: "  \(message)")
+                    output.event(
+                        "note", migration: state.id, step: stepID, fields: ["message": message], text: "  \(message)")
                 },
                 recordAttempt: { [weak self] attempt in
                     guard let self else { return }
@@ -198,9 +227,11 @@ public final class MigrationRunner: @unchecked Sendable {
                 state.steps[step.id]?.finishedAt = UTCDateTime.now().rfc3339
                 context.outputs[step.id] = outputs
                 try save()
-                let shown = step.outputs.compactMap { name in outputs[name].map { "\(name) \($0)" } }.joined(separator: ", ")
-                output.event("step-finished", migration: state.id, step: step.id, fields: ["outputs": outputs],
-                             text: "  done\(shown.isEmpty ? "" : ": \(shown)")")
+                let shown = step.outputs.compactMap { name in outputs[name].map { "\(name) \($0)" } }.joined(
+                    separator: ", ")
+                output.event(
+                    "step-finished", migration: state.id, step: step.id, fields: ["outputs": outputs],
+                    text: "  done\(shown.isEmpty ? "" : ": \(shown)")")
             } catch is CancellationError {
                 return interrupted(step)
             } catch {
@@ -218,7 +249,7 @@ public final class MigrationRunner: @unchecked Sendable {
         if state.steps[step.id]?.status == .running { state.steps[step.id]?.status = .interrupted }
         try? save()
         output.event("interrupted", migration: state.id, step: step.id, text: nil)
-        FileHandle.standardError.write(Data("interrupted at '\(step.id)'; the state is kept: mariadb-migrate migrate --resume \(state.id)\n".utf8))
+        warn("interrupted at '\(step.id)'; the state is kept: \(resumeCommand)\n")
         return .interrupted
     }
 
@@ -231,9 +262,9 @@ public final class MigrationRunner: @unchecked Sendable {
             try? save()
         }
         output.event("step-failed", migration: state.id, step: step?.id, fields: ["error": message], text: nil)
-        FileHandle.standardError.write(Data("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n".utf8))
+        warn("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n")
         if step != nil {
-            FileHandle.standardError.write(Data("fix the cause, then: mariadb-migrate migrate --resume \(state.id)\n".utf8))
+            warn("fix the cause, then: \(resumeCommand)\n")
         }
         return exit
     }
@@ -253,16 +284,23 @@ public final class MigrationRunner: @unchecked Sendable {
             if input.isSecret {
                 if let value = secretFromSources(input) {
                     secrets[name] = value
-                    if let path = context.secretFiles[name] { state.secretSources[name] = .file(path) }
-                    else if state.secretSources[name] == nil, let variable = input.environment { state.secretSources[name] = .environment(variable) }
+                    if let path = context.secretFiles[name] {
+                        state.secretSources[name] = .file(path)
+                    } else if state.secretSources[name] == nil, let variable = input.environment {
+                        state.secretSources[name] = .environment(variable)
+                    }
                     continue
                 }
                 guard interactive, let prompter else {
                     if input.optional { continue }
-                    throw ActionFailure(message: "no value for secret input '\(name)': give --\(input.flag)-file PATH" + (input.environment.map { " or \($0)" } ?? ""))
+                    throw ActionFailure(
+                        message: "no value for secret input '\(name)': give --\(input.flag)-file PATH"
+                            + (input.environment.map { " or \($0)" } ?? ""))
                 }
                 explain()
-                let value = try ask { try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH") }
+                let value = try ask {
+                    try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH")
+                }
                 if let problem = Runbook.problem(value, for: input) { throw ActionFailure(message: problem) }
                 if !value.isEmpty { secrets[name] = value }
                 state.secretSources[name] = .prompt
@@ -273,7 +311,9 @@ public final class MigrationRunner: @unchecked Sendable {
             case .value(let given, let origin):
                 value = given
                 if let problem = Runbook.problem(value, for: input) {
-                    guard interactive, origin == .state || origin == .environment else { throw ActionFailure(message: "\(problem) (from \(origin.rawValue))") }
+                    guard interactive, origin == .state || origin == .environment else {
+                        throw ActionFailure(message: "\(problem) (from \(origin.rawValue))")
+                    }
                     explain()
                     value = try askUntilValid(input, defaultValue: nil)
                     context.saved[name] = value
@@ -289,7 +329,9 @@ public final class MigrationRunner: @unchecked Sendable {
                     state.inputs[name] = value
                 } else if let defaultValue {
                     value = defaultValue
-                    if let problem = Runbook.problem(value, for: input) { throw ActionFailure(message: "\(problem) (the default)") }
+                    if let problem = Runbook.problem(value, for: input) {
+                        throw ActionFailure(message: "\(problem) (the default)")
+                    }
                 } else if input.optional {
                     value = ""
                 } else {
@@ -309,7 +351,9 @@ public final class MigrationRunner: @unchecked Sendable {
     }
 
     func question(_ input: Input) -> String {
-        let choices = input.kind == .choice ? " (\(input.choices.joined(separator: "/")))" : input.kind == .bool ? " (yes/no)" : ""
+        let choices =
+            input.kind == .choice
+            ? " (\(input.choices.joined(separator: "/")))" : input.kind == .bool ? " (yes/no)" : ""
         return "  \(input.help.isEmpty ? input.name : input.help)\(choices)"
     }
 
@@ -322,9 +366,11 @@ public final class MigrationRunner: @unchecked Sendable {
     func askUntilValid(_ input: Input, defaultValue: String?) throws -> String {
         guard let prompter else { throw StopRequest(exit: .usage) }
         while true {
-            let answer = try ask { try prompter.ask(question(input), defaultValue: defaultValue, hint: "give --\(input.flag) VALUE") }
+            let answer = try ask {
+                try prompter.ask(question(input), defaultValue: defaultValue, hint: "give --\(input.flag) VALUE")
+            }
             guard let problem = Runbook.problem(answer, for: input) else { return answer }
-            FileHandle.standardError.write(Data("  \(problem); try again\n".utf8))
+            warn("  \(problem); try again\n")
         }
     }
 
@@ -333,7 +379,7 @@ public final class MigrationRunner: @unchecked Sendable {
         while true {
             let answer = try ask { try prompter.ask("  \(question)? (yes/no)", defaultValue: nil, hint: "add --yes") }
             if let yes = Runbook.parseBool(answer) { return yes }
-            FileHandle.standardError.write(Data("  '\(answer)' is not yes or no; try again\n".utf8))
+            warn("  '\(answer)' is not yes or no; try again\n")
         }
     }
 
@@ -358,13 +404,21 @@ public final class MigrationRunner: @unchecked Sendable {
                 }
             }
             let preview = CommandPreview.render(step, StepValues(values: values, secrets: secrets))
-            steps.append(["id": step.id, "title": step.title, "action": step.action, "inputs": values, "command": preview,
-                          "changes": step.changes, "when": step.when as Any])
-            output.say("\n[\(index + 1)/\(runbook.steps.count)] \(step.title)\(step.when.map { " (when \($0))" } ?? "")\n  runs: \(preview)")
+            steps.append([
+                "id": step.id, "title": step.title, "action": step.action, "inputs": values, "command": preview,
+                "changes": step.changes, "when": step.when as Any,
+            ])
+            let when = step.when.map { " (when \($0))" } ?? ""
+            output.say("\n[\(index + 1)/\(runbook.steps.count)] \(step.title)\(when)\n  runs: \(preview)")
         }
         output.event("plan", migration: state.id, fields: ["runbook": runbook.name, "steps": steps], text: nil)
         return .done
     }
+}
+
+/// A line for a person on standard error: standard output is for results and events.
+public func warn(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
 }
 
 func wrap(_ text: String, indent: String, width: Int = 100) -> String {

@@ -26,16 +26,20 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         }
     }
 
-    public func run(source sourceSettings: ConnectionSettings, target targetSettings: ConnectionSettings) async throws -> Report {
+    public func run(
+        source sourceSettings: ConnectionSettings, target targetSettings: ConnectionSettings
+    ) async throws -> Report {
         async let sourceConnection = MariaDBConnection.connect(sourceSettings)
         async let targetConnection = MariaDBConnection.connect(targetSettings)
         let (source, target) = try await (sourceConnection, targetConnection)
-        let databases = self.databases, accounts = self.accounts ?? databases.isEmpty
+        let databases = self.databases
+        let accounts = self.accounts ?? databases.isEmpty
         async let sourceInventory = Inventory.take(from: source, databases: databases, accounts: accounts)
         async let targetInventory = Inventory.take(from: target, databases: databases, accounts: accounts)
         let (a, b) = try await (sourceInventory, targetInventory)
-        return Report(source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),
-                      tables: a.schemas.values.reduce(0) { $0 + $1.tables.count }, accounts: a.accounts?.count,
-                      differences: Inventory.differences(source: a, target: b))
+        return Report(
+            source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),
+            tables: a.schemas.values.reduce(0) { $0 + $1.tables.count }, accounts: a.accounts?.count,
+            differences: Inventory.differences(source: a, target: b))
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTransport
 import ObjectStore
-import Testing
 import TestSupport
+import Testing
 
 /// The wizard run as a script would run it, against the real servers of scripts/test-env.
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
@@ -30,8 +30,9 @@ struct MigrateCommandTests {
     }
 
     func sql(_ env: TestEnvironment, port: String, _ statements: String) throws {
-        let result = try CLI.shell("mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -e \"$SQL\"",
-                                   environment: ["MYSQL_PWD": env.rootPassword, "SQL": statements])
+        let result = try CLI.shell(
+            "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -e \"$SQL\"",
+            environment: ["MYSQL_PWD": env.rootPassword, "SQL": statements])
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -39,34 +40,50 @@ struct MigrateCommandTests {
         let env = try TestEnvironment.require()
         let database = TestEnvironment.uniqueName("wiz")
         let user = TestEnvironment.uniqueName("wizuser")
-        try sql(env, port: try env["MM_TEST_MARIADB_PORT"], """
+        try sql(
+            env, port: try env["MM_TEST_MARIADB_PORT"],
+            """
             CREATE DATABASE \(database); CREATE TABLE \(database).t (id INT PRIMARY KEY, v VARCHAR(20));
-            INSERT INTO \(database).t VALUES (1,'one'),(2,'two'); CREATE VIEW \(database).v AS SELECT id FROM \(database).t;
+            INSERT INTO \(database).t VALUES (1,'one'),(2,'two');
+            CREATE VIEW \(database).v AS SELECT id FROM \(database).t;
             CREATE USER '\(user)'@'%' IDENTIFIED BY 'Wizard-pw-1'; GRANT SELECT ON \(database).* TO '\(user)'@'%';
             """)
-        defer { try? sql(env, port: try env["MM_TEST_MARIADB_PORT"], "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%'") }
+        defer {
+            try? sql(
+                env, port: try env["MM_TEST_MARIADB_PORT"],
+                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%'")
+        }
         let bucket = try await makeBucket(env)
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let keyFile = dir.appendingPathComponent("s3.key")
         try "testing\n".write(to: keyFile, atomically: true, encoding: .utf8)
-        let run = try CLI.run([
-            "migrate", "external-to-operator", "--yes", "--json", "--state-dir", dir.appendingPathComponent("state").path,
-            "--source-port", try env["MM_TEST_MARIADB_PORT"], "--databases", database,
-            "--store", "s3", "--s3-bucket", bucket, "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"],
-            "--s3-region", "us-east-1", "--s3-access-key-id", "testing", "--s3-secret-access-key-file", keyFile.path,
-            "--s3-credentials-secret", "s3-keys", "--cluster-s3-endpoint", "minio.minio.svc.cluster.local:9000",
-            "--output-dir", dir.appendingPathComponent("out").path,
-            "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
-        ], environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_ROOT_PASSWORD": env.rootPassword,
-                         "MARIADB_TARGET_PASSWORD": env.rootPassword])
+        let run = try CLI.run(
+            [
+                "migrate", "external-to-operator", "--yes", "--json", "--state-dir",
+                dir.appendingPathComponent("state").path,
+                "--source-port", try env["MM_TEST_MARIADB_PORT"], "--databases", database,
+                "--store", "s3", "--s3-bucket", bucket, "--s3-prefix", "mariadb", "--s3-endpoint",
+                try env["MM_TEST_S3_ENDPOINT"],
+                "--s3-region", "us-east-1", "--s3-access-key-id", "testing", "--s3-secret-access-key-file",
+                keyFile.path,
+                "--s3-credentials-secret", "s3-keys", "--cluster-s3-endpoint", "minio.minio.svc.cluster.local:9000",
+                "--output-dir", dir.appendingPathComponent("out").path,
+                "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
+            ],
+            environment: [
+                "MARIADB_PASSWORD": env.rootPassword, "MARIADB_ROOT_PASSWORD": env.rootPassword,
+                "MARIADB_TARGET_PASSWORD": env.rootPassword,
+            ])
         defer { try? sql(env, port: try env["MM_TEST_TARGET_PORT"], "DROP DATABASE IF EXISTS \(database)") }
         #expect(run.status == 0, "\(run.stderr)")
         let events = run.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         let finished = events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
-        #expect(finished == ["survey", "store-check", "backup", "accounts", "manifests", "restore", "verify"], "\(run.stdout)")
+        #expect(
+            finished == ["survey", "store-check", "backup", "accounts", "manifests", "restore", "verify"],
+            "\(run.stdout)")
         #expect(!run.stdout.contains(env.rootPassword) && !run.stderr.contains(env.rootPassword))
 
         // The operator-named backup and its manifest in S3.
@@ -75,18 +92,25 @@ struct MigrateCommandTests {
         #expect(names.contains(backup + ".manifest.json"))
 
         // The MariaDB, its Secrets and the accounts' CRs, all valid against the CRDs.
-        let manifests = dir.appendingPathComponent("out/manifests"), accounts = dir.appendingPathComponent("out/accounts")
+        let manifests = dir.appendingPathComponent("out/manifests")
+        let accounts = dir.appendingPathComponent("out/accounts")
         let manifestFiles = try FileManager.default.contentsOfDirectory(atPath: manifests.path)
         let accountFiles = try FileManager.default.contentsOfDirectory(atPath: accounts.path)
         let mariadb = try String(contentsOf: manifests.appendingPathComponent("mariadb-mariadb.yaml"), encoding: .utf8)
         #expect(mariadb.contains("bootstrapFrom") && mariadb.contains("minio.minio.svc.cluster.local:9000"))
         #expect(mariadb.contains("targetRecoveryTime: \(backup.split(separator: ".")[1])"), "\(mariadb)")
-        #expect(manifestFiles.contains("secret-mariadb.yaml") && manifestFiles.contains("secret-s3-keys.yaml"), "\(manifestFiles)")
-        let kustomization = try String(contentsOf: manifests.appendingPathComponent("kustomization.yaml"), encoding: .utf8)
+        #expect(
+            manifestFiles.contains("secret-mariadb.yaml") && manifestFiles.contains("secret-s3-keys.yaml"),
+            "\(manifestFiles)")
+        let kustomization = try String(
+            contentsOf: manifests.appendingPathComponent("kustomization.yaml"), encoding: .utf8)
         #expect(kustomization.contains("../accounts"))
-        #expect(accountFiles.contains { $0.hasPrefix("user-") } && accountFiles.contains { $0.hasPrefix("grant-") }
+        #expect(
+            accountFiles.contains { $0.hasPrefix("user-") } && accountFiles.contains { $0.hasPrefix("grant-") }
                 && accountFiles.contains { $0.hasPrefix("database-") }, "\(accountFiles)")
-        let documents = (manifestFiles.map { manifests.appendingPathComponent($0).path } + accountFiles.map { accounts.appendingPathComponent($0).path })
+        let documents =
+            (manifestFiles.map { manifests.appendingPathComponent($0).path }
+            + accountFiles.map { accounts.appendingPathComponent($0).path })
             .filter { $0.hasSuffix(".yaml") && !$0.hasSuffix("kustomization.yaml") }
         let validate = try CLI.run(["manifests", "validate"] + documents)
         #expect(validate.status == 0, "\(validate.stdout)")
@@ -102,10 +126,14 @@ struct MigrateCommandTests {
     @Test func withoutATerminalEveryMissingInputIsListedAndNothingRuns() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLI.run(["migrate", "external-to-operator", "--state-dir", dir.appendingPathComponent("state").path,
-                               "--output-dir", dir.appendingPathComponent("out").path])
+        let run = try CLI.run([
+            "migrate", "external-to-operator", "--state-dir", dir.appendingPathComponent("state").path,
+            "--output-dir", dir.appendingPathComponent("out").path,
+        ])
         #expect(run.status == 2, "\(run.stderr)")
-        #expect(run.stderr.contains("--source-password-file") && run.stderr.contains("--root-password-file") && run.stderr.contains("nothing was run"))
+        #expect(
+            run.stderr.contains("--source-password-file") && run.stderr.contains("--root-password-file")
+                && run.stderr.contains("nothing was run"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
         let secretOnArgv = try CLI.run(["migrate", "backup-restore", "--set", "source-password=x"])
         #expect(secretOnArgv.status != 0 && secretOnArgv.stderr.contains("secret"))
@@ -116,7 +144,11 @@ struct MigrateCommandTests {
     @Test func aFailedStepResumesThereAndRedoesNothingBeforeIt() throws {
         let env = try TestEnvironment.require()
         let database = TestEnvironment.uniqueName("wizresume")
-        try sql(env, port: try env["MM_TEST_MARIADB_PORT"], "CREATE DATABASE \(database); CREATE TABLE \(database).t (id INT PRIMARY KEY); INSERT INTO \(database).t VALUES (1),(2),(3);")
+        try sql(
+            env, port: try env["MM_TEST_MARIADB_PORT"],
+            "CREATE DATABASE \(database); CREATE TABLE \(database).t (id INT PRIMARY KEY); "
+                + "INSERT INTO \(database).t VALUES (1),(2),(3);"
+        )
         defer {
             try? sql(env, port: try env["MM_TEST_MARIADB_PORT"], "DROP DATABASE IF EXISTS \(database)")
             try? sql(env, port: try env["MM_TEST_TARGET_PORT"], "DROP DATABASE IF EXISTS \(database)")
@@ -125,20 +157,33 @@ struct MigrateCommandTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let common = ["--state-dir", dir.appendingPathComponent("state").path]
         let passwords = ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword]
-        let first = try CLI.run(["migrate", "backup-restore", "--yes", "--source-port", try env["MM_TEST_MARIADB_PORT"], "--databases", database,
-                                 "--storage-dir", dir.appendingPathComponent("backups").path, "--target-host", "127.0.0.1", "--target-port", "1"] + common,
-                                environment: passwords)
+        let first = try CLI.run(
+            [
+                "migrate", "backup-restore", "--yes", "--source-port", try env["MM_TEST_MARIADB_PORT"], "--databases",
+                database,
+                "--storage-dir", dir.appendingPathComponent("backups").path, "--target-host", "127.0.0.1",
+                "--target-port", "1",
+            ] + common,
+            environment: passwords)
         #expect(first.status == 1, "\(first.stderr)")
         #expect(first.stderr.contains("step 'restore'") && first.stderr.contains("--resume"))
-        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("state").path).first).replacingOccurrences(of: ".json", with: "")
+        let id = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("state").path).first
+        ).replacingOccurrences(of: ".json", with: "")
         let status = try CLI.run(["migrate", "status", id] + common)
-        #expect(status.stdout.contains("failed at restore") && status.stdout.contains("backup: done"), "\(status.stdout)")
+        #expect(
+            status.stdout.contains("failed at restore") && status.stdout.contains("backup: done"), "\(status.stdout)")
 
-        let second = try CLI.run(["migrate", "--resume", id, "--yes", "--set", "target-port=\(try env["MM_TEST_TARGET_PORT"])"] + common, environment: passwords)
+        let second = try CLI.run(
+            ["migrate", "--resume", id, "--yes", "--set", "target-port=\(try env["MM_TEST_TARGET_PORT"])"] + common,
+            environment: passwords)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("Back up the databases: done before, with the same inputs; not redone"), "\(second.stdout)")
+        #expect(
+            second.stdout.contains("Back up the databases: done before, with the same inputs; not redone"),
+            "\(second.stdout)")
         #expect(second.stdout.contains("differences 0"))
-        let backups = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("backups").path).filter { $0.hasSuffix(".sql.gz") }
+        let backups = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("backups").path)
+            .filter { $0.hasSuffix(".sql.gz") }
         #expect(backups.count == 1, "\(backups)")
         let list = try CLI.run(["migrate", "list"] + common)
         #expect(list.stdout.contains(id) && list.stdout.contains("done"))
@@ -148,7 +193,9 @@ struct MigrateCommandTests {
         let env = try TestEnvironment.require()
         let database = TestEnvironment.uniqueName("wizkill")
         // About 48 MiB of incompressible rows: the upload is multipart and takes a while.
-        try sql(env, port: try env["MM_TEST_MARIADB_PORT"], """
+        try sql(
+            env, port: try env["MM_TEST_MARIADB_PORT"],
+            """
             CREATE DATABASE \(database); USE \(database); CREATE TABLE t (id INT PRIMARY KEY, b BLOB);
             INSERT INTO t SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_48000;
             """)
@@ -160,11 +207,16 @@ struct MigrateCommandTests {
         let store = try s3Store(env, bucket: bucket)
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let arguments = ["migrate", "backup-restore", "--yes", "--state-dir", dir.appendingPathComponent("state").path,
-                         "--source-port", try env["MM_TEST_MARIADB_PORT"], "--databases", database, "--compression", "none",
-                         "--store", "s3", "--s3-bucket", bucket, "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"],
-                         "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"]]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_") }
+        let arguments = [
+            "migrate", "backup-restore", "--yes", "--state-dir", dir.appendingPathComponent("state").path,
+            "--source-port", try env["MM_TEST_MARIADB_PORT"], "--databases", database, "--compression", "none",
+            "--store", "s3", "--s3-bucket", bucket, "--s3-prefix", "mariadb", "--s3-endpoint",
+            try env["MM_TEST_S3_ENDPOINT"],
+            "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
+        ]
+        var environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_")
+        }
         environment.merge(awsEnvironment) { $1 }
         environment["MARIADB_PASSWORD"] = env.rootPassword
         environment["MARIADB_TARGET_PASSWORD"] = env.rootPassword
@@ -186,9 +238,14 @@ struct MigrateCommandTests {
         }
         process.waitUntilExit()
         #expect(sawUpload, "the upload finished before it could be killed")
-        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("state").path).first).replacingOccurrences(of: ".json", with: "")
-        let resumed = try CLI.run(["migrate", "--resume", id, "--yes", "--state-dir", dir.appendingPathComponent("state").path],
-                                  environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword]) { $1 })
+        let id = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("state").path).first
+        ).replacingOccurrences(of: ".json", with: "")
+        let resumed = try CLI.run(
+            ["migrate", "--resume", id, "--yes", "--state-dir", dir.appendingPathComponent("state").path],
+            environment: awsEnvironment.merging([
+                "MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword,
+            ]) { $1 })
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(!sawUpload || resumed.stdout.contains("aborted 1 unfinished upload"), "\(resumed.stdout)")
         let backups = try await store.list().map(\.name).filter { $0.hasSuffix(".sql") }

@@ -1,33 +1,34 @@
 import Foundation
 import Testing
+
 @testable import Runbook
 
 let miniRunbook = """
-name: mini
-summary: A small runbook for the tests.
-inputs:
-  - {name: source-host, default: 127.0.0.1, env: MARIADB_HOST}
-  - {name: source-port, type: number, default: "3306", min: 1, max: 65535}
-  - {name: source-password, type: secret, env: MARIADB_PASSWORD}
-  - {name: store, type: choice, choices: [directory, s3], default: directory}
-  - {name: target-host, optional: true}
-  - {name: backup-file, default: "${backup.name}"}
-steps:
-  - id: backup
-    title: Back up
-    why: Because.
-    action: backup
-    inputs: [source-host, source-port, source-password, store]
-    outputs: [name]
-    changes: true
-  - id: restore
-    title: Restore
-    why: Because.
-    action: restore
-    when: target-host
-    inputs: [target-host, store, backup-file]
-    changes: true
-"""
+    name: mini
+    summary: A small runbook for the tests.
+    inputs:
+      - {name: source-host, default: 127.0.0.1, env: MARIADB_HOST}
+      - {name: source-port, type: number, default: "3306", min: 1, max: 65535}
+      - {name: source-password, type: secret, env: MARIADB_PASSWORD}
+      - {name: store, type: choice, choices: [directory, s3], default: directory}
+      - {name: target-host, optional: true}
+      - {name: backup-file, default: "${backup.name}"}
+    steps:
+      - id: backup
+        title: Back up
+        why: Because.
+        action: backup
+        inputs: [source-host, source-port, source-password, store]
+        outputs: [name]
+        changes: true
+      - id: restore
+        title: Restore
+        why: Because.
+        action: restore
+        when: target-host
+        inputs: [target-host, store, backup-file]
+        changes: true
+    """
 
 @Suite struct RunbookLoadingTests {
     @Test func loadsAValidRunbook() throws {
@@ -40,19 +41,31 @@ steps:
     @Test(arguments: [
         // (what to replace, with what, line, words of the message)
         ("action: restore", "action: teleport", 18, "unknown action 'teleport'"),
-        ("inputs: [target-host, store, backup-file]", "inputs: [target-host, store, nothing]", 18, "unknown input 'nothing'"),
+        (
+            "inputs: [target-host, store, backup-file]", "inputs: [target-host, store, nothing]", 18,
+            "unknown input 'nothing'"
+        ),
         ("  - id: restore", "  - id: backup", 18, "step id 'backup' is used twice"),
         ("outputs: [name]", "outputs: [size]", 11, "gives no output 'size'"),
         ("default: \"${backup.name}\"", "default: \"${restore.location}\"", 9, "does not list output 'location'"),
         ("outputs: [name]\n", "outputs: [name]\n    when: backup-file\n", 9, "before step 'backup' gives 'name'"),
-        ("{name: source-host, default: 127.0.0.1, env: MARIADB_HOST}", "{name: source-host, default: \"${target-host}\"}", 4, "cycle"),
-        ("{name: store, type: choice, choices: [directory, s3], default: directory}", "{name: store, type: colour}", 7, "unknown type 'colour'"),
+        (
+            "{name: source-host, default: 127.0.0.1, env: MARIADB_HOST}",
+            "{name: source-host, default: \"${target-host}\"}", 4, "cycle"
+        ),
+        (
+            "{name: store, type: choice, choices: [directory, s3], default: directory}", "{name: store, type: colour}",
+            7, "unknown type 'colour'"
+        ),
         ("    title: Restore", "    titel: Restore", 19, "unknown key 'titel'"),
         ("summary: A small runbook for the tests.", "summary: [unclosed", 3, "not valid YAML"),
     ])
     func namesTheFileAndLineOfEachFault(find: String, replace: String, line: Int, message: String) {
         var yaml = miniRunbook.replacingOccurrences(of: find, with: replace)
-        if message == "cycle" { yaml = yaml.replacingOccurrences(of: "{name: target-host, optional: true}", with: "{name: target-host, default: \"${source-host}\"}") }
+        if message == "cycle" {
+            yaml = yaml.replacingOccurrences(
+                of: "{name: target-host, optional: true}", with: "{name: target-host, default: \"${source-host}\"}")
+        }
         #expect(yaml != miniRunbook)
         do {
             _ = try Runbook.load(yaml: yaml, file: "mini.yaml")
@@ -65,10 +78,14 @@ steps:
     }
 
     @Test func theShippedRunbooksLoadAndTheEmbeddedCopiesMatchTheFiles() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("runbooks")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files.map { String($0.dropLast(5)) } == EmbeddedRunbooks.yaml.keys.sorted(), "run scripts/embed-runbooks.py")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+            .sorted()
+        #expect(
+            files.map { String($0.dropLast(5)) } == EmbeddedRunbooks.yaml.keys.sorted(), "run scripts/embed-runbooks.py"
+        )
         for file in files {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             #expect(EmbeddedRunbooks.yaml[String(file.dropLast(5))] == text, "run scripts/embed-runbooks.py")
@@ -90,7 +107,10 @@ steps:
     }
 
     @Test func extendingAnUnknownRunbookNamesTheLine() {
-        #expect(throws: RunbookError(file: "x.yaml", line: 3, "'extends' names 'nothing', which is not another shipped runbook")) {
+        #expect(
+            throws: RunbookError(
+                file: "x.yaml", line: 3, "'extends' names 'nothing', which is not another shipped runbook")
+        ) {
             try Runbook.load(yaml: "name: x\nsummary: y\nextends: nothing\n", file: "x.yaml")
         }
     }
@@ -137,7 +157,8 @@ steps:
     }
 
     @Test(arguments: [
-        ("source-port", "3306", true), ("source-port", "0", false), ("source-port", "70000", false), ("source-port", "33o6", false),
+        ("source-port", "3306", true), ("source-port", "0", false), ("source-port", "70000", false),
+        ("source-port", "33o6", false),
         ("store", "s3", true), ("store", "tape", false), ("target-host", "", true), ("source-host", "", false),
     ])
     func valuesAreCheckedByType(name: String, value: String, ok: Bool) {
@@ -151,8 +172,9 @@ steps:
         (.hostPort, "db:3306", true), (.hostPort, "db:0", false), (.bool, "yes", true), (.bool, "maybe", false),
     ])
     func eachTypeHasItsRule(kind: Input.Kind, value: String, ok: Bool) {
-        let input = Input(name: "x", kind: kind, help: "", defaultValue: nil, choices: [], pattern: nil, minimum: nil, maximum: nil,
-                          optional: false, flag: "x", environment: nil, line: 1)
+        let input = Input(
+            name: "x", kind: kind, help: "", defaultValue: nil, choices: [], pattern: nil, minimum: nil, maximum: nil,
+            optional: false, flag: "x", environment: nil, line: 1)
         #expect((Runbook.problem(value, for: input) == nil) == ok)
     }
 }
@@ -168,17 +190,25 @@ steps:
 
     @Test func aFailureAtStepKResumesAtStepKAndRedoesNothingBeforeIt() {
         let inputs = ["source-host": "db"]
-        let backup = runbook.step("backup")!, restore = runbook.step("restore")!
+        let backup = runbook.step("backup")!
+        let restore = runbook.step("restore")!
         #expect(ResumeRule.decide(step: backup, record: record(.done, inputs), inputs: inputs, redo: []) == .reuse)
         #expect(ResumeRule.decide(step: restore, record: record(.failed, inputs), inputs: inputs, redo: []) == .run)
-        #expect(ResumeRule.decide(step: restore, record: record(.interrupted, inputs), inputs: inputs, redo: []) == .run)
+        #expect(
+            ResumeRule.decide(step: restore, record: record(.interrupted, inputs), inputs: inputs, redo: []) == .run)
         #expect(ResumeRule.decide(step: restore, record: nil, inputs: inputs, redo: []) == .run)
     }
 
     @Test func aDoneStepRunsAgainWhenItsInputsChangedOrItIsRedone() {
         let backup = runbook.step("backup")!
-        #expect(ResumeRule.decide(step: backup, record: record(.done, ["source-host": "db"]), inputs: ["source-host": "db2"], redo: []) == .run)
-        #expect(ResumeRule.decide(step: backup, record: record(.done, ["source-host": "db"]), inputs: ["source-host": "db"], redo: ["backup"]) == .run)
+        #expect(
+            ResumeRule.decide(
+                step: backup, record: record(.done, ["source-host": "db"]), inputs: ["source-host": "db2"], redo: [])
+                == .run)
+        #expect(
+            ResumeRule.decide(
+                step: backup, record: record(.done, ["source-host": "db"]), inputs: ["source-host": "db"],
+                redo: ["backup"]) == .run)
     }
 
     @Test func theStateKeepsOutputsOfFinishedStepsOnlyAndSavesWithMode0600() throws {
