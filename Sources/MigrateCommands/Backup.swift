@@ -97,7 +97,7 @@ extension MariaDBMigrate {
         }
 
         @Sendable func note(_ message: String) {
-            FileHandle.standardError.write(Data("\(UTCDateTime.now().rfc3339) \(message)\n".utf8))
+            Console.error("\(UTCDateTime.now().rfc3339) \(message)\n")
         }
 
         func printPlan(settings: ConnectionSettings, store: any ObjectStore) async throws {

@@ -139,7 +139,7 @@ extension MariaDBMigrate.Manifests {
             request.user = "root"
             let source = skipSourceCheck ? nil : try request.resolve()
             let result = try await ManifestJob.run(inputs, secrets: try readSecretFiles(), source: source)
-            for note in result.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+            for note in result.notes { Console.error(note + "\n") }
             if stdout {
                 let shown = result.documents.filter { includeSecrets || !$0.isSecret }
                 print(try YAMLOutput.stream(shown.map(\.json)), terminator: "")

@@ -43,9 +43,6 @@ extension MariaDBMigrate.Migrate {
         static let configuration = CommandConfiguration(
             commandName: "run", abstract: "Run or resume a migration (the default).")
 
-        @Argument(help: "The runbook: external-to-operator, standalone-to-galera or backup-restore.")
-        var runbook: String?
-
         @Option(help: ArgumentHelp("A runbook file instead of a shipped one.", valueName: "path"))
         var runbookFile: String?
 
@@ -80,11 +77,20 @@ extension MariaDBMigrate.Migrate {
         @Option(help: ArgumentHelp("Where state files live.", valueName: "dir"))
         var stateDir = "migration-out/state"
 
+        // One argument list for the runbook and its inputs: argument-parser refuses unknown options
+        // when an optional positional before them is left out (`migrate --resume ID --NAME VALUE`).
         @Argument(
             parsing: .allUnrecognized,
             help: ArgumentHelp(
-                "Inputs as flags: --NAME VALUE, or --NAME-file PATH for a secret.", valueName: "--input value"))
-        var inputFlags: [String] = []
+                "The runbook (external-to-operator, standalone-to-galera or backup-restore; none with --resume), "
+                    + "then its inputs as flags: --NAME VALUE, or --NAME-file PATH for a secret.",
+                valueName: "runbook --input value"))
+        var words: [String] = []
+
+        /// The runbook's name: the first word when it is not an option.
+        var runbook: String? { words.first.flatMap { $0.hasPrefix("-") ? nil : $0 } }
+
+        var inputFlags: ArraySlice<String> { runbook == nil ? words[...] : words.dropFirst() }
 
         func run() async throws {
             let directory = StateDirectory(path: stateDir)
@@ -142,7 +148,7 @@ extension MariaDBMigrate.Migrate {
                 source.setEventHandler {
                     flag.set()
                     if received.increment() > 1 || runner.prompting {
-                        warn("\ninterrupted; the state is kept: \(runner.resumeCommand)\n")
+                        Console.error("\ninterrupted; the state is kept: \(runner.resumeCommand)\n")
                         Glibc.exit(130)
                     }
                     task.cancel()
@@ -208,7 +214,7 @@ extension MariaDBMigrate.Migrate {
                 }
                 context.flags[input.name] = String(assignment[assignment.index(after: eq)...])
             }
-            var words = inputFlags[...]
+            var words = inputFlags
             while let word = words.popFirst() {
                 guard word.hasPrefix("--") else { throw ValidationError("unexpected argument '\(word)'") }
                 var flag = String(word.dropFirst(2))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Terminal
 
 /// Table on a terminal, JSON for scripts.
 public struct OutputOptions: ParsableArguments {
@@ -12,7 +13,6 @@ public struct OutputOptions: ParsableArguments {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        Console.write(data + Data("\n".utf8), to: .standardOutput)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Terminal
 
 /// Runs `body` in a task that SIGINT and SIGTERM cancel, so writers abort their uploads and
 /// temp files instead of leaving them behind. A cancelled run ends with `Interrupted`; a second
@@ -26,7 +27,7 @@ func runCancellingOnSignals<T: Sendable>(_ body: @escaping @Sendable () async th
     do {
         return try await task.value
     } catch is CancellationError {
-        FileHandle.standardError.write(Data("Error: \(Interrupted().localizedDescription)\n".utf8))
+        Console.error("Error: \(Interrupted().localizedDescription)\n")
         throw ExitCode(130)
     }
 }

@@ -39,10 +39,10 @@ public final class EventOutput: @unchecked Sendable {
                 if let data = try? JSONSerialization.data(
                     withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 {
-                    FileHandle.standardOutput.write(data + Data("\n".utf8))
+                    Console.write(data + Data("\n".utf8), to: .standardOutput)
                 }
             } else if let text {
-                FileHandle.standardOutput.write(Data((text + "\n").utf8))
+                Console.out(text + "\n")
             }
         }
     }
@@ -50,7 +50,7 @@ public final class EventOutput: @unchecked Sendable {
     /// Free text for a person only (a step's explanation); nothing in JSON mode.
     public func say(_ text: String) {
         guard !json else { return }
-        lock.withLock { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+        lock.withLock { Console.out(text + "\n") }
     }
 }
 
@@ -132,14 +132,14 @@ public final class MigrationRunner: @unchecked Sendable {
                 output.event(
                     "missing-inputs", migration: state.id, fields: ["inputs": missing.map(\.name)],
                     text: nil)
-                warn(
+                Console.error(
                     "Error: \(missing.count) input\(missing.count == 1 ? "" : "s") missing and no terminal to ask on; "
                         + "nothing was run. Give them as flags, in --answers, or in the environment:\n"
                         + list.joined(separator: "\n") + "\n")
                 return .usage
             }
             if !options.yes, let step = runbook.steps.first(where: \.changes) {
-                warn(
+                Console.error(
                     "Error: step '\(step.id)' changes things outside this machine and there is no terminal "
                         + "to confirm on: add --yes (or --dry-run to see the plan); nothing was run\n")
                 return .usage
@@ -191,7 +191,7 @@ public final class MigrationRunner: @unchecked Sendable {
                                 status: .interrupted, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
                         state.steps[step.id]?.status = .interrupted
                         try? save()
-                        warn("stopped before '\(step.id)'; resume with: \(resumeCommand)\n")
+                        Console.error("stopped before '\(step.id)'; resume with: \(resumeCommand)\n")
                         return .interrupted
                     }
                 } catch {
@@ -249,7 +249,7 @@ public final class MigrationRunner: @unchecked Sendable {
         if state.steps[step.id]?.status == .running { state.steps[step.id]?.status = .interrupted }
         try? save()
         output.event("interrupted", migration: state.id, step: step.id, text: nil)
-        warn("interrupted at '\(step.id)'; the state is kept: \(resumeCommand)\n")
+        Console.error("interrupted at '\(step.id)'; the state is kept: \(resumeCommand)\n")
         return .interrupted
     }
 
@@ -262,9 +262,9 @@ public final class MigrationRunner: @unchecked Sendable {
             try? save()
         }
         output.event("step-failed", migration: state.id, step: step?.id, fields: ["error": message], text: nil)
-        warn("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n")
+        Console.error("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n")
         if step != nil {
-            warn("fix the cause, then: \(resumeCommand)\n")
+            Console.error("fix the cause, then: \(resumeCommand)\n")
         }
         return exit
     }
@@ -370,7 +370,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 try prompter.ask(question(input), defaultValue: defaultValue, hint: "give --\(input.flag) VALUE")
             }
             guard let problem = Runbook.problem(answer, for: input) else { return answer }
-            warn("  \(problem); try again\n")
+            Console.error("  \(problem); try again\n")
         }
     }
 
@@ -379,7 +379,7 @@ public final class MigrationRunner: @unchecked Sendable {
         while true {
             let answer = try ask { try prompter.ask("  \(question)? (yes/no)", defaultValue: nil, hint: "add --yes") }
             if let yes = Runbook.parseBool(answer) { return yes }
-            warn("  '\(answer)' is not yes or no; try again\n")
+            Console.error("  '\(answer)' is not yes or no; try again\n")
         }
     }
 
@@ -414,11 +414,6 @@ public final class MigrationRunner: @unchecked Sendable {
         output.event("plan", migration: state.id, fields: ["runbook": runbook.name, "steps": steps], text: nil)
         return .done
     }
-}
-
-/// A line for a person on standard error: standard output is for results and events.
-public func warn(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
 }
 
 func wrap(_ text: String, indent: String, width: Int = 100) -> String {

@@ -91,7 +91,7 @@ public final class ProgressMeter: @unchecked Sendable {
             if let outputLabel { line += ", \(outputLabel) \(ByteFormat.string(outputBytes))" }
             line += ", \(ByteFormat.string(UInt64(rate)))/s, \(Self.duration(elapsed))"
             if let total, !final, rate > 0, total > bytes { line += ", ETA \(Self.duration(Double(total - bytes) / rate))" }
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (final ? "\n" : "")).utf8))
+            Console.error("\r\u{1B}[K" + line + (final ? "\n" : ""))
         case .json:
             var event: [String: Any] = ["event": final ? "done" : "progress", "label": label, "bytes": bytes,
                                         "bytes_per_second": Int(rate), "elapsed_seconds": (elapsed * 10).rounded() / 10]
@@ -99,7 +99,7 @@ public final class ProgressMeter: @unchecked Sendable {
             if let outputLabel { event["\(outputLabel)_bytes"] = outputBytes }
             for (key, value) in tags { event[key] = value }
             if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
-                jsonOutput.write(data + Data("\n".utf8))
+                Console.write(data + Data("\n".utf8), to: jsonOutput)
             }
         case .quiet:
             break

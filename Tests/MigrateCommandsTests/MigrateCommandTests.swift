@@ -175,7 +175,7 @@ struct MigrateCommandTests {
             status.stdout.contains("failed at restore") && status.stdout.contains("backup: done"), "\(status.stdout)")
 
         let second = try CLI.run(
-            ["migrate", "--resume", id, "--yes", "--set", "target-port=\(try env["MM_TEST_TARGET_PORT"])"] + common,
+            ["migrate", "--resume", id, "--yes", "--target-port", try env["MM_TEST_TARGET_PORT"]] + common,
             environment: passwords)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(
