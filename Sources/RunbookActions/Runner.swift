@@ -105,15 +105,27 @@ public final class MigrationRunner: @unchecked Sendable {
     public func missingInputs() -> [Input] {
         let done = Set(state.steps.filter { $0.value.status == .done }.map(\.key))
         return runbook.missingInputs(in: context, skipping: done).filter { input in
-            !(input.isSecret && secretFromSources(input) != nil)
+            !(input.isSecret && hasSecretSource(input))
         }
     }
 
-    func secretFromSources(_ input: Input) -> String? {
-        if let path = context.secretFiles[input.name] ?? state.secretSources[input.name]?.file {
-            // A password file's first line, as the client reads it (a password may end in spaces).
-            return (try? String(contentsOfFile: path, encoding: .utf8))?
-                .split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+    func secretFile(_ input: Input) -> String? { context.secretFiles[input.name] ?? state.secretSources[input.name]?.file }
+
+    func hasSecretSource(_ input: Input) -> Bool {
+        secretFile(input) != nil || input.environment.flatMap { context.environment[$0] }.map { !$0.isEmpty } == true
+    }
+
+    /// A secret from its file (the first line, as the client reads a password file: a password
+    /// may end in spaces) or its environment variable; nil when neither gives it.
+    func secretFromSources(_ input: Input) throws -> String? {
+        if let path = secretFile(input) {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ActionFailure(
+                    message: "cannot read the file of secret input '\(input.name)' '\(path)': \(error.localizedDescription); "
+                        + "give a readable file with --\(input.flag)-file")
+            }
+            return text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         }
         if let variable = input.environment, let value = context.environment[variable], !value.isEmpty { return value }
         return nil
@@ -121,6 +133,10 @@ public final class MigrationRunner: @unchecked Sendable {
 
     public func run(cancelled: @escaping @Sendable () -> Bool = { false }) async -> MigrationExit {
         if options.dryRun { return dryRun() }
+        // A secret file given now must be readable before anything runs, not at the step that needs it.
+        for input in runbook.inputs where context.secretFiles[input.name] != nil {
+            do { _ = try secretFromSources(input) } catch { return fail(nil, error, exit: .usage) }
+        }
         if !interactive {
             let missing = missingInputs()
             if !missing.isEmpty {
@@ -282,7 +298,7 @@ public final class MigrationRunner: @unchecked Sendable {
         for name in runbook.inputsRead(by: step) {
             guard let input = runbook.input(name) else { continue }
             if input.isSecret {
-                if let value = secretFromSources(input) {
+                if let value = try secretFromSources(input) {
                     secrets[name] = value
                     if let path = context.secretFiles[name] {
                         state.secretSources[name] = .file(path)
@@ -394,7 +410,7 @@ public final class MigrationRunner: @unchecked Sendable {
             for name in runbook.inputsRead(by: step) {
                 guard let input = runbook.input(name) else { continue }
                 if input.isSecret {
-                    secrets[name] = secretFromSources(input) == nil ? "(asked)" : "(given)"
+                    secrets[name] = hasSecretSource(input) ? "(given)" : "(asked)"
                     continue
                 }
                 switch runbook.resolve(name, in: context) {

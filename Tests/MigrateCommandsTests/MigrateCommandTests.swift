@@ -137,6 +137,12 @@ struct MigrateCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
         let secretOnArgv = try CLI.run(["migrate", "backup-restore", "--set", "source-password=x"])
         #expect(secretOnArgv.status != 0 && secretOnArgv.stderr.contains("secret"))
+        let unreadable = try CLI.run([
+            "migrate", "backup-restore", "--source-password-file", "/nonexistent/pw",
+            "--state-dir", dir.appendingPathComponent("state").path,
+        ])
+        #expect(unreadable.status == 2 && unreadable.stderr.contains("'/nonexistent/pw'"), "\(unreadable.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
         let unknown = try CLI.run(["migrate", "backup-restore", "--colour", "blue"])
         #expect(unknown.status != 0 && unknown.stderr.contains("'--colour'"))
     }
