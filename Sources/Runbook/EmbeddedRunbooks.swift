@@ -18,21 +18,28 @@ inputs:
   - {name: source-user, type: text, default: root, env: MARIADB_USER, help: "Source user"}
   - {name: source-password, type: secret, env: MARIADB_PASSWORD, help: "Source password"}
   - {name: store, type: choice, choices: [directory, s3], default: directory, help: "Where the backup goes"}
-  - {name: storage-dir, type: path, default: "migration-out/backups", help: "Backup directory"}
-  - {name: s3-bucket, type: text, optional: true, help: "S3 bucket"}
-  - {name: s3-prefix, type: text, optional: true, help: "S3 prefix"}
+  - {name: storage-dir, when: store=directory, type: path, default: migration-out/backups, help: "Backup directory"}
+  - {name: s3-bucket, when: store=s3, type: text, optional: true, help: "S3 bucket"}
+  - {name: s3-prefix, when: store=s3, type: text, optional: true, help: "S3 prefix"}
   - name: s3-endpoint
+    when: store=s3
     type: text
     optional: true
     env: AWS_ENDPOINT_URL_S3
     help: "S3 endpoint (host:port or URL; empty: AWS)"
-  - {name: s3-region, type: text, optional: true, env: AWS_REGION, help: "S3 region"}
+  - {name: s3-region, when: store=s3, type: text, optional: true, env: AWS_REGION, help: "S3 region"}
   - name: s3-access-key-id
+    when: store=s3
     type: text
     optional: true
     env: AWS_ACCESS_KEY_ID
     help: "S3 access key id (empty: the AWS credential chain)"
-  - {name: s3-secret-access-key, type: secret, optional: true, env: AWS_SECRET_ACCESS_KEY, help: "S3 secret access key"}
+  - name: s3-secret-access-key
+    when: store=s3
+    type: secret
+    optional: true
+    env: AWS_SECRET_ACCESS_KEY
+    help: "S3 secret access key"
   - {name: databases, type: text, help: "Databases to copy, comma-separated; they are created on the target if missing"}
   - {name: compression, type: choice, choices: [gzip, bzip2, none], default: gzip, help: "Backup compression"}
   - {name: target-host, type: text, env: MARIADB_TARGET_HOST, help: "Target server host"}
@@ -136,22 +143,33 @@ inputs:
     help: "Source user (root: the dump and the root password check need it)"
   - {name: source-password, type: secret, env: MARIADB_PASSWORD, help: "Source password"}
   - {name: store, type: choice, choices: [directory, s3], default: directory, help: "Where the backup goes"}
-  - {name: storage-dir, type: path, default: "migration-out/backups", help: "Backup directory (the PVC/volume case)"}
-  - {name: s3-bucket, type: text, optional: true, help: "S3 bucket"}
-  - {name: s3-prefix, type: text, optional: true, help: "S3 prefix"}
+  - name: storage-dir
+    when: store=directory
+    type: path
+    default: migration-out/backups
+    help: "Backup directory (the PVC/volume case)"
+  - {name: s3-bucket, when: store=s3, type: text, optional: true, help: "S3 bucket"}
+  - {name: s3-prefix, when: store=s3, type: text, optional: true, help: "S3 prefix"}
   - name: s3-endpoint
+    when: store=s3
     type: text
     optional: true
     env: AWS_ENDPOINT_URL_S3
     help: "S3 endpoint from this machine (host:port or URL; empty: AWS)"
-  - {name: s3-region, type: text, optional: true, env: AWS_REGION, help: "S3 region"}
+  - {name: s3-region, when: store=s3, type: text, optional: true, env: AWS_REGION, help: "S3 region"}
   - name: s3-access-key-id
+    when: store=s3
     type: text
     optional: true
     env: AWS_ACCESS_KEY_ID
     help: "S3 access key id (empty: the AWS credential chain)"
-  - {name: s3-secret-access-key, type: secret, optional: true, env: AWS_SECRET_ACCESS_KEY, help: "S3 secret access key"}
-  - {name: s3-ca-file, type: path, optional: true, help: "CA bundle of the S3 endpoint"}
+  - name: s3-secret-access-key
+    when: store=s3
+    type: secret
+    optional: true
+    env: AWS_SECRET_ACCESS_KEY
+    help: "S3 secret access key"
+  - {name: s3-ca-file, when: store=s3, type: path, optional: true, help: "CA bundle of the S3 endpoint"}
   - {name: compression, type: choice, choices: [gzip, bzip2, none], default: gzip, help: "Backup compression"}
   - {name: databases, type: text, optional: true, help: "Databases to migrate, comma-separated (empty: all)"}
   - {name: galera, type: bool, default: "no", help: "Is the new MariaDB a Galera cluster"}
@@ -167,15 +185,18 @@ inputs:
     env: MARIADB_ROOT_PASSWORD
     help: "The source's root password (it goes into the MariaDB's root Secret)"
   - name: cluster-s3-endpoint
+    when: store=s3
     type: text
     default: "${s3-endpoint}"
     optional: true
     help: "S3 endpoint as the cluster reaches it"
   - name: s3-credentials-secret
+    when: store=s3
     type: text
     optional: true
     help: "Secret for the S3 keys in the cluster (empty: none, e.g. IRSA)"
   - name: volume-claim
+    when: store=directory
     type: text
     default: mariadb-backups
     help: "PersistentVolumeClaim that holds the backup directory in the cluster"

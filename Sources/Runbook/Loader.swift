@@ -120,9 +120,9 @@ extension Runbook {
                         + action.outputs.joined(separator: ", ") + ")"
                 )
             }
-            if let when = step.when, input(when) == nil {
+            if let when = step.when, input(Self.conditionInput(when)) == nil {
                 throw RunbookError(
-                    file: file, line: step.line, "step '\(step.id)': 'when' names unknown input '\(when)'")
+                    file: file, line: step.line, "step '\(step.id)': 'when' names unknown input '\(Self.conditionInput(when))'")
             }
         }
         // Every reference in a default names something that exists and is there in time.
@@ -161,13 +161,22 @@ extension Runbook {
                 }
             }
         }
+        for input in inputs {
+            guard let when = input.when else { continue }
+            let other = Self.conditionInput(when)
+            guard let condition = self.input(other), other != input.name, condition.when == nil else {
+                throw RunbookError(
+                    file: file, line: input.line,
+                    "input '\(input.name)': 'when' must name another input without a 'when' of its own, not '\(other)'")
+            }
+        }
         try checkCycles()
     }
 
     /// Whether `step` reads `name`, directly or through another input's default.
     func usesInput(_ step: Step, _ name: String) -> Bool {
         var seen = Set<String>()
-        var queue = step.inputs + (step.when.map { [$0] } ?? [])
+        var queue = inputsRead(by: step)
         while let next = queue.popLast() {
             if next == name { return true }
             guard seen.insert(next).inserted, let input = input(next) else { continue }
@@ -321,7 +330,7 @@ struct NodeReader {
             node, what: "an input",
             keys: [
                 "name", "type", "help", "default", "choices", "pattern", "min", "max",
-                "optional", "flag", "env",
+                "optional", "flag", "env", "when",
             ])
         let name = try string(map, "name", required: true)!
         try checkName(name, map["name"], what: "input name")
@@ -348,7 +357,7 @@ struct NodeReader {
             name: name, kind: kind, help: try string(map, "help") ?? "", defaultValue: defaultValue, choices: choices,
             pattern: try string(map, "pattern"), minimum: try int(map, "min"), maximum: try int(map, "max"),
             optional: try bool(map, "optional"), flag: flag, environment: try string(map, "env"),
-            line: node.mark?.line ?? 0)
+            when: try string(map, "when"), line: node.mark?.line ?? 0)
     }
 
     func step(_ node: Node) throws(RunbookError) -> Step {

@@ -27,7 +27,7 @@ public struct Step: Sendable, Equatable {
     public var outputs: [String]
     /// It changes something outside this machine (a store, a server): asks for confirmation.
     public var changes: Bool
-    /// An input that must be true (bool) or non-empty for the step to run; nil: always runs.
+    /// A condition on an input for the step to run (see `Runbook.holds`); nil: always runs.
     public var when: String?
     public var line: Int
 }
@@ -54,6 +54,9 @@ public struct Input: Sendable, Equatable {
     public var flag: String
     /// The environment variable read when no flag or answer gives it.
     public var environment: String?
+    /// A condition on another input (`store=s3`): when it does not hold, the input is neither
+    /// asked nor needed, and its value is empty.
+    public var when: String?
     public var line: Int
 
     public var isSecret: Bool { kind == .secret }

@@ -151,11 +151,38 @@ extension Runbook {
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
-    /// The inputs a step reads, its `when` input included, in the order it needs them.
+    /// The inputs a step reads in the order it needs them: the step's `when` input first, and
+    /// each input's `when` input before it.
     public func inputsRead(by step: Step) -> [String] {
         var names: [String] = []
-        for name in (step.when.map { [$0] } ?? []) + step.inputs where !names.contains(name) { names.append(name) }
+        for name in (step.when.map { [Self.conditionInput($0)] } ?? []) + step.inputs {
+            if let when = input(name)?.when, !names.contains(Self.conditionInput(when)) {
+                names.append(Self.conditionInput(when))
+            }
+            if !names.contains(name) { names.append(name) }
+        }
         return names
+    }
+
+    /// The input a condition (`NAME` or `NAME=VALUE`) is about.
+    public static func conditionInput(_ condition: String) -> String {
+        String(condition.split(separator: "=", maxSplits: 1).first ?? "")
+    }
+
+    /// Whether a condition holds for `value`, its input's value: `NAME=VALUE` when they are equal,
+    /// `NAME` when a bool is true or a text is not empty. Pure.
+    public func holds(_ condition: String, value: String) -> Bool {
+        let parts = condition.split(separator: "=", maxSplits: 1).map(String.init)
+        if parts.count == 2 { return value == parts[1] }
+        return input(parts[0]).map { isTruthy(value, input: $0) } ?? false
+    }
+
+    /// A condition's state as far as `context` tells (a value or a default); nil when unknown.
+    func holds(_ condition: String, in context: ResolutionContext) -> Bool? {
+        switch resolve(Self.conditionInput(condition), in: context) {
+        case .value(let value, _), .ask(defaultValue: let value?): return holds(condition, value: value)
+        default: return nil
+        }
     }
 
     /// The inputs nothing can answer without a prompt: no flag, answer, state, environment or
@@ -164,13 +191,10 @@ extension Runbook {
     public func missingInputs(in context: ResolutionContext, skipping done: Set<String> = []) -> [Input] {
         var missing: [Input] = []
         for step in steps where !done.contains(step.id) {
-            if let when = step.when, case .value(let value, _) = resolve(when, in: context),
-                !isTruthy(value, input: input(when)!)
-            {
-                continue
-            }
+            if let when = step.when, holds(when, in: context) == false { continue }
             for name in inputsRead(by: step) {
                 guard let input = input(name), !missing.contains(input) else { continue }
+                if let when = input.when, holds(when, in: context) == false { continue }
                 if case .ask(nil) = resolve(name, in: context), !input.optional { missing.append(input) }
             }
         }

@@ -177,7 +177,7 @@ public final class MigrationRunner: @unchecked Sendable {
                     try save()
                     output.event(
                         "step-skipped", migration: state.id, step: step.id, fields: ["reason": "when"],
-                        text: "\(header): skipped (\(step.when ?? "") is off)")
+                        text: "\(header): skipped (when \(step.when ?? "") does not hold)")
                     continue
                 }
                 values = resolved
@@ -297,6 +297,10 @@ public final class MigrationRunner: @unchecked Sendable {
         var secrets: [String: String] = [:]
         for name in runbook.inputsRead(by: step) {
             guard let input = runbook.input(name) else { continue }
+            if let when = input.when, let value = values[Runbook.conditionInput(when)], !runbook.holds(when, value: value) {
+                values[name] = ""
+                continue
+            }
             if input.isSecret {
                 if let value = try secretFromSources(input) {
                     secrets[name] = value
@@ -357,7 +361,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 throw ActionFailure(message: "input '\(name)' waits for an output no step has given (a runbook bug)")
             }
             values[name] = value
-            if name == step.when && !runbook.isTruthy(value, input: input) { return nil }
+            if let when = step.when, name == Runbook.conditionInput(when), !runbook.holds(when, value: value) { return nil }
         }
         if interactive {
             explain()

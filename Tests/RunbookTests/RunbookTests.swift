@@ -58,6 +58,8 @@ let miniRunbook = """
             7, "unknown type 'colour'"
         ),
         ("    title: Restore", "    titel: Restore", 19, "unknown key 'titel'"),
+        ("{name: target-host, optional: true}", "{name: target-host, optional: true, when: target-host}", 8,
+         "'when' must name another input"),
         ("summary: A small runbook for the tests.", "summary: [unclosed", 3, "not valid YAML"),
     ])
     func namesTheFileAndLineOfEachFault(find: String, replace: String, line: Int, message: String) {
@@ -154,6 +156,23 @@ let miniRunbook = """
         #expect(runbook.missingInputs(in: context).map(\.name) == ["source-password"])
         context.environment["MARIADB_PASSWORD"] = "pw"
         #expect(runbook.missingInputs(in: context).isEmpty)
+    }
+
+    @Test func anInputWhoseConditionDoesNotHoldIsNeitherAskedNorMissing() throws {
+        let yaml = miniRunbook.replacingOccurrences(
+            of: "  - {name: target-host, optional: true}",
+            with: "  - {name: target-host, optional: true}\n  - {name: s3-bucket, when: store=s3}")
+            .replacingOccurrences(of: "inputs: [source-host, source-port, source-password, store]",
+                                  with: "inputs: [source-host, source-port, source-password, s3-bucket, store]")
+        let runbook = try Runbook.load(yaml: yaml, file: "mini.yaml")
+        #expect(runbook.inputsRead(by: runbook.step("backup")!).prefix(4) == ["source-host", "source-port", "source-password", "store"])
+        var context = ResolutionContext()
+        context.environment["MARIADB_PASSWORD"] = "pw"
+        #expect(runbook.missingInputs(in: context).isEmpty)
+        context.flags["store"] = "s3"
+        #expect(runbook.missingInputs(in: context).map(\.name) == ["s3-bucket"])
+        #expect(runbook.holds("store=s3", value: "s3") && !runbook.holds("store=s3", value: "directory"))
+        #expect(runbook.holds("target-host", value: "db") && !runbook.holds("target-host", value: ""))
     }
 
     @Test(arguments: [
