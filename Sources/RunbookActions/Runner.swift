@@ -64,6 +64,8 @@ public final class MigrationRunner: @unchecked Sendable {
     let prompter: Prompter?
     let options: RunOptions
     let output: EventOutput
+    /// Secrets answered at a prompt in this run: asked once, kept in memory only.
+    private var promptedSecrets: [String: String] = [:]
     private let promptLock = NSLock()
     private var waitingForAnswer = false
 
@@ -302,7 +304,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 continue
             }
             if input.isSecret {
-                if let value = try secretFromSources(input) {
+                if let value = try promptedSecrets[name] ?? secretFromSources(input) {
                     secrets[name] = value
                     if let path = context.secretFiles[name] {
                         state.secretSources[name] = .file(path)
@@ -318,10 +320,15 @@ public final class MigrationRunner: @unchecked Sendable {
                             + (input.environment.map { " or \($0)" } ?? ""))
                 }
                 explain()
-                let value = try ask {
-                    try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH")
+                var value = ""
+                while true {
+                    value = try ask {
+                        try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH")
+                    }
+                    guard let problem = Runbook.problem(value, for: input) else { break }
+                    Console.error("  \(problem); try again\n")
                 }
-                if let problem = Runbook.problem(value, for: input) { throw ActionFailure(message: problem) }
+                promptedSecrets[name] = value
                 if !value.isEmpty { secrets[name] = value }
                 state.secretSources[name] = .prompt
                 continue
@@ -336,8 +343,7 @@ public final class MigrationRunner: @unchecked Sendable {
                     }
                     explain()
                     value = try askUntilValid(input, defaultValue: nil)
-                    context.saved[name] = value
-                    state.inputs[name] = value
+                    try remember(name, value)
                 } else if [.flag, .answers].contains(origin) {
                     state.inputs[name] = value
                 }
@@ -345,8 +351,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 if interactive {
                     explain()
                     value = try askUntilValid(input, defaultValue: defaultValue)
-                    context.saved[name] = value
-                    state.inputs[name] = value
+                    try remember(name, value)
                 } else if let defaultValue {
                     value = defaultValue
                     if let problem = Runbook.problem(value, for: input) {
@@ -368,6 +373,13 @@ public final class MigrationRunner: @unchecked Sendable {
             output.say("  runs: \(CommandPreview.render(step, StepValues(values: values, secrets: secrets)))")
         }
         return StepValues(values: values, secrets: secrets)
+    }
+
+    /// An answer typed at a prompt, saved at once: ^C at the next prompt ends the run on the spot.
+    func remember(_ name: String, _ value: String) throws {
+        context.saved[name] = value
+        state.inputs[name] = value
+        try save()
     }
 
     func question(_ input: Input) -> String {

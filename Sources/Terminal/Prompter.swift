@@ -60,14 +60,16 @@ public final class Prompter: @unchecked Sendable {
             guard let line = readPlainLine() else { throw .noAnswer(question: question, hint: hint) }
             return line
         }
-        fputs("\(question): ", output)
-        fflush(output)
+        // Echo goes off before the question shows: an answer typed (or pasted) as soon as the
+        // question appears is never echoed.
         let fd = fileno(input)
         var saved = termios()
         tcgetattr(fd, &saved)
         var quiet = saved
         quiet.c_lflag &= ~tcflag_t(ECHO)
         tcsetattr(fd, TCSAFLUSH, &quiet)
+        fputs("\(question): ", output)
+        fflush(output)
         let line = readPlainLine()
         tcsetattr(fd, TCSAFLUSH, &saved)
         fputs("\n", output)
