@@ -72,7 +72,9 @@ let package = Package(
         .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
-        .testTarget(name: "AccountsTests", dependencies: ["Accounts", "Manifests", "MariaDBClient", "RestoreEngine", "TestSupport"]),
+        .testTarget(
+            name: "AccountsTests",
+            dependencies: ["Accounts", "Manifests", "MariaDBClient", "RestoreEngine", "Verification", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests"]),
     ],
     swiftLanguageModes: [.v6]

@@ -103,12 +103,26 @@ extension Inventory {
             let isRole = row[2].string == "Y"
             let account = isRole ? "role \(connection.quote(user))" : "\(connection.quote(user))@\(connection.quote(host))"
             let subject = isRole ? connection.quote(user) : account
-            grants[account] = try await connection.query("SHOW GRANTS FOR \(subject)").rows.compactMap { $0[0].string }.sorted()
+            grants[account] = try await connection.query("SHOW GRANTS FOR \(subject)").rows
+                .compactMap { $0[0].string.map(sortingColumnLists) }.sorted()
         }
         result.accounts = grants
         return result
     }
 
+
+    /// `SELECT (`b`, `a`)` → `SELECT (`a`, `b`)`: SHOW GRANTS lists a column grant's columns in
+    /// hash order, which differs between two servers holding the same grant. Pure.
+    public static func sortingColumnLists(_ grant: String) -> String {
+        var out = "", rest = Substring(grant)
+        while let open = rest.firstIndex(of: "("), let close = rest[open...].firstIndex(of: ")") {
+            out += rest[...open]
+            out += rest[rest.index(after: open)..<close].split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.sorted().joined(separator: ", ")
+            rest = rest[close...]
+        }
+        return out + rest
+    }
 
     /// Every difference between `source` and `target`, one line each, sorted. Pure.
     public static func differences(source: Inventory, target: Inventory) -> [String] {

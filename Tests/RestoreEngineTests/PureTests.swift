@@ -26,6 +26,16 @@ import Verification
 }
 
 @Suite struct InventoryDiffTests {
+    @Test(arguments: [
+        ("GRANT SELECT (`name`, `id`) ON `d`.`t` TO `u`@`%`", "GRANT SELECT (`id`, `name`) ON `d`.`t` TO `u`@`%`"),
+        ("GRANT SELECT (`b`, `a`), INSERT (`z`, `y`) ON `d`.`t` TO `u`@`%`",
+         "GRANT SELECT (`a`, `b`), INSERT (`y`, `z`) ON `d`.`t` TO `u`@`%`"),
+        ("GRANT USAGE ON *.* TO `u`@`%`", "GRANT USAGE ON *.* TO `u`@`%`"),
+    ])
+    func columnListsOfGrantsAreSorted(grant: String, expected: String) {
+        #expect(Inventory.sortingColumnLists(grant) == expected)
+    }
+
     @Test func listsEveryDifferenceOnceSorted() {
         var a = Inventory(), b = Inventory()
         a.schemas["shop"] = .init(characterSet: "utf8mb4", collation: "utf8mb4_unicode_ci",
