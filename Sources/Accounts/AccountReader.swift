@@ -10,15 +10,25 @@ public enum AccountReader {
         for row in rows {
             guard let user = row[0].string, let host = row[1].string else { continue }
             if row[2].string == "Y" {
+                guard let grants = try await vanishing({ try await connection.query("SHOW GRANTS FOR \(SQLQuoting.identifier(user))") })
+                else { continue }
                 statements.append("CREATE ROLE \(SQLQuoting.identifier(user))")
-                for grant in try await connection.query("SHOW GRANTS FOR \(SQLQuoting.identifier(user))").rows { if let text = grant[0].string { statements.append(text) } }
+                statements += grants.rows.compactMap { $0[0].string }
                 continue
             }
             let account = "\(connection.quote(user))@\(connection.quote(host))"
-            if let create = try await connection.query("SHOW CREATE USER \(account)").rows.first?[0].string { statements.append(create) }
-            for grant in try await connection.query("SHOW GRANTS FOR \(account)").rows { if let text = grant[0].string { statements.append(text) } }
+            guard let create = try await vanishing({ try await connection.query("SHOW CREATE USER \(account)") }),
+                  let grants = try await vanishing({ try await connection.query("SHOW GRANTS FOR \(account)") })
+            else { continue }
+            statements += create.rows.compactMap { $0[0].string } + grants.rows.compactMap { $0[0].string }
         }
         return statements
+    }
+
+    /// nil when the account was dropped after the list was read (error 1141 or 1396): a live
+    /// server's accounts may change while they are read, and a gone account is no longer one to move.
+    static func vanishing(_ query: () async throws -> ResultSet) async throws -> ResultSet? {
+        do { return try await query() } catch let error as MariaDBError where [1141, 1396].contains(error.code) { return nil }
     }
 
     public static func databases(from connection: MariaDBConnection, only: [String] = []) async throws -> [DatabaseDefinition] {

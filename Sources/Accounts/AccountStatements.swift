@@ -82,6 +82,19 @@ public struct AccountInventory: Equatable, Sendable {
 
     public init() {}
 
+    /// Only the users and roles whose names match one of the SQL LIKE `patterns` (all when there
+    /// are none), with their grants and default roles.
+    public func only(_ patterns: [String]) -> AccountInventory {
+        guard !patterns.isEmpty else { return self }
+        let keep = { (name: String) in SQLLike.matchesAny(name, patterns: patterns) }
+        var result = self
+        result.users = users.filter { keep($0.account.user) }
+        result.roles = roles.filter(keep)
+        result.grants = grants.filter { keep($0.grantee.user) }
+        result.defaultRoles = defaultRoles.filter { keep($0.0.user) }
+        return result
+    }
+
     public static func == (a: AccountInventory, b: AccountInventory) -> Bool {
         a.users == b.users && a.roles == b.roles && a.grants == b.grants && a.defaultRoles.map(\.2) == b.defaultRoles.map(\.2)
     }

@@ -10,6 +10,8 @@ public struct AccountsJob: Codable, Sendable, Equatable {
     public var namespace: String?
     /// Databases to write Database CRs for; empty: every non-system database.
     public var databases: [String] = []
+    /// Accounts to convert: SQL LIKE patterns on user and role names; empty: every account.
+    public var accounts: [String] = []
     /// Read a `mariadb-dump --system=users` file instead of the server.
     public var fromDump: String?
     /// Write what CRs cannot say as an SqlJob in the kustomization when that SQL holds no
@@ -55,7 +57,7 @@ public struct AccountsJob: Codable, Sendable, Equatable {
             statements = try await AccountReader.statements(from: source)
             definitions = try await AccountReader.databases(from: source, only: databases)
         }
-        let inventory = try AccountInventory.parse(statements: statements)
+        let inventory = try AccountInventory.parse(statements: statements).only(accounts)
         var options = AccountOptions()
         options.mariaDB = mariaDB
         options.apiGroup = apiGroup
@@ -66,6 +68,19 @@ public struct AccountsJob: Codable, Sendable, Equatable {
         }
         guard faults.isEmpty else { throw ManifestJobError.invalidDocuments(faults) }
         return plan
+    }
+
+    /// What the operator runs for the plan's CRs (its pkg/sql), then the SQL CRs cannot say: the
+    /// accounts as they will be in the cluster, for a server outside it (`users --emit-sql`).
+    public static func statements(_ plan: AccountPlan) -> [String] {
+        OperatorSQL.statements(for: plan.documents) + plan.fallbackSQL
+    }
+
+    /// Applies `statements(plan)` to `target`, as the operator would apply the CRs; returns how many ran.
+    public static func apply(_ plan: AccountPlan, to target: MariaDBConnection) async throws -> Int {
+        let statements = statements(plan)
+        for statement in statements { _ = try await target.query(statement) }
+        return statements.count
     }
 
     /// Whether a statement carries a password hash or plugin argument (it must not go to a ConfigMap).

@@ -25,6 +25,13 @@ extension MariaDBMigrate {
         @Flag(help: "Print the SQL the operator would run for these CRs, then the SQL file, instead of writing files (for a server outside Kubernetes, or a test).")
         var emitSql = false
 
+        @Option(
+            name: .customLong("account"),
+            help: ArgumentHelp(
+                "Only accounts whose user or role name matches this SQL LIKE pattern (repeat for several; default: all).",
+                valueName: "pattern"))
+        var accounts: [String] = []
+
         @Flag(help: "Also write what CRs cannot express as an SqlJob in the kustomization (only when that SQL holds no password hash).")
         var sqlJob = false
 
@@ -34,6 +41,7 @@ extension MariaDBMigrate {
             job.apiGroup = apiGroup
             job.namespace = namespace
             job.databases = databases
+            job.accounts = accounts
             job.fromDump = fromDump
             job.sqlJob = sqlJob
             return job
@@ -61,7 +69,7 @@ extension MariaDBMigrate {
                 throw ValidationError("\(error)")
             }
             if emitSql {
-                for statement in OperatorSQL.statements(for: plan.documents) + plan.fallbackSQL { print(statement + ";") }
+                for statement in AccountsJob.statements(plan) { print(statement + ";") }
                 return
             }
             let result = try job.write(plan, to: outputDir)

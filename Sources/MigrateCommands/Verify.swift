@@ -19,8 +19,15 @@ extension MariaDBMigrate {
         @Flag(inversion: .prefixedNo, help: "Compare accounts and grants too (default: on when every database is compared, off with --database).")
         var accounts: Bool?
 
+        @Option(
+            name: .customLong("account"),
+            help: ArgumentHelp(
+                "Compare only accounts whose user or role name matches this SQL LIKE pattern (repeat for several).",
+                valueName: "pattern"))
+        var accountPatterns: [String] = []
+
         func run() async throws {
-            let report = try await VerifyJob(databases: databases, accounts: accounts)
+            let report = try await VerifyJob(databases: databases, accounts: self.accounts, accountPatterns: accountPatterns)
                 .run(source: try connection.resolve(prompter: nil), target: try target.resolve())
             if output.json {
                 try output.printJSON(report)

@@ -34,9 +34,12 @@ public enum ActionCatalog {
         "accounts": Action(
             required: ["accounts-dir"],
             optional: source + [
-                "mariadb-name", "namespace", "api-group", "sql-job", "databases", "root-password-secret",
+                "mariadb-name", "namespace", "api-group", "sql-job", "databases", "root-password-secret", "accounts",
             ],
             outputs: ["directory", "users", "grants", "databases", "sql-statements", "sql-job"]),
+        "apply-accounts": Action(
+            required: [], optional: source + target + ["accounts"],
+            outputs: ["statements"]),
         "manifests": Action(
             required: ["manifests-dir", "store"],
             optional: source + store + [
@@ -50,7 +53,7 @@ public enum ActionCatalog {
             required: ["store"], optional: target + store + ["backup-file", "databases", "parallel"],
             outputs: ["location", "sql-bytes"]),
         "verify": Action(
-            required: [], optional: source + target + ["databases", "accounts"],
-            outputs: ["differences", "tables"]),
+            required: [], optional: source + target + ["databases", "compare-accounts", "accounts"],
+            outputs: ["differences", "tables", "accounts"]),
     ]
 }

@@ -172,6 +172,11 @@ inputs:
   - {name: s3-ca-file, when: store=s3, type: path, optional: true, help: "CA bundle of the S3 endpoint"}
   - {name: compression, type: choice, choices: [gzip, bzip2, none], default: gzip, help: "Backup compression"}
   - {name: databases, type: text, optional: true, help: "Databases to migrate, comma-separated (empty: all)"}
+  - name: accounts
+    type: text
+    optional: true
+    help: "Accounts to migrate: SQL LIKE patterns on user and role names, comma-separated (empty: all)"
+  - {name: compare-accounts, type: bool, default: "yes", help: "Compare the migrated accounts in the verify step"}
   - {name: galera, type: bool, default: "no", help: "Is the new MariaDB a Galera cluster"}
   - name: mariadb-name
     type: text
@@ -288,6 +293,7 @@ steps:
       - namespace
       - sql-job
       - databases
+      - accounts
       - accounts-dir
     outputs: [directory, users, grants, sql-statements, sql-job]
   - id: manifests
@@ -346,11 +352,22 @@ steps:
       - backup-file
     outputs: [location, sql-bytes]
     changes: true
+  - id: apply-accounts
+    title: Create the accounts in the restored server
+    why: >-
+      Optional, with the restore. Runs on that server what the operator runs for the User, Grant and Database CRs,
+      then the SQL the CRs cannot say, so the comparison that follows covers the accounts too.
+    action: apply-accounts
+    when: target-host
+    inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
+             target-password, accounts]
+    outputs: [statements]
+    changes: true
   - id: verify
     title: Compare the source with the restored server
     why: >-
-      Compares tables, row counts, checksums, views, routines, triggers, events and accounts of both servers. Any
-      difference fails the step.
+      Compares tables, row counts, checksums, views, routines, triggers, events and the migrated accounts of both
+      servers. Any difference fails the step.
     action: verify
     when: target-host
     inputs:
@@ -363,7 +380,9 @@ steps:
       - target-user
       - target-password
       - databases
-    outputs: [differences, tables]
+      - compare-accounts
+      - accounts
+    outputs: [differences, tables, accounts]
 
 """##,
         "standalone-to-galera": ##"""

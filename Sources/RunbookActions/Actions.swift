@@ -93,6 +93,7 @@ public enum Actions {
         case "manifests": return try await manifests(values, context: context)
         case "restore": return try await restore(values, context: context)
         case "verify": return try await verify(values)
+        case "apply-accounts": return try await applyAccounts(values)
         default: throw ActionFailure(message: "action '\(action)' is not built into this version")
         }
     }
@@ -164,6 +165,7 @@ public enum Actions {
         job.databases = values.list("databases")
         job.sqlJob = values.flag("sql-job")
         job.rootPasswordSecret = values.text("root-password-secret") ?? job.rootPasswordSecret
+        job.accounts = values.list("accounts")
         return job
     }
 
@@ -263,9 +265,19 @@ public enum Actions {
         return ["location": report.location, "sql-bytes": String(report.sqlBytes)]
     }
 
+    /// The accounts into a reachable server as the operator would apply their CRs, so `verify` can
+    /// compare them: the same conversion as the accounts step.
+    static func applyAccounts(_ values: StepValues) async throws -> [String: String] {
+        let source = try await MariaDBConnection.connect(try values.connection("source").resolve())
+        let plan = try await accountsJob(values).plan(source: source)
+        let target = try await MariaDBConnection.connect(try values.connection("target").resolve())
+        return ["statements": String(try await AccountsJob.apply(plan, to: target))]
+    }
+
     static func verify(_ values: StepValues) async throws -> [String: String] {
         let job = VerifyJob(
-            databases: values.list("databases"), accounts: values.text("accounts").flatMap(Runbook.parseBool))
+            databases: values.list("databases"), accounts: values.text("compare-accounts").flatMap(Runbook.parseBool),
+            accountPatterns: values.list("accounts"))
         let report = try await job.run(
             source: try values.connection("source").resolve(), target: try values.connection("target").resolve())
         guard report.differences.isEmpty else {
@@ -273,6 +285,6 @@ public enum Actions {
                 message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
                     + report.differences.prefix(5).joined(separator: "; "))
         }
-        return ["differences": "0", "tables": String(report.tables)]
+        return ["differences": "0", "tables": String(report.tables), "accounts": String(report.accounts ?? 0)]
     }
 }

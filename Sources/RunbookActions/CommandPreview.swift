@@ -5,10 +5,12 @@ import Runbook
 public enum CommandPreview {
     static let subcommands = [
         "survey": "inspect", "store-check": "storage check", "backup": "backup", "accounts": "users",
-        "manifests": "manifests", "in-cluster-manifests": "manifests", "restore": "restore", "verify": "verify",
+        "manifests": "manifests", "restore": "restore", "verify": "verify", "apply-accounts": "users --emit-sql",
     ]
 
     static func flag(_ action: String, _ input: String) -> String? {
+        // apply-accounts names its target after the pipe, as the client's flags.
+        if action == "apply-accounts" && input.hasPrefix("target-") { return nil }
         let side = action == "restore" ? "target-" : "source-"
         if input.hasPrefix(side) {
             return "--" + input.dropFirst(side.count) + (input.hasSuffix("password") ? "-file" : "")
@@ -20,6 +22,8 @@ public enum CommandPreview {
         case (_, "mariadb-name"): return "--name"
         case ("restore", "backup-file"): return "--file"
         case (_, "databases"): return "--database"
+        case (_, "accounts"): return "--account"
+        case ("verify", "compare-accounts"): return "--accounts"
         case (_, "accounts-dir"): return action == "accounts" ? "--output-dir" : nil
         case (_, "manifests-dir"): return "--output-dir"
         case (_, "s3-secret-access-key"): return "--s3-secret-access-key-file"
@@ -45,11 +49,19 @@ public enum CommandPreview {
                 if Runbook.parseBool(value) == true { words.append(flag) }
                 continue
             }
-            if name == "databases" {
-                for database in value.split(separator: ",") { words += [flag, String(database)] }
+            if name == "databases" || name == "accounts" {
+                for item in value.split(separator: ",") { words += [flag, quote(String(item))] }
                 continue
             }
             words += [flag, quote(value)]
+        }
+        if step.action == "apply-accounts" {
+            // The SQL goes into the target through the client, as `users --emit-sql | mariadb` would.
+            words.append("| mariadb")
+            for (name, flag) in [("target-host", "--host"), ("target-port", "--port"), ("target-user", "--user")] {
+                if let value = values.values[name], !value.isEmpty { words += [flag, quote(value)] }
+            }
+            words.append("-p")
         }
         return words.joined(separator: " ")
     }

@@ -53,14 +53,18 @@ public struct Inventory: Codable, Sendable, Equatable {
 
 extension Inventory {
     /// Reads `databases` (empty: every non-system schema) and, with `accounts`, the non-system accounts.
-    public static func take(from connection: MariaDBConnection, databases: [String], accounts: Bool) async throws -> Inventory {
+    /// `accountPatterns`: SQL LIKE patterns on user and role names to compare (all when empty).
+    public static func take(from connection: MariaDBConnection, databases: [String], accounts: Bool,
+                            accountPatterns: [String] = []) async throws -> Inventory {
         var inventory = Inventory()
         for row in try await connection.query("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA").rows {
             guard let name = row[0].string, !systemSchemas.contains(name) || databases.contains(name) else { continue }
             guard databases.isEmpty || databases.contains(name) else { continue }
             inventory.schemas[name] = Schema(characterSet: row[1].string ?? "", collation: row[2].string ?? "")
         }
-        guard !inventory.schemas.isEmpty else { return try await withAccounts(inventory, connection: connection, accounts: accounts) }
+        guard !inventory.schemas.isEmpty else {
+            return try await withAccounts(inventory, connection: connection, accounts: accounts, patterns: accountPatterns)
+        }
         let list = inventory.schemas.keys.sorted().map { connection.quote($0) }.joined(separator: ",")
 
         var baseTables: [(String, String)] = []
@@ -90,15 +94,17 @@ extension Inventory {
             guard let schema = row[0].string, let name = row[1].string else { continue }
             inventory.schemas[schema]?.events[name] = row[2].string ?? ""
         }
-        return try await withAccounts(inventory, connection: connection, accounts: accounts)
+        return try await withAccounts(inventory, connection: connection, accounts: accounts, patterns: accountPatterns)
     }
 
-    private static func withAccounts(_ inventory: Inventory, connection: MariaDBConnection, accounts: Bool) async throws -> Inventory {
+    private static func withAccounts(_ inventory: Inventory, connection: MariaDBConnection, accounts: Bool,
+                                     patterns: [String]) async throws -> Inventory {
         guard accounts else { return inventory }
         var result = inventory
         var grants: [String: [String]] = [:]
         for row in try await connection.query("SELECT User, Host, is_role FROM mysql.user").rows {
-            guard let user = row[0].string, let host = row[1].string, !systemUsers.contains(user) else { continue }
+            guard let user = row[0].string, let host = row[1].string, !systemUsers.contains(user),
+                  SQLLike.matchesAny(user, patterns: patterns) else { continue }
             // A role has no host: `SHOW GRANTS FOR 'r'@''` is error 1141, `SHOW GRANTS FOR 'r'` is its grants.
             let isRole = row[2].string == "Y"
             let account = isRole ? "role \(connection.quote(user))" : "\(connection.quote(user))@\(connection.quote(host))"

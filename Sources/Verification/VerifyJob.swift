@@ -6,8 +6,11 @@ public struct VerifyJob: Codable, Sendable, Equatable {
     public var databases: [String] = []
     /// Compare accounts too; nil: on when every database is compared.
     public var accounts: Bool?
+    /// SQL LIKE patterns on the user and role names to compare; empty: every account.
+    public var accountPatterns: [String] = []
 
-    public init(databases: [String] = [], accounts: Bool? = nil) {
+    public init(databases: [String] = [], accounts: Bool? = nil, accountPatterns: [String] = []) {
+        self.accountPatterns = accountPatterns
         self.databases = databases
         self.accounts = accounts
     }
@@ -34,8 +37,11 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         let (source, target) = try await (sourceConnection, targetConnection)
         let databases = self.databases
         let accounts = self.accounts ?? databases.isEmpty
-        async let sourceInventory = Inventory.take(from: source, databases: databases, accounts: accounts)
-        async let targetInventory = Inventory.take(from: target, databases: databases, accounts: accounts)
+        let patterns = accountPatterns
+        async let sourceInventory = Inventory.take(
+            from: source, databases: databases, accounts: accounts, accountPatterns: patterns)
+        async let targetInventory = Inventory.take(
+            from: target, databases: databases, accounts: accounts, accountPatterns: patterns)
         let (a, b) = try await (sourceInventory, targetInventory)
         return Report(
             source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),

@@ -114,3 +114,19 @@ import Testing
         #expect(parsed.flavour == flavour && parsed.major == major && parsed.minor == minor)
     }
 }
+
+@Suite struct SQLLikeTests {
+    @Test(arguments: [
+        ("app", "app", true), ("app_ro", "app%", true), ("xapp", "app%", false), ("app1", "app_", true),
+        ("app12", "app_", false), ("a_b", "a\\_b", true), ("axb", "a\\_b", false), ("50%", "50\\%", true),
+        ("App", "app", false), ("a.b", "a.b", true), ("axb", "a.b", false),
+    ])
+    func matchesAsSQLLikeDoes(text: String, pattern: String, matches: Bool) {
+        #expect(SQLLike.matches(text, pattern: pattern) == matches)
+    }
+
+    @Test func noPatternsMatchEverything() {
+        #expect(SQLLike.matchesAny("anything", patterns: []))
+        #expect(!SQLLike.matchesAny("anything", patterns: ["app%"]))
+    }
+}

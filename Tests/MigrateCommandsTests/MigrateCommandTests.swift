@@ -47,11 +47,14 @@ struct MigrateCommandTests {
             INSERT INTO \(database).t VALUES (1,'one'),(2,'two');
             CREATE VIEW \(database).v AS SELECT id FROM \(database).t;
             CREATE USER '\(user)'@'%' IDENTIFIED BY 'Wizard-pw-1'; GRANT SELECT ON \(database).* TO '\(user)'@'%';
+            CREATE USER '\(user)'@'10.%' IDENTIFIED BY 'Wizard-pw-2'; GRANT SELECT (v, id) ON \(database).t TO '\(user)'@'10.%';
+            CREATE ROLE '\(user)_role'; GRANT INSERT ON \(database).* TO '\(user)_role';
+            GRANT '\(user)_role' TO '\(user)'@'%'; SET DEFAULT ROLE '\(user)_role' FOR '\(user)'@'%';
             """)
         defer {
             try? sql(
                 env, port: try env["MM_TEST_MARIADB_PORT"],
-                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%'")
+                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%', '\(user)'@'10.%'; DROP ROLE IF EXISTS '\(user)_role'")
         }
         let bucket = try await makeBucket(env)
         let dir = try temporaryDirectory()
@@ -69,22 +72,30 @@ struct MigrateCommandTests {
                 keyFile.path,
                 "--s3-credentials-secret", "s3-keys", "--cluster-s3-endpoint", "minio.minio.svc.cluster.local:9000",
                 "--output-dir", dir.appendingPathComponent("out").path,
-                "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
+                "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"], "--accounts", "\(user)%",
             ],
             environment: [
                 "MARIADB_PASSWORD": env.rootPassword, "MARIADB_ROOT_PASSWORD": env.rootPassword,
                 "MARIADB_TARGET_PASSWORD": env.rootPassword,
             ])
-        defer { try? sql(env, port: try env["MM_TEST_TARGET_PORT"], "DROP DATABASE IF EXISTS \(database)") }
+        defer {
+            try? sql(
+                env, port: try env["MM_TEST_TARGET_PORT"],
+                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%', '\(user)'@'10.%'; DROP ROLE IF EXISTS '\(user)_role'")
+        }
         #expect(run.status == 0, "\(run.stderr)")
         let events = run.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         let finished = events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
         #expect(
-            finished == ["survey", "store-check", "backup", "accounts", "manifests", "restore", "verify"],
+            finished == ["survey", "store-check", "backup", "accounts", "manifests", "restore", "apply-accounts", "verify"],
             "\(run.stdout)")
         #expect(!run.stdout.contains(env.rootPassword) && !run.stderr.contains(env.rootPassword))
+        // verify compared the migrated accounts too: two users and a role, applied as the operator would.
+        let verified = events.first { $0["event"] as? String == "step-finished" && $0["step"] as? String == "verify" }
+        let outputs = verified?["outputs"] as? [String: String]
+        #expect(outputs?["accounts"] == "3" && outputs?["differences"] == "0", "\(outputs ?? [:])")
 
         // The operator-named backup and its manifest in S3.
         let names = try await s3Store(env, bucket: bucket).list().map(\.name)
