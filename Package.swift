@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Preflight", dependencies: ["MariaDBClient"]),
         .target(name: "RestoreEngine", dependencies: ["BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
-        .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "Dump", .product(name: "Yams", package: "Yams")]),
         .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
         .target(

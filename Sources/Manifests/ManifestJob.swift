@@ -40,6 +40,17 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
     public var restoreCR = false
     /// true: Secret manifests with the values given; false: only references to existing Secrets.
     public var writeSecrets = true
+    /// The in-cluster route: the source's host as the cluster reaches it. The operator's own Job
+    /// then dumps it (an ExternalMariaDB and a Backup; into S3 when a bucket is given, else a new
+    /// volume of `backupStorageSize`), and the MariaDB bootstraps from that Backup.
+    public var externalHost: String?
+    public var externalPort: Int?
+    public var externalUser = "root"
+    /// name[:key] of the Secret with that user's password (default: NAME-source:password).
+    public var externalPasswordSecret: String?
+    public var backupStorageSize: String?
+    /// Databases the in-cluster Backup dumps; empty: all.
+    public var databases: [String] = []
     /// Do not connect to the source (no root password check; version and size must be given).
     public var skipSourceCheck = false
 
@@ -61,10 +72,13 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
         if let namespace, !ManifestCatalog.isDNS1123Label(namespace) {
             problems.append("namespace '\(namespace)' is not a DNS-1123 label")
         }
-        let sources = [s3Bucket != nil, backupRef != nil, volumeClaim != nil, volumeNFS != nil].filter { $0 }.count
+        // In the in-cluster route an S3 bucket is where the operator's Backup writes, not a second source.
+        let sources = [externalHost != nil || s3Bucket != nil, backupRef != nil, volumeClaim != nil, volumeNFS != nil]
+            .filter { $0 }.count
         if sources != 1 {
             problems.append(
-                "give exactly one backup source: an S3 bucket, a Backup reference, a volume claim or an NFS export")
+                "give exactly one backup source: an S3 bucket, a Backup reference, a volume claim, an NFS export "
+                    + "or an external host for the in-cluster route")
         }
         if s3Bucket != nil && s3Endpoint == nil {
             problems.append(
@@ -99,11 +113,14 @@ public struct ManifestSecrets: Sendable {
     public var s3SessionToken: String?
     public var s3CAPEM: String?
     public var s3SSECKey: String?
+    /// The password of the in-cluster route's ExternalMariaDB user.
+    public var externalPassword: String?
 
     public init(
         rootPassword: String? = nil, s3AccessKeyId: String? = nil, s3SecretAccessKey: String? = nil,
-        s3SessionToken: String? = nil, s3CAPEM: String? = nil, s3SSECKey: String? = nil
+        s3SessionToken: String? = nil, s3CAPEM: String? = nil, s3SSECKey: String? = nil, externalPassword: String? = nil
     ) {
+        self.externalPassword = externalPassword
         self.rootPassword = rootPassword
         self.s3AccessKeyId = s3AccessKeyId
         self.s3SecretAccessKey = s3SecretAccessKey
@@ -224,6 +241,8 @@ public enum ManifestJob {
                 }
             }
             source = .s3(s3)
+        } else if inputs.externalHost != nil {
+            source = .backupRef("\(inputs.name)-migration")
         } else if let backupRef = inputs.backupRef {
             source = .backupRef(backupRef)
         } else if let claim = inputs.volumeClaim {
@@ -253,6 +272,21 @@ public enum ManifestJob {
                 compression: inputs.backupCompression)
         }
         if inputs.restoreCR { plan.restoreName = "\(inputs.name)-restore" }
+        if let host = inputs.externalHost {
+            let name = "\(inputs.name)-source"
+            let password = SecretKeyRef.parse(inputs.externalPasswordSecret ?? "\(name):password", defaultKey: "password")
+            if write, let value = secrets.externalPassword {
+                secretFiles.append(.init(name: password.name, values: [(password.key, value)]))
+            }
+            let backupName = "\(inputs.name)-migration"
+            var s3: BackupSource.S3?
+            if case .s3(let bucket) = source { s3 = bucket }
+            plan.source = .backupRef(backupName)
+            plan.external = .init(
+                name: name, host: host, port: inputs.externalPort, username: inputs.externalUser, password: password,
+                backupName: backupName, s3: s3, storageSize: inputs.backupStorageSize ?? plan.storageSize,
+                databases: inputs.databases)
+        }
         plan.secrets = secretFiles
         return plan
     }

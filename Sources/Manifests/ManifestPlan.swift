@@ -1,3 +1,4 @@
+import Dump
 import Foundation
 
 /// A reference to one key of a Secret, as the CRDs spell it (`name`, `key`).
@@ -118,10 +119,75 @@ public struct ManifestPlan: Sendable {
     public var stagingStorageSize: String?
     public var backup: BackupCR?
     public var restoreName: String?
+    /// The in-cluster route: the operator's own Job dumps this ExternalMariaDB into a Backup,
+    /// and the MariaDB bootstraps from that Backup (`source` is then its `backupRef`).
+    public var external: ExternalSource?
     /// Secret manifests to write (empty with `--secrets reference`).
     public var secrets: [SecretFile] = []
 
     public init(source: BackupSource) { self.source = source }
+
+    public struct ExternalSource: Sendable, Equatable {
+        /// The ExternalMariaDB's name.
+        public var name: String
+        /// Host and port as the cluster reaches the source.
+        public var host: String
+        public var port: Int?
+        public var username: String
+        public var password: SecretKeyRef?
+        /// The Backup the operator takes of it.
+        public var backupName: String
+        /// Where that Backup writes: S3, or else a new PersistentVolumeClaim of `storageSize`.
+        public var s3: BackupSource.S3?
+        public var storageSize: String
+        public var databases: [String]
+
+        public init(name: String, host: String, port: Int?, username: String, password: SecretKeyRef?, backupName: String,
+                    s3: BackupSource.S3?, storageSize: String, databases: [String]) {
+            self.name = name
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.backupName = backupName
+            self.s3 = s3
+            self.storageSize = storageSize
+            self.databases = databases
+        }
+    }
+
+    /// The ExternalMariaDB and the one-off Backup of it. On a Galera target the Backup leaves
+    /// every privilege table out and skips LOCK TABLES, as `backup --galera` does.
+    func externalDocuments(_ external: ExternalSource) -> [ManifestDocument] {
+        let source = ManifestDocument(kind: "ExternalMariaDB", name: external.name, isSecret: false, json: .object([
+            "apiVersion": apiVersion, "kind": .string("ExternalMariaDB"), "metadata": metadata(external.name),
+            "spec": .object([
+                "host": .string(external.host),
+                "port": external.port.map { .int(Int64($0)) },
+                "username": .string(external.username),
+                "passwordSecretKeyRef": external.password?.json,
+            ]),
+        ]))
+        let storage: JSON = external.s3.map { .object(["s3": BackupSource.s3($0).s3JSON]) } ?? .object([
+            "persistentVolumeClaim": .object([
+                "resources": .object(["requests": .object(["storage": .string(external.storageSize)])]),
+                "accessModes": .array([.string("ReadWriteOnce")]),
+            ]),
+        ])
+        let galeraArguments = ["--skip-add-locks"] + DumpOptions.privilegeTables.map { "--ignore-table=mysql.\($0)" }
+        let backup = ManifestDocument(kind: "Backup", name: external.backupName, isSecret: false, json: .object([
+            "apiVersion": apiVersion, "kind": .string("Backup"), "metadata": metadata(external.backupName),
+            "spec": .object([
+                "mariaDbRef": .object(["name": .string(external.name), "kind": .string("ExternalMariaDB")]),
+                "databases": external.databases.isEmpty ? nil : .array(external.databases.map(JSON.string)),
+                "compression": .string("gzip"),
+                "ignoreGlobalPriv": galera ? .bool(true) : nil,
+                "args": galera ? .array(galeraArguments.map(JSON.string)) : nil,
+                "storage": storage,
+            ]),
+        ]))
+        return [source, backup]
+    }
 
     var apiVersion: JSON { .string("\(apiGroup)/v1alpha1") }
 
@@ -150,6 +216,7 @@ public struct ManifestPlan: Sendable {
                 ]),
             ])))
         }
+        if let external { documents += externalDocuments(external) }
         let effectiveReplicas = replicas ?? (galera ? 3 : nil)
         documents.append(ManifestDocument(kind: "MariaDB", name: name, isSecret: false, json: .object([
             "apiVersion": apiVersion, "kind": .string("MariaDB"), "metadata": metadata(name),

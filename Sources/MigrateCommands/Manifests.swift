@@ -75,6 +75,18 @@ extension MariaDBMigrate.Manifests {
         @Option(help: "compression of that Backup CR (none, gzip, bzip2).") var backupCompression = "gzip"
         @Flag(help: "Also write a Restore CR for a later restore from the same source.") var restoreCr = false
 
+        @Option(help: ArgumentHelp("The in-cluster route: the source's host as the cluster reaches it. Writes an ExternalMariaDB, a Backup of it that the operator's own Job takes (into --s3-bucket, or a new volume), and a MariaDB that bootstraps from that Backup.", valueName: "host"))
+        var externalHost: String?
+        @Option(help: "Port of --external-host (default 3306).") var externalPort: Int?
+        @Option(help: "User the operator's backup Job logs in with.") var externalUser = "root"
+        @Option(help: ArgumentHelp("Secret and key with that user's password (default: NAME-source:password).", valueName: "name[:key]"))
+        var externalPasswordSecret: String?
+        @Option(help: ArgumentHelp("That user's password, for the Secret.", valueName: "path")) var externalPasswordFile: String?
+        @Option(help: ArgumentHelp("Volume size of the in-cluster Backup without --s3-bucket (default: the MariaDB's storage size).", valueName: "size"))
+        var backupStorageSize: String?
+        @Option(name: .customLong("database"), help: "A database the in-cluster Backup dumps (repeat for several; default: all).")
+        var databases: [String] = []
+
         @Option(help: "write: Secret manifests with the values given (mode 0600 files); reference: only refer to existing Secrets.")
         var secrets = "write"
         @Option(help: ArgumentHelp("Directory to write to (with a kustomization.yaml).", valueName: "dir"))
@@ -112,6 +124,12 @@ extension MariaDBMigrate.Manifests {
             inputs.backupMaxRetention = backupMaxRetention
             inputs.backupCompression = backupCompression
             inputs.restoreCR = restoreCr
+            inputs.externalHost = externalHost
+            inputs.externalPort = externalPort
+            inputs.externalUser = externalUser
+            inputs.externalPasswordSecret = externalPasswordSecret
+            inputs.backupStorageSize = backupStorageSize
+            inputs.databases = databases
             inputs.writeSecrets = secrets == "write"
             inputs.skipSourceCheck = skipSourceCheck
             return inputs
@@ -130,7 +148,8 @@ extension MariaDBMigrate.Manifests {
                 s3SecretAccessKey: try read(s3SecretAccessKeyFile, "--s3-secret-access-key-file"),
                 s3SessionToken: try read(s3SessionTokenFile, "--s3-session-token-file"),
                 s3CAPEM: try read(s3CaFile, "--s3-ca-file"),
-                s3SSECKey: try read(s3SsecKeyFile, "--s3-ssec-key-file"))
+                s3SSECKey: try read(s3SsecKeyFile, "--s3-ssec-key-file"),
+                externalPassword: try read(externalPasswordFile, "--external-password-file"))
         }
 
         func run() async throws {

@@ -46,7 +46,8 @@ public enum ActionCatalog {
                 "root-password", "root-password-secret", "mariadb-name", "namespace", "api-group", "replicas",
                 "galera", "storage-size", "backup-file", "cluster-s3-endpoint", "s3-credentials-secret",
                 "volume-claim", "accounts-dir", "backup-schedule", "backup-max-retention", "write-secrets",
-                "skip-source-check", "mariadb-version",
+                "skip-source-check", "mariadb-version", "external-host", "external-port",
+                "external-password-secret", "backup-storage-size", "databases",
             ],
             outputs: ["directory", "files"]),
         "restore": Action(

@@ -122,6 +122,122 @@ steps:
     outputs: [differences, tables]
 
 """##,
+        "external-to-operator-in-cluster": ##"""
+name: external-to-operator-in-cluster
+summary: >-
+  Move an external MariaDB that the cluster can reach into a MariaDB resource: the operator's own Job takes the
+  backup (an ExternalMariaDB and a Backup of it), and the new MariaDB bootstraps from that Backup.
+inputs:
+  - {name: source-host, type: text, default: 127.0.0.1, env: MARIADB_HOST, help: "Source server host, from here"}
+  - name: source-port
+    type: number
+    default: "3306"
+    min: 1
+    max: 65535
+    env: MARIADB_PORT
+    help: "Source server port, from here"
+  - name: source-user
+    type: text
+    default: root
+    env: MARIADB_USER
+    help: "Source user (the operator's backup Job logs in with it too)"
+  - {name: source-password, type: secret, env: MARIADB_PASSWORD, help: "Source password (goes into a Secret)"}
+  - name: external-host
+    type: text
+    default: "${source-host}"
+    help: "Source host as the cluster reaches it (a Service, a DNS name or an IP)"
+  - name: external-port
+    type: number
+    default: "${source-port}"
+    min: 1
+    max: 65535
+    help: "Source port as the cluster reaches it"
+  - name: store
+    type: choice
+    choices: [directory, s3]
+    default: directory
+    help: "Where the operator's Backup writes (directory: a new volume)"
+  - name: backup-storage-size
+    when: store=directory
+    type: text
+    optional: true
+    help: "Size of the Backup's new volume (empty: the MariaDB's storage size)"
+  - {name: s3-bucket, when: store=s3, type: text, help: "S3 bucket"}
+  - {name: s3-prefix, when: store=s3, type: text, optional: true, help: "S3 prefix"}
+  - {name: s3-region, when: store=s3, type: text, optional: true, env: AWS_REGION, help: "S3 region"}
+  - {name: cluster-s3-endpoint, when: store=s3, type: text, help: "S3 endpoint as the cluster reaches it (host:port)"}
+  - name: s3-credentials-secret
+    when: store=s3
+    type: text
+    optional: true
+    help: "Secret for the S3 keys in the cluster (empty: none, e.g. IRSA)"
+  - name: s3-access-key-id
+    when: store=s3
+    type: text
+    optional: true
+    env: AWS_ACCESS_KEY_ID
+    help: "S3 access key id, for that Secret"
+  - name: s3-secret-access-key
+    when: store=s3
+    type: secret
+    optional: true
+    env: AWS_SECRET_ACCESS_KEY
+    help: "S3 secret access key, for that Secret"
+  - {name: databases, type: text, optional: true, help: "Databases to migrate, comma-separated (empty: all)"}
+  - name: accounts
+    type: text
+    optional: true
+    help: "Accounts to migrate: SQL LIKE patterns on user and role names, comma-separated (empty: all)"
+  - {name: galera, type: bool, default: "no", help: "Is the new MariaDB a Galera cluster"}
+  - name: mariadb-name
+    type: text
+    default: mariadb
+    pattern: "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+    help: "Name of the MariaDB resource"
+  - {name: namespace, type: text, optional: true, help: "Kubernetes namespace (empty: kubectl's current)"}
+  - {name: replicas, type: number, optional: true, min: 1, max: 99, help: "Instances (empty: 3 for Galera, else 1)"}
+  - name: root-password
+    type: secret
+    env: MARIADB_ROOT_PASSWORD
+    help: "The source's root password (it goes into the MariaDB's root Secret)"
+  - {name: sql-job, type: bool, default: "yes", help: "Run what CRs cannot say (roles, column grants) as an SqlJob"}
+  - {name: output-dir, type: path, default: "migration-out/${migration.id}", help: "Where the manifests are written"}
+  - {name: accounts-dir, type: path, default: "${output-dir}/accounts"}
+  - {name: manifests-dir, type: path, default: "${output-dir}/manifests"}
+steps:
+  - id: survey
+    title: Survey the source
+    why: >-
+      Reads the source's version, databases, sizes and accounts, so the image and the volume size fit it. Nothing
+      is changed.
+    action: survey
+    inputs: [source-host, source-port, source-user, source-password]
+    outputs: [version, major-minor, galera, data-bytes, databases]
+  - id: accounts
+    title: Turn the accounts into User, Grant and Database CRs
+    why: >-
+      On Galera the privilege tables are not replicated, so accounts travel as CRs the operator applies on every
+      node. Password hashes go into Secrets; what CRs cannot say (roles, column grants) goes into an SqlJob, or
+      into after-bootstrap.sql when it holds password hashes.
+    action: accounts
+    inputs: [source-host, source-port, source-user, source-password, mariadb-name, namespace, sql-job, databases,
+             accounts, accounts-dir]
+    outputs: [directory, users, grants, sql-statements, sql-job]
+  - id: manifests
+    title: Write the ExternalMariaDB, its Backup and the MariaDB that bootstraps from it
+    why: >-
+      Writes an ExternalMariaDB for the source as the cluster reaches it, with its password in a Secret; a Backup of
+      it that the operator's own Job takes (the Galera rules in its arguments when the target is Galera); and the
+      MariaDB with spec.bootstrapFrom.backupRef naming that Backup, its root password Secret checked against the
+      source first. kubectl apply -k applies them with the accounts, all validated against the operator's CRDs.
+    action: manifests
+    inputs: [source-host, source-port, source-user, source-password, root-password, external-host, external-port,
+             store, s3-bucket, s3-prefix, s3-region, s3-access-key-id, s3-secret-access-key, cluster-s3-endpoint,
+             s3-credentials-secret, backup-storage-size, databases, mariadb-name, namespace, replicas, galera,
+             manifests-dir, accounts-dir]
+    outputs: [directory, files]
+
+"""##,
         "external-to-operator": ##"""
 name: external-to-operator
 summary: >-

@@ -217,8 +217,19 @@ public enum Actions {
                 secrets.s3AccessKeyId = store.s3AccessKeyId
                 secrets.s3SecretAccessKey = store.s3SecretAccessKey
             }
-        } else {
+        } else if values.text("external-host") == nil {
             inputs.volumeClaim = values.text("volume-claim") ?? "mariadb-backups"
+        }
+        if let host = values.text("external-host") {
+            // The in-cluster route: the operator's Job dumps the source as the cluster reaches it,
+            // logging in as the source user of this migration.
+            inputs.externalHost = host
+            inputs.externalPort = values.number("external-port")
+            inputs.externalUser = values.text("source-user") ?? "root"
+            inputs.externalPasswordSecret = values.text("external-password-secret")
+            inputs.backupStorageSize = values.text("backup-storage-size")
+            inputs.databases = values.list("databases")
+            secrets.externalPassword = values.secrets["source-password"]
         }
         var source: ConnectionSettings?
         if !inputs.skipSourceCheck {

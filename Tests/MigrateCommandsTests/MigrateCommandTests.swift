@@ -270,3 +270,48 @@ struct MigrateCommandTests {
         #expect(try await store.pendingMultipartUploads().isEmpty)
     }
 }
+
+/// The in-cluster route: the operator's own Job takes the backup of an ExternalMariaDB.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct InClusterRunbookTests {
+    @Test func writesTheExternalMariaDBItsBackupAndTheMariaDBThatBootstrapsFromIt() throws {
+        let env = try TestEnvironment.require()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-incluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try CLI.run(
+            [
+                "migrate", "external-to-operator-in-cluster", "--yes", "--state-dir", dir.appendingPathComponent("state").path,
+                "--source-port", try env["MM_TEST_MARIADB_PORT"], "--external-host", "legacy-db.default.svc.cluster.local",
+                "--external-port", "3306", "--galera", "yes", "--mariadb-name", "galera", "--accounts", "nobody-at-all",
+                "--store", "s3", "--s3-bucket", "backups", "--cluster-s3-endpoint", "minio.minio.svc.cluster.local:9000",
+                "--s3-credentials-secret", "minio", "--output-dir", dir.appendingPathComponent("out").path,
+            ],
+            environment: [
+                "MARIADB_PASSWORD": env.rootPassword, "MARIADB_ROOT_PASSWORD": env.rootPassword,
+                "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-example",
+            ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stdout.contains(env.rootPassword) && !run.stdout.contains("wJalrXUtnFEMI-example"))
+        let manifests = dir.appendingPathComponent("out/manifests")
+        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).sorted()
+        #expect(files == [
+            "backup-galera-migration.yaml", "externalmariadb-galera-source.yaml", "kustomization.yaml",
+            "mariadb-galera.yaml", "secret-galera-source.yaml", "secret-mariadb.yaml", "secret-minio.yaml",
+        ])
+        func text(_ file: String) throws -> String { try String(contentsOf: manifests.appendingPathComponent(file), encoding: .utf8) }
+        let external = try text("externalmariadb-galera-source.yaml")
+        #expect(external.contains("host: legacy-db.default.svc.cluster.local") && external.contains("name: galera-source"))
+        #expect(!external.contains(env.rootPassword), "the CR holds the password instead of referencing it")
+        let backup = try text("backup-galera-migration.yaml")
+        #expect(backup.contains("kind: ExternalMariaDB") && backup.contains("--skip-add-locks")
+                && backup.contains("--ignore-table=mysql.roles_mapping") && backup.contains("bucket: backups"), "\(backup)")
+        let mariadb = try text("mariadb-galera.yaml")
+        #expect(mariadb.contains("backupRef:") && mariadb.contains("name: galera-migration") && mariadb.contains("replicas: 3"))
+        let secret = manifests.appendingPathComponent("secret-galera-source.yaml").path
+        #expect((try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int) == 0o600)
+        let documents = files.filter { $0 != "kustomization.yaml" }.map { manifests.appendingPathComponent($0).path }
+        let validate = try CLI.run(["manifests", "validate"] + documents)
+        #expect(validate.status == 0, "\(validate.stdout)")
+    }
+}
