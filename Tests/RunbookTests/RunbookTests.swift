@@ -86,7 +86,7 @@ let miniRunbook = """
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
             .sorted()
         #expect(
-            files.map { String($0.dropLast(5)) } == EmbeddedRunbooks.yaml.keys.sorted(), "run scripts/embed-runbooks.py"
+            files.map { String($0.dropLast(5)) }.sorted() == EmbeddedRunbooks.yaml.keys.sorted(), "run scripts/embed-runbooks.py"
         )
         for file in files {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
