@@ -40,36 +40,48 @@ public struct AccountPlan: Sendable {
     /// Accounts a MariaDB CR or the server itself owns.
     public static var systemAccounts: [String: String] { SystemObjects.accounts }
 
-    public static func convert(_ inventory: AccountInventory, databases: [DatabaseDefinition], options: AccountOptions) -> AccountPlan {
+    public static func convert(
+        _ inventory: AccountInventory, databases: [DatabaseDefinition], options: AccountOptions
+    ) -> AccountPlan {
         var plan = AccountPlan()
         // Names are unique per kind; a clash (a@b-c vs a-b@c) gets a short hash of the account.
         var names: [String: Set<String>] = [:]
         func uniqueName(_ kind: String, _ base: String, salt: String) -> String {
             var name = dnsName(base)
             if names[kind, default: []].contains(name) {
-                name = dnsName(String(name.prefix(50)) + "-" + String(Digest.sha256(Array(salt.utf8)).hexString.prefix(6)))
+                name = dnsName(
+                    String(name.prefix(50)) + "-" + String(Digest.sha256(Array(salt.utf8)).hexString.prefix(6)))
             }
             names[kind, default: []].insert(name)
             return name
         }
         let apiVersion = JSON.string("\(options.apiGroup)/v1alpha1")
-        func metadata(_ name: String) -> JSON { .object(["name": .string(name), "namespace": options.namespace.map(JSON.string)]) }
+        func metadata(_ name: String) -> JSON {
+            .object(["name": .string(name), "namespace": options.namespace.map(JSON.string)])
+        }
         let mariaDbRef = JSON.object(["name": .string(options.mariaDB)])
 
         for database in databases.sorted(by: { $0.name < $1.name }) {
             let name = uniqueName("Database", database.name, salt: database.name)
-            plan.documents.append(ManifestDocument(kind: "Database", name: name, isSecret: false, json: .object([
-                "apiVersion": apiVersion, "kind": .string("Database"), "metadata": metadata(name),
-                "spec": .object(["mariaDbRef": mariaDbRef, "name": .string(database.name),
-                                 "characterSet": .string(database.characterSet), "collate": .string(database.collation)]),
-            ])))
+            plan.documents.append(
+                ManifestDocument(
+                    kind: "Database", name: name, isSecret: false,
+                    json: .object([
+                        "apiVersion": apiVersion, "kind": .string("Database"), "metadata": metadata(name),
+                        "spec": .object([
+                            "mariaDbRef": mariaDbRef, "name": .string(database.name),
+                            "characterSet": .string(database.characterSet), "collate": .string(database.collation),
+                        ]),
+                    ])))
         }
 
         var userNames: [AccountName: String] = [:]
-        var roleSQL: [String] = [], userSQL: [String] = []
+        var roleSQL: [String] = []
+        var userSQL: [String] = []
         for role in inventory.roles.sorted() {
             roleSQL.append("CREATE ROLE IF NOT EXISTS \(SQLQuoting.identifier(role))")
-            plan.sqlOnly.append(Note(subject: "role \(role)", decision: "roles have no CR: CREATE ROLE in the SQL file"))
+            plan.sqlOnly.append(
+                Note(subject: "role \(role)", decision: "roles have no CR: CREATE ROLE in the SQL file"))
         }
         for user in inventory.users.sorted(by: { $0.account < $1.account }) {
             let account = user.account
@@ -79,59 +91,99 @@ public struct AccountPlan: Sendable {
             }
             let name = uniqueName("User", "\(account.user)-\(hostLabel(account.host ?? ""))", salt: account.description)
             userNames[account] = name
-            var spec: [JSON.Field] = [.init("mariaDbRef", mariaDbRef), .init("name", .string(account.user)), .init("host", .string(account.host ?? "%"))]
+            var spec: [JSON.Field] = [
+                .init("mariaDbRef", mariaDbRef), .init("name", .string(account.user)),
+                .init("host", .string(account.host ?? "%")),
+            ]
             let secretName = "\(name)-password"
             var authentication = user.authentication
             if case .alternatives(let methods) = authentication {
                 authentication = methods[0]
-                userSQL.append("ALTER USER \(account.sql) IDENTIFIED \(methods.map(authenticationSQL).joined(separator: " OR "))")
-                plan.sqlOnly.append(Note(subject: account.description, decision: "several authentication methods: the User CR has the first, the SQL file all"))
+                userSQL.append(
+                    "ALTER USER \(account.sql) IDENTIFIED \(methods.map(authenticationSQL).joined(separator: " OR "))")
+                plan.sqlOnly.append(
+                    Note(
+                        subject: account.description,
+                        decision: "several authentication methods: the User CR has the first, the SQL file all"))
             }
             switch authentication {
             case .nativeHash(let hash):
                 plan.documents.append(secret(secretName, [("password-hash", hash)], metadata: metadata(secretName)))
-                spec.append(.init("passwordHashSecretKeyRef", .object(["name": .string(secretName), "key": .string("password-hash")])))
+                spec.append(
+                    .init(
+                        "passwordHashSecretKeyRef",
+                        .object(["name": .string(secretName), "key": .string("password-hash")])))
             case .plugin(let plugin, let argument):
                 var values = [("plugin-name", plugin)]
                 if let argument { values.append(("plugin-arg", argument)) }
                 plan.documents.append(secret(secretName, values, metadata: metadata(secretName)))
-                spec.append(.init("passwordPlugin", .object([
-                    "pluginNameSecretKeyRef": .object(["name": .string(secretName), "key": .string("plugin-name")]),
-                    "pluginArgSecretKeyRef": argument.map { _ in .object(["name": .string(secretName), "key": .string("plugin-arg")]) },
-                ])))
+                spec.append(
+                    .init(
+                        "passwordPlugin",
+                        .object([
+                            "pluginNameSecretKeyRef": .object([
+                                "name": .string(secretName), "key": .string("plugin-name"),
+                            ]),
+                            "pluginArgSecretKeyRef": argument.map { _ in
+                                .object(["name": .string(secretName), "key": .string("plugin-arg")])
+                            },
+                        ])))
             case .none:
                 // A User CR without a password is created locked; the source's account has an empty password.
                 userSQL.append("ALTER USER \(account.sql) IDENTIFIED BY '' ACCOUNT UNLOCK")
-                plan.sqlOnly.append(Note(subject: account.description, decision: "no password: the CR would lock it; the SQL file sets the empty password"))
+                plan.sqlOnly.append(
+                    Note(
+                        subject: account.description,
+                        decision: "no password: the CR would lock it; the SQL file sets the empty password"))
             case .plaintext:
-                plan.sqlOnly.append(Note(subject: account.description, decision: "a plaintext password in the input was not copied: set one by hand (passwordSecretKeyRef)"))
+                plan.sqlOnly.append(
+                    Note(
+                        subject: account.description,
+                        decision:
+                            "a plaintext password in the input was not copied: set one by hand (passwordSecretKeyRef)"))
             case .alternatives:
                 break
             }
             let require = user.require
             if !require.isEmpty {
-                spec.append(.init("require", .object([
-                    "ssl": require.ssl ? .bool(true) : nil, "x509": require.x509 ? .bool(true) : nil,
-                    "issuer": require.issuer.map(JSON.string), "subject": require.subject.map(JSON.string),
-                ])))
+                spec.append(
+                    .init(
+                        "require",
+                        .object([
+                            "ssl": require.ssl ? .bool(true) : nil, "x509": require.x509 ? .bool(true) : nil,
+                            "issuer": require.issuer.map(JSON.string), "subject": require.subject.map(JSON.string),
+                        ])))
                 if let cipher = require.cipher {
                     userSQL.append("ALTER USER \(account.sql) \(requireSQL(require, cipher: cipher))")
-                    plan.sqlOnly.append(Note(subject: account.description, decision: "REQUIRE CIPHER has no CR field: in the SQL file"))
+                    plan.sqlOnly.append(
+                        Note(subject: account.description, decision: "REQUIRE CIPHER has no CR field: in the SQL file"))
                 }
             }
             // Always set: the CRD's default of 10 would silently cap the account.
             spec.append(.init("maxUserConnections", .int(user.maxUserConnections)))
             if !user.otherLimits.isEmpty {
-                userSQL.append("ALTER USER \(account.sql) WITH " + user.otherLimits.map { "\($0.0) \($0.1)" }.joined(separator: " "))
-                plan.sqlOnly.append(Note(subject: account.description, decision: "limits other than max connections (\(user.otherLimits.map(\.0).joined(separator: ", "))): in the SQL file"))
+                userSQL.append(
+                    "ALTER USER \(account.sql) WITH "
+                        + user.otherLimits.map { "\($0.0) \($0.1)" }.joined(separator: " "))
+                plan.sqlOnly.append(
+                    Note(
+                        subject: account.description,
+                        decision:
+                            "limits other than max connections (\(user.otherLimits.map(\.0).joined(separator: ", "))): "
+                                + "in the SQL file"
+                    ))
             }
             for option in user.otherOptions {
                 userSQL.append("ALTER USER \(account.sql) \(option)")
                 plan.sqlOnly.append(Note(subject: account.description, decision: "\(option): in the SQL file"))
             }
-            plan.documents.append(ManifestDocument(kind: "User", name: name, isSecret: false, json: .object([
-                "apiVersion": apiVersion, "kind": .string("User"), "metadata": metadata(name), "spec": .object(spec),
-            ])))
+            plan.documents.append(
+                ManifestDocument(
+                    kind: "User", name: name, isSecret: false,
+                    json: .object([
+                        "apiVersion": apiVersion, "kind": .string("User"), "metadata": metadata(name),
+                        "spec": .object(spec),
+                    ])))
             plan.converted.append(Note(subject: account.description, decision: "User \(name)"))
         }
 
@@ -151,41 +203,62 @@ public struct AccountPlan: Sendable {
                 let privileges = grant.privileges.filter { $0 != "USAGE" }
                 guard !privileges.isEmpty else {
                     grantSQL.append(grant.text)
-                    plan.sqlOnly.append(Note(subject: "\(grantee) on \(database ?? "*").\(table ?? "*")", decision: "GRANT OPTION alone has no CR: in the SQL file"))
+                    plan.sqlOnly.append(
+                        Note(
+                            subject: "\(grantee) on \(database ?? "*").\(table ?? "*")",
+                            decision: "GRANT OPTION alone has no CR: in the SQL file"))
                     continue
                 }
-                let scope = [database.map(dnsPart) ?? "global", table.map(dnsPart)].compactMap { $0 }.joined(separator: "-")
+                let scope = [database.map(dnsPart) ?? "global", table.map(dnsPart)].compactMap { $0 }.joined(
+                    separator: "-")
                 let name = uniqueName("Grant", "\(userName)-\(scope)", salt: grant.text)
-                plan.documents.append(ManifestDocument(kind: "Grant", name: name, isSecret: false, json: .object([
-                    "apiVersion": apiVersion, "kind": .string("Grant"), "metadata": metadata(name),
-                    "spec": .object([
-                        "mariaDbRef": mariaDbRef,
-                        "privileges": .array(privileges.map(JSON.string)),
-                        "database": .string(database ?? "*"),
-                        "table": .string(table ?? "*"),
-                        "username": .string(grantee.user),
-                        "host": .string(grantee.host ?? "%"),
-                        "grantOption": .bool(grant.grantOption),
-                    ]),
-                ])))
-                plan.converted.append(Note(subject: "\(grantee) \(privileges.joined(separator: ", ")) on \(database ?? "*").\(table ?? "*")", decision: "Grant \(name)"))
+                plan.documents.append(
+                    ManifestDocument(
+                        kind: "Grant", name: name, isSecret: false,
+                        json: .object([
+                            "apiVersion": apiVersion, "kind": .string("Grant"), "metadata": metadata(name),
+                            "spec": .object([
+                                "mariaDbRef": mariaDbRef,
+                                "privileges": .array(privileges.map(JSON.string)),
+                                "database": .string(database ?? "*"),
+                                "table": .string(table ?? "*"),
+                                "username": .string(grantee.user),
+                                "host": .string(grantee.host ?? "%"),
+                                "grantOption": .bool(grant.grantOption),
+                            ]),
+                        ])))
+                plan.converted.append(
+                    Note(
+                        subject:
+                            "\(grantee) \(privileges.joined(separator: ", ")) on \(database ?? "*").\(table ?? "*")",
+                        decision: "Grant \(name)"))
             case .table(let database, let table):
                 grantSQL.append(grant.text)
-                plan.sqlOnly.append(Note(subject: "\(grantee) on \(database ?? "*").\(table ?? "*")", decision: "column-level privileges have no CR: in the SQL file"))
+                plan.sqlOnly.append(
+                    Note(
+                        subject: "\(grantee) on \(database ?? "*").\(table ?? "*")",
+                        decision: "column-level privileges have no CR: in the SQL file"))
             case .routine(let kind, let database, let routine):
                 grantSQL.append(grant.text)
-                plan.sqlOnly.append(Note(subject: "\(grantee) on \(kind) \(database ?? "*").\(routine)", decision: "routine privileges have no CR: in the SQL file"))
+                plan.sqlOnly.append(
+                    Note(
+                        subject: "\(grantee) on \(kind) \(database ?? "*").\(routine)",
+                        decision: "routine privileges have no CR: in the SQL file"))
             case .proxy(let proxied):
                 grantSQL.append(grant.text)
-                plan.sqlOnly.append(Note(subject: "\(grantee) PROXY on \(proxied)", decision: "PROXY has no CR: in the SQL file"))
+                plan.sqlOnly.append(
+                    Note(subject: "\(grantee) PROXY on \(proxied)", decision: "PROXY has no CR: in the SQL file"))
             case .role(let role):
                 grantSQL.append(grant.text)
-                plan.sqlOnly.append(Note(subject: "\(grantee) role \(role)", decision: "role grants have no CR: in the SQL file"))
+                plan.sqlOnly.append(
+                    Note(subject: "\(grantee) role \(role)", decision: "role grants have no CR: in the SQL file"))
             }
         }
-        for (account, role, text) in inventory.defaultRoles.sorted(by: { $0.0 < $1.0 }) where userNames[account] != nil {
+        for (account, role, text) in inventory.defaultRoles.sorted(by: { $0.0 < $1.0 }) where userNames[account] != nil
+        {
             grantSQL.append(text)
-            plan.sqlOnly.append(Note(subject: "\(account) default role \(role)", decision: "default roles have no CR: in the SQL file"))
+            plan.sqlOnly.append(
+                Note(subject: "\(account) default role \(role)", decision: "default roles have no CR: in the SQL file"))
         }
         plan.fallbackSQL = roleSQL + userSQL + grantSQL
         // Secrets first, as kubectl should apply them.
@@ -194,16 +267,19 @@ public struct AccountPlan: Sendable {
     }
 
     static func secret(_ name: String, _ values: [(String, String)], metadata: JSON) -> ManifestDocument {
-        ManifestDocument(kind: "Secret", name: name, isSecret: true, json: .object([
-            "apiVersion": .string("v1"), "kind": .string("Secret"), "metadata": metadata, "type": .string("Opaque"),
-            "stringData": .object(values.map { JSON.Field($0.0, .string($0.1)) }),
-        ]))
+        ManifestDocument(
+            kind: "Secret", name: name, isSecret: true,
+            json: .object([
+                "apiVersion": .string("v1"), "kind": .string("Secret"), "metadata": metadata, "type": .string("Opaque"),
+                "stringData": .object(values.map { JSON.Field($0.0, .string($0.1)) }),
+            ]))
     }
 
     static func authenticationSQL(_ authentication: Authentication) -> String {
         switch authentication {
         case .nativeHash(let hash): return "VIA mysql_native_password USING \(SQLText.quote(hash))"
-        case .plugin(let name, let argument): return "VIA \(name)" + (argument.map { " USING \(SQLText.quote($0))" } ?? "")
+        case .plugin(let name, let argument):
+            return "VIA \(name)" + (argument.map { " USING \(SQLText.quote($0))" } ?? "")
         default: return "VIA mysql_native_password"
         }
     }
@@ -229,7 +305,11 @@ public struct AccountPlan: Sendable {
     public static func dnsName(_ text: String) -> String {
         var out = ""
         for character in text.lowercased() {
-            if character.isASCII && (character.isLetter || character.isNumber) { out.append(character) } else if out.last != "-" { out.append("-") }
+            if character.isASCII && (character.isLetter || character.isNumber) {
+                out.append(character)
+            } else if out.last != "-" {
+                out.append("-")
+            }
         }
         var trimmed = Substring(out.prefix(63))
         while trimmed.last == "-" { trimmed = trimmed.dropLast() }
@@ -245,7 +325,9 @@ public enum OperatorSQL {
         var secrets: [String: [String: String]] = [:]
         for document in documents where document.isSecret {
             if case .object(let fields)? = document.json["stringData"] {
-                secrets[document.name] = Dictionary(fields.compactMap { field in field.value.string.map { (field.key, $0) } }, uniquingKeysWith: { a, _ in a })
+                secrets[document.name] = Dictionary(
+                    fields.compactMap { field in field.value.string.map { (field.key, $0) } },
+                    uniquingKeysWith: { a, _ in a })
             }
         }
         func secretValue(_ ref: JSON?) -> String? {
@@ -253,7 +335,9 @@ public enum OperatorSQL {
             return secrets[name]?[key]
         }
         func account(_ user: String, _ host: String) -> String { "\(SQLText.quote(user))@\(SQLText.quote(host))" }
-        var databases: [String] = [], users: [String] = [], grants: [String] = []
+        var databases: [String] = []
+        var users: [String] = []
+        var grants: [String] = []
         for document in documents where !document.isSecret {
             guard let spec = document.json["spec"] else { continue }
             switch document.kind {
@@ -264,12 +348,16 @@ public enum OperatorSQL {
                 if let collation = spec["collate"]?.string { sql += " COLLATE = \(SQLText.quote(collation))" }
                 databases.append(sql)
             case "User":
-                var sql = "CREATE USER IF NOT EXISTS \(account(spec["name"]?.string ?? document.name, spec["host"]?.string ?? "%")) "
+                var sql =
+                    "CREATE USER IF NOT EXISTS "
+                        + "\(account(spec["name"]?.string ?? document.name, spec["host"]?.string ?? "%")) "
                 let plugin = spec["passwordPlugin"]
                 var identified = false
                 if let name = secretValue(plugin?["pluginNameSecretKeyRef"]) {
                     sql += "IDENTIFIED VIA \(name) "
-                    if let argument = secretValue(plugin?["pluginArgSecretKeyRef"]) { sql += "USING \(SQLText.quote(argument)) " }
+                    if let argument = secretValue(plugin?["pluginArgSecretKeyRef"]) {
+                        sql += "USING \(SQLText.quote(argument)) "
+                    }
                     identified = true
                 } else if let hash = secretValue(spec["passwordHashSecretKeyRef"]) {
                     sql += "IDENTIFIED BY PASSWORD \(SQLText.quote(hash)) "
@@ -290,8 +378,14 @@ public enum OperatorSQL {
                 users.append(sql)
             case "Grant":
                 guard case .array(let privileges)? = spec["privileges"] else { continue }
-                func scope(_ value: String?) -> String { let v = value ?? "*"; return v == "*" ? v : "`\(v)`" }
-                var sql = "GRANT \(privileges.compactMap(\.string).joined(separator: ",")) ON \(scope(spec["database"]?.string)).\(scope(spec["table"]?.string)) TO \(account(spec["username"]?.string ?? "", spec["host"]?.string ?? "%"))"
+                func scope(_ value: String?) -> String {
+                    let v = value ?? "*"
+                    return v == "*" ? v : "`\(v)`"
+                }
+                var sql =
+                    "GRANT \(privileges.compactMap(\.string).joined(separator: ",")) ON "
+                        + "\(scope(spec["database"]?.string)).\(scope(spec["table"]?.string)) TO "
+                            + "\(account(spec["username"]?.string ?? "", spec["host"]?.string ?? "%"))"
                 if spec["grantOption"] == .bool(true) { sql += " WITH GRANT OPTION" }
                 grants.append(sql)
             default:

@@ -1,6 +1,9 @@
 /// The account statements of a server, as `SHOW CREATE USER`, `SHOW GRANTS` and a
 /// `mariadb-dump --system=users` file write them, parsed into what the CRs need. Pure.
 
+import Foundation
+import MariaDBClient
+
 /// `user@host`; a role has no host.
 public struct AccountName: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var user: String
@@ -49,8 +52,10 @@ public struct UserDefinition: Equatable, Sendable {
     public var otherOptions: [String] = []
 
     public static func == (a: UserDefinition, b: UserDefinition) -> Bool {
-        a.account == b.account && a.authentication == b.authentication && a.require == b.require && a.maxUserConnections == b.maxUserConnections
-            && a.otherLimits.map(\.0) == b.otherLimits.map(\.0) && a.otherLimits.map(\.1) == b.otherLimits.map(\.1) && a.otherOptions == b.otherOptions
+        a.account == b.account && a.authentication == b.authentication && a.require == b.require
+            && a.maxUserConnections == b.maxUserConnections
+            && a.otherLimits.map(\.0) == b.otherLimits.map(\.0) && a.otherLimits.map(\.1) == b.otherLimits.map(\.1)
+            && a.otherOptions == b.otherOptions
     }
 }
 
@@ -96,7 +101,8 @@ public struct AccountInventory: Equatable, Sendable {
     }
 
     public static func == (a: AccountInventory, b: AccountInventory) -> Bool {
-        a.users == b.users && a.roles == b.roles && a.grants == b.grants && a.defaultRoles.map(\.2) == b.defaultRoles.map(\.2)
+        a.users == b.users && a.roles == b.roles && a.grants == b.grants
+            && a.defaultRoles.map(\.2) == b.defaultRoles.map(\.2)
     }
 
     /// Reads CREATE USER, CREATE ROLE, GRANT and SET DEFAULT ROLE statements; anything else is
@@ -113,7 +119,9 @@ public struct AccountInventory: Equatable, Sendable {
                 if tokens.accept("ROLE") {
                     _ = tokens.accept("IF") && tokens.accept("NOT") && tokens.accept("EXISTS")
                     let name = try tokens.name()
-                    if name != "mariadb_dump_import_role" && !inventory.roles.contains(name) { inventory.roles.append(name) }
+                    if name != "mariadb_dump_import_role" && !inventory.roles.contains(name) {
+                        inventory.roles.append(name)
+                    }
                 } else if tokens.accept("USER") {
                     _ = tokens.accept("IF") && tokens.accept("NOT") && tokens.accept("EXISTS")
                     inventory.users.append(try parseUser(&tokens))
@@ -144,7 +152,12 @@ public struct AccountInventory: Equatable, Sendable {
                 var methods: [Authentication] = []
                 repeat {
                     if tokens.accept("BY") {
-                        if tokens.accept("PASSWORD") { methods.append(.nativeHash(try tokens.string())) } else { _ = try tokens.string(); methods.append(.plaintext) }
+                        if tokens.accept("PASSWORD") {
+                            methods.append(.nativeHash(try tokens.string()))
+                        } else {
+                            _ = try tokens.string()
+                            methods.append(.plaintext)
+                        }
                     } else if tokens.accept("VIA") || tokens.accept("WITH") || !methods.isEmpty {
                         // After OR the next plugin follows without VIA.
                         let plugin = try tokens.name()
@@ -163,21 +176,35 @@ public struct AccountInventory: Equatable, Sendable {
             } else if tokens.accept("REQUIRE") {
                 repeat {
                     if tokens.accept("NONE") { continue }
-                    if tokens.accept("SSL") { user.require.ssl = true } else if tokens.accept("X509") { user.require.x509 = true }
-                    else if tokens.accept("ISSUER") { user.require.issuer = try tokens.string() }
-                    else if tokens.accept("SUBJECT") { user.require.subject = try tokens.string() }
-                    else if tokens.accept("CIPHER") { user.require.cipher = try tokens.string() }
-                    else { break }
+                    if tokens.accept("SSL") {
+                        user.require.ssl = true
+                    } else if tokens.accept("X509") {
+                        user.require.x509 = true
+                    } else if tokens.accept("ISSUER") {
+                        user.require.issuer = try tokens.string()
+                    } else if tokens.accept("SUBJECT") {
+                        user.require.subject = try tokens.string()
+                    } else if tokens.accept("CIPHER") {
+                        user.require.cipher = try tokens.string()
+                    } else {
+                        break
+                    }
                 } while tokens.accept("AND") || ["ISSUER", "SUBJECT", "CIPHER"].contains(tokens.peekWord(0) ?? "")
             } else if tokens.accept("WITH") {
                 while let limit = tokens.peekWord(0), limit.hasPrefix("MAX_") {
                     tokens.skip(1)
                     let value = try tokens.integer()
-                    if limit == "MAX_USER_CONNECTIONS" { user.maxUserConnections = value } else { user.otherLimits.append((limit, value)) }
+                    if limit == "MAX_USER_CONNECTIONS" {
+                        user.maxUserConnections = value
+                    } else {
+                        user.otherLimits.append((limit, value))
+                    }
                 }
             } else if let word = tokens.peekWord(0), ["PASSWORD", "ACCOUNT"].contains(word) {
                 var option = [tokens.nextRaw()]
-                while !tokens.atEnd, let next = tokens.peekWord(0), !["IDENTIFIED", "REQUIRE", "WITH", "PASSWORD", "ACCOUNT"].contains(next) {
+                while !tokens.atEnd, let next = tokens.peekWord(0),
+                    !["IDENTIFIED", "REQUIRE", "WITH", "PASSWORD", "ACCOUNT"].contains(next)
+                {
                     option.append(tokens.nextRaw())
                 }
                 user.otherOptions.append(option.joined(separator: " "))
@@ -234,8 +261,9 @@ public struct AccountInventory: Equatable, Sendable {
                 tokens.skip(1)
             }
         }
-        return GrantStatement(privileges: privileges.map { $0.uppercased() }, hasColumns: hasColumns, object: object, grantee: grantee,
-                              grantOption: grantOption, text: text)
+        return GrantStatement(
+            privileges: privileges.map { $0.uppercased() }, hasColumns: hasColumns, object: object, grantee: grantee,
+            grantOption: grantOption, text: text)
     }
 }
 
@@ -251,9 +279,10 @@ enum SQLText {
         "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 
-
     static func unquote(_ text: String) -> String {
-        guard let first = text.first, ["`", "'", "\""].contains(first), text.count >= 2, text.last == first else { return text }
+        guard let first = text.first, ["`", "'", "\""].contains(first), text.count >= 2, text.last == first else {
+            return text
+        }
         return String(text.dropFirst().dropLast())
     }
 
@@ -270,9 +299,6 @@ enum SQLText {
         return rest.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
-
-import Foundation
-import MariaDBClient
 
 /// Tokens of one statement: words, quoted strings, backtick names, symbols.
 struct SQLTokens {
@@ -294,16 +320,27 @@ struct SQLTokens {
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c.isWhitespace { i += 1; continue }
+            if c.isWhitespace {
+                i += 1
+                continue
+            }
             if c == "'" || c == "\"" || c == "`" {
                 var value = ""
                 i += 1
                 var closed = false
                 while i < chars.count - 1 {
                     let d = chars[i]
-                    if d == "\\" && c != "`" { value.append(chars[i + 1]); i += 2; continue }
+                    if d == "\\" && c != "`" {
+                        value.append(chars[i + 1])
+                        i += 2
+                        continue
+                    }
                     if d == c {
-                        if chars[i + 1] == c { value.append(c); i += 2; continue }
+                        if chars[i + 1] == c {
+                            value.append(c)
+                            i += 2
+                            continue
+                        }
                         closed = true
                         i += 1
                         break
@@ -317,7 +354,9 @@ struct SQLTokens {
             }
             if c.isLetter || c.isNumber || c == "_" || c == "$" || c == "%" {
                 var word = ""
-                while i < chars.count, chars[i].isLetter || chars[i].isNumber || chars[i] == "_" || chars[i] == "$" || chars[i] == "%" {
+                while i < chars.count,
+                    chars[i].isLetter || chars[i].isNumber || chars[i] == "_" || chars[i] == "$" || chars[i] == "%"
+                {
                     word.append(chars[i])
                     i += 1
                 }

@@ -22,7 +22,8 @@ public struct BackupName: Sendable, Equatable, Hashable, Comparable, CustomStrin
     public init?(parsing name: String) {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 || parts.count == 4, parts[0] == "backup",
-              let time = UTCDateTime.parseRFC3339(parts[1], wholeSecondsOnly: true) else { return nil }
+            let time = UTCDateTime.parseRFC3339(parts[1], wholeSecondsOnly: true)
+        else { return nil }
         let compression: CompressionAlgorithm
         if parts.count == 3 {
             guard parts[2] == "sql" else { return nil }
@@ -34,7 +35,9 @@ public struct BackupName: Sendable, Equatable, Hashable, Comparable, CustomStrin
             default: return nil
             }
         } else {
-            guard parts[3] == "sql", let legacy = CompressionAlgorithm(rawValue: parts[2]), legacy != .none else { return nil }
+            guard parts[3] == "sql", let legacy = CompressionAlgorithm(rawValue: parts[2]), legacy != .none else {
+                return nil
+            }
             compression = legacy
         }
         self.time = time
@@ -66,7 +69,9 @@ public enum BackupSelection {
 
     /// The newest backup at or before `target` (an exact match wins), as the operator's
     /// `targetRecoveryTime` does.
-    public static func target(_ target: UTCDateTime, among names: [String], location: String) throws(BackupSelectionError) -> BackupName {
+    public static func target(
+        _ target: UTCDateTime, among names: [String], location: String
+    ) throws(BackupSelectionError) -> BackupName {
         let all = backups(in: names)
         guard let earliest = all.first else { throw .noBackups(location: location) }
         guard let chosen = all.last(where: { $0.time <= target }) else {
@@ -78,12 +83,16 @@ public enum BackupSelection {
     /// Backups to delete: older than `maxRetentionSeconds` (the operator's `maxRetention`) and/or
     /// beyond the newest `keepLast`. Only valid backup names are ever returned, and never the
     /// newest backup.
-    public static func expired(among names: [String], now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?) -> [BackupName] {
+    public static func expired(
+        among names: [String], now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?
+    ) -> [BackupName] {
         let all = backups(in: names)
         guard let newest = all.last else { return [] }
         var doomed: Set<BackupName> = []
         if let maxRetentionSeconds {
-            for backup in all where now.epochSeconds - backup.time.epochSeconds > maxRetentionSeconds { doomed.insert(backup) }
+            for backup in all where now.epochSeconds - backup.time.epochSeconds > maxRetentionSeconds {
+                doomed.insert(backup)
+            }
         }
         if let keepLast, keepLast >= 0 {
             for backup in all.dropLast(max(keepLast, 1)) { doomed.insert(backup) }
@@ -96,7 +105,9 @@ public enum BackupSelection {
 /// Go's `time.ParseDuration` for the operator's `maxRetention` (`720h`, `1h30m`, `90s`). Pure.
 public enum GoDuration {
     public static func seconds(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [
+            ("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600),
+        ]
         var rest = Substring(text)
         guard !rest.isEmpty else { return nil }
         if rest == "0" { return 0 }

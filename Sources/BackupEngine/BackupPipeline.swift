@@ -19,8 +19,10 @@ public struct BackupRequest: Sendable {
     /// Record the snapshot's binlog/GTID position in the dump and manifest when the source logs binlogs.
     public var recordBinlogPosition: Bool
 
-    public init(connection: ConnectionSettings, dump: DumpOptions, compression: CompressionAlgorithm, gzipLevel: Int? = nil,
-                dumpExecutable: String? = nil, now: UTCDateTime, recordBinlogPosition: Bool = true) {
+    public init(
+        connection: ConnectionSettings, dump: DumpOptions, compression: CompressionAlgorithm, gzipLevel: Int? = nil,
+        dumpExecutable: String? = nil, now: UTCDateTime, recordBinlogPosition: Bool = true
+    ) {
         self.recordBinlogPosition = recordBinlogPosition
         self.connection = connection
         self.dump = dump
@@ -60,8 +62,12 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var finishedAt: UTCDateTime
     public var tool: String
 
-    public init(name: String, object: Digest, sql: Digest, compression: CompressionAlgorithm, serverVersion: String, galera: Bool,
-                binlog: DumpPosition?, databases: [String], dumpArguments: [String], startedAt: UTCDateTime, finishedAt: UTCDateTime, tool: String) {
+    public init(
+        name: String, object: Digest, sql: Digest, compression: CompressionAlgorithm, serverVersion: String,
+        galera: Bool,
+        binlog: DumpPosition?, databases: [String], dumpArguments: [String], startedAt: UTCDateTime,
+        finishedAt: UTCDateTime, tool: String
+    ) {
         self.name = name
         self.object = object
         self.sql = sql
@@ -88,10 +94,13 @@ public enum BackupError: Error, LocalizedError, Equatable, Sendable {
         case .dumpNotFound:
             return "mariadb-dump was not found on PATH: install mariadb-client (apt-get install mariadb-client)"
         case .dumpFailed(let status, let stderr):
-            let detail = stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+            let detail =
+                stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
             return "mariadb-dump failed (exit \(status)): \(detail); nothing was published"
         case .incompleteDump(let bytes):
-            return "the dump ended after \(bytes) bytes without its completion line: it was cut short; nothing was published"
+            return
+                "the dump ended after \(bytes) bytes without its completion line: it was cut short; nothing was "
+                    + "published"
         case .alreadyExists(let location):
             return "\(location) already exists: nothing was overwritten; wait a second and run again"
         }
@@ -115,7 +124,9 @@ public struct BackupProgress: Sendable {
     public var dumped: @Sendable (Int) -> Void
     public var stored: @Sendable (Int) -> Void
 
-    public init(dumped: @escaping @Sendable (Int) -> Void = { _ in }, stored: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        dumped: @escaping @Sendable (Int) -> Void = { _ in }, stored: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.dumped = dumped
         self.stored = stored
     }
@@ -133,10 +144,14 @@ public enum BackupPipeline {
     /// Dump → compress → store, streaming with backpressure and no staging file. The backup
     /// becomes visible under its name only when the dump exited 0 and wrote its completion
     /// line; otherwise the upload or temp file is removed and the error says why.
-    public static func run(_ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()) async throws -> BackupManifest {
+    public static func run(
+        _ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
+    ) async throws -> BackupManifest {
         let (_, dump, facts) = try await prepare(request, store: store)
         let name = BackupName(time: request.now, compression: request.compression)
-        guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else { throw BackupError.dumpNotFound }
+        guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else {
+            throw BackupError.dumpNotFound
+        }
 
         let credentials = try CredentialsFile(settings: request.connection)
         defer { credentials.remove() }
@@ -148,7 +163,8 @@ public enum BackupPipeline {
         let writer = try await store.makeWriter(name: name.fileName)
         let started = UTCDateTime.now()
         var scanner = DumpScanner()
-        let sqlHash = SHA256Hasher(), objectHash = SHA256Hasher()
+        let sqlHash = SHA256Hasher()
+        let objectHash = SHA256Hasher()
         var storedBytes: UInt64 = 0
         // One store write in flight while the next batch compresses; writes stay in order.
         var writing: Task<Void, any Error>?
@@ -179,11 +195,13 @@ public enum BackupPipeline {
                     pending = []
                 }
             }
-            try await send(pending + (try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }))
+            try await send(
+                pending + (try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }))
             try await writing?.value
             let exit = await child.wait()
             guard exit.status == 0 else {
-                throw BackupError.dumpFailed(status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
+                throw BackupError.dumpFailed(
+                    status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
             }
             guard scanner.sawTrailer else { throw BackupError.incompleteDump(bytes: scanner.bytes) }
         } catch {
@@ -195,7 +213,8 @@ public enum BackupPipeline {
             if !(error is BackupError) {
                 let exit = await child.wait()
                 if exit.status != 0 && exit.status != 128 + SIGTERM {
-                    throw BackupError.dumpFailed(status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
+                    throw BackupError.dumpFailed(
+                        status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
                 }
             }
             throw error
@@ -206,7 +225,8 @@ public enum BackupPipeline {
             name: name.fileName,
             object: .init(sha256: objectHash.finalize().hexString, bytes: storedBytes),
             sql: .init(sha256: sqlHash.finalize().hexString, bytes: scanner.bytes),
-            compression: request.compression, serverVersion: facts.version, galera: dump.galera, binlog: scanner.position,
+            compression: request.compression, serverVersion: facts.version, galera: dump.galera,
+            binlog: scanner.position,
             databases: dump.databases, dumpArguments: Array(arguments.dropFirst()),
             startedAt: started, finishedAt: UTCDateTime.now(), tool: toolVersion)
         let encoder = JSONEncoder()
@@ -221,18 +241,26 @@ public enum BackupPipeline {
         try await prepare(request, store: store).plan
     }
 
-    static func prepare(_ request: BackupRequest, store: any ObjectStore) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts) {
+    static func prepare(
+        _ request: BackupRequest, store: any ObjectStore
+    ) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts) {
         let source = try await MariaDBConnection.connect(request.connection)
         let facts = try await source.serverFacts()
         var dump = request.dump
         if facts.galera.enabled { dump.galera = true }
         // `file` is set only when SHOW MASTER STATUS worked: mariadb-dump needs the same privilege.
-        if request.recordBinlogPosition && facts.binlog.enabled && facts.binlog.file != nil { dump.binlogPosition = true }
+        if request.recordBinlogPosition && facts.binlog.enabled && facts.binlog.file != nil {
+            dump.binlogPosition = true
+        }
         let name = BackupName(time: request.now, compression: request.compression)
-        guard try await store.head(name: name.fileName) == nil else { throw BackupError.alreadyExists(location: store.location + name.fileName) }
+        guard try await store.head(name: name.fileName) == nil else {
+            throw BackupError.alreadyExists(location: store.location + name.fileName)
+        }
         let arguments = Array(try dump.arguments(defaultsExtraFile: "<credentials file>").dropFirst())
-        let plan = BackupPlan(name: name.fileName, location: store.location + name.fileName, source: source.endpoint, serverVersion: facts.version,
-                              galera: dump.galera, compression: request.compression, dumpArguments: arguments)
+        let plan = BackupPlan(
+            name: name.fileName, location: store.location + name.fileName, source: source.endpoint,
+            serverVersion: facts.version,
+            galera: dump.galera, compression: request.compression, dumpArguments: arguments)
         return (plan, dump, facts)
     }
 
@@ -242,9 +270,12 @@ public enum BackupPipeline {
     }
 
     /// Deletes expired backups and their manifests; returns what was deleted.
-    public static func applyRetention(store: any ObjectStore, now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?) async throws -> [BackupName] {
+    public static func applyRetention(
+        store: any ObjectStore, now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?
+    ) async throws -> [BackupName] {
         let names = try await store.list().map(\.name)
-        let expired = BackupSelection.expired(among: names, now: now, maxRetentionSeconds: maxRetentionSeconds, keepLast: keepLast)
+        let expired = BackupSelection.expired(
+            among: names, now: now, maxRetentionSeconds: maxRetentionSeconds, keepLast: keepLast)
         for backup in expired {
             try await store.delete(name: backup.fileName)
             if names.contains(backup.manifestName) { try await store.delete(name: backup.manifestName) }

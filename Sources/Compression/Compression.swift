@@ -12,10 +12,13 @@ public enum CompressionAlgorithm: String, Sendable, CaseIterable, Codable {
     }
 
     /// gzip uses every core (`workers` > 1: one standard stream, pigz-style) unless told otherwise.
-    public func makeCompressor(level: Int? = nil, workers: Int = ParallelGzipCompressor.defaultWorkers) throws -> any StreamTransform {
+    public func makeCompressor(
+        level: Int? = nil, workers: Int = ParallelGzipCompressor.defaultWorkers
+    ) throws -> any StreamTransform {
         switch self {
         case .none: return PassThrough()
-        case .gzip where workers > 1: return try ParallelGzipCompressor(level: level ?? GzipCompressor.defaultLevel, workers: workers)
+        case .gzip where workers > 1:
+            return try ParallelGzipCompressor(level: level ?? GzipCompressor.defaultLevel, workers: workers)
         case .gzip: return try GzipCompressor(level: level ?? GzipCompressor.defaultLevel)
         case .bzip2: return try BZip2Compressor(blockSize100k: level ?? 9)
         }

@@ -8,7 +8,9 @@ extension CompressionError: LocalizedError {
         case .corruptInput(let format, let detail):
             return "the \(format) data is corrupt (\(detail)): the object is damaged; pick another backup or re-take it"
         case .truncatedInput(let format):
-            return "the \(format) data ends before its end marker: the object is truncated; pick another backup or re-take it"
+            return
+                "the \(format) data ends before its end marker: the object is truncated; pick another backup or "
+                    + "re-take it"
         case .internalError(let library, let code):
             return "\(library) failed with code \(code)"
         }

@@ -65,10 +65,13 @@ final class DeflateStream: @unchecked Sendable {
 
     /// One block of a parallel stream: starts afresh with `dictionary` as the preceding 32 KiB,
     /// ends with a sync flush (or finishes the stream).
-    func deflateBlock(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, finish: Bool) throws(CompressionError) -> [UInt8] {
+    func deflateBlock(
+        _ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, finish: Bool
+    ) throws(CompressionError) -> [UInt8] {
         deflateReset(stream)
         if dictionary.count > 0 {
-            deflateSetDictionary(stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
+            deflateSetDictionary(
+                stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
         }
         return try deflate(input, flush: finish ? Z_FINISH : Z_SYNC_FLUSH)
     }

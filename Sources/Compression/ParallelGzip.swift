@@ -27,8 +27,10 @@ public final class ParallelGzipCompressor: StreamTransform {
     private var jobs: [BlockJob] = []
     private let queue = DispatchQueue(label: "parallel-gzip", attributes: .concurrent)
 
-    public init(level: Int = GzipCompressor.defaultLevel, workers: Int = ParallelGzipCompressor.defaultWorkers,
-                blockSize: Int = 128 * 1024) throws(CompressionError) {
+    public init(
+        level: Int = GzipCompressor.defaultLevel, workers: Int = ParallelGzipCompressor.defaultWorkers,
+        blockSize: Int = 128 * 1024
+    ) throws(CompressionError) {
         self.level = level
         self.workers = max(1, workers)
         self.blockSize = blockSize
@@ -69,8 +71,12 @@ public final class ParallelGzipCompressor: StreamTransform {
         input = []
         inputStart = 0
         var trailer: [UInt8] = []
-        for shift in stride(from: 0, to: 32, by: 8) { trailer.append(UInt8(truncatingIfNeeded: UInt32(crc) >> UInt32(shift))) }
-        for shift in stride(from: 0, to: 32, by: 8) { trailer.append(UInt8(truncatingIfNeeded: UInt32(truncatingIfNeeded: totalInput) >> UInt32(shift))) }
+        for shift in stride(from: 0, to: 32, by: 8) {
+            trailer.append(UInt8(truncatingIfNeeded: UInt32(crc) >> UInt32(shift)))
+        }
+        for shift in stride(from: 0, to: 32, by: 8) {
+            trailer.append(UInt8(truncatingIfNeeded: UInt32(truncatingIfNeeded: totalInput) >> UInt32(shift)))
+        }
         return out + trailer
     }
 

@@ -75,11 +75,13 @@ public final class ChildProcess: @unchecked Sendable {
     public func wait() async -> (status: Int32, stderr: String) {
         let process = self.process
         let semaphore = errorReaderDone
-        let status: Int32 = (try? await runBlocking(on: queue) {
-            process.waitUntilExit()
-            semaphore.wait()
-            return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        }) ?? -1
+        let status: Int32 =
+            (try? await runBlocking(on: queue) {
+                process.waitUntilExit()
+                semaphore.wait()
+                return process.terminationReason == .uncaughtSignal
+                    ? 128 + process.terminationStatus : process.terminationStatus
+            }) ?? -1
         let text = lock.withLock { String(decoding: errorTail, as: UTF8.self) }
         return (status, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }

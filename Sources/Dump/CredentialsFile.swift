@@ -9,11 +9,15 @@ public final class CredentialsFile: @unchecked Sendable {
 
     public init(settings: ConnectionSettings) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("mariadb-migrate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: base, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         directory = base.path
         path = base.appendingPathComponent("client.cnf").path
         let text = Self.render(settings)
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else {
             try? FileManager.default.removeItem(atPath: directory)
             throw CocoaError(.fileWriteUnknown)
         }
@@ -26,7 +30,8 @@ public final class CredentialsFile: @unchecked Sendable {
     /// `[client]` with quoted values (backslash and double quote escaped). Pure.
     public static func render(_ settings: ConnectionSettings) -> String {
         func quoted(_ value: String) -> String {
-            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\""
         }
         var lines = ["[client]", "user=\(quoted(settings.user))"]
         if let password = settings.password { lines.append("password=\(quoted(password))") }
@@ -41,7 +46,8 @@ public final class CredentialsFile: @unchecked Sendable {
             if let ca = settings.tls.caFile { lines.append("ssl-ca=\(quoted(ca))") }
             if let cert = settings.tls.certFile { lines.append("ssl-cert=\(quoted(cert))") }
             if let key = settings.tls.keyFile { lines.append("ssl-key=\(quoted(key))") }
-            lines.append(settings.tls.verifyServerCertificate ? "ssl-verify-server-cert" : "disable-ssl-verify-server-cert")
+            lines.append(
+                settings.tls.verifyServerCertificate ? "ssl-verify-server-cert" : "disable-ssl-verify-server-cert")
         }
         return lines.joined(separator: "\n") + "\n"
     }

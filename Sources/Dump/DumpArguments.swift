@@ -15,8 +15,10 @@ public struct DumpOptions: Sendable, Equatable {
     /// --gtid`); MariaDB takes them from the consistent snapshot without a global read lock.
     public var binlogPosition: Bool
 
-    public init(databases: [String] = [], galera: Bool = false, ignoreGlobalPrivileges: Bool? = nil,
-                operatorFlags: Bool = false, extraArguments: [String] = [], binlogPosition: Bool = false) {
+    public init(
+        databases: [String] = [], galera: Bool = false, ignoreGlobalPrivileges: Bool? = nil,
+        operatorFlags: Bool = false, extraArguments: [String] = [], binlogPosition: Bool = false
+    ) {
         self.databases = databases
         self.galera = galera
         self.ignoreGlobalPrivileges = ignoreGlobalPrivileges
@@ -27,7 +29,9 @@ public struct DumpOptions: Sendable, Equatable {
 
     /// Every privilege table of the `mysql` schema. They are Aria tables: restored on one Galera
     /// node they stay there, and the later CREATE USER/ROLE of the same accounts fails with 1396.
-    public static let privilegeTables = ["global_priv", "db", "tables_priv", "columns_priv", "procs_priv", "proxies_priv", "roles_mapping"]
+    public static let privilegeTables = [
+        "global_priv", "db", "tables_priv", "columns_priv", "procs_priv", "proxies_priv", "roles_mapping",
+    ]
 
     public var ignoresPrivileges: Bool { ignoreGlobalPrivileges ?? galera }
 
@@ -41,11 +45,16 @@ public struct DumpOptions: Sendable, Equatable {
             // Only the option's name goes into the error: `-psecret` must not echo the password.
             var name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
             if !name.hasPrefix("--"), name.count > 2 { name = String(name.prefix(2)) }
-            if ["--password", "-p", "--user", "-u", "--host", "-h", "--defaults-file", "--defaults-extra-file", "--result-file", "-r"].contains(name) {
+            if [
+                "--password", "-p", "--user", "-u", "--host", "-h", "--defaults-file", "--defaults-extra-file",
+                "--result-file", "-r",
+            ].contains(name) {
                 throw .forbidden(name)
             }
         }
-        var arguments = ["--defaults-extra-file=\(defaultsExtraFile)", "--single-transaction", "--events", "--routines"]
+        var arguments = [
+            "--defaults-extra-file=\(defaultsExtraFile)", "--single-transaction", "--events", "--routines",
+        ]
         if databases.isEmpty {
             arguments.append("--all-databases")
         } else {

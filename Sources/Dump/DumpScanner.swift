@@ -33,9 +33,12 @@ public struct DumpScanner: Sendable {
         for line in String(decoding: head, as: UTF8.self).split(separator: "\n")
         where line.hasPrefix("-- CHANGE MASTER TO MASTER_LOG_FILE=") {
             position.file = Self.quoted(after: "MASTER_LOG_FILE=", in: line)
-            position.offset = line.range(of: "MASTER_LOG_POS=").flatMap { UInt64(line[$0.upperBound...].prefix { $0.isNumber }) }
+            position.offset = line.range(of: "MASTER_LOG_POS=").flatMap {
+                UInt64(line[$0.upperBound...].prefix { $0.isNumber })
+            }
         }
-        for line in String(decoding: tail, as: UTF8.self).split(separator: "\n") where line.hasPrefix("-- SET GLOBAL gtid_slave_pos=") {
+        for line in String(decoding: tail, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix("-- SET GLOBAL gtid_slave_pos=") {
             position.gtid = Self.quoted(after: "gtid_slave_pos=", in: line)
         }
         return position == DumpPosition() ? nil : position

@@ -31,11 +31,15 @@ public final class CurlClient: Sendable {
     /// Sends the request and hands the body to `sink` chunk by chunk, on the transfer's thread,
     /// only when the answer is a success (2xx); other bodies (S3 error XML) are collected.
     /// `sink` returning false stops the transfer.
-    public func send(_ request: HTTPRequest, bodySink sink: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) async throws -> HTTPResponse {
+    public func send(
+        _ request: HTTPRequest, bodySink sink: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool
+    ) async throws -> HTTPResponse {
         try await perform(request, sink: sink)
     }
 
-    private func perform(_ request: HTTPRequest, sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)?) async throws -> HTTPResponse {
+    private func perform(
+        _ request: HTTPRequest, sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)?
+    ) async throws -> HTTPResponse {
         let (tls, timeouts, pool) = (self.tls, self.timeouts, self.pool)
         return try await runBlocking(on: queue) {
             let easy = try pool.take() ?? CurlEasy(tls: tls, timeouts: timeouts)
@@ -72,7 +76,8 @@ final class CurlEasy {
 
     init(tls: TLSOptions, timeouts: TransportTimeouts) throws {
         guard let handle = curl_easy_init() else {
-            throw TransportError(kind: .other, curlCode: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: "")
+            throw TransportError(
+                kind: .other, curlCode: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed", url: "")
         }
         self.handle = handle
         self.tls = tls
@@ -114,7 +119,9 @@ final class CurlEasy {
         // Bodies of a megabyte or more go with `Expect: 100-continue` (libcurl's default, and
         // aws-cli's): a refusal (wrong key, no bucket) comes before the body is sent, and S3-like
         // servers read such bodies faster. Small requests skip the extra round trip.
-        if request.curlSigV4 == nil && request.body.count < 1 << 20 { headerList = curl_slist_append(headerList, "Expect:") }
+        if request.curlSigV4 == nil && request.body.count < 1 << 20 {
+            headerList = curl_slist_append(headerList, "Expect:")
+        }
         mm_curl_setopt_str(handle, CURLOPT_URL, request.url)
         mm_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList)
         mm_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
@@ -141,7 +148,11 @@ final class CurlEasy {
                 // A new status line (after a redirect or 100): start the header list again.
                 exchange.headers.removeAll()
             } else if let colon = line.firstIndex(of: ":") {
-                exchange.headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+                exchange.headers.append(
+                    (
+                        String(line[..<colon]),
+                        String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                    ))
             }
             return length
         }
@@ -185,7 +196,8 @@ final class CurlEasy {
                 let length = min(size * count, remaining)
                 guard length > 0, let buffer else { return 0 }
                 exchange.body.withUnsafeBytes { body in
-                    UnsafeMutableRawPointer(buffer).copyMemory(from: body.baseAddress! + exchange.uploadOffset, byteCount: length)
+                    UnsafeMutableRawPointer(buffer).copyMemory(
+                        from: body.baseAddress! + exchange.uploadOffset, byteCount: length)
                 }
                 exchange.uploadOffset += length
                 return length
@@ -198,8 +210,9 @@ final class CurlEasy {
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            throw TransportError(kind: Self.kind(of: code), curlCode: Int(code.rawValue), message: message,
-                                 url: Self.redacted(request.url), caFile: tls.caFile)
+            throw TransportError(
+                kind: Self.kind(of: code), curlCode: Int(code.rawValue), message: message,
+                url: Self.redacted(request.url), caFile: tls.caFile)
         }
         return HTTPResponse(status: status, headers: exchange.headers, body: exchange.received)
     }
@@ -209,7 +222,7 @@ final class CurlEasy {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .unreachable
         case CURLE_OPERATION_TIMEDOUT: return .timeout
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
-             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             return .tls
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
             return .connectionLost

@@ -1,7 +1,13 @@
 import Foundation
 
 public struct HTTPRequest: Sendable {
-    public enum Method: String, Sendable { case get = "GET", put = "PUT", post = "POST", delete = "DELETE", head = "HEAD" }
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case put = "PUT"
+        case post = "POST"
+        case delete = "DELETE"
+        case head = "HEAD"
+    }
 
     public var method: Method
     public var url: String
@@ -11,8 +17,10 @@ public struct HTTPRequest: Sendable {
     /// Let libcurl sign the request itself (`CURLOPT_AWS_SIGV4`): used to cross-check our signer.
     public var curlSigV4: CurlSigV4?
 
-    public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
-                curlSigV4: CurlSigV4? = nil) {
+    public init(
+        method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        curlSigV4: CurlSigV4? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

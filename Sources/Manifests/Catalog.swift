@@ -11,9 +11,12 @@ public enum ManifestCatalog {
     /// The openAPIV3Schema of a kind, nil for a kind the tool does not carry.
     public static func schema(kind: String) -> JSON? { parsed[kind] }
 
-    static let objectMetaFields = ["name", "namespace", "labels", "annotations", "generateName", "finalizers", "ownerReferences"]
+    static let objectMetaFields = [
+        "name", "namespace", "labels", "annotations", "generateName", "finalizers", "ownerReferences",
+    ]
 
-    static let dns1123Subdomain = try! NSRegularExpression(pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    static let dns1123Subdomain = try! NSRegularExpression(
+        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
     static let dns1123Label = try! NSRegularExpression(pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
     /// A DNS-1123 subdomain (what Kubernetes wants of most names), at most 253 characters. Pure.
@@ -29,41 +32,76 @@ public enum ManifestCatalog {
     /// Every fault of one document: apiVersion and kind, metadata.name, then the kind's schema.
     public static func validate(_ document: JSON) -> [SchemaIssue] {
         guard case .object = document else { return [SchemaIssue(path: "", message: "a manifest must be a mapping")] }
-        guard let apiVersion = document["apiVersion"]?.string else { return [SchemaIssue(path: "apiVersion", message: "is required")] }
+        guard let apiVersion = document["apiVersion"]?.string else {
+            return [SchemaIssue(path: "apiVersion", message: "is required")]
+        }
         guard let kind = document["kind"]?.string else { return [SchemaIssue(path: "kind", message: "is required")] }
         var issues: [SchemaIssue] = []
         let name = document["metadata"]?["name"]?.string
         if let name {
             if !isDNS1123Subdomain(name) {
-                issues.append(SchemaIssue(path: "metadata.name", message: "'\(name)' is not a DNS-1123 name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"))
+                issues.append(
+                    SchemaIssue(
+                        path: "metadata.name",
+                        message:
+                            "'\(name)' is not a DNS-1123 name: lowercase letters, digits, '-' and '.', starting and "
+                                + "ending with a letter or digit"
+                    ))
             } else if kind == "MariaDB" && !isDNS1123Label(name) {
-                issues.append(SchemaIssue(path: "metadata.name", message: "'\(name)' must be a DNS-1123 label for a MariaDB (no dots, at most 63 characters): it names Services and Pods"))
+                issues.append(
+                    SchemaIssue(
+                        path: "metadata.name",
+                        message:
+                            "'\(name)' must be a DNS-1123 label for a MariaDB (no dots, at most 63 characters): it "
+                                + "names Services and Pods"
+                    ))
             }
         } else {
             issues.append(SchemaIssue(path: "metadata.name", message: "is required"))
         }
         if kind == "Secret" {
-            guard apiVersion == "v1" else { return issues + [SchemaIssue(path: "apiVersion", message: "'\(apiVersion)' is not v1, the Secret's version")] }
+            guard apiVersion == "v1" else {
+                return issues + [
+                    SchemaIssue(path: "apiVersion", message: "'\(apiVersion)' is not v1, the Secret's version")
+                ]
+            }
             for key in ["data", "stringData"] {
                 guard let map = document[key] else { continue }
-                guard case .object(let entries) = map else { issues.append(SchemaIssue(path: key, message: "expected a mapping")); continue }
+                guard case .object(let entries) = map else {
+                    issues.append(SchemaIssue(path: key, message: "expected a mapping"))
+                    continue
+                }
                 for entry in entries where entry.value.string == nil {
-                    issues.append(SchemaIssue(path: "\(key).\(entry.key)", message: "expected a string, found \(entry.value.typeName)"))
+                    issues.append(
+                        SchemaIssue(
+                            path: "\(key).\(entry.key)", message: "expected a string, found \(entry.value.typeName)"))
                 }
             }
             return issues
         }
         let parts = apiVersion.split(separator: "/")
         guard parts.count == 2, apiGroups.contains(String(parts[0])), parts[1] == "v1alpha1" else {
-            return issues + [SchemaIssue(path: "apiVersion", message: "'\(apiVersion)' is not one of \(apiGroups.map { "\($0)/v1alpha1" }.joined(separator: ", "))")]
+            return issues + [
+                SchemaIssue(
+                    path: "apiVersion",
+                    message:
+                        "'\(apiVersion)' is not one of \(apiGroups.map { "\($0)/v1alpha1" }.joined(separator: ", "))")
+            ]
         }
         guard let schema = schema(kind: kind) else {
-            return issues + [SchemaIssue(path: "kind", message: "'\(kind)' is not a kind this tool validates (\(kinds.joined(separator: ", ")))")]
+            return issues + [
+                SchemaIssue(
+                    path: "kind",
+                    message: "'\(kind)' is not a kind this tool validates (\(kinds.joined(separator: ", ")))")
+            ]
         }
         // metadata is the API server's ObjectMeta, which the CRD schema leaves as a bare object.
         if case .object(let fields)? = document["metadata"] {
             for field in fields where !objectMetaFields.contains(field.key) {
-                issues.append(SchemaIssue(path: "metadata.\(field.key)", message: "unknown field; known fields: \(objectMetaFields.joined(separator: ", "))"))
+                issues.append(
+                    SchemaIssue(
+                        path: "metadata.\(field.key)",
+                        message: "unknown field; known fields: \(objectMetaFields.joined(separator: ", "))"))
             }
         }
         guard case .object(let fields) = document else { return issues }

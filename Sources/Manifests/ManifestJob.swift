@@ -274,7 +274,8 @@ public enum ManifestJob {
         if inputs.restoreCR { plan.restoreName = "\(inputs.name)-restore" }
         if let host = inputs.externalHost {
             let name = "\(inputs.name)-source"
-            let password = SecretKeyRef.parse(inputs.externalPasswordSecret ?? "\(name):password", defaultKey: "password")
+            let password = SecretKeyRef.parse(
+                inputs.externalPasswordSecret ?? "\(name):password", defaultKey: "password")
             if write, let value = secrets.externalPassword {
                 secretFiles.append(.init(name: password.name, values: [(password.key, value)]))
             }

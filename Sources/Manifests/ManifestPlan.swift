@@ -33,9 +33,13 @@ public enum BackupSource: Sendable, Equatable {
         public var ca: SecretKeyRef?
         public var customerKey: SecretKeyRef?
 
-        public init(bucket: String, prefix: String? = nil, endpoint: String, region: String? = nil, accessKeyId: SecretKeyRef? = nil,
-                    secretAccessKey: SecretKeyRef? = nil, sessionToken: SecretKeyRef? = nil, tls: Bool = false, ca: SecretKeyRef? = nil,
-                    customerKey: SecretKeyRef? = nil) {
+        public init(
+            bucket: String, prefix: String? = nil, endpoint: String, region: String? = nil,
+            accessKeyId: SecretKeyRef? = nil,
+            secretAccessKey: SecretKeyRef? = nil, sessionToken: SecretKeyRef? = nil, tls: Bool = false,
+            ca: SecretKeyRef? = nil,
+            customerKey: SecretKeyRef? = nil
+        ) {
             self.bucket = bucket
             self.prefix = prefix
             self.endpoint = endpoint
@@ -71,8 +75,10 @@ public enum BackupSource: Sendable, Equatable {
 
     var volumeJSON: JSON? {
         switch self {
-        case .persistentVolumeClaim(let claim): return .object(["persistentVolumeClaim": .object(["claimName": .string(claim)])])
-        case .nfs(let server, let path): return .object(["nfs": .object(["server": .string(server), "path": .string(path)])])
+        case .persistentVolumeClaim(let claim):
+            return .object(["persistentVolumeClaim": .object(["claimName": .string(claim)])])
+        case .nfs(let server, let path):
+            return .object(["nfs": .object(["server": .string(server), "path": .string(path)])])
         default: return nil
         }
     }
@@ -89,7 +95,8 @@ public struct ManifestPlan: Sendable {
             self.values = values
         }
         public static func == (a: SecretFile, b: SecretFile) -> Bool {
-            a.name == b.name && a.values.map(\.key) == b.values.map(\.key) && a.values.map(\.value) == b.values.map(\.value)
+            a.name == b.name && a.values.map(\.key) == b.values.map(\.key)
+                && a.values.map(\.value) == b.values.map(\.value)
         }
     }
 
@@ -142,8 +149,10 @@ public struct ManifestPlan: Sendable {
         public var storageSize: String
         public var databases: [String]
 
-        public init(name: String, host: String, port: Int?, username: String, password: SecretKeyRef?, backupName: String,
-                    s3: BackupSource.S3?, storageSize: String, databases: [String]) {
+        public init(
+            name: String, host: String, port: Int?, username: String, password: SecretKeyRef?, backupName: String,
+            s3: BackupSource.S3?, storageSize: String, databases: [String]
+        ) {
             self.name = name
             self.host = host
             self.port = port
@@ -159,33 +168,39 @@ public struct ManifestPlan: Sendable {
     /// The ExternalMariaDB and the one-off Backup of it. On a Galera target the Backup leaves
     /// every privilege table out and skips LOCK TABLES, as `backup --galera` does.
     func externalDocuments(_ external: ExternalSource) -> [ManifestDocument] {
-        let source = ManifestDocument(kind: "ExternalMariaDB", name: external.name, isSecret: false, json: .object([
-            "apiVersion": apiVersion, "kind": .string("ExternalMariaDB"), "metadata": metadata(external.name),
-            "spec": .object([
-                "host": .string(external.host),
-                "port": external.port.map { .int(Int64($0)) },
-                "username": .string(external.username),
-                "passwordSecretKeyRef": external.password?.json,
-            ]),
-        ]))
-        let storage: JSON = external.s3.map { .object(["s3": BackupSource.s3($0).s3JSON]) } ?? .object([
-            "persistentVolumeClaim": .object([
-                "resources": .object(["requests": .object(["storage": .string(external.storageSize)])]),
-                "accessModes": .array([.string("ReadWriteOnce")]),
-            ]),
-        ])
+        let source = ManifestDocument(
+            kind: "ExternalMariaDB", name: external.name, isSecret: false,
+            json: .object([
+                "apiVersion": apiVersion, "kind": .string("ExternalMariaDB"), "metadata": metadata(external.name),
+                "spec": .object([
+                    "host": .string(external.host),
+                    "port": external.port.map { .int(Int64($0)) },
+                    "username": .string(external.username),
+                    "passwordSecretKeyRef": external.password?.json,
+                ]),
+            ]))
+        let storage: JSON =
+            external.s3.map { .object(["s3": BackupSource.s3($0).s3JSON]) }
+            ?? .object([
+                "persistentVolumeClaim": .object([
+                    "resources": .object(["requests": .object(["storage": .string(external.storageSize)])]),
+                    "accessModes": .array([.string("ReadWriteOnce")]),
+                ])
+            ])
         let galeraArguments = ["--skip-add-locks"] + DumpOptions.privilegeTables.map { "--ignore-table=mysql.\($0)" }
-        let backup = ManifestDocument(kind: "Backup", name: external.backupName, isSecret: false, json: .object([
-            "apiVersion": apiVersion, "kind": .string("Backup"), "metadata": metadata(external.backupName),
-            "spec": .object([
-                "mariaDbRef": .object(["name": .string(external.name), "kind": .string("ExternalMariaDB")]),
-                "databases": external.databases.isEmpty ? nil : .array(external.databases.map(JSON.string)),
-                "compression": .string("gzip"),
-                "ignoreGlobalPriv": galera ? .bool(true) : nil,
-                "args": galera ? .array(galeraArguments.map(JSON.string)) : nil,
-                "storage": storage,
-            ]),
-        ]))
+        let backup = ManifestDocument(
+            kind: "Backup", name: external.backupName, isSecret: false,
+            json: .object([
+                "apiVersion": apiVersion, "kind": .string("Backup"), "metadata": metadata(external.backupName),
+                "spec": .object([
+                    "mariaDbRef": .object(["name": .string(external.name), "kind": .string("ExternalMariaDB")]),
+                    "databases": external.databases.isEmpty ? nil : .array(external.databases.map(JSON.string)),
+                    "compression": .string("gzip"),
+                    "ignoreGlobalPriv": galera ? .bool(true) : nil,
+                    "args": galera ? .array(galeraArguments.map(JSON.string)) : nil,
+                    "storage": storage,
+                ]),
+            ]))
         return [source, backup]
     }
 
@@ -196,10 +211,13 @@ public struct ManifestPlan: Sendable {
     /// The documents in the order kubectl should apply them: Secrets, MariaDB, Backup, Restore.
     public func documents() -> [ManifestDocument] {
         var documents: [ManifestDocument] = secrets.map { secret in
-            ManifestDocument(kind: "Secret", name: secret.name, isSecret: true, json: .object([
-                "apiVersion": .string("v1"), "kind": .string("Secret"), "metadata": metadata(secret.name), "type": .string("Opaque"),
-                "stringData": .object(secret.values.map { JSON.Field($0.key, .string($0.value)) }),
-            ]))
+            ManifestDocument(
+                kind: "Secret", name: secret.name, isSecret: true,
+                json: .object([
+                    "apiVersion": .string("v1"), "kind": .string("Secret"), "metadata": metadata(secret.name),
+                    "type": .string("Opaque"),
+                    "stringData": .object(secret.values.map { JSON.Field($0.key, .string($0.value)) }),
+                ]))
         }
         var bootstrap: [JSON.Field] = []
         switch source {
@@ -209,47 +227,61 @@ public struct ManifestPlan: Sendable {
         }
         if let targetRecoveryTime { bootstrap.append(.init("targetRecoveryTime", .string(targetRecoveryTime))) }
         if let stagingStorageSize {
-            bootstrap.append(.init("stagingStorage", .object([
-                "persistentVolumeClaim": .object([
-                    "resources": .object(["requests": .object(["storage": .string(stagingStorageSize)])]),
-                    "accessModes": .array([.string("ReadWriteOnce")]),
-                ]),
-            ])))
+            bootstrap.append(
+                .init(
+                    "stagingStorage",
+                    .object([
+                        "persistentVolumeClaim": .object([
+                            "resources": .object(["requests": .object(["storage": .string(stagingStorageSize)])]),
+                            "accessModes": .array([.string("ReadWriteOnce")]),
+                        ])
+                    ])))
         }
         if let external { documents += externalDocuments(external) }
         let effectiveReplicas = replicas ?? (galera ? 3 : nil)
-        documents.append(ManifestDocument(kind: "MariaDB", name: name, isSecret: false, json: .object([
-            "apiVersion": apiVersion, "kind": .string("MariaDB"), "metadata": metadata(name),
-            "spec": .object([
-                "image": image.map(JSON.string),
-                "rootPasswordSecretKeyRef": rootPassword.json,
-                "replicas": effectiveReplicas.map { .int(Int64($0)) },
-                "galera": galera ? .object(["enabled": .bool(true)]) : nil,
-                "storage": .object(["size": .string(storageSize)]),
-                "bootstrapFrom": .object(bootstrap),
-            ]),
-        ])))
+        documents.append(
+            ManifestDocument(
+                kind: "MariaDB", name: name, isSecret: false,
+                json: .object([
+                    "apiVersion": apiVersion, "kind": .string("MariaDB"), "metadata": metadata(name),
+                    "spec": .object([
+                        "image": image.map(JSON.string),
+                        "rootPasswordSecretKeyRef": rootPassword.json,
+                        "replicas": effectiveReplicas.map { .int(Int64($0)) },
+                        "galera": galera ? .object(["enabled": .bool(true)]) : nil,
+                        "storage": .object(["size": .string(storageSize)]),
+                        "bootstrapFrom": .object(bootstrap),
+                    ]),
+                ])))
         if let backup {
             var storage: JSON
             switch source {
             case .s3: storage = .object(["s3": source.s3JSON])
             case .persistentVolumeClaim, .nfs: storage = .object(["volume": source.volumeJSON])
-            case .backupRef: storage = .object(["persistentVolumeClaim": .object([
-                "resources": .object(["requests": .object(["storage": .string(storageSize)])]),
-                "accessModes": .array([.string("ReadWriteOnce")]),
-            ])])
+            case .backupRef:
+                storage = .object([
+                    "persistentVolumeClaim": .object([
+                        "resources": .object(["requests": .object(["storage": .string(storageSize)])]),
+                        "accessModes": .array([.string("ReadWriteOnce")]),
+                    ])
+                ])
             }
-            documents.append(ManifestDocument(kind: "Backup", name: backup.name, isSecret: false, json: .object([
-                "apiVersion": apiVersion, "kind": .string("Backup"), "metadata": metadata(backup.name),
-                "spec": .object([
-                    "mariaDbRef": .object(["name": .string(name)]),
-                    "schedule": backup.schedule.map { .object(["cron": .string($0), "suspend": .bool(false)]) },
-                    "maxRetention": backup.maxRetention.map(JSON.string),
-                    "compression": .string(backup.compression),
-                    "ignoreGlobalPriv": galera ? .bool(true) : nil,
-                    "storage": storage,
-                ]),
-            ])))
+            documents.append(
+                ManifestDocument(
+                    kind: "Backup", name: backup.name, isSecret: false,
+                    json: .object([
+                        "apiVersion": apiVersion, "kind": .string("Backup"), "metadata": metadata(backup.name),
+                        "spec": .object([
+                            "mariaDbRef": .object(["name": .string(name)]),
+                            "schedule": backup.schedule.map {
+                                .object(["cron": .string($0), "suspend": .bool(false)])
+                            },
+                            "maxRetention": backup.maxRetention.map(JSON.string),
+                            "compression": .string(backup.compression),
+                            "ignoreGlobalPriv": galera ? .bool(true) : nil,
+                            "storage": storage,
+                        ]),
+                    ])))
         }
         if let restoreName {
             var spec: [JSON.Field] = [.init("mariaDbRef", .object(["name": .string(name)]))]
@@ -259,9 +291,13 @@ public struct ManifestPlan: Sendable {
             case .persistentVolumeClaim, .nfs: spec.append(.init("volume", source.volumeJSON!))
             }
             if let targetRecoveryTime { spec.append(.init("targetRecoveryTime", .string(targetRecoveryTime))) }
-            documents.append(ManifestDocument(kind: "Restore", name: restoreName, isSecret: false, json: .object([
-                "apiVersion": apiVersion, "kind": .string("Restore"), "metadata": metadata(restoreName), "spec": .object(spec),
-            ])))
+            documents.append(
+                ManifestDocument(
+                    kind: "Restore", name: restoreName, isSecret: false,
+                    json: .object([
+                        "apiVersion": apiVersion, "kind": .string("Restore"), "metadata": metadata(restoreName),
+                        "spec": .object(spec),
+                    ])))
         }
         return documents
     }
@@ -276,7 +312,8 @@ public struct ManifestPlan: Sendable {
     /// The server image for a source's major.minor: the Enterprise registry for the Enterprise
     /// API group, the community one otherwise. Pure.
     public static func image(apiGroup: String, major: Int, minor: Int) -> String {
-        apiGroup == "enterprise.mariadb.com" ? "docker.mariadb.com/enterprise-server:\(major).\(minor)"
+        apiGroup == "enterprise.mariadb.com"
+            ? "docker.mariadb.com/enterprise-server:\(major).\(minor)"
             : "docker-registry1.mariadb.com/library/mariadb:\(major).\(minor)"
     }
 }

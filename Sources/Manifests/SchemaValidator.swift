@@ -31,7 +31,8 @@ public enum SchemaValidator {
             switch value {
             case .int, .string: return
             default:
-                issues.append(SchemaIssue(path: path, message: "expected an integer or a string, found \(value.typeName)"))
+                issues.append(
+                    SchemaIssue(path: path, message: "expected an integer or a string, found \(value.typeName)"))
                 return
             }
         }
@@ -40,7 +41,8 @@ public enum SchemaValidator {
         }
         for keyword in ["anyOf", "oneOf"] {
             if case .array(let options)? = schema[keyword], !options.isEmpty,
-               !options.contains(where: { validate(value, against: $0, path: path).isEmpty }) {
+                !options.contains(where: { validate(value, against: $0, path: path).isEmpty })
+            {
                 issues.append(SchemaIssue(path: path, message: "matches none of the allowed forms (\(keyword))"))
             }
         }
@@ -57,20 +59,30 @@ public enum SchemaValidator {
         case ("object", .object):
             checkObject(value, schema, path, &issues)
         case ("array", .array(let items)):
-            if case .int(let min)? = schema["minItems"], items.count < min { issues.append(SchemaIssue(path: path, message: "has \(items.count) items, at least \(min) needed")) }
-            if case .int(let max)? = schema["maxItems"], items.count > max { issues.append(SchemaIssue(path: path, message: "has \(items.count) items, at most \(max) allowed")) }
+            if case .int(let min)? = schema["minItems"], items.count < min {
+                issues.append(SchemaIssue(path: path, message: "has \(items.count) items, at least \(min) needed"))
+            }
+            if case .int(let max)? = schema["maxItems"], items.count > max {
+                issues.append(SchemaIssue(path: path, message: "has \(items.count) items, at most \(max) allowed"))
+            }
             if let itemSchema = schema["items"] {
                 for (index, item) in items.enumerated() { check(item, itemSchema, "\(path)[\(index)]", &issues) }
             }
         case ("string", .string(let text)):
-            if case .int(let min)? = schema["minLength"], text.count < min { issues.append(SchemaIssue(path: path, message: "'\(text)' is shorter than \(min)")) }
-            if case .int(let max)? = schema["maxLength"], text.count > max { issues.append(SchemaIssue(path: path, message: "is longer than \(max) characters")) }
+            if case .int(let min)? = schema["minLength"], text.count < min {
+                issues.append(SchemaIssue(path: path, message: "'\(text)' is shorter than \(min)"))
+            }
+            if case .int(let max)? = schema["maxLength"], text.count > max {
+                issues.append(SchemaIssue(path: path, message: "is longer than \(max) characters"))
+            }
             if let pattern = schema["pattern"]?.string, let regex = try? NSRegularExpression(pattern: pattern),
-               regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
+            {
                 issues.append(SchemaIssue(path: path, message: "'\(text)' does not match \(pattern)"))
             }
             if schema["format"]?.string == "date-time", UTCDateTimeCheck.isRFC3339(text) == false {
-                issues.append(SchemaIssue(path: path, message: "'\(text)' is not an RFC 3339 time (e.g. 2024-08-26T12:24:34Z)"))
+                issues.append(
+                    SchemaIssue(path: path, message: "'\(text)' is not an RFC 3339 time (e.g. 2024-08-26T12:24:34Z)"))
             }
         case ("integer", .int(let number)):
             checkBounds(Double(number), schema, path, &issues)
@@ -81,7 +93,13 @@ public enum SchemaValidator {
         case ("boolean", .bool):
             break
         default:
-            issues.append(SchemaIssue(path: path, message: "expected \("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type), found \(value.typeName) \(describe(value))"))
+            issues.append(
+                SchemaIssue(
+                    path: path,
+                    message:
+                        "expected \("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type), found \(value.typeName) "
+                            + "\(describe(value))"
+                ))
         }
     }
 
@@ -100,8 +118,14 @@ public enum SchemaValidator {
                 check(field.value, additional, join(path, field.key), &issues)
             } else if !preserves && schema["additionalProperties"] != .bool(true) {
                 let known: [String]
-                if case .object(let properties)? = schema["properties"] { known = properties.map(\.key) } else { known = [] }
-                let hint = known.isEmpty ? "" : "; known fields: \(known.prefix(12).joined(separator: ", "))\(known.count > 12 ? ", …" : "")"
+                if case .object(let properties)? = schema["properties"] {
+                    known = properties.map(\.key)
+                } else {
+                    known = []
+                }
+                let hint =
+                    known.isEmpty
+                    ? "" : "; known fields: \(known.prefix(12).joined(separator: ", "))\(known.count > 12 ? ", …" : "")"
                 issues.append(SchemaIssue(path: join(path, field.key), message: "unknown field\(hint)"))
             }
         }
@@ -109,10 +133,20 @@ public enum SchemaValidator {
 
     private static func checkBounds(_ number: Double, _ schema: JSON, _ path: String, _ issues: inout [SchemaIssue]) {
         func bound(_ key: String) -> Double? {
-            switch schema[key] { case .int(let i)?: return Double(i); case .double(let d)?: return d; default: return nil }
+            switch schema[key] {
+            case .int(let i)?: return Double(i)
+            case .double(let d)?: return d
+            default: return nil
+            }
         }
-        if let min = bound("minimum"), number < min { issues.append(SchemaIssue(path: path, message: "\(number.formatted()) is below the minimum \(min.formatted())")) }
-        if let max = bound("maximum"), number > max { issues.append(SchemaIssue(path: path, message: "\(number.formatted()) is above the maximum \(max.formatted())")) }
+        if let min = bound("minimum"), number < min {
+            issues.append(
+                SchemaIssue(path: path, message: "\(number.formatted()) is below the minimum \(min.formatted())"))
+        }
+        if let max = bound("maximum"), number > max {
+            issues.append(
+                SchemaIssue(path: path, message: "\(number.formatted()) is above the maximum \(max.formatted())"))
+        }
     }
 
     static func describe(_ value: JSON) -> String {

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 public enum YAMLOutput {
@@ -13,32 +14,43 @@ public enum YAMLOutput {
 
     /// `kustomization.yaml` listing `files` (and the namespace when set).
     public static func kustomization(files: [String], namespace: String?) throws -> String {
-        try render(.object([
-            "apiVersion": .string("kustomize.config.k8s.io/v1beta1"),
-            "kind": .string("Kustomization"),
-            "namespace": namespace.map(JSON.string),
-            "resources": .array(files.map(JSON.string)),
-        ]))
+        try render(
+            .object([
+                "apiVersion": .string("kustomize.config.k8s.io/v1beta1"),
+                "kind": .string("Kustomization"),
+                "namespace": namespace.map(JSON.string),
+                "resources": .array(files.map(JSON.string)),
+            ]))
     }
 }
-
-import Foundation
 
 public enum ManifestDirectory {
     /// Writes each document to its own file (Secrets with mode 0600), `extra` files, and a
     /// `kustomization.yaml` listing the documents. Everything is rendered first and each file is
     /// written aside and renamed, so nothing is left half-written. Returns the file names.
     /// `resources` are further kustomization entries (a sibling directory such as `../accounts`).
-    public static func write(_ documents: [ManifestDocument], extra: [(name: String, text: String, secret: Bool)] = [],
-                             resources: [String] = [], to directory: String) throws -> [(name: String, secret: Bool)] {
+    public static func write(
+        _ documents: [ManifestDocument], extra: [(name: String, text: String, secret: Bool)] = [],
+        resources: [String] = [], to directory: String
+    ) throws -> [(name: String, secret: Bool)] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var files: [(String, String, Bool)] = try documents.map { ($0.fileName, try YAMLOutput.render($0.json), $0.isSecret) }
+        var files: [(String, String, Bool)] = try documents.map {
+            ($0.fileName, try YAMLOutput.render($0.json), $0.isSecret)
+        }
         files += extra.map { ($0.name, $0.text, $0.secret) }
-        files.append(("kustomization.yaml", try YAMLOutput.kustomization(files: documents.map(\.fileName) + resources, namespace: nil), false))
+        files.append(
+            (
+                "kustomization.yaml",
+                try YAMLOutput.kustomization(files: documents.map(\.fileName) + resources, namespace: nil), false
+            ))
         for (file, text, secret) in files {
             let path = (directory as NSString).appendingPathComponent(file)
             let temporary = (directory as NSString).appendingPathComponent(".\(file).partial")
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: secret ? 0o600 : 0o644]) else {
+            guard
+                FileManager.default.createFile(
+                    atPath: temporary, contents: Data(text.utf8),
+                    attributes: [.posixPermissions: secret ? 0o600 : 0o644])
+            else {
                 throw ManifestError.unreadable(path: temporary, reason: "cannot write it")
             }
             if rename(temporary, path) != 0 {

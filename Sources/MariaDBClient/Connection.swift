@@ -29,11 +29,14 @@ public final class MariaDBConnection: @unchecked Sendable {
         return try await runBlocking(on: queue) { try connectBlocking(settings, queue: queue) }
     }
 
-    private static func connectBlocking(_ settings: ConnectionSettings, queue: DispatchQueue) throws -> MariaDBConnection {
+    private static func connectBlocking(
+        _ settings: ConnectionSettings, queue: DispatchQueue
+    ) throws -> MariaDBConnection {
         _ = libraryReady
         guard let handle = mysql_init(nil) else {
-            throw MariaDBError(kind: .connect, code: 2008, sqlState: "HY000", message: "out of memory",
-                               endpoint: settings.endpointDescription)
+            throw MariaDBError(
+                kind: .connect, code: 2008, sqlState: "HY000", message: "out of memory",
+                endpoint: settings.endpointDescription)
         }
         var timeout = UInt32(max(1, settings.connectTimeoutSeconds))
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
@@ -62,11 +65,13 @@ public final class MariaDBConnection: @unchecked Sendable {
             var verify: my_bool = settings.tls.verifyServerCertificate ? 1 : 0
             mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify)
         }
-        let connected = mysql_real_connect(handle, host, settings.user, settings.password, settings.database,
-                                           port, socket, 0)
+        let connected = mysql_real_connect(
+            handle, host, settings.user, settings.password, settings.database,
+            port, socket, 0)
         guard connected != nil else {
-            let error = MariaDBError(kind: .connect, code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)),
-                                     message: String(cString: mysql_error(handle)), endpoint: settings.endpointDescription)
+            let error = MariaDBError(
+                kind: .connect, code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)),
+                message: String(cString: mysql_error(handle)), endpoint: settings.endpointDescription)
             mysql_close(handle)
             throw error
         }
@@ -85,7 +90,9 @@ public final class MariaDBConnection: @unchecked Sendable {
     public func execute(raw statement: [UInt8]) async throws {
         try await runBlocking(on: queue) {
             let status = statement.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { mysql_real_query(self.handle, $0.baseAddress, UInt($0.count)) }
+                buffer.withMemoryRebound(to: CChar.self) {
+                    mysql_real_query(self.handle, $0.baseAddress, UInt($0.count))
+                }
             }
             guard status == 0 else {
                 throw self.lastError(.query, statement: String(decoding: statement.prefix(200), as: UTF8.self))
@@ -105,7 +112,9 @@ public final class MariaDBConnection: @unchecked Sendable {
             var bytes = Array(text.utf8)
             var out = [CChar](repeating: 0, count: bytes.count * 2 + 1)
             let length = bytes.withUnsafeMutableBufferPointer { input in
-                input.withMemoryRebound(to: CChar.self) { mysql_real_escape_string(handle, &out, $0.baseAddress, UInt(input.count)) }
+                input.withMemoryRebound(to: CChar.self) {
+                    mysql_real_escape_string(handle, &out, $0.baseAddress, UInt(input.count))
+                }
             }
             bytes = out.prefix(Int(length)).map { UInt8(bitPattern: $0) }
             return "'" + String(decoding: bytes, as: UTF8.self) + "'"
@@ -134,8 +143,9 @@ public final class MariaDBConnection: @unchecked Sendable {
             values.reserveCapacity(fieldCount)
             for index in 0..<fieldCount {
                 if let cell = row[index] {
-                    let buffer = UnsafeBufferPointer(start: UnsafeRawPointer(cell).assumingMemoryBound(to: UInt8.self),
-                                                     count: Int(lengths[index]))
+                    let buffer = UnsafeBufferPointer(
+                        start: UnsafeRawPointer(cell).assumingMemoryBound(to: UInt8.self),
+                        count: Int(lengths[index]))
                     values.append(columns[index].value(from: buffer))
                 } else {
                     values.append(.null)
@@ -157,7 +167,7 @@ public final class MariaDBConnection: @unchecked Sendable {
         case MYSQL_TYPE_DECIMAL, MYSQL_TYPE_NEWDECIMAL:
             kind = .decimal
         case MYSQL_TYPE_TINY_BLOB, MYSQL_TYPE_MEDIUM_BLOB, MYSQL_TYPE_LONG_BLOB, MYSQL_TYPE_BLOB,
-             MYSQL_TYPE_VAR_STRING, MYSQL_TYPE_STRING, MYSQL_TYPE_VARCHAR:
+            MYSQL_TYPE_VAR_STRING, MYSQL_TYPE_STRING, MYSQL_TYPE_VARCHAR:
             kind = field.charsetnr == 63 ? .binary : .text  // 63 is the binary character set
         default:
             kind = .text
@@ -166,7 +176,8 @@ public final class MariaDBConnection: @unchecked Sendable {
     }
 
     private func lastError(_ kind: MariaDBError.Kind, statement: String?) -> MariaDBError {
-        MariaDBError(kind: kind, code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)),
-                     message: String(cString: mysql_error(handle)), endpoint: endpoint, statement: statement)
+        MariaDBError(
+            kind: kind, code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)),
+            message: String(cString: mysql_error(handle)), endpoint: endpoint, statement: statement)
     }
 }

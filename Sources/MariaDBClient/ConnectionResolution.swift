@@ -13,9 +13,11 @@ public struct ConnectionInputs: Sendable, Equatable {
     public var sslKey: String?
     public var verifyServerCertificate: Bool?
 
-    public init(host: String? = nil, port: Int? = nil, socket: String? = nil, user: String? = nil,
-                password: String? = nil, database: String? = nil, ssl: Bool? = nil, sslCA: String? = nil,
-                sslCert: String? = nil, sslKey: String? = nil, verifyServerCertificate: Bool? = nil) {
+    public init(
+        host: String? = nil, port: Int? = nil, socket: String? = nil, user: String? = nil,
+        password: String? = nil, database: String? = nil, ssl: Bool? = nil, sslCA: String? = nil,
+        sslCert: String? = nil, sslKey: String? = nil, verifyServerCertificate: Bool? = nil
+    ) {
         self.host = host
         self.port = port
         self.socket = socket
@@ -65,7 +67,8 @@ extension ConnectionSettings {
         } else {
             resolvedPort = try port(optionFile["port"], source: "the option file")
         }
-        let socket = nonEmpty(inputs.socket) ?? nonEmpty(environment["MARIADB_SOCKET"]) ?? nonEmpty(optionFile["socket"])
+        let socket =
+            nonEmpty(inputs.socket) ?? nonEmpty(environment["MARIADB_SOCKET"]) ?? nonEmpty(optionFile["socket"])
 
         let transport: Transport
         let effectiveHost = host ?? "localhost"
@@ -75,10 +78,12 @@ extension ConnectionSettings {
             transport = .socket(path: defaultSocketPath)
         } else {
             // libmariadb turns "localhost" into a socket connection; a port asks for TCP.
-            transport = .tcp(host: effectiveHost == "localhost" ? "127.0.0.1" : effectiveHost, port: resolvedPort ?? 3306)
+            transport = .tcp(
+                host: effectiveHost == "localhost" ? "127.0.0.1" : effectiveHost, port: resolvedPort ?? 3306)
         }
 
-        guard let user = nonEmpty(inputs.user) ?? nonEmpty(environment["MARIADB_USER"]) ?? nonEmpty(optionFile["user"]) else {
+        guard let user = nonEmpty(inputs.user) ?? nonEmpty(environment["MARIADB_USER"]) ?? nonEmpty(optionFile["user"])
+        else {
             throw .missingUser
         }
         let password = inputs.password ?? environment["MARIADB_PASSWORD"] ?? optionFile["password"]
@@ -94,8 +99,9 @@ extension ConnectionSettings {
         return ConnectionSettings(
             transport: transport, user: user, password: password,
             database: nonEmpty(inputs.database) ?? nonEmpty(optionFile["database"]),
-            tls: TLSSettings(enabled: enabled, caFile: caFile, certFile: certFile, keyFile: keyFile,
-                             verifyServerCertificate: verify)
+            tls: TLSSettings(
+                enabled: enabled, caFile: caFile, certFile: certFile, keyFile: keyFile,
+                verifyServerCertificate: verify)
         )
     }
 

@@ -43,8 +43,10 @@ public struct TLSSettings: Sendable, Equatable {
     public var keyFile: String?
     public var verifyServerCertificate: Bool
 
-    public init(enabled: Bool, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
-                verifyServerCertificate: Bool = true) {
+    public init(
+        enabled: Bool, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
+        verifyServerCertificate: Bool = true
+    ) {
         self.enabled = enabled
         self.caFile = caFile
         self.certFile = certFile

@@ -16,7 +16,8 @@ public struct MariaDBError: Error, LocalizedError, Equatable, Sendable {
     public var endpoint: String
     public var statement: String?
 
-    public init(kind: Kind, code: UInt32, sqlState: String, message: String, endpoint: String, statement: String? = nil) {
+    public init(kind: Kind, code: UInt32, sqlState: String, message: String, endpoint: String, statement: String? = nil)
+    {
         self.kind = kind
         self.code = code
         self.sqlState = sqlState
@@ -36,7 +37,9 @@ public struct MariaDBError: Error, LocalizedError, Equatable, Sendable {
         case .connect where isAccessDenied:
             return "mariadb at \(endpoint) refused the login: \(detail); check the user, host and password"
         case .connect where isUnreachable:
-            return "cannot reach mariadb at \(endpoint): \(detail); check that the server runs and the host, port or socket"
+            return
+                "cannot reach mariadb at \(endpoint): \(detail); check that the server runs and the host, port or "
+                    + "socket"
         case .connect:
             return "cannot connect to mariadb at \(endpoint): \(detail)"
         case .query, .result:

@@ -56,7 +56,9 @@ public enum Value: Sendable, Equatable, Hashable {
 }
 
 public struct Column: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case signedInteger, unsignedInteger, floatingPoint, decimal, text, binary, other }
+    public enum Kind: Sendable, Equatable {
+        case signedInteger, unsignedInteger, floatingPoint, decimal, text, binary, other
+    }
     public var name: String
     public var kind: Kind
 

@@ -1,6 +1,9 @@
 /// What a migration needs to know about a server before touching it.
 public struct ServerFacts: Sendable, Equatable, Codable {
-    public enum Flavour: String, Sendable, Codable { case mariadb = "MariaDB", mysql = "MySQL" }
+    public enum Flavour: String, Sendable, Codable {
+        case mariadb = "MariaDB"
+        case mysql = "MySQL"
+    }
 
     public struct Galera: Sendable, Equatable, Codable {
         public var enabled: Bool
@@ -37,8 +40,12 @@ extension MariaDBConnection {
     public func serverFacts() async throws -> ServerFacts {
         let version = try await query("SELECT VERSION()").scalar.string ?? ""
         let parsed = ServerFacts.parseVersion(version)
-        let variables = try await keyValues("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('wsrep_on','log_bin','gtid_current_pos','gtid_binlog_pos')")
-        let status = try await keyValues("SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')")
+        let variables = try await keyValues(
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('wsrep_on','log_bin','gtid_current_pos','gtid_binlog_pos')")
+        let status = try await keyValues(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN "
+                + "('wsrep_cluster_size','wsrep_cluster_status','wsrep_local_state_comment')"
+        )
         let galera = ServerFacts.Galera(
             enabled: variables["wsrep_on"].map { $0.uppercased() == "ON" } ?? false,
             clusterSize: status["wsrep_cluster_size"].flatMap { Int($0) },
@@ -55,9 +62,10 @@ extension MariaDBConnection {
         func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.isEmpty ? nil : $0 } }
         return ServerFacts(
             version: version, flavour: parsed.flavour, major: parsed.major, minor: parsed.minor, galera: galera,
-            binlog: .init(enabled: binlogEnabled, file: file, position: position,
-                          gtidCurrentPos: nonEmpty(variables["gtid_current_pos"]),
-                          gtidBinlogPos: nonEmpty(variables["gtid_binlog_pos"]))
+            binlog: .init(
+                enabled: binlogEnabled, file: file, position: position,
+                gtidCurrentPos: nonEmpty(variables["gtid_current_pos"]),
+                gtidBinlogPos: nonEmpty(variables["gtid_binlog_pos"]))
         )
     }
 

@@ -12,7 +12,10 @@ extension MariaDBMigrate {
     /// What the operator's `Backup` resource does, from outside the cluster.
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Dump a server into the store under a name the operator reads (backup.<time>.sql[.gz|.bz2]), with a manifest beside it.")
+            abstract:
+                "Dump a server into the store under a name the operator reads (backup.<time>.sql[.gz|.bz2]), with a "
+                    + "manifest beside it."
+        )
 
         @OptionGroup(title: "Source connection") var connection: ConnectionOptions
         @OptionGroup(title: "Storage") var storage: StorageOptions
@@ -27,37 +30,63 @@ extension MariaDBMigrate {
         @Option(name: .customLong("database"), help: "A database to back up (repeat for several; default: all).")
         var databases: [String] = []
 
-        @Flag(help: "Apply the Galera rules (--skip-add-locks, privilege tables left out) for a Galera target; automatic for a Galera source.")
+        @Flag(
+            help: ArgumentHelp(
+                "Apply the Galera rules (--skip-add-locks, privilege tables left out) for a Galera target; automatic "
+                    + "for a Galera source.")
+        )
         var galera = false
 
-        @Flag(inversion: .prefixedNo, help: "Leave the mysql privilege tables out of the dump (default: on for Galera).")
+        @Flag(
+            inversion: .prefixedNo, help: "Leave the mysql privilege tables out of the dump (default: on for Galera).")
         var ignoreGlobalPriv: Bool?
 
         @Flag(help: "Use the operator's exact flags (for Galera: only mysql.global_priv left out).")
         var operatorFlags = false
 
-        @Option(name: .customLong("dump-arg"), parsing: .unconditionalSingleValue, help: "An extra mariadb-dump argument (repeat for several), as the operator's args.")
+        @Option(
+            name: .customLong("dump-arg"), parsing: .unconditionalSingleValue,
+            help: "An extra mariadb-dump argument (repeat for several), as the operator's args.")
         var dumpArguments: [String] = []
 
-        @Flag(inversion: .prefixedNo, help: "Record the snapshot's binlog file/offset and GTID (--master-data=2 --gtid, as comments) when the source logs binlogs.")
+        @Flag(
+            inversion: .prefixedNo,
+            help: ArgumentHelp(
+                "Record the snapshot's binlog file/offset and GTID (--master-data=2 --gtid, as comments) when the "
+                    + "source logs binlogs.")
+        )
         var binlogPosition = true
 
-        @Option(help: "Delete backups older than this after a successful backup (Go duration, e.g. 720h), as the operator's maxRetention.")
+        @Option(
+            help: ArgumentHelp(
+                "Delete backups older than this after a successful backup (Go duration, e.g. 720h), as the operator's "
+                    + "maxRetention.")
+        )
         var maxRetention: String?
 
         @Option(help: "Keep at most this many backups after a successful backup.")
         var keepLast: Int?
 
-        @Option(help: "Stay running and back up on this cron schedule, in UTC (5 fields or @daily, @hourly, …), as the operator's schedule.cron. Runs never overlap.")
+        @Option(
+            help: ArgumentHelp(
+                "Stay running and back up on this cron schedule, in UTC (5 fields or @daily, @hourly, …), as the "
+                    + "operator's schedule.cron. Runs never overlap.")
+        )
         var schedule: String?
 
-        @Option(help: ArgumentHelp("While this file exists, scheduled runs are skipped (the operator's schedule.suspend).", valueName: "path"))
+        @Option(
+            help: ArgumentHelp(
+                "While this file exists, scheduled runs are skipped (the operator's schedule.suspend).",
+                valueName: "path"))
         var suspendFile: String?
 
         @Flag(help: "Start with the schedule suspended: runs are skipped until the process is restarted without it.")
         var suspend = false
 
-        @Flag(help: "Check the source and the store and print what the backup would do (name, dump flags), without dumping.")
+        @Flag(
+            help:
+                "Check the source and the store and print what the backup would do (name, dump flags), without dumping."
+        )
         var dryRun = false
 
         var job: BackupJob {
@@ -88,7 +117,8 @@ extension MariaDBMigrate {
             let store = try storage.makeStore(forWriting: true)
             if dryRun { return try await printPlan(settings: settings, store: store) }
             guard let schedule else {
-                return try report(try await runCancellingOnSignals { try await backupOnce(settings: settings, store: store) })
+                return try report(
+                    try await runCancellingOnSignals { try await backupOnce(settings: settings, store: store) })
             }
             let plan = try BackupSchedule(schedule, suspended: suspend, suspendFile: suspendFile)
             try await runCancellingOnSignals {
@@ -104,19 +134,29 @@ extension MariaDBMigrate {
             let plan = try await BackupPipeline.plan(job.request(connection: settings, now: .now()), store: store)
             let next = schedule.flatMap { try? CronSchedule($0) }?.next(after: UTCDateTime.now())
             if output.json {
-                struct DryRun: Codable { var plan: BackupPlan; var nextScheduledRun: UTCDateTime? }
+                struct DryRun: Codable {
+                    var plan: BackupPlan
+                    var nextScheduledRun: UTCDateTime?
+                }
                 return try output.printJSON(DryRun(plan: plan, nextScheduledRun: next))
             }
-            print("would back up \(plan.source) (MariaDB \(plan.serverVersion)\(plan.galera ? ", Galera rules on" : "")) to \(plan.location)")
+            print(
+                "would back up \(plan.source) (MariaDB \(plan.serverVersion)\(plan.galera ? ", Galera rules on" : "")) "
+                    + "to \(plan.location)"
+            )
             print("  mariadb-dump \(plan.dumpArguments.joined(separator: " ")) | \(plan.compression.rawValue)")
             if let next { print("  next scheduled run at \(next.rfc3339)") }
-            if maxRetention != nil || keepLast != nil { print("  then retention: max \(maxRetention ?? "-"), keep last \(keepLast.map(String.init) ?? "-")") }
+            if maxRetention != nil || keepLast != nil {
+                print("  then retention: max \(maxRetention ?? "-"), keep last \(keepLast.map(String.init) ?? "-")")
+            }
         }
 
         func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> BackupJob.Result {
-            let meter = ProgressMeter(label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
-            let result = try await job.run(connection: settings, store: store,
-                                           progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
+            let meter = ProgressMeter(
+                label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
+            let result = try await job.run(
+                connection: settings, store: store,
+                progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
             meter.finish()
             return result
         }
@@ -125,17 +165,22 @@ extension MariaDBMigrate {
             if output.json { return try output.printJSON(result) }
             let manifest = result.manifest
             print("backed up to \(result.location)")
-            print("  sql \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s")
+            print(
+                "  sql \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) "
+                    + "(\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s"
+            )
             print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
             if let position = manifest.binlog {
-                print("  snapshot at binlog \([position.file, position.offset.map(String.init)].compactMap { $0 }.joined(separator: ":")), gtid \(position.gtid ?? "none")")
+                let file = [position.file, position.offset.map(String.init)].compactMap { $0 }.joined(separator: ":")
+                print("  snapshot at binlog \(file), gtid \(position.gtid ?? "none")")
             }
             for name in result.deleted { print("  deleted by retention: \(name)") }
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the backups in the store: time, size, compression, manifest check.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the backups in the store: time, size, compression, manifest check.")
 
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
@@ -158,15 +203,23 @@ extension MariaDBMigrate {
                 let size = byName[backup.fileName]?.size ?? 0
                 var check = "missing"
                 if byName[backup.manifestName] != nil {
-                    let manifest = try? JSONDecoder().decode(BackupManifest.self, from: Data(try await store.getAll(name: backup.manifestName)))
+                    let manifest = try? JSONDecoder().decode(
+                        BackupManifest.self, from: Data(try await store.getAll(name: backup.manifestName)))
                     check = manifest?.object.bytes == size ? "ok" : "size differs"
                 }
-                entries.append(Entry(name: backup.fileName, time: backup.time, bytes: size, compression: backup.compression, manifest: check))
+                entries.append(
+                    Entry(
+                        name: backup.fileName, time: backup.time, bytes: size, compression: backup.compression,
+                        manifest: check))
             }
             if output.json { return try output.printJSON(entries) }
-            print(TextTable.render(headers: ["name", "time", "size", "compression", "manifest"],
-                                   rows: entries.map { [$0.name, $0.time.rfc3339, ByteFormat.string($0.bytes), $0.compression.rawValue, $0.manifest] },
-                                   rightAligned: [2]), terminator: "")
+            print(
+                TextTable.render(
+                    headers: ["name", "time", "size", "compression", "manifest"],
+                    rows: entries.map {
+                        [$0.name, $0.time.rfc3339, ByteFormat.string($0.bytes), $0.compression.rawValue, $0.manifest]
+                    },
+                    rightAligned: [2]), terminator: "")
         }
     }
 }

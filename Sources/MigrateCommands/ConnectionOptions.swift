@@ -17,13 +17,16 @@ public struct ConnectionOptions: ParsableArguments {
     @Option(help: "User name. Env: MARIADB_USER.")
     var user: String?
 
-    @Option(help: ArgumentHelp("Read the password from this file (first line). Env: MARIADB_PASSWORD.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Read the password from this file (first line). Env: MARIADB_PASSWORD.", valueName: "path"))
     var passwordFile: String?
 
     @Flag(help: "Ask for the password (hidden on a terminal; one line read from a pipe otherwise).")
     var askPassword = false
 
-    @Option(help: ArgumentHelp("Read [client] settings from this option file, as mariadb --defaults-file.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Read [client] settings from this option file, as mariadb --defaults-file.", valueName: "path"))
     var defaultsFile: String?
 
     @Flag(inversion: .prefixedNo, help: "Use TLS to the server (on when --ssl-ca is given).")
@@ -65,7 +68,9 @@ public struct ConnectionOptions: ParsableArguments {
     }
 
     /// Layers flag › environment › option file; prompts for the password only when asked to.
-    func resolve(prompter: Prompter?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionSettings {
+    func resolve(
+        prompter: Prompter?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ConnectionSettings {
         var settings = try request.resolve(environment: environment)
         if askPassword {
             guard let prompter else { throw CommandError.cannotPrompt(what: "password") }

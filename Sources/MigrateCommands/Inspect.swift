@@ -7,7 +7,8 @@ extension MariaDBMigrate {
     /// A survey of the source: what users run first.
     struct Inspect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Survey a source server: version, schemas and sizes, engines, objects, users, Galera, binlog position.")
+            abstract:
+                "Survey a source server: version, schemas and sizes, engines, objects, users, Galera, binlog position.")
 
         @OptionGroup(title: "Source connection") var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
@@ -34,25 +35,35 @@ extension MariaDBMigrate {
                 lines.append("galera   off")
             }
             if s.binlog.enabled {
-                let position = [s.binlog.file, s.binlog.position.map(String.init)].compactMap { $0 }.joined(separator: ":")
+                let position = [s.binlog.file, s.binlog.position.map(String.init)].compactMap { $0 }.joined(
+                    separator: ":")
                 lines.append("binlog   \(position.isEmpty ? "on" : position), gtid \(s.binlog.gtidBinlogPos ?? "none")")
             } else {
                 lines.append("binlog   off (gtid \(s.binlog.gtidCurrentPos ?? "none"))")
             }
             lines.append("accounts \(survey.users) users, \(survey.roles) roles")
-            lines.append("engines  " + (survey.engines.isEmpty ? "none" :
-                survey.engines.map { "\($0.engine.isEmpty ? "?" : $0.engine) \($0.tables)" }.joined(separator: ", ")))
+            lines.append(
+                "engines  "
+                    + (survey.engines.isEmpty
+                        ? "none"
+                        : survey.engines.map { "\($0.engine.isEmpty ? "?" : $0.engine) \($0.tables)" }.joined(
+                            separator: ", ")))
             lines.append("")
             let rows = survey.schemas.map { schema in
-                [schema.name, ByteFormat.string(schema.sizeBytes), String(schema.tables), String(schema.views),
-                 String(schema.routines), String(schema.events), String(schema.triggers), schema.collation]
+                [
+                    schema.name, ByteFormat.string(schema.sizeBytes), String(schema.tables), String(schema.views),
+                    String(schema.routines), String(schema.events), String(schema.triggers), schema.collation,
+                ]
             }
             let t = survey.totals
-            let total = ["total (\(t.schemas))", ByteFormat.string(t.sizeBytes), String(t.tables), String(t.views),
-                         String(t.routines), String(t.events), String(t.triggers), ""]
-            lines.append(TextTable.render(
-                headers: ["schema", "size", "tables", "views", "routines", "events", "triggers", "collation"],
-                rows: rows + [total], rightAligned: [1, 2, 3, 4, 5, 6]))
+            let total = [
+                "total (\(t.schemas))", ByteFormat.string(t.sizeBytes), String(t.tables), String(t.views),
+                String(t.routines), String(t.events), String(t.triggers), "",
+            ]
+            lines.append(
+                TextTable.render(
+                    headers: ["schema", "size", "tables", "views", "routines", "events", "triggers", "collation"],
+                    rows: rows + [total], rightAligned: [1, 2, 3, 4, 5, 6]))
             return lines.joined(separator: "\n")
         }
     }

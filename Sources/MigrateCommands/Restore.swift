@@ -10,78 +10,129 @@ extension MariaDBMigrate {
     /// What the operator's `Restore` resource and `bootstrapFrom` do, against any reachable MariaDB.
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Restore the newest backup at or before --target-time (or --file) into a server, checked against its manifest.")
+            abstract:
+                "Restore the newest backup at or before --target-time (or --file) into a server, checked against its "
+                    + "manifest."
+        )
 
         @OptionGroup(title: "Target connection") var connection: ConnectionOptions
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
 
-        @Option(help: ArgumentHelp("Restore the newest backup at or before this time (RFC 3339, e.g. 2024-08-26T12:24:34Z; default: now), as the operator's targetRecoveryTime.", valueName: "time"))
+        @Option(
+            help: ArgumentHelp(
+                "Restore the newest backup at or before this time (RFC 3339, e.g. 2024-08-26T12:24:34Z; default: now), "
+                    + "as the operator's targetRecoveryTime.",
+                valueName: "time"))
         var targetTime: String?
 
         @Option(help: ArgumentHelp("Restore this object instead (a name in the store).", valueName: "name"))
         var file: String?
 
-        @Option(name: .customLong("database"), help: "Restore only this database (repeat for several); it must exist on the target (--one-database semantics).")
+        @Option(
+            name: .customLong("database"),
+            help: ArgumentHelp(
+                "Restore only this database (repeat for several); it must exist on the target (--one-database "
+                    + "semantics).")
+        )
         var databases: [String] = []
 
-        @Option(help: ArgumentHelp("Download and check the backup here first, then apply it (the operator's stagingStorage).", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "Download and check the backup here first, then apply it (the operator's stagingStorage).",
+                valueName: "dir"))
         var stagingDir: String?
 
-        @Option(help: "Connections to load on (default: the number of cores, at least 2; 1 on Galera). 1 pipes the dump into the mariadb client.")
+        @Option(
+            help: ArgumentHelp(
+                "Connections to load on (default: the number of cores, at least 2; 1 on Galera). 1 pipes the dump into "
+                    + "the mariadb client.")
+        )
         var parallel: Int?
 
         @Flag(help: "On a Galera target, apply a dump that writes mysql.global_priv or mysql.wsrep_* anyway.")
         var force = false
 
-        @Flag(help: "Check the store, the backup's manifest and the target, and print what the restore would do, without applying anything.")
+        @Flag(
+            help: ArgumentHelp(
+                "Check the store, the backup's manifest and the target, and print what the restore would do, without "
+                    + "applying anything.")
+        )
         var dryRun = false
 
-        @Flag(help: "Do not write the restore to the target's binlog (SET sql_log_bin=0, as myloader does by default; replicas will not see it).")
+        @Flag(
+            help: ArgumentHelp(
+                "Do not write the restore to the target's binlog (SET sql_log_bin=0, as myloader does by default; "
+                    + "replicas will not see it).")
+        )
         var skipBinlog = false
 
         func validate() throws {
-            if targetTime != nil && file != nil { throw ValidationError("--target-time and --file exclude each other: give one") }
-            if let targetTime, UTCDateTime.parseRFC3339(targetTime) == nil {
-                throw ValidationError("--target-time '\(targetTime)' is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z")
+            if targetTime != nil && file != nil {
+                throw ValidationError("--target-time and --file exclude each other: give one")
             }
-            if let parallel, !(1...64).contains(parallel) { throw ValidationError("--parallel '\(parallel)' is outside 1-64") }
+            if let targetTime, UTCDateTime.parseRFC3339(targetTime) == nil {
+                throw ValidationError(
+                    "--target-time '\(targetTime)' is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z")
+            }
+            if let parallel, !(1...64).contains(parallel) {
+                throw ValidationError("--parallel '\(parallel)' is outside 1-64")
+            }
         }
 
         func run() async throws {
             let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let store = try storage.makeStore(forWriting: false)
-            let target: RestoreTarget = file.map { .file($0) }
+            let target: RestoreTarget =
+                file.map { .file($0) }
                 ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
-            let request = RestoreRequest(connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
-                                         parallel: parallel, force: force, skipBinlog: skipBinlog)
+            let request = RestoreRequest(
+                connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
+                parallel: parallel, force: force, skipBinlog: skipBinlog)
             if dryRun {
                 let plan = try await RestorePipeline.plan(request, store: store)
                 if output.json { return try output.printJSON(plan) }
-                print("would restore \(plan.location) (\(ByteFormat.string(plan.bytes))\(plan.manifest ? ", checked against its manifest" : ", no manifest to check it against")) into \(plan.target) (MariaDB \(plan.targetVersion)\(plan.galera ? ", Galera" : ""))")
-                print("  \(plan.method), \(plan.connections) connection\(plan.connections == 1 ? "" : "s")\(plan.databases.isEmpty ? "" : ", databases \(plan.databases.joined(separator: ", "))")\(plan.staged ? ", staged first" : "")")
+                let checked = plan.manifest ? "checked against its manifest" : "no manifest to check it against"
+                let galera = plan.galera ? ", Galera" : ""
+                print("would restore \(plan.location) (\(ByteFormat.string(plan.bytes)), \(checked)) "
+                      + "into \(plan.target) (MariaDB \(plan.targetVersion)\(galera))")
+                let connections = "\(plan.connections) connection\(plan.connections == 1 ? "" : "s")"
+                let databases = plan.databases.isEmpty ? "" : ", databases \(plan.databases.joined(separator: ", "))"
+                print("  \(plan.method), \(connections)\(databases)\(plan.staged ? ", staged first" : "")")
                 return
             }
-            let meter = ProgressMeter(label: "apply", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "applied")
+            let meter = ProgressMeter(
+                label: "apply", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "applied")
             let started = ContinuousClock.now
             let report = try await runCancellingOnSignals {
-                try await RestorePipeline.run(request, store: store, progress: RestoreProgress(
-                    begin: { phase, size in
-                        meter.restart(label: phase)
-                        meter.setTotal(size)
-                    },
-                    read: { meter.add($0) }, applied: { meter.addOutput($0) }))
+                try await RestorePipeline.run(
+                    request, store: store,
+                    progress: RestoreProgress(
+                        begin: { phase, size in
+                            meter.restart(label: phase)
+                            meter.setTotal(size)
+                        },
+                        read: { meter.add($0) }, applied: { meter.addOutput($0) }))
             }
             meter.finish()
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed.inSeconds
             if output.json {
-                struct Result: Codable { var report: RestoreReport; var seconds: Double }
+                struct Result: Codable {
+                    var report: RestoreReport
+                    var seconds: Double
+                }
                 return try output.printJSON(Result(report: report, seconds: (seconds * 100).rounded() / 100))
             }
             print("restored \(report.location) into \(settings.endpointDescription)")
-            print("  \(ByteFormat.string(report.objectBytes)) read, \(ByteFormat.string(report.sqlBytes)) of SQL applied in \(String(format: "%.1f", seconds)) s (\(report.method), \(report.connections) connection\(report.connections == 1 ? "" : "s"))")
-            print(report.verifiedAgainstManifest ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
+            print(
+                "  \(ByteFormat.string(report.objectBytes)) read, \(ByteFormat.string(report.sqlBytes)) of SQL applied "
+                    + "in \(String(format: "%.1f", seconds)) s (\(report.method), \(report.connections) "
+                        + "connection\(report.connections == 1 ? "" : "s"))"
+            )
+            print(
+                report.verifiedAgainstManifest
+                    ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
         }
     }
 }

@@ -18,7 +18,8 @@ extension MariaDBMigrate {
 extension MariaDBMigrate.Storage {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Prove the store works: credentials, bucket, write, read back, delete; report stale multipart uploads.")
+            abstract:
+                "Prove the store works: credentials, bucket, write, read back, delete; report stale multipart uploads.")
 
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
@@ -35,7 +36,8 @@ extension MariaDBMigrate.Storage {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the objects in the store's prefix or directory.")
+        static let configuration = CommandConfiguration(
+            commandName: "ls", abstract: "List the objects in the store's prefix or directory.")
 
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
@@ -43,10 +45,11 @@ extension MariaDBMigrate.Storage {
         func run() async throws {
             let objects = try await storage.makeStore(forWriting: false).list()
             if output.json { return try output.printJSON(objects) }
-            print(TextTable.render(
-                headers: ["name", "size", "modified"],
-                rows: objects.map { [$0.name, ByteFormat.string($0.size), $0.lastModified?.rfc3339 ?? "-"] },
-                rightAligned: [1]), terminator: "")
+            print(
+                TextTable.render(
+                    headers: ["name", "size", "modified"],
+                    rows: objects.map { [$0.name, ByteFormat.string($0.size), $0.lastModified?.rfc3339 ?? "-"] },
+                    rightAligned: [1]), terminator: "")
         }
     }
 
@@ -62,11 +65,13 @@ extension MariaDBMigrate.Storage {
         func run() async throws {
             let objectName = name ?? URL(fileURLWithPath: source).lastPathComponent
             guard source != "-" || name != nil else {
-                throw CommandError.invalidValue(option: "NAME", value: "(none)", expected: "an object name when reading standard input")
+                throw CommandError.invalidValue(
+                    option: "NAME", value: "(none)", expected: "an object name when reading standard input")
             }
             let store = try storage.makeStore(forWriting: true)
             let input = try LocalInput(path: source)
-            let meter = ProgressMeter(label: "upload \(objectName)", total: input.size, mode: ProgressMeter.mode(json: output.json))
+            let meter = ProgressMeter(
+                label: "upload \(objectName)", total: input.size, mode: ProgressMeter.mode(json: output.json))
             let json = output.json
             let info = try await runCancellingOnSignals {
                 let writer = try await store.makeWriter(name: objectName)
@@ -75,22 +80,30 @@ extension MariaDBMigrate.Storage {
                     _ = try await pump(from: input.read, to: writer.write, hasher: hasher, meter: meter)
                     let info = try await writer.commit()
                     meter.finish()
-                    return TransferResult(name: info.name, location: store.location + info.name, bytes: info.size, sha256: hasher.finalize().hexString)
+                    return TransferResult(
+                        name: info.name, location: store.location + info.name, bytes: info.size,
+                        sha256: hasher.finalize().hexString)
                 } catch {
                     await writer.abort()
                     throw error
                 }
             }
-            if json { try output.printJSON(info) } else { print("uploaded \(info.location) (\(ByteFormat.string(info.bytes)), sha256 \(info.sha256))") }
+            if json {
+                try output.printJSON(info)
+            } else {
+                print("uploaded \(info.location) (\(ByteFormat.string(info.bytes)), sha256 \(info.sha256))")
+            }
         }
     }
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Download NAME to a local file (written under a temp name, then renamed) or to - for standard output.")
+            abstract:
+                "Download NAME to a local file (written under a temp name, then renamed) or to - for standard output.")
 
         @Argument(help: "Object name.") var name: String
-        @Argument(help: "Local file (default: NAME in the current directory), or - for standard output.") var destination: String?
+        @Argument(help: "Local file (default: NAME in the current directory), or - for standard output.")
+        var destination: String?
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
 
@@ -101,7 +114,8 @@ extension MariaDBMigrate.Storage {
             let json = output.json
             let result = try await runCancellingOnSignals {
                 let reader = try await store.makeReader(name: name)
-                let meter = ProgressMeter(label: "download \(name)", total: reader.size, mode: ProgressMeter.mode(json: json))
+                let meter = ProgressMeter(
+                    label: "download \(name)", total: reader.size, mode: ProgressMeter.mode(json: json))
                 let hasher = SHA256Hasher()
                 let bytes: UInt64
                 if target == "-" {
@@ -122,7 +136,14 @@ extension MariaDBMigrate.Storage {
                 return TransferResult(name: name, location: target, bytes: bytes, sha256: hasher.finalize().hexString)
             }
             if target == "-" { return }
-            if json { try output.printJSON(result) } else { print("downloaded \(store.location)\(name) to \(target) (\(ByteFormat.string(result.bytes)), sha256 \(result.sha256))") }
+            if json {
+                try output.printJSON(result)
+            } else {
+                print(
+                    "downloaded \(store.location)\(name) to \(target) (\(ByteFormat.string(result.bytes)), sha256 "
+                        + "\(result.sha256))"
+                )
+            }
         }
     }
 
@@ -135,7 +156,9 @@ extension MariaDBMigrate.Storage {
         func run() async throws {
             let store = try storage.makeStore(forWriting: false)
             for name in names {
-                guard try await store.head(name: name) != nil else { throw ObjectStoreError.notFound(location: store.location + name) }
+                guard try await store.head(name: name) != nil else {
+                    throw ObjectStoreError.notFound(location: store.location + name)
+                }
                 try await store.delete(name: name)
                 print("deleted \(store.location)\(name)")
             }
@@ -144,8 +167,10 @@ extension MariaDBMigrate.Storage {
 }
 
 /// Copies chunks from `read` to `write` until the end, hashing and counting on the way.
-func pump(from read: () async throws -> [UInt8]?, to write: ([UInt8]) async throws -> Void,
-          hasher: SHA256Hasher, meter: ProgressMeter) async throws -> UInt64 {
+func pump(
+    from read: () async throws -> [UInt8]?, to write: ([UInt8]) async throws -> Void,
+    hasher: SHA256Hasher, meter: ProgressMeter
+) async throws -> UInt64 {
     var bytes: UInt64 = 0
     while let chunk = try await read() {
         hasher.update(chunk)
@@ -176,7 +201,10 @@ final class LocalInput: @unchecked Sendable {
             size = nil
         } else {
             fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw CommandError.unreadableFile(path: path, option: "SOURCE", reason: String(cString: strerror(errno))) }
+            guard fd >= 0 else {
+                throw CommandError.unreadableFile(
+                    path: path, option: "SOURCE", reason: String(cString: strerror(errno)))
+            }
             var info = stat()
             fstat(fd, &info)
             size = UInt64(info.st_size)
@@ -197,10 +225,13 @@ final class LocalInput: @unchecked Sendable {
                     var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                     let ready = poll(&poller, 1, 200)
                     if ready == 0 { if filled > 0 { break } else { continue } }
-                    let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+                    let n = buffer.withUnsafeMutableBytes {
+                        Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled)
+                    }
                     if n < 0 {
                         if errno == EINTR || errno == EAGAIN { continue }
-                        throw CommandError.unreadableFile(path: "standard input", option: "SOURCE", reason: String(cString: strerror(errno)))
+                        throw CommandError.unreadableFile(
+                            path: "standard input", option: "SOURCE", reason: String(cString: strerror(errno)))
                     }
                     if n == 0 { break }
                     filled += n

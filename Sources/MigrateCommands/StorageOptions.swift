@@ -5,7 +5,9 @@ import ObjectStore
 /// Where backups are stored: S3 (`--s3-bucket`) or a directory (the default). Names follow the
 /// operator's `storage.s3` fields; the AWS environment variables and shared files fill the gaps.
 public struct StorageOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Directory store (the PVC/volume case); the default when no --s3-bucket is given.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Directory store (the PVC/volume case); the default when no --s3-bucket is given.", valueName: "path"))
     var storageDir = "migration-out/backups"
 
     @Option(help: "S3 bucket. Using it selects the S3 store.")
@@ -14,16 +16,25 @@ public struct StorageOptions: ParsableArguments {
     @Option(help: "Key prefix inside the bucket (the operator's s3.prefix).")
     var s3Prefix = ""
 
-    @Option(help: "S3 endpoint: host:port as in the operator's s3.endpoint, or a URL. Env: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL. Default: AWS.")
+    @Option(
+        help: ArgumentHelp(
+            "S3 endpoint: host:port as in the operator's s3.endpoint, or a URL. Env: AWS_ENDPOINT_URL_S3, "
+                + "AWS_ENDPOINT_URL. Default: AWS.")
+    )
     var s3Endpoint: String?
 
     @Option(help: "S3 region. Env: AWS_REGION, AWS_DEFAULT_REGION. Default us-east-1.")
     var s3Region: String?
 
-    @Flag(inversion: .prefixedNo, help: "Use TLS to an endpoint written without a scheme (the operator's s3.tls.enabled). Default: on.")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Use TLS to an endpoint written without a scheme (the operator's s3.tls.enabled). Default: on.")
     var s3Tls: Bool?
 
-    @Option(help: ArgumentHelp("CA bundle for the S3 endpoint (the operator's s3.tls.caSecretKeyRef). Env: AWS_CA_BUNDLE.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "CA bundle for the S3 endpoint (the operator's s3.tls.caSecretKeyRef). Env: AWS_CA_BUNDLE.",
+            valueName: "path"))
     var s3CaFile: String?
 
     @Flag(help: "Do not verify the S3 server's TLS certificate (verification is on by default).")
@@ -44,7 +55,8 @@ public struct StorageOptions: ParsableArguments {
     @Option(help: "Profile of the AWS shared config and credentials files. Env: AWS_PROFILE.")
     var awsProfile: String?
 
-    @Option(help: ArgumentHelp("File with the SSE-C key: 32 bytes in base64 (openssl rand -base64 32).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("File with the SSE-C key: 32 bytes in base64 (openssl rand -base64 32).", valueName: "path"))
     var s3SsecKeyFile: String?
 
     @Option(help: "Most parts of a multipart upload: 10000 on AWS; 1000 for providers such as Scaleway.")
@@ -81,7 +93,9 @@ public struct StorageOptions: ParsableArguments {
         return settings
     }
 
-    func makeStore(forWriting: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ObjectStore {
+    func makeStore(
+        forWriting: Bool, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any ObjectStore {
         try settings.makeStore(forWriting: forWriting, environment: environment)
     }
 }

@@ -17,7 +17,8 @@ public struct TargetConnectionOptions: ParsableArguments {
     @Option(help: "Target user. Env: MARIADB_TARGET_USER.")
     var targetUser: String?
 
-    @Option(help: ArgumentHelp("Read the target password from this file. Env: MARIADB_TARGET_PASSWORD.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Read the target password from this file. Env: MARIADB_TARGET_PASSWORD.", valueName: "path"))
     var targetPasswordFile: String?
 
     @Option(help: ArgumentHelp("Read the target's [client] settings from this option file.", valueName: "path"))

@@ -7,16 +7,23 @@ extension MariaDBMigrate {
     /// Proves a restore: the same schemas, rows, checksums, objects and accounts on both servers.
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Compare a source (--host …) with a target (--target-host …): tables with row counts and CHECKSUM TABLE, views, routines, triggers, events, accounts and grants. Exit 1 on any difference.")
+            abstract:
+                "Compare a source (--host …) with a target (--target-host …): tables with row counts and CHECKSUM "
+                    + "TABLE, views, routines, triggers, events, accounts and grants. Exit 1 on any difference."
+        )
 
         @OptionGroup(title: "Source connection") var connection: ConnectionOptions
         @OptionGroup(title: "Target connection") var target: TargetConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        @Option(name: .customLong("database"), help: "A database to compare (repeat for several; default: every non-system database).")
+        @Option(
+            name: .customLong("database"),
+            help: "A database to compare (repeat for several; default: every non-system database).")
         var databases: [String] = []
 
-        @Flag(inversion: .prefixedNo, help: "Compare accounts and grants too (default: on when every database is compared, off with --database).")
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Compare accounts and grants too (default: on when every database is compared, off with --database).")
         var accounts: Bool?
 
         @Option(
@@ -27,14 +34,19 @@ extension MariaDBMigrate {
         var accountPatterns: [String] = []
 
         func run() async throws {
-            let report = try await VerifyJob(databases: databases, accounts: self.accounts, accountPatterns: accountPatterns)
-                .run(source: try connection.resolve(prompter: nil), target: try target.resolve())
+            let report = try await VerifyJob(
+                databases: databases, accounts: self.accounts, accountPatterns: accountPatterns
+            )
+            .run(source: try connection.resolve(prompter: nil), target: try target.resolve())
             if output.json {
                 try output.printJSON(report)
             } else if report.differences.isEmpty {
                 print("no differences between \(report.source) and \(report.target) (\(report.scope))")
             } else {
-                print("\(report.differences.count) differences between \(report.source) and \(report.target) (\(report.scope)):")
+                print(
+                    "\(report.differences.count) differences between \(report.source) and \(report.target) "
+                        + "(\(report.scope)):"
+                )
                 for line in report.differences { print("  \(line)") }
             }
             if !report.differences.isEmpty { throw ExitCode(1) }

@@ -2,8 +2,9 @@ import Blocking
 import Dispatch
 import Foundation
 import UTCTime
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Backups in a directory (the operator's PVC/volume case, and the embedded default). A write
@@ -41,7 +42,8 @@ public struct DirectoryStore: ObjectStore {
         let temp = fullPath(".\(name).\(UInt32.random(in: 0...UInt32.max)).partial.tmp")
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw ObjectStoreError.io(path: temp, reason: String(cString: strerror(errno))) }
-        return DirectoryWriter(fd: fd, tempPath: temp, finalPath: fullPath(name), directory: path, name: name, queue: queue)
+        return DirectoryWriter(
+            fd: fd, tempPath: temp, finalPath: fullPath(name), directory: path, name: name, queue: queue)
     }
 
     public func makeReader(name: String) async throws -> any ObjectReader {
@@ -64,7 +66,8 @@ public struct DirectoryStore: ObjectStore {
             if errno == ENOENT { return nil }
             throw ObjectStoreError.io(path: fullPath(name), reason: String(cString: strerror(errno)))
         }
-        return ObjectInfo(name: name, size: UInt64(info.st_size), lastModified: UTCDateTime(epochSeconds: Int64(info.st_mtim.tv_sec)))
+        return ObjectInfo(
+            name: name, size: UInt64(info.st_size), lastModified: UTCDateTime(epochSeconds: Int64(info.st_mtim.tv_sec)))
     }
 
     public func list() async throws -> [ObjectInfo] {
@@ -76,7 +79,10 @@ public struct DirectoryStore: ObjectStore {
         for name in names.sorted() where !Self.isHidden(name) {
             var info = stat()
             guard stat(fullPath(name), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            result.append(ObjectInfo(name: name, size: UInt64(info.st_size), lastModified: UTCDateTime(epochSeconds: Int64(info.st_mtim.tv_sec))))
+            result.append(
+                ObjectInfo(
+                    name: name, size: UInt64(info.st_size),
+                    lastModified: UTCDateTime(epochSeconds: Int64(info.st_mtim.tv_sec))))
         }
         return result
     }
@@ -116,7 +122,8 @@ final class DirectoryWriter: ObjectWriter, @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8]) async throws {
-        let fd = self.fd, path = tempPath
+        let fd = self.fd
+        let path = tempPath
         do {
             try await runBlocking(on: queue) {
                 try bytes.withUnsafeBytes { buffer in
@@ -139,13 +146,20 @@ final class DirectoryWriter: ObjectWriter, @unchecked Sendable {
     }
 
     func commit() async throws -> ObjectInfo {
-        let fd = self.fd, temp = tempPath, final = finalPath, directory = self.directory
+        let fd = self.fd
+        let temp = tempPath
+        let final = finalPath
+        let directory = self.directory
         do {
             try await runBlocking(on: queue) {
-                guard fsync(fd) == 0 else { throw ObjectStoreError.io(path: temp, reason: String(cString: strerror(errno))) }
+                guard fsync(fd) == 0 else {
+                    throw ObjectStoreError.io(path: temp, reason: String(cString: strerror(errno)))
+                }
                 // link() refuses to replace an existing name: a backup is never overwritten.
                 guard link(temp, final) == 0 else {
-                    let reason = errno == EEXIST ? "it already exists; nothing was overwritten" : String(cString: strerror(errno))
+                    let reason =
+                        errno == EEXIST
+                        ? "it already exists; nothing was overwritten" : String(cString: strerror(errno))
                     throw ObjectStoreError.io(path: final, reason: reason)
                 }
                 unlink(temp)

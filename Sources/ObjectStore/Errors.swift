@@ -25,22 +25,33 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
         case .noSuchBucket(let bucket, let endpoint):
             return "bucket '\(bucket)' does not exist at \(endpoint): create it or check --s3-bucket and --s3-endpoint"
         case .accessDenied(let location, let message):
-            return "access to \(location) was denied (\(message)): check the credentials' permissions on the bucket and prefix"
+            return
+                "access to \(location) was denied (\(message)): check the credentials' permissions on the bucket and "
+                    + "prefix"
         case .signatureMismatch(let location, let skew):
             if let skew, abs(skew) > 300 {
-                return "the S3 server refused the signature for \(location): this machine's clock is \(skew) s off the server's; fix the clock (NTP)"
+                return
+                    "the S3 server refused the signature for \(location): this machine's clock is \(skew) s off the "
+                        + "server's; fix the clock (NTP)"
             }
-            return "the S3 server refused the signature for \(location): the secret access key is wrong (or the clock is off); check the secret for this access key id"
+            return
+                "the S3 server refused the signature for \(location): the secret access key is wrong (or the clock is "
+                    + "off); check the secret for this access key id"
         case .invalidAccessKeyId(let keyId, let endpoint):
-            return "access key id '\(keyId)' is unknown to \(endpoint): check --s3-access-key-id / AWS_ACCESS_KEY_ID and the profile"
+            return
+                "access key id '\(keyId)' is unknown to \(endpoint): check --s3-access-key-id / AWS_ACCESS_KEY_ID and "
+                    + "the profile"
         case .sseCustomerKeyWrong(let location):
             return "the SSE-C key does not match the one \(location) was stored with: pass the key it was written with"
         case .sseCustomerKeyMissing(let location):
             return "\(location) is encrypted with a customer key (SSE-C): pass it with --s3-ssec-key-file"
         case .invalidSSECustomerKey(let reason):
-            return "the SSE-C key is not valid: \(reason); it must be 32 bytes, base64-encoded (openssl rand -base64 32)"
+            return
+                "the SSE-C key is not valid: \(reason); it must be 32 bytes, base64-encoded (openssl rand -base64 32)"
         case .tooLarge(let location, let maxParts, let capacity):
-            return "\(location) is larger than \(capacity) bytes, the most \(maxParts) parts can hold: raise --s3-max-parts or --s3-part-size"
+            return
+                "\(location) is larger than \(capacity) bytes, the most \(maxParts) parts can hold: raise "
+                    + "--s3-max-parts or --s3-part-size"
         case .server(let location, let status, let code, let message):
             return "S3 answered \(status) \(code) for \(location): \(message)"
         case .changedWhileReading(let location):

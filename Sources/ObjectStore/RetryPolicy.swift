@@ -1,5 +1,5 @@
-import UTCTime
 import Foundation
+import UTCTime
 
 /// Exponential backoff with full jitter, bounded per request and by a shared budget. Pure
 /// apart from the random draw, which the caller passes in.

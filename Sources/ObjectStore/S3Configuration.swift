@@ -1,6 +1,6 @@
 import Foundation
-import Hashing
 import HTTPTransport
+import Hashing
 
 /// An S3 endpoint: `host:port` as the operator writes it (scheme from the TLS setting), or a URL.
 public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
@@ -26,11 +26,15 @@ public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
             secure = false
             rest = rest.dropFirst(7)
         } else if rest.contains("://") {
-            throw .invalidConfiguration("S3 endpoint '\(text)' has a scheme other than http or https: write host:port or an http(s) URL")
+            throw .invalidConfiguration(
+                "S3 endpoint '\(text)' has a scheme other than http or https: write host:port or an http(s) URL")
         }
         while rest.hasSuffix("/") { rest = rest.dropLast() }
         guard !rest.isEmpty, !rest.contains("/"), !rest.contains("?") else {
-            throw .invalidConfiguration("S3 endpoint '\(text)' is not host[:port] or a URL without a path: write e.g. minio.minio.svc.cluster.local:9000")
+            throw .invalidConfiguration(
+                "S3 endpoint '\(text)' is not host[:port] or a URL without a path: write e.g. "
+                    + "minio.minio.svc.cluster.local:9000"
+            )
         }
         var host = String(rest)
         var port: Int?
@@ -44,7 +48,9 @@ public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
         return S3Endpoint(secure: secure, host: host, port: port)
     }
 
-    public static func aws(region: String) -> S3Endpoint { S3Endpoint(secure: true, host: "s3.\(region).amazonaws.com") }
+    public static func aws(region: String) -> S3Endpoint {
+        S3Endpoint(secure: true, host: "s3.\(region).amazonaws.com")
+    }
 
     /// What the Host header carries (the port only when it is not the scheme's default).
     public var hostHeader: String {
@@ -71,9 +77,11 @@ public struct SSECustomerKey: Sendable, Equatable {
     }
 
     public var headers: [(name: String, value: String)] {
-        [("x-amz-server-side-encryption-customer-algorithm", "AES256"),
-         ("x-amz-server-side-encryption-customer-key", keyBase64),
-         ("x-amz-server-side-encryption-customer-key-MD5", keyMD5Base64)]
+        [
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+            ("x-amz-server-side-encryption-customer-key", keyBase64),
+            ("x-amz-server-side-encryption-customer-key-MD5", keyMD5Base64),
+        ]
     }
 }
 
@@ -93,12 +101,15 @@ public struct S3Configuration: Sendable {
     public var retry: RetryPolicy
     public var timeouts: TransportTimeouts
 
-    public init(bucket: String, prefix: String = "", endpoint: S3Endpoint? = nil, region: String = "us-east-1",
-                addressing: Addressing = .auto, tls: TLSOptions = TLSOptions(), sseCustomerKey: SSECustomerKey? = nil,
-                plan: MultipartPlan? = nil, partsInFlight: Int = 4,
-                retry: RetryPolicy = RetryPolicy(), timeouts: TransportTimeouts = TransportTimeouts()) throws(ObjectStoreError) {
+    public init(
+        bucket: String, prefix: String = "", endpoint: S3Endpoint? = nil, region: String = "us-east-1",
+        addressing: Addressing = .auto, tls: TLSOptions = TLSOptions(), sseCustomerKey: SSECustomerKey? = nil,
+        plan: MultipartPlan? = nil, partsInFlight: Int = 4,
+        retry: RetryPolicy = RetryPolicy(), timeouts: TransportTimeouts = TransportTimeouts()
+    ) throws(ObjectStoreError) {
         guard Self.isValidBucketName(bucket) else {
-            throw .invalidConfiguration("bucket name '\(bucket)' is not valid: use 3-63 lowercase letters, digits, dots and hyphens")
+            throw .invalidConfiguration(
+                "bucket name '\(bucket)' is not valid: use 3-63 lowercase letters, digits, dots and hyphens")
         }
         guard (1...64).contains(partsInFlight) else {
             throw .invalidConfiguration("parts in flight \(partsInFlight) is not valid: use 1 to 64")
@@ -125,7 +136,8 @@ public struct S3Configuration: Sendable {
     public static func isValidBucketName(_ name: String) -> Bool {
         guard (3...63).contains(name.count) else { return false }
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-_")
-        return name.allSatisfy { allowed.contains($0) } && name.first != "." && name.first != "-" && !name.hasSuffix("-") && !name.hasSuffix(".")
+        return name.allSatisfy { allowed.contains($0) } && name.first != "." && name.first != "-"
+            && !name.hasSuffix("-") && !name.hasSuffix(".")
     }
 
     /// Virtual-hosted on AWS (what it recommends), path-style elsewhere (MinIO and friends).

@@ -12,7 +12,10 @@ public enum S3ErrorMapping {
         public var method: String
         public var now: UTCDateTime
 
-        public init(location: String, bucket: String, endpoint: String, accessKeyId: String, usesSSEC: Bool, method: String, now: UTCDateTime) {
+        public init(
+            location: String, bucket: String, endpoint: String, accessKeyId: String, usesSSEC: Bool, method: String,
+            now: UTCDateTime
+        ) {
             self.location = location
             self.bucket = bucket
             self.endpoint = endpoint
@@ -27,7 +30,8 @@ public enum S3ErrorMapping {
 
     public static func isRetryable(status: Int, body: String) -> Bool {
         if [429, 500, 502, 503, 504].contains(status) { return true }
-        return ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"].contains(errorCode(body) ?? "")
+        return ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"].contains(
+            errorCode(body) ?? "")
     }
 
     public static func map(status: Int, body: String, dateHeader: String?, context c: Context) -> ObjectStoreError {
@@ -43,13 +47,15 @@ public enum S3ErrorMapping {
         case "SignatureDoesNotMatch":
             return .signatureMismatch(location: c.location, clockSkewSeconds: skew(dateHeader: dateHeader, now: c.now))
         case "RequestTimeTooSkewed":
-            return .signatureMismatch(location: c.location, clockSkewSeconds: skew(dateHeader: dateHeader, now: c.now) ?? 901)
+            return .signatureMismatch(
+                location: c.location, clockSkewSeconds: skew(dateHeader: dateHeader, now: c.now) ?? 901)
         case "InvalidAccessKeyId":
             return .invalidAccessKeyId(keyId: c.accessKeyId, endpoint: c.endpoint)
         case "AccessDenied" where c.usesSSEC && mentionsCustomerKey:
             return .sseCustomerKeyWrong(location: c.location)
         case "InvalidRequest" where mentionsCustomerKey, "InvalidArgument" where mentionsCustomerKey:
-            return c.usesSSEC ? .sseCustomerKeyWrong(location: c.location) : .sseCustomerKeyMissing(location: c.location)
+            return c.usesSSEC
+                ? .sseCustomerKeyWrong(location: c.location) : .sseCustomerKeyMissing(location: c.location)
         case "AccessDenied":
             return .accessDenied(location: c.location, message: message.isEmpty ? "AccessDenied" : message)
         default:
@@ -58,9 +64,16 @@ public enum S3ErrorMapping {
         // HEAD answers have no body.
         if status == 404 { return .notFound(location: c.location) }
         if status == 403 && c.method == "HEAD" && c.usesSSEC { return .sseCustomerKeyWrong(location: c.location) }
-        if status == 400 && c.method == "HEAD" { return c.usesSSEC ? .sseCustomerKeyWrong(location: c.location) : .sseCustomerKeyMissing(location: c.location) }
-        if status == 403 { return .accessDenied(location: c.location, message: message.isEmpty ? "403 Forbidden" : message) }
-        return .server(location: c.location, status: status, code: code.isEmpty ? "-" : code, message: message.isEmpty ? "no message" : message)
+        if status == 400 && c.method == "HEAD" {
+            return c.usesSSEC
+                ? .sseCustomerKeyWrong(location: c.location) : .sseCustomerKeyMissing(location: c.location)
+        }
+        if status == 403 {
+            return .accessDenied(location: c.location, message: message.isEmpty ? "403 Forbidden" : message)
+        }
+        return .server(
+            location: c.location, status: status, code: code.isEmpty ? "-" : code,
+            message: message.isEmpty ? "no message" : message)
     }
 
     /// Server time minus ours, from the answer's Date header (`Wed, 25 Nov 2026 14:38:49 GMT`).
@@ -72,11 +85,13 @@ public enum S3ErrorMapping {
     public static func parseHTTPDate(_ text: String) -> UTCDateTime? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT",
-              let day = Int(parts[1]), let year = Int(parts[3]) else { return nil }
+            let day = Int(parts[1]), let year = Int(parts[3])
+        else { return nil }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard let monthIndex = months.firstIndex(of: String(parts[2])) else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int($0) }
         guard clock.count == 3 else { return nil }
-        return UTCDateTime(year: year, month: monthIndex + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
+        return UTCDateTime(
+            year: year, month: monthIndex + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
     }
 }

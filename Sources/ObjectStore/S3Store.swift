@@ -1,7 +1,7 @@
 import Blocking
 import Foundation
-import Hashing
 import HTTPTransport
+import Hashing
 import SigV4
 import UTCTime
 
@@ -47,7 +47,9 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         let host = c.usesPathStyle ? c.endpoint.hostHeader : "\(c.bucket).\(c.endpoint.hostHeader)"
         let encodedPath = SigV4Signer.encodePath(rawPath)
         let queryString = SigV4Signer.canonicalQuery(call.query)
-        let url = "\(c.endpoint.secure ? "https" : "http")://\(host)\(encodedPath)" + (queryString.isEmpty ? "" : "?\(queryString)")
+        let url =
+            "\(c.endpoint.secure ? "https" : "http")://\(host)\(encodedPath)"
+            + (queryString.isEmpty ? "" : "?\(queryString)")
         var headers = call.headers
         if call.sseC, let key = c.sseCustomerKey { headers += key.headers }
         let payloadHash = Digest.sha256(call.body).hexString
@@ -57,21 +59,29 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             let credentials = try await credentialsProvider.credentials()
             let now = UTCDateTime.now()
             let signed = signer.signedHeaders(
-                for: .init(method: call.method.rawValue, encodedPath: encodedPath, query: call.query,
-                           headers: headers + [("host", host)], payloadHash: payloadHash),
+                for: .init(
+                    method: call.method.rawValue, encodedPath: encodedPath, query: call.query,
+                    headers: headers + [("host", host)], payloadHash: payloadHash),
                 credentials: credentials, at: now)
             let request = HTTPRequest(method: call.method, url: url, headers: headers + signed, body: call.body)
             do {
                 let response: HTTPResponse
-                if let sink { response = try await client.send(request, bodySink: sink) } else { response = try await client.send(request) }
+                if let sink {
+                    response = try await client.send(request, bodySink: sink)
+                } else {
+                    response = try await client.send(request)
+                }
                 if response.status >= 300, S3ErrorMapping.isRetryable(status: response.status, body: response.bodyText),
-                   attempt < c.retry.maxAttempts, budget.take() {
+                    attempt < c.retry.maxAttempts, budget.take()
+                {
                     await backoff(attempt)
                     attempt += 1
                     continue
                 }
                 return response
-            } catch let error as TransportError where error.isTransient && sink == nil && attempt < c.retry.maxAttempts && budget.take() {
+            } catch let error as TransportError
+                where error.isTransient && sink == nil && attempt < c.retry.maxAttempts && budget.take()
+            {
                 // (With a sink, bytes may have been delivered already: the reader resumes instead.)
                 await backoff(attempt)
                 attempt += 1
@@ -86,16 +96,23 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             try? await Task.sleep(until: deadline, clock: .continuous)
-            if Task.isCancelled { usleep(UInt32(max(0, seconds * 1_000_000))); break }
+            if Task.isCancelled {
+                usleep(UInt32(max(0, seconds * 1_000_000)))
+                break
+            }
         }
     }
 
     /// Sends and turns any answer outside `ok` into an `ObjectStoreError`.
-    func checked(_ call: Call, ok: Set<Int> = [200], sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil) async throws -> HTTPResponse {
+    func checked(
+        _ call: Call, ok: Set<Int> = [200], sink: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil
+    ) async throws -> HTTPResponse {
         let response = try await send(call, sink: sink)
         guard ok.contains(response.status) else { throw try await mapError(response, call: call) }
         // CompleteMultipartUpload and CopyObject can answer 200 with an error inside.
-        if call.method == .post, response.bodyText.contains("<Error>") { throw try await mapError(response, call: call) }
+        if call.method == .post, response.bodyText.contains("<Error>") {
+            throw try await mapError(response, call: call)
+        }
         return response
     }
 
@@ -103,9 +120,10 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         let keyId = (try? await credentialsProvider.credentials().accessKeyId) ?? "?"
         return S3ErrorMapping.map(
             status: response.status, body: response.bodyText, dateHeader: response.header("Date"),
-            context: .init(location: call.location, bucket: configuration.bucket, endpoint: configuration.endpoint.url,
-                           accessKeyId: keyId, usesSSEC: configuration.sseCustomerKey != nil, method: call.method.rawValue,
-                           now: UTCDateTime.now()))
+            context: .init(
+                location: call.location, bucket: configuration.bucket, endpoint: configuration.endpoint.url,
+                accessKeyId: keyId, usesSSEC: configuration.sseCustomerKey != nil, method: call.method.rawValue,
+                now: UTCDateTime.now()))
     }
 
     // MARK: ObjectStore
@@ -140,15 +158,22 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             if let token { query.append(("continuation-token", token)) }
             let body = try await checked(Call(method: .get, query: query, location: location)).bodyText
             for entry in XMLScanner.elements("Contents", in: body) {
-                guard let key = XMLScanner.value("Key", in: entry), key.hasPrefix(configuration.prefix) else { continue }
+                guard let key = XMLScanner.value("Key", in: entry), key.hasPrefix(configuration.prefix) else {
+                    continue
+                }
                 let name = String(key.dropFirst(configuration.prefix.count))
                 guard !name.isEmpty, !name.contains("/") else { continue }
-                result.append(ObjectInfo(
-                    name: name, size: XMLScanner.value("Size", in: entry).flatMap { UInt64($0) } ?? 0,
-                    lastModified: XMLScanner.value("LastModified", in: entry).flatMap { UTCDateTime.parseRFC3339($0) },
-                    etag: XMLScanner.value("ETag", in: entry)))
+                result.append(
+                    ObjectInfo(
+                        name: name, size: XMLScanner.value("Size", in: entry).flatMap { UInt64($0) } ?? 0,
+                        lastModified: XMLScanner.value("LastModified", in: entry).flatMap {
+                            UTCDateTime.parseRFC3339($0)
+                        },
+                        etag: XMLScanner.value("ETag", in: entry)))
             }
-            token = XMLScanner.value("IsTruncated", in: body) == "true" ? XMLScanner.value("NextContinuationToken", in: body) : nil
+            token =
+                XMLScanner.value("IsTruncated", in: body) == "true"
+                ? XMLScanner.value("NextContinuationToken", in: body) : nil
         } while token != nil
         return result.sorted { $0.name < $1.name }
     }
@@ -171,7 +196,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         if !configuration.prefix.isEmpty { query.append(("prefix", configuration.prefix)) }
         let body = try await checked(Call(method: .get, query: query, location: location)).bodyText
         return XMLScanner.elements("Upload", in: body).compactMap { upload in
-            guard let key = XMLScanner.value("Key", in: upload), let id = XMLScanner.value("UploadId", in: upload) else { return nil }
+            guard let key = XMLScanner.value("Key", in: upload), let id = XMLScanner.value("UploadId", in: upload)
+            else { return nil }
             return (key, id)
         }
     }
@@ -181,32 +207,45 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     func createMultipartUpload(key: String, location: String) async throws -> String {
         // Not retried blindly: a lost answer would leave an upload we cannot name. Only answers
         // that say the server did nothing (503 SlowDown, 5xx) are retried by `send`.
-        let response = try await checked(Call(method: .post, key: key, query: [("uploads", "")], sseC: true, location: location))
+        let response = try await checked(
+            Call(method: .post, key: key, query: [("uploads", "")], sseC: true, location: location))
         guard let id = XMLScanner.value("UploadId", in: response.bodyText) else {
-            throw ObjectStoreError.server(location: location, status: response.status, code: "-", message: "no UploadId in the answer")
+            throw ObjectStoreError.server(
+                location: location, status: response.status, code: "-", message: "no UploadId in the answer")
         }
         return id
     }
 
-    func uploadPart(key: String, uploadId: String, number: Int, body: [UInt8], location: String) async throws -> String {
-        let response = try await checked(Call(method: .put, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-                                              body: body, sseC: true, location: location))
+    func uploadPart(key: String, uploadId: String, number: Int, body: [UInt8], location: String) async throws -> String
+    {
+        let response = try await checked(
+            Call(
+                method: .put, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
+                body: body, sseC: true, location: location))
         guard let etag = response.header("ETag") else {
-            throw ObjectStoreError.server(location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
+            throw ObjectStoreError.server(
+                location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
         }
         return etag
     }
 
-    func completeMultipartUpload(key: String, uploadId: String, parts: [(Int, String)], location: String) async throws -> HTTPResponse {
-        let xml = "<CompleteMultipartUpload>" + parts.map {
-            "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(XMLScanner.escape($0.1))</ETag></Part>"
-        }.joined() + "</CompleteMultipartUpload>"
-        let call = Call(method: .post, key: key, query: [("uploadId", uploadId)], body: Array(xml.utf8), sseC: true, location: location)
+    func completeMultipartUpload(
+        key: String, uploadId: String, parts: [(Int, String)], location: String
+    ) async throws -> HTTPResponse {
+        let xml =
+            "<CompleteMultipartUpload>"
+            + parts.map {
+                "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(XMLScanner.escape($0.1))</ETag></Part>"
+            }.joined() + "</CompleteMultipartUpload>"
+        let call = Call(
+            method: .post, key: key, query: [("uploadId", uploadId)], body: Array(xml.utf8), sseC: true,
+            location: location)
         return try await checked(call)
     }
 
     func abortMultipartUpload(key: String, uploadId: String, location: String) async throws {
-        _ = try await checked(Call(method: .delete, key: key, query: [("uploadId", uploadId)], location: location), ok: [200, 204, 404])
+        _ = try await checked(
+            Call(method: .delete, key: key, query: [("uploadId", uploadId)], location: location), ok: [200, 204, 404])
     }
 
     func putObject(key: String, body: [UInt8], location: String) async throws -> HTTPResponse {
@@ -221,7 +260,9 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         do {
             let response = try await send(call, sink: { bridge.push($0) })
             if response.status == 412 { throw ObjectStoreError.changedWhileReading(location: location) }
-            guard response.status == 200 || response.status == 206 else { throw try await mapError(response, call: call) }
+            guard response.status == 200 || response.status == 206 else {
+                throw try await mapError(response, call: call)
+            }
             bridge.finish(error: nil)
         } catch {
             bridge.finish(error: error)
@@ -277,15 +318,22 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
     private func flushPart() async throws {
         if uploadId == nil { uploadId = try await store.createMultipartUpload(key: key, location: location) }
         guard partCount < store.configuration.plan.maxParts else {
-            throw ObjectStoreError.tooLarge(location: location, maxParts: store.configuration.plan.maxParts,
-                                            capacityBytes: store.configuration.plan.capacity)
+            throw ObjectStoreError.tooLarge(
+                location: location, maxParts: store.configuration.plan.maxParts,
+                capacityBytes: store.configuration.plan.capacity)
         }
         partCount += 1
         let body = buffer
         buffer = []
         while inFlight.count >= store.configuration.partsInFlight { try await finishOldest() }
         let (store, key, id, number, location) = (self.store, self.key, uploadId!, partCount, self.location)
-        inFlight.append((number, Task { try await store.uploadPart(key: key, uploadId: id, number: number, body: body, location: location) }))
+        inFlight.append(
+            (
+                number,
+                Task {
+                    try await store.uploadPart(key: key, uploadId: id, number: number, body: body, location: location)
+                }
+            ))
         buffer.reserveCapacity(currentPartSize)
     }
 
@@ -295,7 +343,9 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
     }
 
     func commit() async throws -> ObjectInfo {
-        guard !closed else { throw ObjectStoreError.invalidConfiguration("commit after commit or abort of \(location)") }
+        guard !closed else {
+            throw ObjectStoreError.invalidConfiguration("commit after commit or abort of \(location)")
+        }
         do {
             try Task.checkCancellation()
             let etag: String?
@@ -304,7 +354,8 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
             } else {
                 if !buffer.isEmpty { try await flushPart() }
                 while !inFlight.isEmpty { try await finishOldest() }
-                let response = try await store.completeMultipartUpload(key: key, uploadId: uploadId!, parts: finished, location: location)
+                let response = try await store.completeMultipartUpload(
+                    key: key, uploadId: uploadId!, parts: finished, location: location)
                 etag = XMLScanner.value("ETag", in: response.bodyText)
             }
             closed = true
@@ -363,12 +414,18 @@ final class S3Reader: ObjectReader, @unchecked Sendable {
                     guard delivered <= size else { throw ObjectStoreError.changedWhileReading(location: location) }
                     return chunk
                 }
-                throw TransportError(kind: .connectionLost, curlCode: 18, message: "the body ended after \(delivered) of \(size) bytes", url: location)
-            } catch let error as TransportError where error.isTransient && resumes + 1 < store.configuration.retry.maxAttempts && store.budget.take() {
+                throw TransportError(
+                    kind: .connectionLost, curlCode: 18, message: "the body ended after \(delivered) of \(size) bytes",
+                    url: location)
+            } catch let error as TransportError
+                where error.isTransient && resumes + 1 < store.configuration.retry.maxAttempts && store.budget.take()
+            {
                 bridge.cancel()
                 self.bridge = nil
                 resumes += 1
-                try await Task.sleep(for: .milliseconds(Int(store.configuration.retry.delay(beforeRetry: resumes, random: .random(in: 0...1)) * 1000)))
+                try await Task.sleep(
+                    for: .milliseconds(
+                        Int(store.configuration.retry.delay(beforeRetry: resumes, random: .random(in: 0...1)) * 1000)))
             }
         }
         return nil

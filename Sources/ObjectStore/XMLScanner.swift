@@ -4,10 +4,12 @@ public enum XMLScanner {
     /// Inner XML of every `<tag>…</tag>`, in document order.
     public static func elements(_ tag: String, in xml: String) -> [Substring] {
         var results: [Substring] = []
-        let open = "<\(tag)>", close = "</\(tag)>"
+        let open = "<\(tag)>"
+        let close = "</\(tag)>"
         var searchStart = xml.startIndex
         while let start = xml.range(of: open, range: searchStart..<xml.endIndex),
-              let end = xml.range(of: close, range: start.upperBound..<xml.endIndex) {
+            let end = xml.range(of: close, range: start.upperBound..<xml.endIndex)
+        {
             results.append(xml[start.upperBound..<end.lowerBound])
             searchStart = end.upperBound
         }
@@ -34,9 +36,13 @@ public enum XMLScanner {
                 case "quot": replacement = "\""
                 case "apos": replacement = "'"
                 default:
-                    if entity.hasPrefix("#x"), let code = UInt32(entity.dropFirst(2), radix: 16), let scalar = Unicode.Scalar(code) {
+                    if entity.hasPrefix("#x"), let code = UInt32(entity.dropFirst(2), radix: 16),
+                        let scalar = Unicode.Scalar(code)
+                    {
                         replacement = String(Character(scalar))
-                    } else if entity.hasPrefix("#"), let code = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(code) {
+                    } else if entity.hasPrefix("#"), let code = UInt32(entity.dropFirst()),
+                        let scalar = Unicode.Scalar(code)
+                    {
                         replacement = String(Character(scalar))
                     }
                 }

@@ -62,22 +62,27 @@ extension SourceSurvey {
         let excluded = systemSchemas.sorted().map { "'\($0)'" }.joined(separator: ",")
 
         var schemas: [String: Schema] = [:]
-        for row in try await connection.query("""
+        for row in try await connection.query(
+            """
             SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME
             FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (\(excluded))
-            """).rows {
+            """
+        ).rows {
             let name = row[0].string ?? ""
-            schemas[name] = Schema(name: name, characterSet: row[1].string ?? "", collation: row[2].string ?? "",
-                                   sizeBytes: 0, approximateRows: 0, tables: 0, views: 0, routines: 0, events: 0, triggers: 0)
+            schemas[name] = Schema(
+                name: name, characterSet: row[1].string ?? "", collation: row[2].string ?? "",
+                sizeBytes: 0, approximateRows: 0, tables: 0, views: 0, routines: 0, events: 0, triggers: 0)
         }
 
         var engines: [String: Engine] = [:]
-        for row in try await connection.query("""
+        for row in try await connection.query(
+            """
             SELECT TABLE_SCHEMA, TABLE_TYPE, IFNULL(ENGINE, ''), COUNT(*),
                    IFNULL(SUM(DATA_LENGTH + INDEX_LENGTH), 0), IFNULL(SUM(TABLE_ROWS), 0)
             FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN (\(excluded))
             GROUP BY TABLE_SCHEMA, TABLE_TYPE, ENGINE
-            """).rows {
+            """
+        ).rows {
             let name = row[0].string ?? ""
             let count = row[3].int ?? 0
             let size = row[4].uint64 ?? 0
@@ -96,20 +101,27 @@ extension SourceSurvey {
         func countBySchema(_ table: String, column: String) async throws -> [String: Int] {
             var result: [String: Int] = [:]
             for row in try await connection.query(
-                "SELECT \(column), COUNT(*) FROM information_schema.\(table) WHERE \(column) NOT IN (\(excluded)) GROUP BY \(column)").rows {
+                "SELECT \(column), COUNT(*) FROM information_schema.\(table) WHERE \(column) NOT IN (\(excluded)) "
+                    + "GROUP BY \(column)"
+            ).rows {
                 result[row[0].string ?? ""] = row[1].int ?? 0
             }
             return result
         }
-        for (name, count) in try await countBySchema("ROUTINES", column: "ROUTINE_SCHEMA") { schemas[name]?.routines = count }
+        for (name, count) in try await countBySchema("ROUTINES", column: "ROUTINE_SCHEMA") {
+            schemas[name]?.routines = count
+        }
         for (name, count) in try await countBySchema("EVENTS", column: "EVENT_SCHEMA") { schemas[name]?.events = count }
-        for (name, count) in try await countBySchema("TRIGGERS", column: "TRIGGER_SCHEMA") { schemas[name]?.triggers = count }
+        for (name, count) in try await countBySchema("TRIGGERS", column: "TRIGGER_SCHEMA") {
+            schemas[name]?.triggers = count
+        }
 
         // MariaDB marks roles in mysql.user; MySQL has no such column.
         var users = 0
         var roles = 0
         if let row = try? await connection.query(
-            "SELECT SUM(is_role <> 'Y'), SUM(is_role = 'Y') FROM mysql.user").rows.first {
+            "SELECT SUM(is_role <> 'Y'), SUM(is_role = 'Y') FROM mysql.user"
+        ).rows.first {
             users = row[0].int ?? 0
             roles = row[1].int ?? 0
         } else {

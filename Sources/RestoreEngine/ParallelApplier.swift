@@ -54,10 +54,11 @@ public final class ParallelApplier: @unchecked Sendable {
             let connection = connections[index]
             // Chained, so one connection runs its statements in order.
             let previous = inFlight[index].last
-            inFlight[index].append(Task {
-                _ = try? await previous?.value
-                try await connection.execute(raw: statement)
-            })
+            inFlight[index].append(
+                Task {
+                    _ = try? await previous?.value
+                    try await connection.execute(raw: statement)
+                })
         case .lockTables, .unlockTables:
             guard applies, !skipLocks else { return }
             try await first(statement)
@@ -67,7 +68,8 @@ public final class ParallelApplier: @unchecked Sendable {
             try await first(statement)
         case .tableDDL(let table):
             guard applies else { return }
-            if guardGalera, current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_") {
+            if guardGalera, current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_")
+            {
                 throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
             }
             try await first(statement)

@@ -25,20 +25,33 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
         case .objectMissing(let location):
             return "\(location) does not exist: run 'mariadb-migrate list' to see the backups"
         case .checksumMismatch(let location, let what, let expected, let actual):
-            return "\(location) is corrupt: the \(what) SHA-256 is \(actual), its manifest says \(expected); the target may hold part of it: restore again from a good backup"
+            return
+                "\(location) is corrupt: the \(what) SHA-256 is \(actual), its manifest says \(expected); the target "
+                    + "may hold part of it: restore again from a good backup"
         case .databaseMissing(let name, let endpoint):
-            return "database '\(name)' does not exist on \(endpoint): create it first (CREATE DATABASE `\(name)`), as a one-database restore needs"
+            return
+                "database '\(name)' does not exist on \(endpoint): create it first (CREATE DATABASE `\(name)`), as a "
+                    + "one-database restore needs"
         case .galeraUnsafe(let table):
-            return "the dump writes \(table), which Galera does not replicate (its rows would live on one node only); nothing after it was applied: re-dump with 'mariadb-migrate backup --galera' and move accounts with 'mariadb-migrate users', or pass --force"
+            return
+                "the dump writes \(table), which Galera does not replicate (its rows would live on one node only); "
+                    + "nothing after it was applied: re-dump with 'mariadb-migrate backup --galera' and move accounts "
+                        + "with 'mariadb-migrate users', or pass --force"
         case .galeraUnsafeDump(let location):
-            return "\(location) holds mysql privilege tables (not all seven were left out of the dump), which Galera does not replicate: re-dump with 'mariadb-migrate backup --galera' and move accounts with 'mariadb-migrate users', or pass --force; nothing was applied"
+            return
+                "\(location) holds mysql privilege tables (not all seven were left out of the dump), which Galera does "
+                    + "not replicate: re-dump with 'mariadb-migrate backup --galera' and move accounts with "
+                        + "'mariadb-migrate users', or pass --force; nothing was applied"
         case .clientNotFound:
             return "the mariadb client was not found on PATH: install mariadb-client (apt-get install mariadb-client)"
         case .clientFailed(let status, let stderr):
-            let detail = stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+            let detail =
+                stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
             return "mariadb failed (exit \(status)): \(detail); the target may hold part of the backup"
         case .invalidSQL(let location, let detail):
-            return "\(location) does not end as a complete SQL script (\(detail)): it was cut short; the target may hold part of it"
+            return
+                "\(location) does not end as a complete SQL script (\(detail)): it was cut short; the target may hold "
+                    + "part of it"
         case .decompression(let location, let detail):
             return "\(location) cannot be decompressed: \(detail); the target may hold part of it"
         }
@@ -90,8 +103,11 @@ public struct RestoreRequest: Sendable {
     public var skipBinlog: Bool
     public var clientExecutable: String?
 
-    public init(connection: ConnectionSettings, target: RestoreTarget, databases: [String] = [], stagingDirectory: String? = nil,
-                parallel: Int? = nil, force: Bool = false, skipBinlog: Bool = false, clientExecutable: String? = nil) {
+    public init(
+        connection: ConnectionSettings, target: RestoreTarget, databases: [String] = [],
+        stagingDirectory: String? = nil,
+        parallel: Int? = nil, force: Bool = false, skipBinlog: Bool = false, clientExecutable: String? = nil
+    ) {
         self.connection = connection
         self.target = target
         self.databases = databases
@@ -124,8 +140,11 @@ public struct RestoreProgress: Sendable {
     public var read: @Sendable (Int) -> Void
     public var applied: @Sendable (Int) -> Void
 
-    public init(begin: @escaping @Sendable (String, UInt64) -> Void = { _, _ in }, read: @escaping @Sendable (Int) -> Void = { _ in },
-                applied: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        begin: @escaping @Sendable (String, UInt64) -> Void = { _, _ in },
+        read: @escaping @Sendable (Int) -> Void = { _ in },
+        applied: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.begin = begin
         self.read = read
         self.applied = applied
@@ -205,7 +224,9 @@ final class ApplierSink: SQLSink, @unchecked Sendable {
             for statement in try splitter.finish() { try await applier.apply(statement) }
         } catch let error as SQLSplitterError {
             _ = try? await applier.finish()
-            if case .unterminated(let text) = error { throw RestoreError.invalidSQL(location: location, detail: "unterminated statement `\(text)`") }
+            if case .unterminated(let text) = error {
+                throw RestoreError.invalidSQL(location: location, detail: "unterminated statement `\(text)`")
+            }
         }
         try await applier.finish()
     }
@@ -220,15 +241,20 @@ final class TransformBox: @unchecked Sendable {
 
 public enum RestorePipeline {
     /// Picks the backup: the newest at or before the target time, or the named file.
-    public static func choose(_ target: RestoreTarget, store: any ObjectStore) async throws -> (name: String, compression: CompressionAlgorithm) {
+    public static func choose(
+        _ target: RestoreTarget, store: any ObjectStore
+    ) async throws -> (name: String, compression: CompressionAlgorithm) {
         switch target {
         case .time(let time):
             let names = try await store.list().map(\.name)
             let chosen = try BackupSelection.target(time, among: names, location: store.location)
             return (chosen.fileName, chosen.compression)
         case .file(let name):
-            guard try await store.head(name: name) != nil else { throw RestoreError.objectMissing(location: store.location + name) }
-            let compression = BackupName(parsing: name)?.compression
+            guard try await store.head(name: name) != nil else {
+                throw RestoreError.objectMissing(location: store.location + name)
+            }
+            let compression =
+                BackupName(parsing: name)?.compression
                 ?? (name.hasSuffix(".gz") ? .gzip : name.hasSuffix(".bz2") ? .bzip2 : .none)
             return (name, compression)
         }
@@ -240,14 +266,18 @@ public enum RestorePipeline {
         try await prepare(request, store: store).plan
     }
 
-    static func prepare(_ request: RestoreRequest, store: any ObjectStore) async throws
-        -> (plan: RestorePlan, compression: CompressionAlgorithm, manifest: BackupManifest?, first: MariaDBConnection) {
+    static func prepare(
+        _ request: RestoreRequest, store: any ObjectStore
+    ) async throws
+        -> (plan: RestorePlan, compression: CompressionAlgorithm, manifest: BackupManifest?, first: MariaDBConnection)
+    {
         let (name, compression) = try await choose(request.target, store: store)
         let location = store.location + name
         let manifestName = name + ".manifest.json"
         var manifest: BackupManifest?
         if try await store.head(name: manifestName) != nil {
-            manifest = try? JSONDecoder().decode(BackupManifest.self, from: Data(try await store.getAll(name: manifestName)))
+            manifest = try? JSONDecoder().decode(
+                BackupManifest.self, from: Data(try await store.getAll(name: manifestName)))
         }
         let size = try await store.head(name: name)?.size ?? 0
 
@@ -267,35 +297,46 @@ public enum RestorePipeline {
         // The client's own --one-database would still run the CREATE DATABASE of the databases
         // after the chosen one (they come while it is current): selections go through the applier.
         let useClient = connections == 1 && !galera && request.databases.isEmpty
-        let plan = RestorePlan(name: name, location: location, bytes: size, manifest: manifest != nil, target: first.endpoint,
-                               targetVersion: facts.version, galera: galera, method: useClient ? .client : .parallel,
-                               connections: useClient ? 1 : connections, databases: request.databases, staged: request.stagingDirectory != nil)
+        let plan = RestorePlan(
+            name: name, location: location, bytes: size, manifest: manifest != nil, target: first.endpoint,
+            targetVersion: facts.version, galera: galera, method: useClient ? .client : .parallel,
+            connections: useClient ? 1 : connections, databases: request.databases,
+            staged: request.stagingDirectory != nil)
         return (plan, compression, manifest, first)
     }
 
     /// Reads the chosen backup and applies it to the target, checking it against its manifest.
-    public static func run(_ request: RestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()) async throws -> RestoreReport {
+    public static func run(
+        _ request: RestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()
+    ) async throws -> RestoreReport {
         let (plan, compression, manifest, first) = try await prepare(request, store: store)
-        let name = plan.name, location = plan.location, galera = plan.galera
-        let useClient = plan.method == .client, connections = plan.connections
+        let name = plan.name
+        let location = plan.location
+        let galera = plan.galera
+        let useClient = plan.method == .client
+        let connections = plan.connections
 
         // The object comes from the staging file (downloaded and checked first) or straight from the store.
         var staged: String?
         if let directory = request.stagingDirectory {
-            staged = try await stage(name: name, store: store, directory: directory, manifest: manifest, progress: progress)
+            staged = try await stage(
+                name: name, store: store, directory: directory, manifest: manifest, progress: progress)
         }
         defer { if let staged { try? FileManager.default.removeItem(atPath: staged) } }
         let reader: any ObjectReader
         if let staged {
             let directory = (staged as NSString).deletingLastPathComponent
-            reader = try await DirectoryStore(path: directory, create: false).makeReader(name: (staged as NSString).lastPathComponent)
+            reader = try await DirectoryStore(path: directory, create: false).makeReader(
+                name: (staged as NSString).lastPathComponent)
         } else {
             reader = try await store.makeReader(name: name)
         }
 
         let sink: any SQLSink
         if useClient {
-            guard let executable = request.clientExecutable ?? ChildProcess.locate(["mariadb", "mysql"]) else { throw RestoreError.clientNotFound }
+            guard let executable = request.clientExecutable ?? ChildProcess.locate(["mariadb", "mysql"]) else {
+                throw RestoreError.clientNotFound
+            }
             sink = try ClientSink(executable: executable, settings: request.connection, skipBinlog: request.skipBinlog)
         } else {
             var settings = request.connection
@@ -305,16 +346,20 @@ public enum RestorePipeline {
             var pool = [first]
             while pool.count < max(1, connections) { pool.append(try await MariaDBConnection.connect(settings)) }
             if request.skipBinlog { for connection in pool { try await connection.query("SET SESSION sql_log_bin=0") } }
-            sink = ApplierSink(applier: ParallelApplier(connections: pool, databases: request.databases, guardGalera: galera && !request.force,
-                                                        galeraTarget: galera),
-                               location: location)
+            sink = ApplierSink(
+                applier: ParallelApplier(
+                    connections: pool, databases: request.databases, guardGalera: galera && !request.force,
+                    galeraTarget: galera),
+                location: location)
         }
 
         progress.begin("apply", reader.size)
         let decompressor = TransformBox(try compression.makeDecompressor())
         let queue = DispatchQueue(label: "restore-decompression")
-        let objectHash = SHA256Hasher(), sqlHash = SHA256Hasher()
-        var objectBytes: UInt64 = 0, sqlBytes: UInt64 = 0
+        let objectHash = SHA256Hasher()
+        let sqlHash = SHA256Hasher()
+        var objectBytes: UInt64 = 0
+        var sqlBytes: UInt64 = 0
         func decompress(_ body: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
             do {
                 return try await runBlocking(on: queue, body)
@@ -343,18 +388,22 @@ public enum RestorePipeline {
             await sink.abort()
             throw error
         }
-        let objectSHA = objectHash.finalize().hexString, sqlSHA = sqlHash.finalize().hexString
+        let objectSHA = objectHash.finalize().hexString
+        let sqlSHA = sqlHash.finalize().hexString
         if let manifest {
             if manifest.object.sha256 != objectSHA {
-                throw RestoreError.checksumMismatch(location: location, what: "object", expected: manifest.object.sha256, actual: objectSHA)
+                throw RestoreError.checksumMismatch(
+                    location: location, what: "object", expected: manifest.object.sha256, actual: objectSHA)
             }
             if manifest.sql.sha256 != sqlSHA {
-                throw RestoreError.checksumMismatch(location: location, what: "SQL", expected: manifest.sql.sha256, actual: sqlSHA)
+                throw RestoreError.checksumMismatch(
+                    location: location, what: "SQL", expected: manifest.sql.sha256, actual: sqlSHA)
             }
         }
-        return RestoreReport(name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
-                             sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? .client : .parallel,
-                             connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
+        return RestoreReport(
+            name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
+            sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? .client : .parallel,
+            connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
     }
 
     /// Whether restoring `databases` (empty: all) of this backup writes a privilege table of the
@@ -369,7 +418,9 @@ public enum RestorePipeline {
 
     /// Downloads into `directory` (the operator's stagingStorage) and checks the object against
     /// the manifest before anything is applied.
-    static func stage(name: String, store: any ObjectStore, directory: String, manifest: BackupManifest?, progress: RestoreProgress) async throws -> String {
+    static func stage(
+        name: String, store: any ObjectStore, directory: String, manifest: BackupManifest?, progress: RestoreProgress
+    ) async throws -> String {
         let staging = try DirectoryStore(path: directory, create: true)
         let stagedName = "staged.\(UUID().uuidString).\(name)"
         let writer = try await staging.makeWriter(name: stagedName)
@@ -391,7 +442,8 @@ public enum RestorePipeline {
         let actual = hash.finalize().hexString
         if let manifest, manifest.object.sha256 != actual {
             try? FileManager.default.removeItem(atPath: path)
-            throw RestoreError.checksumMismatch(location: store.location + name, what: "object", expected: manifest.object.sha256, actual: actual)
+            throw RestoreError.checksumMismatch(
+                location: store.location + name, what: "object", expected: manifest.object.sha256, actual: actual)
         }
         return path
     }

@@ -115,10 +115,16 @@ public struct SQLSplitter: Sendable {
                         if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == quote { break }
                         i += 1
                     }
-                    if i < count { state = .normal; i += 1 }
+                    if i < count {
+                        state = .normal
+                        i += 1
+                    }
                 case .backtick:
                     while i < count, p[i] != 0x60 { i += 1 }
-                    if i < count { state = .normal; i += 1 }
+                    if i < count {
+                        state = .normal
+                        i += 1
+                    }
                 case .blockComment:
                     while i + 1 < count, !(p[i] == 0x2A && p[i + 1] == 0x2F) { i += 1 }
                     if i + 1 < count {

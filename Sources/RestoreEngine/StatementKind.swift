@@ -43,8 +43,12 @@ public enum StatementKind: Equatable, Sendable {
             rest = rest.drop(while: { $0.isWhitespace })
             rest = rest.drop(while: { !$0.isWhitespace })
             rest = rest.drop(while: { $0.isWhitespace })
-            if rest.hasPrefix("/*") { rest = rest[(rest.range(of: "*/")?.upperBound ?? rest.endIndex)...].drop(while: { $0.isWhitespace }) }
-            if rest.uppercased().hasPrefix("IF NOT EXISTS") { rest = rest.dropFirst(13).drop(while: { $0.isWhitespace }) }
+            if rest.hasPrefix("/*") {
+                rest = rest[(rest.range(of: "*/")?.upperBound ?? rest.endIndex)...].drop(while: { $0.isWhitespace })
+            }
+            if rest.uppercased().hasPrefix("IF NOT EXISTS") {
+                rest = rest.dropFirst(13).drop(while: { $0.isWhitespace })
+            }
             self = .createDatabase(Self.identifier(rest))
         case "DROP" where word(1) == "TABLE":
             var rest = text.dropFirst(4).drop { $0.isWhitespace }.dropFirst(5).drop { $0.isWhitespace }

@@ -122,7 +122,8 @@ extension Runbook {
             }
             if let when = step.when, input(Self.conditionInput(when)) == nil {
                 throw RunbookError(
-                    file: file, line: step.line, "step '\(step.id)': 'when' names unknown input '\(Self.conditionInput(when))'")
+                    file: file, line: step.line,
+                    "step '\(step.id)': 'when' names unknown input '\(Self.conditionInput(when))'")
             }
         }
         // Every reference in a default names something that exists and is there in time.

@@ -111,7 +111,9 @@ public final class MigrationRunner: @unchecked Sendable {
         }
     }
 
-    func secretFile(_ input: Input) -> String? { context.secretFiles[input.name] ?? state.secretSources[input.name]?.file }
+    func secretFile(_ input: Input) -> String? {
+        context.secretFiles[input.name] ?? state.secretSources[input.name]?.file
+    }
 
     func hasSecretSource(_ input: Input) -> Bool {
         secretFile(input) != nil || input.environment.flatMap { context.environment[$0] }.map { !$0.isEmpty } == true
@@ -124,7 +126,9 @@ public final class MigrationRunner: @unchecked Sendable {
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw ActionFailure(
-                    message: "cannot read the file of secret input '\(input.name)' '\(path)': \(error.localizedDescription); "
+                    message:
+                        "cannot read the file of secret input '\(input.name)' '\(path)': "
+                            + "\(error.localizedDescription); "
                         + "give a readable file with --\(input.flag)-file")
             }
             return text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
@@ -299,7 +303,9 @@ public final class MigrationRunner: @unchecked Sendable {
         var secrets: [String: String] = [:]
         for name in runbook.inputsRead(by: step) {
             guard let input = runbook.input(name) else { continue }
-            if let when = input.when, let value = values[Runbook.conditionInput(when)], !runbook.holds(when, value: value) {
+            if let when = input.when, let value = values[Runbook.conditionInput(when)],
+                !runbook.holds(when, value: value)
+            {
                 values[name] = ""
                 continue
             }
@@ -366,7 +372,9 @@ public final class MigrationRunner: @unchecked Sendable {
                 throw ActionFailure(message: "input '\(name)' waits for an output no step has given (a runbook bug)")
             }
             values[name] = value
-            if let when = step.when, name == Runbook.conditionInput(when), !runbook.holds(when, value: value) { return nil }
+            if let when = step.when, name == Runbook.conditionInput(when), !runbook.holds(when, value: value) {
+                return nil
+            }
         }
         if interactive {
             explain()

@@ -36,8 +36,10 @@ public struct SigV4Signer: Sendable {
         public var headers: [(name: String, value: String)]
         public var payloadHash: String
 
-        public init(method: String, encodedPath: String, query: [(name: String, value: String)] = [],
-                    headers: [(name: String, value: String)], payloadHash: String) {
+        public init(
+            method: String, encodedPath: String, query: [(name: String, value: String)] = [],
+            headers: [(name: String, value: String)], payloadHash: String
+        ) {
             self.method = method
             self.encodedPath = encodedPath
             self.query = query
@@ -48,8 +50,12 @@ public struct SigV4Signer: Sendable {
 
     /// The headers to add: `x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token` (with
     /// temporary credentials) and `Authorization`. They are signed along with the request's.
-    public func signedHeaders(for request: Request, credentials: AWSCredentials, at time: UTCDateTime) -> [(name: String, value: String)] {
-        var added: [(name: String, value: String)] = [("x-amz-date", time.basicISO8601), ("x-amz-content-sha256", request.payloadHash)]
+    public func signedHeaders(
+        for request: Request, credentials: AWSCredentials, at time: UTCDateTime
+    ) -> [(name: String, value: String)] {
+        var added: [(name: String, value: String)] = [
+            ("x-amz-date", time.basicISO8601), ("x-amz-content-sha256", request.payloadHash),
+        ]
         if let token = credentials.sessionToken { added.append(("x-amz-security-token", token)) }
         var all = request.headers.filter { header in !added.contains { $0.name == header.name.lowercased() } }
         all += added
@@ -59,15 +65,22 @@ public struct SigV4Signer: Sendable {
             canonical.block, canonical.signedNames, request.payloadHash,
         ].joined(separator: "\n")
         let scope = "\(time.basicDate)/\(region)/\(service)/aws4_request"
-        let signature = sign(canonicalRequest: canonicalRequest, scope: scope, time: time, secret: credentials.secretAccessKey)
-        added.append(("Authorization",
-                      "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope),SignedHeaders=\(canonical.signedNames),Signature=\(signature)"))
+        let signature = sign(
+            canonicalRequest: canonicalRequest, scope: scope, time: time, secret: credentials.secretAccessKey)
+        added.append(
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope),"
+                    + "SignedHeaders=\(canonical.signedNames),Signature=\(signature)"
+            ))
         return added
     }
 
     /// Query-string signing (a presigned URL): the query items to append, signature last.
-    public func presignedQuery(for request: Request, credentials: AWSCredentials, at time: UTCDateTime,
-                               expiresSeconds: Int) -> [(name: String, value: String)] {
+    public func presignedQuery(
+        for request: Request, credentials: AWSCredentials, at time: UTCDateTime,
+        expiresSeconds: Int
+    ) -> [(name: String, value: String)] {
         let scope = "\(time.basicDate)/\(region)/\(service)/aws4_request"
         let canonical = Self.canonicalHeaders(request.headers)
         var query = request.query
@@ -81,13 +94,16 @@ public struct SigV4Signer: Sendable {
             request.method, request.encodedPath, Self.canonicalQuery(query), canonical.block, canonical.signedNames,
             Self.unsignedPayload,
         ].joined(separator: "\n")
-        let signature = sign(canonicalRequest: canonicalRequest, scope: scope, time: time, secret: credentials.secretAccessKey)
+        let signature = sign(
+            canonicalRequest: canonicalRequest, scope: scope, time: time, secret: credentials.secretAccessKey)
         return query + [("X-Amz-Signature", signature)]
     }
 
     func sign(canonicalRequest: String, scope: String, time: UTCDateTime, secret: String) -> String {
-        let stringToSign = ["AWS4-HMAC-SHA256", time.basicISO8601, scope, Digest.sha256(Array(canonicalRequest.utf8)).hexString]
-            .joined(separator: "\n")
+        let stringToSign = [
+            "AWS4-HMAC-SHA256", time.basicISO8601, scope, Digest.sha256(Array(canonicalRequest.utf8)).hexString,
+        ]
+        .joined(separator: "\n")
         var key = Digest.hmacSHA256(key: Array("AWS4\(secret)".utf8), data: Array(time.basicDate.utf8))
         for part in [region, service, "aws4_request"] { key = Digest.hmacSHA256(key: key, data: Array(part.utf8)) }
         return Digest.hmacSHA256(key: key, data: Array(stringToSign.utf8)).hexString
@@ -120,8 +136,9 @@ public struct SigV4Signer: Sendable {
         var out: [UInt8] = []
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.append(byte)
             case UInt8(ascii: "/") where !encodeSlash:
                 out.append(byte)

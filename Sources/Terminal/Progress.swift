@@ -1,5 +1,5 @@
-import UTCTime
 import Foundation
+import UTCTime
 
 /// Progress of long work: a redrawn line (bytes, rate, ETA) when standard error is a terminal,
 /// JSON lines on standard error with `--json`, nothing otherwise. Updates at most five times a
@@ -27,8 +27,10 @@ public final class ProgressMeter: @unchecked Sendable {
 
     /// `jsonOutput` and `tags` serve a caller that interleaves progress with its own JSON events
     /// (the wizard: standard output, tagged with the step).
-    public init(label: String, total: UInt64?, mode: Mode, outputLabel: String? = nil,
-                jsonOutput: FileHandle = .standardError, tags: [String: String] = [:]) {
+    public init(
+        label: String, total: UInt64?, mode: Mode, outputLabel: String? = nil,
+        jsonOutput: FileHandle = .standardError, tags: [String: String] = [:]
+    ) {
         self.jsonOutput = jsonOutput
         self.tags = tags
         self.label = label
@@ -87,14 +89,20 @@ public final class ProgressMeter: @unchecked Sendable {
         switch mode {
         case .terminal:
             var line = "\(label): \(ByteFormat.string(bytes))"
-            if let total, total > 0 { line += " of \(ByteFormat.string(total)) (\(Int(Double(bytes) * 100 / Double(total)))%)" }
+            if let total, total > 0 {
+                line += " of \(ByteFormat.string(total)) (\(Int(Double(bytes) * 100 / Double(total)))%)"
+            }
             if let outputLabel { line += ", \(outputLabel) \(ByteFormat.string(outputBytes))" }
             line += ", \(ByteFormat.string(UInt64(rate)))/s, \(Self.duration(elapsed))"
-            if let total, !final, rate > 0, total > bytes { line += ", ETA \(Self.duration(Double(total - bytes) / rate))" }
+            if let total, !final, rate > 0, total > bytes {
+                line += ", ETA \(Self.duration(Double(total - bytes) / rate))"
+            }
             Console.error("\r\u{1B}[K" + line + (final ? "\n" : ""))
         case .json:
-            var event: [String: Any] = ["event": final ? "done" : "progress", "label": label, "bytes": bytes,
-                                        "bytes_per_second": Int(rate), "elapsed_seconds": (elapsed * 10).rounded() / 10]
+            var event: [String: Any] = [
+                "event": final ? "done" : "progress", "label": label, "bytes": bytes,
+                "bytes_per_second": Int(rate), "elapsed_seconds": (elapsed * 10).rounded() / 10,
+            ]
             if let total { event["total_bytes"] = total }
             if let outputLabel { event["\(outputLabel)_bytes"] = outputBytes }
             for (key, value) in tags { event[key] = value }
@@ -108,6 +116,7 @@ public final class ProgressMeter: @unchecked Sendable {
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : String(format: "%.1fs", seconds)
+        return s >= 3600
+            ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : String(format: "%.1fs", seconds)
     }
 }

@@ -1,8 +1,9 @@
 import CEdit
 import CShims
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum PromptError: Error, LocalizedError, Equatable, Sendable {

@@ -51,7 +51,9 @@ public struct UTCDateTime: Sendable, Equatable, Hashable, Comparable, Codable, C
     }
 
     /// `20240826T122434Z`, SigV4's x-amz-date.
-    public var basicISO8601: String { "\(pad(year, 4))\(pad(month))\(pad(day))T\(pad(hour))\(pad(minute))\(pad(second))Z" }
+    public var basicISO8601: String {
+        "\(pad(year, 4))\(pad(month))\(pad(day))T\(pad(hour))\(pad(minute))\(pad(second))Z"
+    }
 
     /// `20240826`, SigV4's credential-scope date.
     public var basicDate: String { "\(pad(year, 4))\(pad(month))\(pad(day))" }
@@ -74,12 +76,12 @@ public struct UTCDateTime: Sendable, Equatable, Hashable, Comparable, Codable, C
             return value
         }
         guard chars.count >= 20,
-              let year = number(0..<4), chars[4] == UInt8(ascii: "-"),
-              let month = number(5..<7), chars[7] == UInt8(ascii: "-"),
-              let day = number(8..<10), chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: "t"),
-              let hour = number(11..<13), chars[13] == UInt8(ascii: ":"),
-              let minute = number(14..<16), chars[16] == UInt8(ascii: ":"),
-              let second = number(17..<19)
+            let year = number(0..<4), chars[4] == UInt8(ascii: "-"),
+            let month = number(5..<7), chars[7] == UInt8(ascii: "-"),
+            let day = number(8..<10), chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: "t"),
+            let hour = number(11..<13), chars[13] == UInt8(ascii: ":"),
+            let minute = number(14..<16), chars[16] == UInt8(ascii: ":"),
+            let second = number(17..<19)
         else { return nil }
         var index = 19
         if index < chars.count, chars[index] == UInt8(ascii: ".") {
@@ -96,14 +98,15 @@ public struct UTCDateTime: Sendable, Equatable, Hashable, Comparable, Codable, C
             guard index + 1 == chars.count else { return nil }
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard chars.count == index + 6, chars[index + 3] == UInt8(ascii: ":"),
-                  let h = number(index + 1..<index + 3), let m = number(index + 4..<index + 6), h < 24, m < 60
+                let h = number(index + 1..<index + 3), let m = number(index + 4..<index + 6), h < 24, m < 60
             else { return nil }
             offsetSeconds = (h * 3600 + m * 60) * (chars[index] == UInt8(ascii: "+") ? 1 : -1)
         default:
             return nil
         }
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
-              hour < 24, minute < 60, second < 60 else { return nil }
+            hour < 24, minute < 60, second < 60
+        else { return nil }
         let local = UTCDateTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         return UTCDateTime(epochSeconds: local.epochSeconds - Int64(offsetSeconds))
     }
@@ -137,9 +140,10 @@ extension UTCDateTime {
             return
         }
         let object = try decoder.container(keyedBy: LegacyKeys.self)
-        self.init(year: try object.decode(Int.self, forKey: .year), month: try object.decode(Int.self, forKey: .month),
-                  day: try object.decode(Int.self, forKey: .day), hour: try object.decode(Int.self, forKey: .hour),
-                  minute: try object.decode(Int.self, forKey: .minute), second: try object.decode(Int.self, forKey: .second))
+        self.init(
+            year: try object.decode(Int.self, forKey: .year), month: try object.decode(Int.self, forKey: .month),
+            day: try object.decode(Int.self, forKey: .day), hour: try object.decode(Int.self, forKey: .hour),
+            minute: try object.decode(Int.self, forKey: .minute), second: try object.decode(Int.self, forKey: .second))
     }
 
     /// Always the RFC 3339 string: what jq, the operator and scripts expect of a time.
@@ -157,9 +161,9 @@ extension Int64 {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension UTCDateTime {

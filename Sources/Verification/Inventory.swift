@@ -25,8 +25,10 @@ public struct Inventory: Codable, Sendable, Equatable {
         public var triggers: [String: String] = [:]
         public var events: [String: String] = [:]
 
-        public init(characterSet: String, collation: String, tables: [String: Table] = [:], views: [String: String] = [:],
-                    routines: [String: String] = [:], triggers: [String: String] = [:], events: [String: String] = [:]) {
+        public init(
+            characterSet: String, collation: String, tables: [String: Table] = [:], views: [String: String] = [:],
+            routines: [String: String] = [:], triggers: [String: String] = [:], events: [String: String] = [:]
+        ) {
             self.characterSet = characterSet
             self.collation = collation
             self.tables = tables
@@ -54,21 +56,28 @@ public struct Inventory: Codable, Sendable, Equatable {
 extension Inventory {
     /// Reads `databases` (empty: every non-system schema) and, with `accounts`, the non-system accounts.
     /// `accountPatterns`: SQL LIKE patterns on user and role names to compare (all when empty).
-    public static func take(from connection: MariaDBConnection, databases: [String], accounts: Bool,
-                            accountPatterns: [String] = []) async throws -> Inventory {
+    public static func take(
+        from connection: MariaDBConnection, databases: [String], accounts: Bool,
+        accountPatterns: [String] = []
+    ) async throws -> Inventory {
         var inventory = Inventory()
-        for row in try await connection.query("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA").rows {
+        for row in try await connection.query(
+            "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA"
+        ).rows {
             guard let name = row[0].string, !systemSchemas.contains(name) || databases.contains(name) else { continue }
             guard databases.isEmpty || databases.contains(name) else { continue }
             inventory.schemas[name] = Schema(characterSet: row[1].string ?? "", collation: row[2].string ?? "")
         }
         guard !inventory.schemas.isEmpty else {
-            return try await withAccounts(inventory, connection: connection, accounts: accounts, patterns: accountPatterns)
+            return try await withAccounts(
+                inventory, connection: connection, accounts: accounts, patterns: accountPatterns)
         }
         let list = inventory.schemas.keys.sorted().map { connection.quote($0) }.joined(separator: ",")
 
         var baseTables: [(String, String)] = []
-        for row in try await connection.query("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (\(list))").rows {
+        for row in try await connection.query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (\(list))"
+        ).rows {
             guard let schema = row[0].string, let table = row[1].string else { continue }
             if row[2].string != "VIEW" { baseTables.append((schema, table)) }
         }
@@ -78,36 +87,53 @@ extension Inventory {
             let checksum = try await connection.query("CHECKSUM TABLE \(qualified)").rows.first?[1].string ?? "NULL"
             inventory.schemas[schema]?.tables[table] = Table(rows: rows, checksum: checksum)
         }
-        for row in try await connection.query("SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (\(list))").rows {
+        for row in try await connection.query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN "
+                + "(\(list))"
+        ).rows {
             guard let schema = row[0].string, let name = row[1].string else { continue }
             inventory.schemas[schema]?.views[name] = row[2].string ?? ""
         }
-        for row in try await connection.query("SELECT ROUTINE_SCHEMA, ROUTINE_TYPE, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (\(list))").rows {
+        for row in try await connection.query(
+            "SELECT ROUTINE_SCHEMA, ROUTINE_TYPE, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES "
+                + "WHERE ROUTINE_SCHEMA IN (\(list))"
+        ).rows {
             guard let schema = row[0].string, let type = row[1].string, let name = row[2].string else { continue }
             inventory.schemas[schema]?.routines["\(name) (\(type.lowercased()))"] = row[3].string ?? ""
         }
-        for row in try await connection.query("SELECT TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (\(list))").rows {
+        for row in try await connection.query(
+            "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, "
+                + "ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (\(list))"
+        ).rows {
             guard let schema = row[0].string, let name = row[1].string else { continue }
-            inventory.schemas[schema]?.triggers[name] = "\(row[2].string ?? "") \(row[3].string ?? "") ON \(row[4].string ?? ""): \(row[5].string ?? "")"
+            inventory.schemas[schema]?.triggers[name] =
+                "\(row[2].string ?? "") \(row[3].string ?? "") ON \(row[4].string ?? ""): \(row[5].string ?? "")"
         }
-        for row in try await connection.query("SELECT EVENT_SCHEMA, EVENT_NAME, EVENT_DEFINITION FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (\(list))").rows {
+        for row in try await connection.query(
+            "SELECT EVENT_SCHEMA, EVENT_NAME, EVENT_DEFINITION FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN "
+                + "(\(list))"
+        ).rows {
             guard let schema = row[0].string, let name = row[1].string else { continue }
             inventory.schemas[schema]?.events[name] = row[2].string ?? ""
         }
         return try await withAccounts(inventory, connection: connection, accounts: accounts, patterns: accountPatterns)
     }
 
-    private static func withAccounts(_ inventory: Inventory, connection: MariaDBConnection, accounts: Bool,
-                                     patterns: [String]) async throws -> Inventory {
+    private static func withAccounts(
+        _ inventory: Inventory, connection: MariaDBConnection, accounts: Bool,
+        patterns: [String]
+    ) async throws -> Inventory {
         guard accounts else { return inventory }
         var result = inventory
         var grants: [String: [String]] = [:]
         for row in try await connection.query("SELECT User, Host, is_role FROM mysql.user").rows {
             guard let user = row[0].string, let host = row[1].string, !systemUsers.contains(user),
-                  SQLLike.matchesAny(user, patterns: patterns) else { continue }
+                SQLLike.matchesAny(user, patterns: patterns)
+            else { continue }
             // A role has no host: `SHOW GRANTS FOR 'r'@''` is error 1141, `SHOW GRANTS FOR 'r'` is its grants.
             let isRole = row[2].string == "Y"
-            let account = isRole ? "role \(connection.quote(user))" : "\(connection.quote(user))@\(connection.quote(host))"
+            let account =
+                isRole ? "role \(connection.quote(user))" : "\(connection.quote(user))@\(connection.quote(host))"
             let subject = isRole ? connection.quote(user) : account
             grants[account] = try await connection.query("SHOW GRANTS FOR \(subject)").rows
                 .compactMap { $0[0].string.map(sortingColumnLists) }.sorted()
@@ -116,11 +142,11 @@ extension Inventory {
         return result
     }
 
-
     /// `SELECT (`b`, `a`)` → `SELECT (`a`, `b`)`: SHOW GRANTS lists a column grant's columns in
     /// hash order, which differs between two servers holding the same grant. Pure.
     public static func sortingColumnLists(_ grant: String) -> String {
-        var out = "", rest = Substring(grant)
+        var out = ""
+        var rest = Substring(grant)
         while let open = rest.firstIndex(of: "("), let close = rest[open...].firstIndex(of: ")") {
             out += rest[...open]
             out += rest[rest.index(after: open)..<close].split(separator: ",")
@@ -133,19 +159,26 @@ extension Inventory {
     /// Every difference between `source` and `target`, one line each, sorted. Pure.
     public static func differences(source: Inventory, target: Inventory) -> [String] {
         var lines: [String] = []
-        func compare<Value: Equatable>(_ what: String, _ a: [String: Value], _ b: [String: Value], describe: (Value) -> String) {
+        func compare<Value: Equatable>(
+            _ what: String, _ a: [String: Value], _ b: [String: Value], describe: (Value) -> String
+        ) {
             for key in Set(a.keys).union(b.keys).sorted() {
                 switch (a[key], b[key]) {
                 case (let x?, nil): lines.append("\(what)\(key): on the source only (\(describe(x)))")
                 case (nil, let y?): lines.append("\(what)\(key): on the target only (\(describe(y)))")
-                case (let x?, let y?) where x != y: lines.append("\(what)\(key): source \(describe(x)), target \(describe(y))")
+                case (let x?, let y?) where x != y:
+                    lines.append("\(what)\(key): source \(describe(x)), target \(describe(y))")
                 default: break
                 }
             }
         }
-        compare("schema ", source.schemas.mapValues { "\($0.characterSet)/\($0.collation)" }, target.schemas.mapValues { "\($0.characterSet)/\($0.collation)" }) { $0 }
+        compare(
+            "schema ", source.schemas.mapValues { "\($0.characterSet)/\($0.collation)" },
+            target.schemas.mapValues { "\($0.characterSet)/\($0.collation)" }
+        ) { $0 }
         for schema in Set(source.schemas.keys).intersection(target.schemas.keys).sorted() {
-            let a = source.schemas[schema]!, b = target.schemas[schema]!
+            let a = source.schemas[schema]!
+            let b = target.schemas[schema]!
             compare("table \(schema).", a.tables, b.tables) { "\($0.rows) rows, checksum \($0.checksum)" }
             compare("view \(schema).", a.views, b.views) { short($0) }
             compare("routine \(schema).", a.routines, b.routines) { short($0) }
