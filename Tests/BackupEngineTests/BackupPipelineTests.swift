@@ -1,16 +1,19 @@
-import Foundation
-import Testing
-import TestSupport
 import Compression
 import Dump
+import Foundation
 import Hashing
 import MariaDBClient
 import ObjectStore
+import TestSupport
+import Testing
 import UTCTime
+
 @testable import BackupEngine
 
 func makeDirectoryStore() throws -> DirectoryStore {
-    try DirectoryStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("bk-\(UUID().uuidString)").path, create: true)
+    try DirectoryStore(
+        path: FileManager.default.temporaryDirectory.appendingPathComponent("bk-\(UUID().uuidString)").path,
+        create: true)
 }
 
 /// A seeded schema of its own, so concurrent tests do not change what is dumped.
@@ -20,7 +23,8 @@ func seededDatabase(_ env: TestEnvironment) async throws -> (String, MariaDBConn
     try await connection.execute([
         "CREATE DATABASE `\(name)`",
         "CREATE TABLE `\(name)`.t (id INT PRIMARY KEY, note VARCHAR(100), amount DECIMAL(10,2))",
-        "INSERT INTO `\(name)`.t SELECT seq, CONCAT('row ', seq, ' \\'quoted\\''), seq / 7 FROM `\(name)`.seq_1_to_20000",
+        "INSERT INTO `\(name)`.t SELECT seq, CONCAT('row ', seq, ' \\'quoted\\''), seq / 7 FROM "
+            + "`\(name)`.seq_1_to_20000",
         "CREATE VIEW `\(name)`.v AS SELECT COUNT(*) AS n FROM `\(name)`.t",
         "CREATE PROCEDURE `\(name)`.p() SELECT 1",
     ])
@@ -30,7 +34,8 @@ func seededDatabase(_ env: TestEnvironment) async throws -> (String, MariaDBConn
 /// Drops the lines that carry a time or a binlog position (other tests write to the same server).
 func comparable(_ sql: String) -> [Substring] {
     sql.split(separator: "\n").filter {
-        !$0.hasPrefix("-- Dump completed") && !$0.hasPrefix("-- CHANGE MASTER TO MASTER_LOG_FILE=") && !$0.hasPrefix("-- SET GLOBAL gtid_slave_pos=")
+        !$0.hasPrefix("-- Dump completed") && !$0.hasPrefix("-- CHANGE MASTER TO MASTER_LOG_FILE=")
+            && !$0.hasPrefix("-- SET GLOBAL gtid_slave_pos=")
     }
 }
 
@@ -56,19 +61,36 @@ struct BackupPipelineTests {
         // Two schemas of their own: a multi-schema backup, untouched by concurrent tests.
         let (first, connection) = try await seededDatabase(env)
         let (second, other) = try await seededDatabase(env)
-        defer { Task { try? await connection.query("DROP DATABASE `\(first)`"); try? await other.query("DROP DATABASE `\(second)`") } }
+        defer {
+            Task {
+                try? await connection.query("DROP DATABASE `\(first)`")
+                try? await other.query("DROP DATABASE `\(second)`")
+            }
+        }
         let store = try makeDirectoryStore()
         let manifest = try await BackupPipeline.run(
-            BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [first, second]), compression: compression, now: nowUTC()),
+            BackupRequest(
+                connection: try env.sourceTCP(), dump: DumpOptions(databases: [first, second]),
+                compression: compression, now: nowUTC()),
             store: store)
         let path = store.location + manifest.name
-        let decompress = switch compression { case .gzip: "gunzip -c"; case .bzip2: "bunzip2 -c"; case .none: "cat" }
+        let decompress =
+            switch compression {
+            case .gzip: "gunzip -c"
+            case .bzip2: "bunzip2 -c"
+            case .none: "cat"
+            }
         let ours = try shell("\(decompress) '\(path)'")
         #expect(ours.status == 0)
         let credentials = try CredentialsFile(settings: try env.sourceTCP())
         // The same flags, the snapshot position included (the test source logs binlogs).
-        #expect(manifest.dumpArguments == ["--single-transaction", "--events", "--routines", "--databases", first, second, "--master-data=2", "--gtid"])
-        let plain = try shell("mariadb-dump --defaults-extra-file=\(credentials.path) \(manifest.dumpArguments.joined(separator: " "))")
+        #expect(
+            manifest.dumpArguments == [
+                "--single-transaction", "--events", "--routines", "--databases", first, second, "--master-data=2",
+                "--gtid",
+            ])
+        let plain = try shell(
+            "mariadb-dump --defaults-extra-file=\(credentials.path) \(manifest.dumpArguments.joined(separator: " "))")
         #expect(plain.status == 0)
         let position = try #require(manifest.binlog)
         #expect(position.file?.hasPrefix("mysql-bin.") == true && (position.offset ?? 0) > 0)
@@ -89,11 +111,17 @@ struct BackupPipelineTests {
         let (database, connection) = try await seededDatabase(env)
         defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
         let bucket = "bk-\(UInt32.random(in: 0...UInt32.max))"
-        let configuration = try S3Configuration(bucket: bucket, prefix: "mariadb", endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false))
-        let store = S3Store(configuration: configuration, credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
+        let configuration = try S3Configuration(
+            bucket: bucket, prefix: "mariadb",
+            endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false))
+        let store = S3Store(
+            configuration: configuration,
+            credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
         _ = try await shellRequest(env: env, bucket: bucket)
         let manifest = try await BackupPipeline.run(
-            BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: .gzip, now: nowUTC()), store: store)
+            BackupRequest(
+                connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: .gzip,
+                now: nowUTC()), store: store)
         let object = try await store.getAll(name: manifest.name)
         #expect(Digest.sha256(object).hexString == manifest.object.sha256)
         let sql = try transformAll(object, GzipDecompressor())
@@ -117,26 +145,39 @@ struct BackupPipelineTests {
         // The real dump, cut after 100 kB and then SIGKILLed.
         let wrapper = try script("#!/bin/sh\nmariadb-dump \"$@\" | head -c 100000\nkill -9 $$\n")
         let error = await #expect(throws: BackupError.self) {
-            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]),
-                                                       compression: .gzip, dumpExecutable: wrapper, now: nowUTC()), store: store)
+            try await BackupPipeline.run(
+                BackupRequest(
+                    connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]),
+                    compression: .gzip, dumpExecutable: wrapper, now: nowUTC()), store: store)
         }
-        guard case .dumpFailed(let status, _) = error else { Issue.record("expected dumpFailed, got \(String(describing: error))"); return }
+        guard case .dumpFailed(let status, _) = error else {
+            Issue.record("expected dumpFailed, got \(String(describing: error))")
+            return
+        }
         #expect(status == 137, "SIGKILL is 128 + 9")
         #expect(error?.localizedDescription.contains("nothing was published") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty, "no object, no manifest, no temp file")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty,
+            "no object, no manifest, no temp file")
     }
 
     @Test func aKilledDumpLeavesNoObjectAndNoMultipartUploadInS3() async throws {
         let env = try TestEnvironment.require()
         let bucket = "bk-\(UInt32.random(in: 0...UInt32.max))"
         _ = try await shellRequest(env: env, bucket: bucket)
-        let configuration = try S3Configuration(bucket: bucket, prefix: "mariadb", endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false))
-        let store = S3Store(configuration: configuration, credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
+        let configuration = try S3Configuration(
+            bucket: bucket, prefix: "mariadb",
+            endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false))
+        let store = S3Store(
+            configuration: configuration,
+            credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
         // 12 MB after the real dump: parts are uploading when the dump is SIGKILLed.
         let wrapper = try script("#!/bin/sh\nmariadb-dump \"$@\"\nhead -c 12000000 /dev/urandom\nkill -9 $$\n")
         await #expect(throws: BackupError.self) {
-            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
-                                                       compression: .none, dumpExecutable: wrapper, now: nowUTC()), store: store)
+            try await BackupPipeline.run(
+                BackupRequest(
+                    connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
+                    compression: .none, dumpExecutable: wrapper, now: nowUTC()), store: store)
         }
         #expect(try await store.list().isEmpty)
         #expect(try await store.pendingMultipartUploads().isEmpty)
@@ -147,8 +188,10 @@ struct BackupPipelineTests {
         let store = try makeDirectoryStore()
         let wrapper = try script("#!/bin/sh\nmariadb-dump \"$@\" | head -c 5000\nexit 0\n")
         let error = await #expect(throws: BackupError.self) {
-            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
-                                                       compression: .none, dumpExecutable: wrapper, now: nowUTC()), store: store)
+            try await BackupPipeline.run(
+                BackupRequest(
+                    connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
+                    compression: .none, dumpExecutable: wrapper, now: nowUTC()), store: store)
         }
         #expect(error == .incompleteDump(bytes: 5000))
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty)
@@ -158,8 +201,10 @@ struct BackupPipelineTests {
         let env = try TestEnvironment.require()
         let store = try makeDirectoryStore()
         let error = await #expect(throws: BackupError.self) {
-            try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(extraArguments: ["--no-such-flag"]),
-                                                       compression: .gzip, now: nowUTC()), store: store)
+            try await BackupPipeline.run(
+                BackupRequest(
+                    connection: try env.sourceTCP(), dump: DumpOptions(extraArguments: ["--no-such-flag"]),
+                    compression: .gzip, now: nowUTC()), store: store)
         }
         #expect(error?.localizedDescription.contains("no-such-flag") == true, "\(String(describing: error))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty)
@@ -171,17 +216,22 @@ struct BackupPipelineTests {
         let record = FileManager.default.temporaryDirectory.appendingPathComponent("argv-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: record) }
         // Records its argv, the option file's mode, and every command line on the machine while it runs.
-        let wrapper = try script("""
-        #!/bin/sh
-        echo "ARGV $*" > \(record)
-        for a in "$@"; do case "$a" in --defaults-extra-file=*) stat -c 'MODE %a' "${a#*=}" >> \(record);; esac; done
-        mariadb-dump "$@" &
-        child=$!
-        cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' >> \(record)
-        wait $child
-        """)
-        _ = try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
-                                                       compression: .gzip, dumpExecutable: wrapper, now: nowUTC()), store: store)
+        let wrapper = try script(
+            """
+            #!/bin/sh
+            echo "ARGV $*" > \(record)
+            for a in "$@"; do
+              case "$a" in --defaults-extra-file=*) stat -c 'MODE %a' "${a#*=}" >> \(record);; esac
+            done
+            mariadb-dump "$@" &
+            child=$!
+            cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' >> \(record)
+            wait $child
+            """)
+        _ = try await BackupPipeline.run(
+            BackupRequest(
+                connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
+                compression: .gzip, dumpExecutable: wrapper, now: nowUTC()), store: store)
         let seen = try String(contentsOfFile: record, encoding: .utf8)
         #expect(seen.contains("ARGV --defaults-extra-file="))
         #expect(seen.contains("MODE 600"))
@@ -190,15 +240,22 @@ struct BackupPipelineTests {
 
     @Test func retentionDeletesExpiredBackupsAndTheirManifests() async throws {
         let store = try makeDirectoryStore()
-        for name in ["backup.2024-01-01T00:00:00Z.sql.gz", "backup.2024-01-02T00:00:00Z.sql.gz", "backup.2024-01-03T00:00:00Z.sql.gz", "notes.txt"] {
+        for name in [
+            "backup.2024-01-01T00:00:00Z.sql.gz", "backup.2024-01-02T00:00:00Z.sql.gz",
+            "backup.2024-01-03T00:00:00Z.sql.gz", "notes.txt",
+        ] {
             try await store.put(name: name, bytes: [1])
             if name.hasPrefix("backup") { try await store.put(name: name + ".manifest.json", bytes: [2]) }
         }
-        let deleted = try await BackupPipeline.applyRetention(store: store, now: UTCDateTime.parseRFC3339("2024-01-03T12:00:00Z")!,
-                                                              maxRetentionSeconds: GoDuration.seconds("40h"), keepLast: nil)
+        let deleted = try await BackupPipeline.applyRetention(
+            store: store, now: UTCDateTime.parseRFC3339("2024-01-03T12:00:00Z")!,
+            maxRetentionSeconds: GoDuration.seconds("40h"), keepLast: nil)
         #expect(deleted.map(\.fileName) == ["backup.2024-01-01T00:00:00Z.sql.gz"])
-        #expect(try await store.list().map(\.name) == ["backup.2024-01-02T00:00:00Z.sql.gz", "backup.2024-01-02T00:00:00Z.sql.gz.manifest.json",
-                                                       "backup.2024-01-03T00:00:00Z.sql.gz", "backup.2024-01-03T00:00:00Z.sql.gz.manifest.json", "notes.txt"])
+        #expect(
+            try await store.list().map(\.name) == [
+                "backup.2024-01-02T00:00:00Z.sql.gz", "backup.2024-01-02T00:00:00Z.sql.gz.manifest.json",
+                "backup.2024-01-03T00:00:00Z.sql.gz", "backup.2024-01-03T00:00:00Z.sql.gz.manifest.json", "notes.txt",
+            ])
     }
 }
 

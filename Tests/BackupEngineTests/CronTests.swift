@@ -1,5 +1,6 @@
 import Testing
 import UTCTime
+
 @testable import BackupEngine
 
 @Suite struct CronTests {
@@ -25,7 +26,10 @@ import UTCTime
         #expect(schedule.next(after: UTCDateTime.parseRFC3339(after)!)?.rfc3339 == expected)
     }
 
-    @Test(arguments: ["0 3 * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8", "*/0 * * * *", "5-1 * * * *", "@often", "a b c d e"])
+    @Test(arguments: [
+        "0 3 * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8", "*/0 * * * *", "5-1 * * * *",
+        "@often", "a b c d e",
+    ])
     func refusesInvalidSchedules(expression: String) {
         #expect(throws: CronError.self) { try CronSchedule(expression) }
     }

@@ -1,7 +1,8 @@
+import Compression
 import Foundation
 import Testing
-import Compression
 import UTCTime
+
 @testable import BackupEngine
 @testable import Dump
 
@@ -54,7 +55,8 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
 @Suite struct SelectionTests {
     static let names = [
         "backup.2023-12-22T13:00:00Z.sql", "backup.2023-12-22T14:00:00Z.sql.gz", "backup.2023-12-22T15:00:00Z.sql.bz2",
-        "backup.2023-12-22T16:00:00Z.sql.gz.manifest.json", "garbage.txt", ".backup.2023-12-22T17:00:00Z.sql.1.partial.tmp",
+        "backup.2023-12-22T16:00:00Z.sql.gz.manifest.json", "garbage.txt",
+        ".backup.2023-12-22T17:00:00Z.sql.1.partial.tmp",
     ]
 
     @Test(arguments: [
@@ -69,20 +71,30 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
     }
 
     @Test func beforeTheFirstIsAnErrorNamingTheEarliest() {
-        #expect(throws: BackupSelectionError.noneAtOrBefore(target: t("2023-12-22T12:00:00Z"), earliest: BackupName(parsing: Self.names[0])!, location: "s3://b/p/")) {
+        #expect(
+            throws: BackupSelectionError.noneAtOrBefore(
+                target: t("2023-12-22T12:00:00Z"), earliest: BackupName(parsing: Self.names[0])!, location: "s3://b/p/")
+        ) {
             try BackupSelection.target(t("2023-12-22T12:00:00Z"), among: Self.names, location: "s3://b/p/")
         }
-        let message = BackupSelectionError.noneAtOrBefore(target: t("2023-12-22T12:00:00Z"), earliest: BackupName(parsing: Self.names[0])!, location: "s3://b/p/").localizedDescription
+        let message = BackupSelectionError.noneAtOrBefore(
+            target: t("2023-12-22T12:00:00Z"), earliest: BackupName(parsing: Self.names[0])!, location: "s3://b/p/"
+        ).localizedDescription
         #expect(message.contains("2023-12-22T12:00:00Z") && message.contains("backup.2023-12-22T13:00:00Z.sql"))
-        #expect(throws: BackupSelectionError.noBackups(location: "x")) { try BackupSelection.target(t("2023-12-22T12:00:00Z"), among: ["a.sql"], location: "x") }
+        #expect(throws: BackupSelectionError.noBackups(location: "x")) {
+            try BackupSelection.target(t("2023-12-22T12:00:00Z"), among: ["a.sql"], location: "x")
+        }
     }
 
     @Test func retentionDeletesOnlyValidOldNamesAndNeverTheNewest() {
         let now = t("2023-12-22T16:00:00Z")
-        let byAge = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: GoDuration.seconds("90m"), keepLast: nil)
+        let byAge = BackupSelection.expired(
+            among: Self.names, now: now, maxRetentionSeconds: GoDuration.seconds("90m"), keepLast: nil)
         #expect(byAge.map(\.fileName) == ["backup.2023-12-22T13:00:00Z.sql", "backup.2023-12-22T14:00:00Z.sql.gz"])
         let all = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: 0, keepLast: nil)
-        #expect(!all.contains { $0.fileName == "backup.2023-12-22T15:00:00Z.sql.bz2" }, "the newest backup is never deleted")
+        #expect(
+            !all.contains { $0.fileName == "backup.2023-12-22T15:00:00Z.sql.bz2" }, "the newest backup is never deleted"
+        )
         let keepTwo = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: nil, keepLast: 2)
         #expect(keepTwo.map(\.fileName) == ["backup.2023-12-22T13:00:00Z.sql"])
         let keepZero = BackupSelection.expired(among: Self.names, now: now, maxRetentionSeconds: nil, keepLast: 0)
@@ -90,7 +102,10 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         #expect(BackupSelection.expired(among: ["garbage.txt"], now: now, maxRetentionSeconds: 0, keepLast: 0).isEmpty)
     }
 
-    @Test(arguments: [("720h", Int64(2_592_000)), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("0", 0), ("", nil), ("3d", nil), ("h", nil)])
+    @Test(arguments: [
+        ("720h", Int64(2_592_000)), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("0", 0), ("", nil), ("3d", nil),
+        ("h", nil),
+    ])
     func parsesGoDurations(text: String, seconds: Int64?) {
         #expect(GoDuration.seconds(text) == seconds)
     }
@@ -100,8 +115,11 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
     let file = "/tmp/x/credentials.cnf"
 
     @Test func standaloneAllDatabases() throws {
-        #expect(try DumpOptions().arguments(defaultsExtraFile: file) ==
-                ["--defaults-extra-file=/tmp/x/credentials.cnf", "--single-transaction", "--events", "--routines", "--all-databases"])
+        #expect(
+            try DumpOptions().arguments(defaultsExtraFile: file) == [
+                "--defaults-extra-file=/tmp/x/credentials.cnf", "--single-transaction", "--events", "--routines",
+                "--all-databases",
+            ])
     }
 
     @Test func galeraLeavesOutEveryPrivilegeTable() throws {
@@ -119,19 +137,28 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
     @Test func binlogPositionAddsMasterDataAsCommentsButNotWithOperatorFlags() throws {
         let arguments = try DumpOptions(binlogPosition: true).arguments(defaultsExtraFile: file)
         #expect(Array(arguments[4...6]) == ["--all-databases", "--master-data=2", "--gtid"])
-        #expect(try !DumpOptions(operatorFlags: true, binlogPosition: true).arguments(defaultsExtraFile: file).contains("--master-data=2"))
+        #expect(
+            try !DumpOptions(operatorFlags: true, binlogPosition: true).arguments(defaultsExtraFile: file).contains(
+                "--master-data=2"))
     }
 
     @Test func extraArgumentsKeepRepeats() throws {
-        let arguments = try DumpOptions(extraArguments: ["--ignore-table=app.a", "--ignore-table=app.b", "--single-transaction", "--verbose"])
-            .arguments(defaultsExtraFile: file)
-        #expect(arguments.filter { $0.hasPrefix("--ignore-table=app.") } == ["--ignore-table=app.a", "--ignore-table=app.b"])
+        let arguments = try DumpOptions(extraArguments: [
+            "--ignore-table=app.a", "--ignore-table=app.b", "--single-transaction", "--verbose",
+        ])
+        .arguments(defaultsExtraFile: file)
+        #expect(
+            arguments.filter { $0.hasPrefix("--ignore-table=app.") } == [
+                "--ignore-table=app.a", "--ignore-table=app.b",
+            ])
         #expect(arguments.filter { $0 == "--single-transaction" }.count == 1)
         #expect(arguments.last == "--verbose")
     }
 
-    @Test(arguments: [("--password=EXAMPLEpw", DumpOptionsError.forbidden("--password")), ("-pEXAMPLEpw", .forbidden("-p")),
-                      ("--user=x", .forbidden("--user")), ("verbose", .notAnOption("verbose"))])
+    @Test(arguments: [
+        ("--password=EXAMPLEpw", DumpOptionsError.forbidden("--password")), ("-pEXAMPLEpw", .forbidden("-p")),
+        ("--user=x", .forbidden("--user")), ("verbose", .notAnOption("verbose")),
+    ])
     func refusesCredentialsAndNonOptions(argument: String, error: DumpOptionsError) {
         #expect(throws: error) { try DumpOptions(extraArguments: [argument]).arguments(defaultsExtraFile: file) }
         #expect(!error.localizedDescription.contains("EXAMPLEpw"))
@@ -167,7 +194,9 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         // Fed in 7-byte pieces: a line split across chunks must still be found.
         var scanner = DumpScanner()
         let bytes = Array(text.utf8)
-        for start in stride(from: 0, to: bytes.count, by: 7) { scanner.consume(Array(bytes[start..<min(bytes.count, start + 7)])) }
+        for start in stride(from: 0, to: bytes.count, by: 7) {
+            scanner.consume(Array(bytes[start..<min(bytes.count, start + 7)]))
+        }
         #expect(scanner.position == position)
         #expect(scanner.sawTrailer == trailer)
         #expect(scanner.bytes == UInt64(bytes.count))
@@ -200,6 +229,8 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
     }
 
     @Test func refusesAStringThatIsNotATime() {
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(UTCDateTime.self, from: Data(#""yesterday""#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(UTCDateTime.self, from: Data(#""yesterday""#.utf8))
+        }
     }
 }

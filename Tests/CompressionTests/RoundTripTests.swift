@@ -1,7 +1,7 @@
-import Foundation
-import Testing
 import Compression
+import Foundation
 import Hashing
+import Testing
 
 /// 10 MiB of SQL-like text with some randomness, so it compresses as a dump does.
 func sampleData(bytes: Int) -> [UInt8] {
@@ -11,7 +11,9 @@ func sampleData(bytes: Int) -> [UInt8] {
     var id = 0
     while out.count < bytes {
         id += 1
-        let line = "INSERT INTO `t` VALUES (\(id),'\(UInt64.random(in: 0...UInt64.max, using: &generator))','name \(id % 977)');\n"
+        let line =
+            "INSERT INTO `t` VALUES (\(id),'\(UInt64.random(in: 0...UInt64.max, using: &generator))','name "
+                + "\(id % 977)');\n"
         out.append(contentsOf: line.utf8)
     }
     return Array(out.prefix(bytes))
@@ -48,20 +50,27 @@ func transform(_ data: [UInt8], with transform: any StreamTransform, chunk: Int 
         let compressed = try transform(data, with: try algorithm.makeCompressor())
         let decoded = try runTool(command, input: compressed)
         #expect(decoded.count == data.count)
-        #expect(Digest.sha256(decoded).hexString == Digest.sha256(data).hexString, "\(name) -dc did not give back the input")
+        #expect(
+            Digest.sha256(decoded).hexString == Digest.sha256(data).hexString, "\(name) -dc did not give back the input"
+        )
     }
 
     @Test(arguments: [1, 2, 3], [1, 6])
     func parallelGzipIsOneStandardStream(workers: Int, level: Int) throws {
         let data = Array(Self.tenMiB.prefix(3_000_001))
-        let compressed = try transform(data, with: ParallelGzipCompressor(level: level, workers: workers, blockSize: 64 * 1024), chunk: 77_777)
+        let compressed = try transform(
+            data, with: ParallelGzipCompressor(level: level, workers: workers, blockSize: 64 * 1024), chunk: 77_777)
         #expect(Array(compressed.prefix(3)) == [0x1F, 0x8B, 0x08])
         let viaTool = try runTool(["gzip", "-dc"], input: compressed)
         #expect(viaTool.count == data.count)
         #expect(Digest.sha256(viaTool).hexString == Digest.sha256(data).hexString)
-        #expect(Digest.sha256(try transform(compressed, with: GzipDecompressor())).hexString == Digest.sha256(data).hexString)
+        #expect(
+            Digest.sha256(try transform(compressed, with: GzipDecompressor())).hexString
+                == Digest.sha256(data).hexString)
         let single = try transform(data, with: GzipCompressor(level: level))
-        #expect(Double(compressed.count) < Double(single.count) * 1.05, "the preset dictionaries keep the ratio close to one stream's")
+        #expect(
+            Double(compressed.count) < Double(single.count) * 1.05,
+            "the preset dictionaries keep the ratio close to one stream's")
     }
 
     @Test(arguments: [0, 1, 128 * 1024, 128 * 1024 + 1])
@@ -72,7 +81,8 @@ func transform(_ data: [UInt8], with transform: any StreamTransform, chunk: Int 
     }
 
     @Test func readsConcatenatedGzipMembers() throws {
-        let a = Array("first member\n".utf8), b = Array("second member\n".utf8)
+        let a = Array("first member\n".utf8)
+        let b = Array("second member\n".utf8)
         let both = try transform(a, with: GzipCompressor()) + transform(b, with: GzipCompressor())
         #expect(try transform(both, with: GzipDecompressor()) == a + b)
     }
@@ -93,10 +103,13 @@ func transform(_ data: [UInt8], with transform: any StreamTransform, chunk: Int 
     }
 
     @Test func sha256MatchesKnownVector() {
-        #expect(Digest.sha256(Array("abc".utf8)).hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Digest.sha256(Array("abc".utf8)).hexString
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(Digest.md5(Array("abc".utf8)).hexString == "900150983cd24fb0d6963f7d28e17f72")
         // RFC 4231 test case 2.
-        #expect(Digest.hmacSHA256(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8)).hexString
+        #expect(
+            Digest.hmacSHA256(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8)).hexString
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 }
@@ -105,7 +118,8 @@ func runTool(_ command: [String], input: [UInt8]) throws -> [UInt8] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = command
-    let stdinPipe = Pipe(), stdoutPipe = Pipe()
+    let stdinPipe = Pipe()
+    let stdoutPipe = Pipe()
     process.standardInput = stdinPipe
     process.standardOutput = stdoutPipe
     try process.run()

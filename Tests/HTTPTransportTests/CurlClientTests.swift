@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import Hashing
+import TestSupport
+import Testing
+
 @testable import HTTPTransport
 
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
@@ -14,8 +15,10 @@ struct CurlClientTests {
         let created = try await client.send(HTTPRequest(method: .put, url: "\(endpoint)/\(bucket)"))
         #expect(created.status == 200)
         let body = Array("hello from libcurl".utf8)
-        let put = try await client.send(HTTPRequest(method: .put, url: "\(endpoint)/\(bucket)/greeting.txt",
-                                                      headers: [("x-amz-acl", "public-read")], body: body))
+        let put = try await client.send(
+            HTTPRequest(
+                method: .put, url: "\(endpoint)/\(bucket)/greeting.txt",
+                headers: [("x-amz-acl", "public-read")], body: body))
         #expect(put.status == 200)
         #expect(put.header("etag") != nil)
         let got = try await client.send(HTTPRequest(method: .get, url: "\(endpoint)/\(bucket)/greeting.txt"))
@@ -34,8 +37,10 @@ struct CurlClientTests {
         let client = CurlClient()
         _ = try await client.send(HTTPRequest(method: .put, url: "\(endpoint)/\(bucket)"))
         let body = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        _ = try await client.send(HTTPRequest(method: .put, url: "\(endpoint)/\(bucket)/blob",
-                                                headers: [("x-amz-acl", "public-read")], body: body))
+        _ = try await client.send(
+            HTTPRequest(
+                method: .put, url: "\(endpoint)/\(bucket)/blob",
+                headers: [("x-amz-acl", "public-read")], body: body))
         let collected = Collected()
         let response = try await client.send(HTTPRequest(method: .get, url: "\(endpoint)/\(bucket)/blob")) { chunk in
             collected.append(chunk)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Manifests
 
 let fixtures = TestEnvironment.repositoryRoot.appendingPathComponent("fixtures")
@@ -15,10 +16,15 @@ enum Scenario: String, CaseIterable, Sendable {
     var plan: ManifestPlan {
         switch self {
         case .s3TLSAndSSEC:
-            var plan = ManifestPlan(source: .s3(.init(
-                bucket: "backups", prefix: "mariadb", endpoint: "minio.minio.svc.cluster.local:9000", region: "us-east-1",
-                accessKeyId: SecretKeyRef(name: "minio", key: "access-key-id"), secretAccessKey: SecretKeyRef(name: "minio", key: "secret-access-key"),
-                tls: true, ca: SecretKeyRef(name: "minio-ca", key: "ca.crt"), customerKey: SecretKeyRef(name: "ssec-key", key: "customer-key"))))
+            var plan = ManifestPlan(
+                source: .s3(
+                    .init(
+                        bucket: "backups", prefix: "mariadb", endpoint: "minio.minio.svc.cluster.local:9000",
+                        region: "us-east-1",
+                        accessKeyId: SecretKeyRef(name: "minio", key: "access-key-id"),
+                        secretAccessKey: SecretKeyRef(name: "minio", key: "secret-access-key"),
+                        tls: true, ca: SecretKeyRef(name: "minio-ca", key: "ca.crt"),
+                        customerKey: SecretKeyRef(name: "ssec-key", key: "customer-key"))))
             plan.namespace = "databases"
             plan.image = ManifestPlan.image(apiGroup: plan.apiGroup, major: 10, minor: 11)
             plan.storageSize = ManifestPlan.suggestedStorage(dataBytes: 3 << 30)
@@ -26,8 +32,12 @@ enum Scenario: String, CaseIterable, Sendable {
             plan.stagingStorageSize = "10Gi"
             plan.secrets = [
                 .init(name: "mariadb", values: [("root-password", "EXAMPLE-root-password")]),
-                .init(name: "minio", values: [("access-key-id", "EXAMPLEKEYID"), ("secret-access-key", "EXAMPLE/secret/key")]),
-                .init(name: "minio-ca", values: [("ca.crt", "-----BEGIN CERTIFICATE-----\nEXAMPLE\n-----END CERTIFICATE-----\n")]),
+                .init(
+                    name: "minio",
+                    values: [("access-key-id", "EXAMPLEKEYID"), ("secret-access-key", "EXAMPLE/secret/key")]),
+                .init(
+                    name: "minio-ca",
+                    values: [("ca.crt", "-----BEGIN CERTIFICATE-----\nEXAMPLE\n-----END CERTIFICATE-----\n")]),
                 .init(name: "ssec-key", values: [("customer-key", "RVhBTVBMRS0zMi1ieXRlcy1rZXktZm9yLXRlc3RzISE=")]),
             ]
             plan.backup = .init(name: "mariadb-backup", schedule: "0 3 * * *", maxRetention: "720h")
@@ -44,7 +54,8 @@ enum Scenario: String, CaseIterable, Sendable {
             plan.backup = .init(name: "mariadb-backup", schedule: "@daily", compression: "bzip2")
             return plan
         case .galera:
-            var plan = ManifestPlan(source: .s3(.init(bucket: "backups", endpoint: "s3.amazonaws.com", region: "eu-west-1")))
+            var plan = ManifestPlan(
+                source: .s3(.init(bucket: "backups", endpoint: "s3.amazonaws.com", region: "eu-west-1")))
             plan.name = "mariadb-galera"
             plan.galera = true
             plan.backup = .init(name: "mariadb-galera-backup", schedule: "0 */6 * * *", maxRetention: "168h")
@@ -60,8 +71,12 @@ enum Scenario: String, CaseIterable, Sendable {
         for document in documents { #expect(ManifestCatalog.validate(document.json) == [], "\(document.fileName)") }
         let yaml = try YAMLOutput.stream(documents.map(\.json))
         let snapshot = fixtures.appendingPathComponent("manifests/\(scenario.rawValue).yaml")
-        if ProcessInfo.processInfo.environment["MM_UPDATE_SNAPSHOTS"] == "1" { try yaml.write(to: snapshot, atomically: true, encoding: .utf8) }
-        #expect(yaml == (try String(contentsOf: snapshot, encoding: .utf8)), "run with MM_UPDATE_SNAPSHOTS=1 after an intended change")
+        if ProcessInfo.processInfo.environment["MM_UPDATE_SNAPSHOTS"] == "1" {
+            try yaml.write(to: snapshot, atomically: true, encoding: .utf8)
+        }
+        #expect(
+            yaml == (try String(contentsOf: snapshot, encoding: .utf8)),
+            "run with MM_UPDATE_SNAPSHOTS=1 after an intended change")
         // What was written reads back as the same documents.
         #expect(try ManifestCatalog.documents(yaml: yaml) == documents.map(\.json))
     }
@@ -77,15 +92,20 @@ enum Scenario: String, CaseIterable, Sendable {
     @Test func crsOnlyReferenceSecrets() throws {
         for document in Scenario.s3TLSAndSSEC.plan.documents() where !document.isSecret {
             let text = try YAMLOutput.render(document.json)
-            for secret in ["EXAMPLE-root-password", "EXAMPLEKEYID", "EXAMPLE/secret/key", "RVhBTVBMRS0zMi1ieXRl"] { #expect(!text.contains(secret)) }
+            for secret in ["EXAMPLE-root-password", "EXAMPLEKEYID", "EXAMPLE/secret/key", "RVhBTVBMRS0zMi1ieXRl"] {
+                #expect(!text.contains(secret))
+            }
         }
     }
 
     static func runbookFlagsPlan() -> ManifestPlan {
-        var plan = ManifestPlan(source: .s3(.init(
-            bucket: "backups", prefix: "mariadb", endpoint: "minio.minio.svc.cluster.local:9000",
-            accessKeyId: SecretKeyRef(name: "minio", key: "access-key-id"), secretAccessKey: SecretKeyRef(name: "minio", key: "secret-access-key"),
-            tls: true, ca: SecretKeyRef.parse("minio-ca:tls.crt", defaultKey: "ca.crt"))))
+        var plan = ManifestPlan(
+            source: .s3(
+                .init(
+                    bucket: "backups", prefix: "mariadb", endpoint: "minio.minio.svc.cluster.local:9000",
+                    accessKeyId: SecretKeyRef(name: "minio", key: "access-key-id"),
+                    secretAccessKey: SecretKeyRef(name: "minio", key: "secret-access-key"),
+                    tls: true, ca: SecretKeyRef.parse("minio-ca:tls.crt", defaultKey: "ca.crt"))))
         plan.name = "mariadb-galera"
         plan.replicas = 3
         plan.galera = true
@@ -94,47 +114,58 @@ enum Scenario: String, CaseIterable, Sendable {
     }
 
     @Test func theRunbookExampleIsReproducedFieldForField() throws {
-        let runbook = try ManifestCatalog.documents(yaml: String(contentsOf: fixtures.appendingPathComponent("runbook-mariadb-galera.yaml"), encoding: .utf8))
+        let runbook = try ManifestCatalog.documents(
+            yaml: String(contentsOf: fixtures.appendingPathComponent("runbook-mariadb-galera.yaml"), encoding: .utf8))
         #expect(Self.runbookFlagsPlan().documents().map(\.json) == runbook)
         #expect(ManifestCatalog.validate(runbook[0]) == [])
     }
 
     static let broken: [(String, String, String)] = [
         ("spec:\n  storage:\n    size: 1Gi\n    sise: 2Gi\n", "spec.storage.sise", "unknown field"),
-        ("spec:\n  bootstrapFrom:\n    s3:\n      bucket: b\n      endpoint: e\n  storage:\n    size: 1Gi\n  replicas: three\n", "spec.replicas", "expected an integer"),
+        (
+            "spec:\n  bootstrapFrom:\n    s3:\n      bucket: b\n      endpoint: e\n  storage:\n    size: 1Gi\n  "
+                + "replicas: three\n",
+            "spec.replicas", "expected an integer"
+        ),
         ("spec:\n  bootstrapFrom:\n    s3:\n      bucket: b\n", "spec.bootstrapFrom.s3.endpoint", "is required"),
         ("spec:\n  rootPasswordSecretKeyRef:\n    name: x\n", "spec.rootPasswordSecretKeyRef.key", "is required"),
-        ("spec:\n  bootstrapFrom:\n    targetRecoveryTime: yesterday\n", "spec.bootstrapFrom.targetRecoveryTime", "RFC 3339"),
+        (
+            "spec:\n  bootstrapFrom:\n    targetRecoveryTime: yesterday\n", "spec.bootstrapFrom.targetRecoveryTime",
+            "RFC 3339"
+        ),
     ]
 
     @Test(arguments: 0..<5)
     func aBrokenMariaDBIsRefusedWithThePathOfTheFault(index: Int) throws {
         let (spec, path, message) = Self.broken[index]
-        let document = try ManifestCatalog.documents(yaml: "apiVersion: k8s.mariadb.com/v1alpha1\nkind: MariaDB\nmetadata:\n  name: m\n" + spec)[0]
+        let document = try ManifestCatalog.documents(
+            yaml: "apiVersion: k8s.mariadb.com/v1alpha1\nkind: MariaDB\nmetadata:\n  name: m\n" + spec)[0]
         let issues = ManifestCatalog.validate(document)
         #expect(issues.contains { $0.path == path && $0.message.contains(message) }, "\(issues)")
     }
 
     @Test func aWrongEnumAndABadNameAreRefused() throws {
-        let backup = try ManifestCatalog.documents(yaml: """
-            apiVersion: enterprise.mariadb.com/v1alpha1
-            kind: Backup
-            metadata:
-              name: Nightly_Backup
-            spec:
-              mariaDbRef:
-                name: mariadb
-              compression: zstd
-              storage:
-                persistentVolumeClaim:
-                  resources:
-                    requests:
-                      storage: 1Gi
-            """)[0]
+        let backup = try ManifestCatalog.documents(
+            yaml: """
+                apiVersion: enterprise.mariadb.com/v1alpha1
+                kind: Backup
+                metadata:
+                  name: Nightly_Backup
+                spec:
+                  mariaDbRef:
+                    name: mariadb
+                  compression: zstd
+                  storage:
+                    persistentVolumeClaim:
+                      resources:
+                        requests:
+                          storage: 1Gi
+                """)[0]
         let issues = ManifestCatalog.validate(backup)
         #expect(issues.contains { $0.path == "spec.compression" && $0.message.contains("'zstd' is not one of") })
         #expect(issues.contains { $0.path == "metadata.name" && $0.message.contains("DNS-1123") })
-        let wrongGroup = try ManifestCatalog.documents(yaml: "apiVersion: mariadb.mmontes.io/v1alpha1\nkind: MariaDB\nmetadata:\n  name: m\n")[0]
+        let wrongGroup = try ManifestCatalog.documents(
+            yaml: "apiVersion: mariadb.mmontes.io/v1alpha1\nkind: MariaDB\nmetadata:\n  name: m\n")[0]
         #expect(ManifestCatalog.validate(wrongGroup).contains { $0.path == "apiVersion" })
     }
 
@@ -142,23 +173,37 @@ enum Scenario: String, CaseIterable, Sendable {
     @Test func embeddedSchemasMatchTheFixtureCRDs() throws {
         func stripped(_ value: JSON) -> JSON {
             switch value {
-            case .object(let fields): return .object(fields.filter { $0.key != "description" }.map { .init($0.key, stripped($0.value)) }.sorted { $0.key < $1.key })
+            case .object(let fields):
+                return .object(
+                    fields.filter { $0.key != "description" }.map { .init($0.key, stripped($0.value)) }.sorted {
+                        $0.key < $1.key
+                    })
             case .array(let items): return .array(items.map(stripped))
             default: return value
             }
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent("crds").path).filter { $0.hasSuffix(".yaml") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent("crds").path)
+            .filter { $0.hasSuffix(".yaml") }
         #expect(files.count == ManifestCatalog.kinds.count)
         for file in files {
-            let crd = try ManifestCatalog.documents(yaml: String(contentsOf: fixtures.appendingPathComponent("crds/\(file)"), encoding: .utf8))[0]
+            let crd = try ManifestCatalog.documents(
+                yaml: String(contentsOf: fixtures.appendingPathComponent("crds/\(file)"), encoding: .utf8))[0]
             let kind = try #require(crd["spec"]?["names"]?["kind"]?.string)
-            guard case .array(let versions)? = crd["spec"]?["versions"] else { Issue.record("no versions in \(file)"); continue }
-            let schema = try #require(versions.first { $0["name"] == .string("v1alpha1") }?["schema"]?["openAPIV3Schema"])
-            #expect(stripped(schema) == stripped(try #require(ManifestCatalog.schema(kind: kind))), "\(kind): run scripts/embed-crds.py")
+            guard case .array(let versions)? = crd["spec"]?["versions"] else {
+                Issue.record("no versions in \(file)")
+                continue
+            }
+            let schema = try #require(
+                versions.first { $0["name"] == .string("v1alpha1") }?["schema"]?["openAPIV3Schema"])
+            #expect(
+                stripped(schema) == stripped(try #require(ManifestCatalog.schema(kind: kind))),
+                "\(kind): run scripts/embed-crds.py")
         }
     }
 
-    @Test(arguments: [(UInt64(0), "1Gi"), (UInt64(1) << 29, "1Gi"), (UInt64(3) << 30, "6Gi"), ((UInt64(5) << 30) + 1, "11Gi")])
+    @Test(arguments: [
+        (UInt64(0), "1Gi"), (UInt64(1) << 29, "1Gi"), (UInt64(3) << 30, "6Gi"), ((UInt64(5) << 30) + 1, "11Gi"),
+    ])
     func storageIsTwiceTheDataInWholeGiB(bytes: UInt64, size: String) {
         #expect(ManifestPlan.suggestedStorage(dataBytes: bytes) == size)
     }

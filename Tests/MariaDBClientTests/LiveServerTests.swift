@@ -1,6 +1,7 @@
 import Glibc
-import Testing
 import TestSupport
+import Testing
+
 @testable import MariaDBClient
 
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
@@ -9,7 +10,9 @@ struct LiveServerTests {
         let env = try TestEnvironment.require()
         let connection = try await MariaDBConnection.connect(try env.sourceTCP())
         let result = try await connection.query(
-            "SELECT 42 AS answer, CAST(18446744073709551615 AS UNSIGNED) AS big, 1.5e0 AS f, CAST(3.25 AS DECIMAL(5,2)) AS d, 'héllo' AS s, NULL AS n, X'00FF' AS b")
+            "SELECT 42 AS answer, CAST(18446744073709551615 AS UNSIGNED) AS big, 1.5e0 AS f, CAST(3.25 AS "
+                + "DECIMAL(5,2)) AS d, 'héllo' AS s, NULL AS n, X'00FF' AS b"
+        )
         let row = try #require(result.rows.first)
         #expect(row["answer"] == .int(42))
         #expect(row["big"] == .uint(UInt64.max))
@@ -31,7 +34,10 @@ struct LiveServerTests {
         let env = try TestEnvironment.require()
         let user = TestEnvironment.uniqueName("pw_user")
         let admin = try await MariaDBConnection.connect(try env.sourceTCP())
-        try await admin.execute(["CREATE USER '\(user)'@'%' IDENTIFIED BY 'right'", "CREATE USER '\(user)'@'localhost' IDENTIFIED BY 'right'"])
+        try await admin.execute([
+            "CREATE USER '\(user)'@'%' IDENTIFIED BY 'right'",
+            "CREATE USER '\(user)'@'localhost' IDENTIFIED BY 'right'",
+        ])
         defer { Task { try? await admin.execute(["DROP USER '\(user)'@'%'", "DROP USER '\(user)'@'localhost'"]) } }
         var settings = try env.sourceTCP()
         settings.user = user
@@ -46,8 +52,9 @@ struct LiveServerTests {
 
     @Test func closedPortNamesHostAndPort() async throws {
         let port = try closedPort()
-        let settings = ConnectionSettings(transport: .tcp(host: "127.0.0.1", port: port), user: "root", password: "x",
-                                          connectTimeoutSeconds: 3)
+        let settings = ConnectionSettings(
+            transport: .tcp(host: "127.0.0.1", port: port), user: "root", password: "x",
+            connectTimeoutSeconds: 3)
         let error = await #expect(throws: MariaDBError.self) { try await MariaDBConnection.connect(settings) }
         #expect(error?.isUnreachable == true)
         #expect(error?.localizedDescription.contains("127.0.0.1:\(port)") == true)
@@ -56,7 +63,9 @@ struct LiveServerTests {
     @Test func queryErrorsCarryCodeAndStatement() async throws {
         let env = try TestEnvironment.require()
         let connection = try await MariaDBConnection.connect(try env.sourceTCP())
-        let error = await #expect(throws: MariaDBError.self) { try await connection.query("SELECT * FROM no_such_db.t") }
+        let error = await #expect(throws: MariaDBError.self) {
+            try await connection.query("SELECT * FROM no_such_db.t")
+        }
         #expect(error?.code == 1049 || error?.code == 1146)
         #expect(error?.localizedDescription.contains("no_such_db") == true)
     }
@@ -90,7 +99,11 @@ func closedPort() throws -> Int {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
     return Int(UInt16(bigEndian: address.sin_port))
 }

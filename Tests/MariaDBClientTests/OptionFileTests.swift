@@ -1,21 +1,22 @@
 import Testing
+
 @testable import MariaDBClient
 
 @Suite struct OptionFileTests {
     @Test func readsClientGroupsAndLaterGroupsWin() throws {
         let text = """
-        # comment
-        [mysqld]
-        port = 1111
-        [client]
-        user = app
-        password = "p#ss word"
-        port=3307
-        [mariadb-client]
-        port = 3308   # a comment
-        ssl_ca = /etc/ca.pem
-        ssl
-        """
+            # comment
+            [mysqld]
+            port = 1111
+            [client]
+            user = app
+            password = "p#ss word"
+            port=3307
+            [mariadb-client]
+            port = 3308   # a comment
+            ssl_ca = /etc/ca.pem
+            ssl
+            """
         let file = try OptionFile.parse(text)
         #expect(file["user"] == "app")
         #expect(file["password"] == "p#ss word")
@@ -46,37 +47,47 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(name: "flags win over environment and file",
-             inputs: ConnectionInputs(host: "db1", port: 3310, user: "flag"),
-             environment: ["MARIADB_HOST": "envhost", "MARIADB_PORT": "3311", "MARIADB_USER": "env", "MARIADB_PASSWORD": "envpw"],
-             file: "[client]\nhost=filehost\nuser=file\npassword=filepw",
-             transport: .tcp(host: "db1", port: 3310), user: "flag", password: "envpw"),
-        Case(name: "environment wins over file",
-             environment: ["MARIADB_HOST": "envhost", "MARIADB_USER": "env"],
-             file: "[client]\nhost=filehost\nport=3312\nuser=file\npassword=filepw",
-             transport: .tcp(host: "envhost", port: 3312), user: "env", password: "filepw"),
-        Case(name: "localhost without port is the default socket",
-             environment: ["MARIADB_USER": "u"],
-             transport: .socket(path: ConnectionSettings.defaultSocketPath)),
-        Case(name: "localhost with a port is TCP on 127.0.0.1",
-             inputs: ConnectionInputs(host: "localhost", port: 3306, user: "u"),
-             transport: .tcp(host: "127.0.0.1", port: 3306)),
-        Case(name: "an explicit socket",
-             inputs: ConnectionInputs(socket: "/tmp/s.sock", user: "u"),
-             transport: .socket(path: "/tmp/s.sock")),
-        Case(name: "a remote host defaults to 3306",
-             inputs: ConnectionInputs(host: "db.example", user: "u"),
-             transport: .tcp(host: "db.example", port: 3306)),
-        Case(name: "password from --password-file beats the environment",
-             inputs: ConnectionInputs(host: "h", user: "u", password: "filepw"),
-             environment: ["MARIADB_PASSWORD": "envpw"],
-             transport: .tcp(host: "h", port: 3306), password: "filepw"),
+        Case(
+            name: "flags win over environment and file",
+            inputs: ConnectionInputs(host: "db1", port: 3310, user: "flag"),
+            environment: [
+                "MARIADB_HOST": "envhost", "MARIADB_PORT": "3311", "MARIADB_USER": "env", "MARIADB_PASSWORD": "envpw",
+            ],
+            file: "[client]\nhost=filehost\nuser=file\npassword=filepw",
+            transport: .tcp(host: "db1", port: 3310), user: "flag", password: "envpw"),
+        Case(
+            name: "environment wins over file",
+            environment: ["MARIADB_HOST": "envhost", "MARIADB_USER": "env"],
+            file: "[client]\nhost=filehost\nport=3312\nuser=file\npassword=filepw",
+            transport: .tcp(host: "envhost", port: 3312), user: "env", password: "filepw"),
+        Case(
+            name: "localhost without port is the default socket",
+            environment: ["MARIADB_USER": "u"],
+            transport: .socket(path: ConnectionSettings.defaultSocketPath)),
+        Case(
+            name: "localhost with a port is TCP on 127.0.0.1",
+            inputs: ConnectionInputs(host: "localhost", port: 3306, user: "u"),
+            transport: .tcp(host: "127.0.0.1", port: 3306)),
+        Case(
+            name: "an explicit socket",
+            inputs: ConnectionInputs(socket: "/tmp/s.sock", user: "u"),
+            transport: .socket(path: "/tmp/s.sock")),
+        Case(
+            name: "a remote host defaults to 3306",
+            inputs: ConnectionInputs(host: "db.example", user: "u"),
+            transport: .tcp(host: "db.example", port: 3306)),
+        Case(
+            name: "password from --password-file beats the environment",
+            inputs: ConnectionInputs(host: "h", user: "u", password: "filepw"),
+            environment: ["MARIADB_PASSWORD": "envpw"],
+            transport: .tcp(host: "h", port: 3306), password: "filepw"),
     ]
 
     @Test(arguments: cases)
     func layersFlagEnvironmentFile(c: Case) throws {
-        let settings = try ConnectionSettings.resolve(inputs: c.inputs, environment: c.environment,
-                                                      optionFile: try OptionFile.parse(c.file))
+        let settings = try ConnectionSettings.resolve(
+            inputs: c.inputs, environment: c.environment,
+            optionFile: try OptionFile.parse(c.file))
         #expect(settings.transport == c.transport)
         #expect(settings.user == c.user)
         #expect(settings.password == c.password)
@@ -85,7 +96,8 @@ import Testing
     @Test func tlsIsOffUntilAskedAndVerifiesWhenOn() throws {
         let plain = try ConnectionSettings.resolve(inputs: ConnectionInputs(user: "u"), environment: [:])
         #expect(plain.tls.enabled == false)
-        let withCA = try ConnectionSettings.resolve(inputs: ConnectionInputs(user: "u", sslCA: "/ca.pem"), environment: [:])
+        let withCA = try ConnectionSettings.resolve(
+            inputs: ConnectionInputs(user: "u", sslCA: "/ca.pem"), environment: [:])
         #expect(withCA.tls.enabled && withCA.tls.verifyServerCertificate && withCA.tls.caFile == "/ca.pem")
         let optOut = try ConnectionSettings.resolve(
             inputs: ConnectionInputs(user: "u"), environment: [:],

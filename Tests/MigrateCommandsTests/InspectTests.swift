@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import MariaDBClient
+import TestSupport
+import Testing
+
 @testable import Preflight
 
 /// Makes a schema with a known set of objects and drops it afterwards.
@@ -17,7 +18,8 @@ func seedSchema(_ connection: MariaDBConnection, name: String) async throws {
         "CREATE PROCEDURE `\(name)`.touch() SELECT 1",
         "CREATE FUNCTION `\(name)`.twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2",
         "CREATE EVENT `\(name)`.nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM `\(name)`.audit",
-        "CREATE TRIGGER `\(name)`.orders_ai AFTER INSERT ON `\(name)`.orders FOR EACH ROW INSERT INTO `\(name)`.audit VALUES (NEW.id, 'new order')",
+        "CREATE TRIGGER `\(name)`.orders_ai AFTER INSERT ON `\(name)`.orders FOR EACH ROW INSERT INTO `\(name)`.audit "
+            + "VALUES (NEW.id, 'new order')",
     ])
 }
 
@@ -50,8 +52,9 @@ struct InspectTests {
         try await seedSchema(connection, name: name)
         defer { Task { try? await connection.query("DROP DATABASE `\(name)`") } }
 
-        let result = try CLI.run(["inspect", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root", "--json"],
-                                 environment: ["MARIADB_PASSWORD": env.rootPassword])
+        let result = try CLI.run(
+            ["inspect", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root", "--json"],
+            environment: ["MARIADB_PASSWORD": env.rootPassword])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let survey = try JSONDecoder().decode(SourceSurvey.self, from: Data(result.stdout.utf8))
         let schema = try #require(survey.schemas.first { $0.name == name })
@@ -63,7 +66,10 @@ struct InspectTests {
 
     @Test func askPasswordReadsAPipeAndRefusesNothing() throws {
         let env = try TestEnvironment.require()
-        let arguments = ["inspect", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root", "--ask-password", "--json"]
+        let arguments = [
+            "inspect", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root",
+            "--ask-password", "--json",
+        ]
         let piped = try CLI.run(arguments, stdin: env.rootPassword + "\n")
         #expect(piped.status == 0, "stderr: \(piped.stderr)")
         let empty = try CLI.run(arguments, stdin: "")
@@ -76,10 +82,14 @@ struct InspectTests {
         let env = try TestEnvironment.require()
         let user = TestEnvironment.uniqueName("cli_user")
         let admin = try await MariaDBConnection.connect(try env.sourceTCP())
-        try await admin.execute(["CREATE USER '\(user)'@'localhost' IDENTIFIED BY 'right'", "CREATE USER '\(user)'@'%' IDENTIFIED BY 'right'"])
+        try await admin.execute([
+            "CREATE USER '\(user)'@'localhost' IDENTIFIED BY 'right'",
+            "CREATE USER '\(user)'@'%' IDENTIFIED BY 'right'",
+        ])
         defer { Task { try? await admin.execute(["DROP USER '\(user)'@'localhost'", "DROP USER '\(user)'@'%'"]) } }
-        let wrong = try CLI.run(["inspect", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", user],
-                                environment: ["MARIADB_PASSWORD": "definitely-wrong"])
+        let wrong = try CLI.run(
+            ["inspect", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", user],
+            environment: ["MARIADB_PASSWORD": "definitely-wrong"])
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("1045") && wrong.stderr.contains(user))
         #expect(!wrong.stderr.contains("definitely-wrong"))

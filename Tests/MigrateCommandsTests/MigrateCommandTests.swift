@@ -47,14 +47,17 @@ struct MigrateCommandTests {
             INSERT INTO \(database).t VALUES (1,'one'),(2,'two');
             CREATE VIEW \(database).v AS SELECT id FROM \(database).t;
             CREATE USER '\(user)'@'%' IDENTIFIED BY 'Wizard-pw-1'; GRANT SELECT ON \(database).* TO '\(user)'@'%';
-            CREATE USER '\(user)'@'10.%' IDENTIFIED BY 'Wizard-pw-2'; GRANT SELECT (v, id) ON \(database).t TO '\(user)'@'10.%';
+            CREATE USER '\(user)'@'10.%' IDENTIFIED BY 'Wizard-pw-2';
+            GRANT SELECT (v, id) ON \(database).t TO '\(user)'@'10.%';
             CREATE ROLE '\(user)_role'; GRANT INSERT ON \(database).* TO '\(user)_role';
             GRANT '\(user)_role' TO '\(user)'@'%'; SET DEFAULT ROLE '\(user)_role' FOR '\(user)'@'%';
             """)
         defer {
             try? sql(
                 env, port: try env["MM_TEST_MARIADB_PORT"],
-                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%', '\(user)'@'10.%'; DROP ROLE IF EXISTS '\(user)_role'")
+                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%', '\(user)'@'10.%'; DROP ROLE "
+                    + "IF EXISTS '\(user)_role'"
+            )
         }
         let bucket = try await makeBucket(env)
         let dir = try temporaryDirectory()
@@ -81,7 +84,9 @@ struct MigrateCommandTests {
         defer {
             try? sql(
                 env, port: try env["MM_TEST_TARGET_PORT"],
-                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%', '\(user)'@'10.%'; DROP ROLE IF EXISTS '\(user)_role'")
+                "DROP DATABASE IF EXISTS \(database); DROP USER IF EXISTS '\(user)'@'%', '\(user)'@'10.%'; DROP ROLE "
+                    + "IF EXISTS '\(user)_role'"
+            )
         }
         #expect(run.status == 0, "\(run.stderr)")
         let events = run.stdout.split(separator: "\n").compactMap {
@@ -89,7 +94,9 @@ struct MigrateCommandTests {
         }
         let finished = events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
         #expect(
-            finished == ["survey", "store-check", "backup", "accounts", "manifests", "restore", "apply-accounts", "verify"],
+            finished == [
+                "survey", "store-check", "backup", "accounts", "manifests", "restore", "apply-accounts", "verify",
+            ],
             "\(run.stdout)")
         #expect(!run.stdout.contains(env.rootPassword) && !run.stderr.contains(env.rootPassword))
         // verify compared the migrated accounts too: two users and a role, applied as the operator would.
@@ -290,10 +297,13 @@ struct InClusterRunbookTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try CLI.run(
             [
-                "migrate", "external-to-operator-in-cluster", "--yes", "--state-dir", dir.appendingPathComponent("state").path,
-                "--source-port", try env["MM_TEST_MARIADB_PORT"], "--external-host", "legacy-db.default.svc.cluster.local",
+                "migrate", "external-to-operator-in-cluster", "--yes", "--state-dir",
+                dir.appendingPathComponent("state").path,
+                "--source-port", try env["MM_TEST_MARIADB_PORT"], "--external-host",
+                "legacy-db.default.svc.cluster.local",
                 "--external-port", "3306", "--galera", "yes", "--mariadb-name", "galera", "--accounts", "nobody-at-all",
-                "--store", "s3", "--s3-bucket", "backups", "--cluster-s3-endpoint", "minio.minio.svc.cluster.local:9000",
+                "--store", "s3", "--s3-bucket", "backups", "--cluster-s3-endpoint",
+                "minio.minio.svc.cluster.local:9000",
                 "--s3-credentials-secret", "minio", "--output-dir", dir.appendingPathComponent("out").path,
             ],
             environment: [
@@ -304,19 +314,27 @@ struct InClusterRunbookTests {
         #expect(!run.stdout.contains(env.rootPassword) && !run.stdout.contains("wJalrXUtnFEMI-example"))
         let manifests = dir.appendingPathComponent("out/manifests")
         let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).sorted()
-        #expect(files == [
-            "backup-galera-migration.yaml", "externalmariadb-galera-source.yaml", "kustomization.yaml",
-            "mariadb-galera.yaml", "secret-galera-source.yaml", "secret-mariadb.yaml", "secret-minio.yaml",
-        ])
-        func text(_ file: String) throws -> String { try String(contentsOf: manifests.appendingPathComponent(file), encoding: .utf8) }
+        #expect(
+            files == [
+                "backup-galera-migration.yaml", "externalmariadb-galera-source.yaml", "kustomization.yaml",
+                "mariadb-galera.yaml", "secret-galera-source.yaml", "secret-mariadb.yaml", "secret-minio.yaml",
+            ])
+        func text(_ file: String) throws -> String {
+            try String(contentsOf: manifests.appendingPathComponent(file), encoding: .utf8)
+        }
         let external = try text("externalmariadb-galera-source.yaml")
-        #expect(external.contains("host: legacy-db.default.svc.cluster.local") && external.contains("name: galera-source"))
+        #expect(
+            external.contains("host: legacy-db.default.svc.cluster.local") && external.contains("name: galera-source"))
         #expect(!external.contains(env.rootPassword), "the CR holds the password instead of referencing it")
         let backup = try text("backup-galera-migration.yaml")
-        #expect(backup.contains("kind: ExternalMariaDB") && backup.contains("--skip-add-locks")
-                && backup.contains("--ignore-table=mysql.roles_mapping") && backup.contains("bucket: backups"), "\(backup)")
+        #expect(
+            backup.contains("kind: ExternalMariaDB") && backup.contains("--skip-add-locks")
+                && backup.contains("--ignore-table=mysql.roles_mapping") && backup.contains("bucket: backups"),
+            "\(backup)")
         let mariadb = try text("mariadb-galera.yaml")
-        #expect(mariadb.contains("backupRef:") && mariadb.contains("name: galera-migration") && mariadb.contains("replicas: 3"))
+        #expect(
+            mariadb.contains("backupRef:") && mariadb.contains("name: galera-migration")
+                && mariadb.contains("replicas: 3"))
         let secret = manifests.appendingPathComponent("secret-galera-source.yaml").path
         #expect((try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int) == 0o600)
         let documents = files.filter { $0 != "kustomization.yaml" }.map { manifests.appendingPathComponent($0).path }

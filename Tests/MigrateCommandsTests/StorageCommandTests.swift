@@ -1,8 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import HTTPTransport
 import ObjectStore
+import TestSupport
+import Testing
 
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
 struct StorageCommandTests {
@@ -32,19 +32,23 @@ struct StorageCommandTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let local = dir.appendingPathComponent("dump.sql")
         try Data(repeating: 65, count: 7_000_000).write(to: local)
-        let put = try CLI.run(["storage", "put", local.path, "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
+        let put = try CLI.run(
+            ["storage", "put", local.path, "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
         #expect(put.status == 0, "\(put.stderr)")
         let list = try CLI.run(["storage", "ls", "--json"] + s3, environment: awsEnvironment)
         #expect(list.stdout.contains("backup.2024-08-26T12:24:34Z.sql") && list.stdout.contains("7000000"))
         let back = dir.appendingPathComponent("back.sql")
-        let get = try CLI.run(["storage", "get", "backup.2024-08-26T12:24:34Z.sql", back.path] + s3, environment: awsEnvironment)
+        let get = try CLI.run(
+            ["storage", "get", "backup.2024-08-26T12:24:34Z.sql", back.path] + s3, environment: awsEnvironment)
         #expect(get.status == 0, "\(get.stderr)")
         #expect(try Data(contentsOf: back) == Data(contentsOf: local))
-        let again = try CLI.run(["storage", "get", "backup.2024-08-26T12:24:34Z.sql", back.path] + s3, environment: awsEnvironment)
+        let again = try CLI.run(
+            ["storage", "get", "backup.2024-08-26T12:24:34Z.sql", back.path] + s3, environment: awsEnvironment)
         #expect(again.status != 0 && again.stderr.contains("already exists"), "a download must not overwrite")
         let rm = try CLI.run(["storage", "rm", "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
         #expect(rm.status == 0)
-        let missing = try CLI.run(["storage", "rm", "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
+        let missing = try CLI.run(
+            ["storage", "rm", "backup.2024-08-26T12:24:34Z.sql"] + s3, environment: awsEnvironment)
         #expect(missing.status != 0 && missing.stderr.contains("does not exist"))
     }
 
@@ -57,10 +61,12 @@ struct StorageCommandTests {
         let badKey = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
         try "c2hvcnQ=".write(to: badKey, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: badKey) }
-        let sse = try CLI.run(["storage", "ls", "--s3-bucket", "b-b-b", "--s3-ssec-key-file", badKey.path], environment: awsEnvironment)
+        let sse = try CLI.run(
+            ["storage", "ls", "--s3-bucket", "b-b-b", "--s3-ssec-key-file", badKey.path], environment: awsEnvironment)
         #expect(sse.status != 0 && sse.stderr.contains("decodes to 5 bytes, not 32"))
         #expect(!sse.stderr.contains("c2hvcnQ="), "the key must not be printed")
-        let endpoint = try CLI.run(["storage", "ls", "--s3-bucket", "b-b-b", "--s3-endpoint", "ftp://x"], environment: awsEnvironment)
+        let endpoint = try CLI.run(
+            ["storage", "ls", "--s3-bucket", "b-b-b", "--s3-endpoint", "ftp://x"], environment: awsEnvironment)
         #expect(endpoint.status != 0 && endpoint.stderr.contains("'ftp://x'"))
         let noCredentials = try CLI.run(["storage", "ls", "--s3-bucket", "b-b-b"], environment: ["HOME": dir])
         #expect(noCredentials.status != 0 && noCredentials.stderr.contains("no S3 credentials found"))
@@ -97,7 +103,9 @@ struct StorageCommandTests {
         #expect(stderr.contains("interrupted"), "\(stderr)")
         let env = try TestEnvironment.require()
         let store = S3Store(
-            configuration: try S3Configuration(bucket: bucket, prefix: "mariadb", endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false)),
+            configuration: try S3Configuration(
+                bucket: bucket, prefix: "mariadb",
+                endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false)),
             credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
         #expect(try await store.list().isEmpty)
         #expect(try await store.pendingMultipartUploads().isEmpty)

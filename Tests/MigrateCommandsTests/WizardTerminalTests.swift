@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The wizard on a real pseudo-terminal: answers typed at its prompts, a secret never shown, a
 /// wrong answer asked again, ^C at a confirmation, then `--resume` finishes the migration.
@@ -18,7 +18,9 @@ struct WizardTerminalTests {
         let database = TestEnvironment.uniqueName("wizpty")
         try sql(
             env, port: try env["MM_TEST_MARIADB_PORT"],
-            "CREATE DATABASE \(database); CREATE TABLE \(database).t (id INT PRIMARY KEY); INSERT INTO \(database).t VALUES (7);")
+            "CREATE DATABASE \(database); CREATE TABLE \(database).t (id INT PRIMARY KEY); INSERT INTO \(database).t "
+                + "VALUES (7);"
+        )
         defer {
             try? sql(env, port: try env["MM_TEST_MARIADB_PORT"], "DROP DATABASE IF EXISTS \(database)")
             try? sql(env, port: try env["MM_TEST_TARGET_PORT"], "DROP DATABASE IF EXISTS \(database)")

@@ -1,8 +1,9 @@
 import Foundation
 import Hashing
-import Testing
 import SigV4
+import Testing
 import UTCTime
+
 @testable import ObjectStore
 
 @Suite struct MultipartPlanTests {
@@ -41,7 +42,10 @@ import UTCTime
 
 @Suite struct S3SettingsTests {
     @Test(arguments: [
-        ("minio.minio.svc.cluster.local:9000", Optional(true), "https://minio.minio.svc.cluster.local:9000", "minio.minio.svc.cluster.local:9000"),
+        (
+            "minio.minio.svc.cluster.local:9000", Optional(true), "https://minio.minio.svc.cluster.local:9000",
+            "minio.minio.svc.cluster.local:9000"
+        ),
         ("minio:9000", Optional(false), "http://minio:9000", "minio:9000"),
         ("http://127.0.0.1:9000/", nil, "http://127.0.0.1:9000", "127.0.0.1:9000"),
         ("https://s3.eu-west-1.amazonaws.com", nil, "https://s3.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"),
@@ -64,7 +68,9 @@ import UTCTime
     }
 
     @Test func addressingFollowsTheEndpoint() throws {
-        #expect(try S3Configuration(bucket: "backups", endpoint: S3Endpoint.parse("minio:9000", tlsEnabled: false)).usesPathStyle)
+        #expect(
+            try S3Configuration(bucket: "backups", endpoint: S3Endpoint.parse("minio:9000", tlsEnabled: false))
+                .usesPathStyle)
         #expect(try !S3Configuration(bucket: "backups", region: "eu-west-1").usesPathStyle)
         #expect(throws: ObjectStoreError.self) { try S3Configuration(bucket: "Bad_Bucket!") }
     }
@@ -74,8 +80,12 @@ import UTCTime
         let key = try SSECustomerKey(base64: "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=")
         let headers = Dictionary(uniqueKeysWithValues: key.headers.map { ($0.name, $0.value) })
         #expect(headers["x-amz-server-side-encryption-customer-algorithm"] == "AES256")
-        #expect(headers["x-amz-server-side-encryption-customer-key-MD5"] == Data(Digest.md5(Array("abcdefghijklmnopqrstuvwxyz123456".utf8))).base64EncodedString())
-        #expect(throws: ObjectStoreError.invalidSSECustomerKey(reason: "it decodes to 3 bytes, not 32")) { try SSECustomerKey(base64: "YWJj") }
+        #expect(
+            headers["x-amz-server-side-encryption-customer-key-MD5"]
+                == Data(Digest.md5(Array("abcdefghijklmnopqrstuvwxyz123456".utf8))).base64EncodedString())
+        #expect(throws: ObjectStoreError.invalidSSECustomerKey(reason: "it decodes to 3 bytes, not 32")) {
+            try SSECustomerKey(base64: "YWJj")
+        }
         #expect(throws: ObjectStoreError.self) { try SSECustomerKey(base64: "not base64!") }
     }
 
@@ -97,57 +107,87 @@ import UTCTime
     }
 }
 
-
 @Suite struct XMLAndErrorMappingTests {
     @Test func scansListings() {
         let xml = """
-        <ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>p/a&amp;b.sql</Key><Size>12</Size>\
-        <LastModified>2024-08-26T12:24:34.000Z</LastModified></Contents><Contents><Key>p/c</Key><Size>3</Size></Contents>\
-        <NextContinuationToken>tok/1+=</NextContinuationToken></ListBucketResult>
-        """
+            <ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>p/a&amp;b.sql</Key><Size>12</Size>\
+            <LastModified>2024-08-26T12:24:34.000Z</LastModified></Contents>\
+            <Contents><Key>p/c</Key><Size>3</Size></Contents>\
+            <NextContinuationToken>tok/1+=</NextContinuationToken></ListBucketResult>
+            """
         let contents = XMLScanner.elements("Contents", in: xml)
         #expect(contents.count == 2)
         #expect(XMLScanner.value("Key", in: contents[0]) == "p/a&b.sql")
-        #expect(XMLScanner.value("LastModified", in: contents[0]).flatMap { UTCDateTime.parseRFC3339($0) }?.rfc3339 == "2024-08-26T12:24:34Z")
+        #expect(
+            XMLScanner.value("LastModified", in: contents[0]).flatMap { UTCDateTime.parseRFC3339($0) }?.rfc3339
+                == "2024-08-26T12:24:34Z")
         #expect(XMLScanner.value("NextContinuationToken", in: xml) == "tok/1+=")
         #expect(XMLScanner.unescape("&lt;&#65;&#x42;&gt;") == "<AB>")
         #expect(XMLScanner.escape("\"a\"&<b>") == "&quot;a&quot;&amp;&lt;b&gt;")
     }
 
     static func context(sseC: Bool = false, method: String = "GET") -> S3ErrorMapping.Context {
-        .init(location: "s3://b/p/x", bucket: "b", endpoint: "http://h:9000", accessKeyId: "AKIDX", usesSSEC: sseC, method: method,
-              now: UTCDateTime(year: 2026, month: 11, day: 25, hour: 12))
+        .init(
+            location: "s3://b/p/x", bucket: "b", endpoint: "http://h:9000", accessKeyId: "AKIDX", usesSSEC: sseC,
+            method: method,
+            now: UTCDateTime(year: 2026, month: 11, day: 25, hour: 12))
     }
 
-    static func xml(_ code: String, _ message: String = "m") -> String { "<Error><Code>\(code)</Code><Message>\(message)</Message></Error>" }
+    static func xml(_ code: String, _ message: String = "m") -> String {
+        "<Error><Code>\(code)</Code><Message>\(message)</Message></Error>"
+    }
 
     @Test func mapsTheCommonFailures() {
-        #expect(S3ErrorMapping.map(status: 404, body: Self.xml("NoSuchBucket"), dateHeader: nil, context: Self.context())
+        #expect(
+            S3ErrorMapping.map(status: 404, body: Self.xml("NoSuchBucket"), dateHeader: nil, context: Self.context())
                 == .noSuchBucket(bucket: "b", endpoint: "http://h:9000"))
-        #expect(S3ErrorMapping.map(status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: "Wed, 25 Nov 2026 12:00:03 GMT", context: Self.context())
+        #expect(
+            S3ErrorMapping.map(
+                status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: "Wed, 25 Nov 2026 12:00:03 GMT",
+                context: Self.context())
                 == .signatureMismatch(location: "s3://b/p/x", clockSkewSeconds: 3))
-        #expect(S3ErrorMapping.map(status: 403, body: Self.xml("InvalidAccessKeyId"), dateHeader: nil, context: Self.context())
+        #expect(
+            S3ErrorMapping.map(
+                status: 403, body: Self.xml("InvalidAccessKeyId"), dateHeader: nil, context: Self.context())
                 == .invalidAccessKeyId(keyId: "AKIDX", endpoint: "http://h:9000"))
-        #expect(S3ErrorMapping.map(status: 403, body: Self.xml("AccessDenied", "Access Denied"), dateHeader: nil, context: Self.context())
+        #expect(
+            S3ErrorMapping.map(
+                status: 403, body: Self.xml("AccessDenied", "Access Denied"), dateHeader: nil, context: Self.context())
                 == .accessDenied(location: "s3://b/p/x", message: "Access Denied"))
-        let stored = "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object."
-        #expect(S3ErrorMapping.map(status: 400, body: Self.xml("InvalidRequest", stored), dateHeader: nil, context: Self.context())
+        let stored =
+            "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to "
+                + "retrieve the object."
+        #expect(
+            S3ErrorMapping.map(
+                status: 400, body: Self.xml("InvalidRequest", stored), dateHeader: nil, context: Self.context())
                 == .sseCustomerKeyMissing(location: "s3://b/p/x"))
-        #expect(S3ErrorMapping.map(status: 403, body: Self.xml("AccessDenied", "The calculated MD5 hash of the key did not match the hash that was provided. (customer key)"),
-                                   dateHeader: nil, context: Self.context(sseC: true)) == .sseCustomerKeyWrong(location: "s3://b/p/x"))
-        #expect(S3ErrorMapping.map(status: 403, body: "", dateHeader: nil, context: Self.context(sseC: true, method: "HEAD"))
+        #expect(
+            S3ErrorMapping.map(
+                status: 403,
+                body: Self.xml(
+                    "AccessDenied",
+                    "The calculated MD5 hash of the key did not match the hash that was provided. (customer key)"),
+                dateHeader: nil, context: Self.context(sseC: true)) == .sseCustomerKeyWrong(location: "s3://b/p/x"))
+        #expect(
+            S3ErrorMapping.map(
+                status: 403, body: "", dateHeader: nil, context: Self.context(sseC: true, method: "HEAD"))
                 == .sseCustomerKeyWrong(location: "s3://b/p/x"))
     }
 
     @Test func clockSkewIsNamed() {
-        let error = S3ErrorMapping.map(status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: "Wed, 25 Nov 2026 12:20:00 GMT", context: Self.context())
+        let error = S3ErrorMapping.map(
+            status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: "Wed, 25 Nov 2026 12:20:00 GMT",
+            context: Self.context())
         #expect(error.localizedDescription.contains("1200 s off"))
-        let wrongSecret = S3ErrorMapping.map(status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: nil, context: Self.context())
+        let wrongSecret = S3ErrorMapping.map(
+            status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: nil, context: Self.context())
         #expect(wrongSecret.localizedDescription.contains("secret access key is wrong"))
     }
 
-    @Test(arguments: [(503, "SlowDown", true), (500, "InternalError", true), (429, "", true), (400, "RequestTimeout", true),
-                      (403, "AccessDenied", false), (404, "NoSuchKey", false), (400, "InvalidRequest", false)])
+    @Test(arguments: [
+        (503, "SlowDown", true), (500, "InternalError", true), (429, "", true), (400, "RequestTimeout", true),
+        (403, "AccessDenied", false), (404, "NoSuchKey", false), (400, "InvalidRequest", false),
+    ])
     func retriesOnlyTransientAnswers(status: Int, code: String, retry: Bool) {
         #expect(S3ErrorMapping.isRetryable(status: status, body: code.isEmpty ? "" : Self.xml(code)) == retry)
     }
@@ -155,9 +195,12 @@ import UTCTime
 
 @Suite struct SharedFilesTests {
     @Test func readsProfilesFromBothFiles() {
-        let credentials = "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = s1\n[work]\naws_access_key_id=AKIDWORK\naws_secret_access_key=s2\n"
+        let credentials =
+            "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = "
+                + "s1\n[work]\naws_access_key_id=AKIDWORK\naws_secret_access_key=s2\n"
         #expect(AWSSharedFiles.profile("work", in: credentials, isConfigFile: false)["aws_access_key_id"] == "AKIDWORK")
-        let config = "[default]\nregion = eu-west-1\n[profile work]\nregion = us-west-2\nrole_arn = arn:aws:iam::1:role/r\n"
+        let config =
+            "[default]\nregion = eu-west-1\n[profile work]\nregion = us-west-2\nrole_arn = arn:aws:iam::1:role/r\n"
         #expect(AWSSharedFiles.profile("work", in: config, isConfigFile: true)["region"] == "us-west-2")
         #expect(AWSSharedFiles.profile("default", in: config, isConfigFile: true)["region"] == "eu-west-1")
     }
@@ -167,14 +210,25 @@ import UTCTime
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("credentials")
-        try "[ci]\naws_access_key_id = AKIDFILE\naws_secret_access_key = filesecret\n".write(to: file, atomically: true, encoding: .utf8)
-        let fromFile = AWSEnvironment(environment: ["AWS_SHARED_CREDENTIALS_FILE": file.path, "AWS_PROFILE": "ci", "HOME": dir.path])
-        #expect(try fromFile.credentialsProvider(explicit: nil, region: "us-east-1", tls: .init()).source.contains("profile 'ci'"))
-        let fromEnv = AWSEnvironment(environment: ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SHARED_CREDENTIALS_FILE": file.path,
-                                                   "AWS_PROFILE": "ci", "AWS_REGION": "eu-central-1", "AWS_ENDPOINT_URL": "http://h:1", "HOME": dir.path])
-        #expect(try fromEnv.credentialsProvider(explicit: nil, region: "us-east-1", tls: .init()).source.contains("environment"))
+        try "[ci]\naws_access_key_id = AKIDFILE\naws_secret_access_key = filesecret\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        let fromFile = AWSEnvironment(environment: [
+            "AWS_SHARED_CREDENTIALS_FILE": file.path, "AWS_PROFILE": "ci", "HOME": dir.path,
+        ])
+        #expect(
+            try fromFile.credentialsProvider(explicit: nil, region: "us-east-1", tls: .init()).source.contains(
+                "profile 'ci'"))
+        let fromEnv = AWSEnvironment(environment: [
+            "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SHARED_CREDENTIALS_FILE": file.path,
+            "AWS_PROFILE": "ci", "AWS_REGION": "eu-central-1", "AWS_ENDPOINT_URL": "http://h:1", "HOME": dir.path,
+        ])
+        #expect(
+            try fromEnv.credentialsProvider(explicit: nil, region: "us-east-1", tls: .init()).source.contains(
+                "environment"))
         #expect(fromEnv.region == "eu-central-1" && fromEnv.endpointURL == "http://h:1")
         let none = AWSEnvironment(environment: ["HOME": dir.path])
-        #expect(throws: ObjectStoreError.self) { try none.credentialsProvider(explicit: nil, region: "us-east-1", tls: .init()) }
+        #expect(throws: ObjectStoreError.self) {
+            try none.credentialsProvider(explicit: nil, region: "us-east-1", tls: .init())
+        }
     }
 }

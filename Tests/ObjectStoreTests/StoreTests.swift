@@ -1,9 +1,10 @@
 import Foundation
-import Hashing
 import HTTPTransport
+import Hashing
 import SigV4
-import Testing
 import TestSupport
+import Testing
+
 @testable import ObjectStore
 
 /// Deterministic pseudo-random bytes (compressible data would hide nothing here).
@@ -28,7 +29,9 @@ func randomBytes(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
 }
 
 /// Writes in uneven chunks, as a compressor would.
-func upload(_ data: [UInt8], as name: String, to store: any ObjectStore, chunk: Int = 1_000_003) async throws -> ObjectInfo {
+func upload(
+    _ data: [UInt8], as name: String, to store: any ObjectStore, chunk: Int = 1_000_003
+) async throws -> ObjectInfo {
     let writer = try await store.makeWriter(name: name)
     var offset = 0
     while offset < data.count {
@@ -43,9 +46,11 @@ func sha(_ bytes: [UInt8]) -> String { Digest.sha256(bytes).hexString }
 
 let fiveMiB = 5 * 1024 * 1024
 
-func testS3Store(endpoint: String? = nil, prefix: String = "mariadb", bucket: String? = nil, sseC: SSECustomerKey? = nil,
-                 retry: RetryPolicy = RetryPolicy(maxAttempts: 4, baseDelaySeconds: 0.05, maxDelaySeconds: 0.2),
-                 timeouts: TransportTimeouts = TransportTimeouts(), credentials: AWSCredentials? = nil) async throws -> S3Store {
+func testS3Store(
+    endpoint: String? = nil, prefix: String = "mariadb", bucket: String? = nil, sseC: SSECustomerKey? = nil,
+    retry: RetryPolicy = RetryPolicy(maxAttempts: 4, baseDelaySeconds: 0.05, maxDelaySeconds: 0.2),
+    timeouts: TransportTimeouts = TransportTimeouts(), credentials: AWSCredentials? = nil
+) async throws -> S3Store {
     let env = try TestEnvironment.require()
     let name = bucket ?? "mm-\(UInt32.random(in: 0...UInt32.max))"
     let endpointText = try endpoint ?? env["MM_TEST_S3_ENDPOINT"]
@@ -53,7 +58,8 @@ func testS3Store(endpoint: String? = nil, prefix: String = "mariadb", bucket: St
         bucket: name, prefix: prefix, endpoint: S3Endpoint.parse(endpointText, tlsEnabled: false),
         sseCustomerKey: sseC, plan: MultipartPlan(basePartSize: fiveMiB), partsInFlight: 3,
         retry: retry, timeouts: timeouts)
-    let defaultCredentials = AWSCredentials(accessKeyId: try env["MM_TEST_S3_ACCESS_KEY_ID"], secretAccessKey: try env["MM_TEST_S3_SECRET_ACCESS_KEY"])
+    let defaultCredentials = AWSCredentials(
+        accessKeyId: try env["MM_TEST_S3_ACCESS_KEY_ID"], secretAccessKey: try env["MM_TEST_S3_SECRET_ACCESS_KEY"])
     let creds = credentials ?? defaultCredentials
     let store = S3Store(configuration: configuration, credentials: StaticCredentials(creds, source: "test"))
     if bucket == nil { _ = try await store.checked(.init(method: .put, location: "s3://\(name)")) }
@@ -62,7 +68,9 @@ func testS3Store(endpoint: String? = nil, prefix: String = "mariadb", bucket: St
 
 @Suite struct DirectoryStoreTests {
     func tempStore() throws -> DirectoryStore {
-        try DirectoryStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("mm-dir-\(UUID().uuidString)/backups").path, create: true)
+        try DirectoryStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("mm-dir-\(UUID().uuidString)/backups")
+                .path, create: true)
     }
 
     @Test func roundTripsAndHidesPartials() async throws {
@@ -92,7 +100,9 @@ func testS3Store(endpoint: String? = nil, prefix: String = "mariadb", bucket: St
         #expect(try await store.getAll(name: "a.sql") == [1])
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path) == ["a.sql"])
         try await store.delete(name: "a.sql")
-        await #expect(throws: ObjectStoreError.notFound(location: store.location + "a.sql")) { try await store.makeReader(name: "a.sql") }
+        await #expect(throws: ObjectStoreError.notFound(location: store.location + "a.sql")) {
+            try await store.makeReader(name: "a.sql")
+        }
     }
 
     @Test(arguments: ["", "a/b", "..", "."])
@@ -126,7 +136,9 @@ struct S3StoreTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for batch in 0..<8 {
                 group.addTask {
-                    for i in stride(from: batch, to: 1001, by: 8) { try await store.put(name: String(format: "obj-%04d", i), bytes: [UInt8(i % 256)]) }
+                    for i in stride(from: batch, to: 1001, by: 8) {
+                        try await store.put(name: String(format: "obj-%04d", i), bytes: [UInt8(i % 256)])
+                    }
                 }
             }
             try await group.waitForAll()
@@ -144,7 +156,9 @@ struct S3StoreTests {
 
     @Test func missingObjectAndBucketHaveClearErrors() async throws {
         let store = try await testS3Store()
-        await #expect(throws: ObjectStoreError.notFound(location: store.location + "nothing")) { try await store.makeReader(name: "nothing") }
+        await #expect(throws: ObjectStoreError.notFound(location: store.location + "nothing")) {
+            try await store.makeReader(name: "nothing")
+        }
         let missing = try await testS3Store(bucket: "no-such-bucket-\(UInt32.random(in: 0...UInt32.max))")
         let error = await #expect(throws: ObjectStoreError.self) { try await missing.list() }
         #expect(error?.localizedDescription.contains("does not exist") == true)
@@ -174,8 +188,12 @@ struct S3StoreTests {
         let expectedAtLeast = 8  // create, 3 parts, small put, 1 get, 2 heads
         #expect(needing.count >= expectedAtLeast)
         for entry in needing {
-            #expect(entry.headers["x-amz-server-side-encryption-customer-algorithm"] == "AES256", "\(entry.method) \(entry.path)?\(entry.query)")
-            #expect(entry.headers["x-amz-server-side-encryption-customer-key-md5"] == key.keyMD5Base64, "\(entry.method) \(entry.path)?\(entry.query)")
+            #expect(
+                entry.headers["x-amz-server-side-encryption-customer-algorithm"] == "AES256",
+                "\(entry.method) \(entry.path)?\(entry.query)")
+            #expect(
+                entry.headers["x-amz-server-side-encryption-customer-key-md5"] == key.keyMD5Base64,
+                "\(entry.method) \(entry.path)?\(entry.query)")
         }
     }
 
@@ -188,31 +206,52 @@ struct S3StoreTests {
         try await proxy.set([.init(method: "HEAD", action: "status", status: 403, code: "AccessDenied", message: "")])
         let wrongKey = await #expect(throws: ObjectStoreError.self) { try await store.makeReader(name: "x.sql") }
         #expect(wrongKey == .sseCustomerKeyWrong(location: store.location + "x.sql"))
-        try await proxy.set([.init(method: "PUT", action: "status", status: 403, code: "SignatureDoesNotMatch",
-                                   message: "The request signature we calculated does not match the signature you provided.")])
+        try await proxy.set([
+            .init(
+                method: "PUT", action: "status", status: 403, code: "SignatureDoesNotMatch",
+                message: "The request signature we calculated does not match the signature you provided.")
+        ])
         let mismatch = await #expect(throws: ObjectStoreError.self) { try await store.put(name: "y.sql", bytes: [1]) }
         #expect(mismatch?.localizedDescription.contains("refused the signature") == true)
-        try await proxy.set([.init(method: "GET", action: "status", status: 400, code: "InvalidRequest",
-                                   message: "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")])
+        try await proxy.set([
+            .init(
+                method: "GET", action: "status", status: 400, code: "InvalidRequest",
+                message:
+                    "The object was stored using a form of Server Side Encryption. The correct parameters must be "
+                        + "provided to retrieve the object."
+            )
+        ])
         let plain = try await testS3Store(endpoint: proxy.endpoint, bucket: store.configuration.bucket)
         let missingKey = await #expect(throws: ObjectStoreError.self) { _ = try await plain.getAll(name: "x.sql") }
         #expect(missingKey == .sseCustomerKeyMissing(location: store.location + "x.sql"))
     }
 
-    enum Fault: String, CaseIterable, Sendable { case firstThree503SlowDown, firstTwo500, droppedMidPart, stalledResponse }
+    enum Fault: String, CaseIterable, Sendable {
+        case firstThree503SlowDown, firstTwo500, droppedMidPart, stalledResponse
+    }
 
     @Test(arguments: Fault.allCases)
     func transientFaultsAreRetriedAndTheUploadIsIntact(fault: Fault) async throws {
         let env = try TestEnvironment.require()
         let proxy = try FaultProxy(upstream: try env["MM_TEST_S3_ENDPOINT"])
-        let store = try await testS3Store(endpoint: proxy.endpoint,
-                                          timeouts: TransportTimeouts(connectSeconds: 3, lowSpeedBytesPerSecond: 1, lowSpeedSeconds: 2))
-        let rules: [FaultProxy.Rule] = switch fault {
-        case .firstThree503SlowDown: [.init(times: 3, action: "status", status: 503, code: "SlowDown", message: "Please reduce your request rate.")]
-        case .firstTwo500: [.init(query: "partNumber", times: 2, action: "status", status: 500, code: "InternalError")]
-        case .droppedMidPart: [.init(method: "PUT", query: "partNumber=2", times: 1, action: "drop")]
-        case .stalledResponse: [.init(method: "PUT", query: "partNumber=1", times: 1, action: "stall", seconds: 15)]  // curl averages speed over ~5 s
-        }
+        let store = try await testS3Store(
+            endpoint: proxy.endpoint,
+            timeouts: TransportTimeouts(connectSeconds: 3, lowSpeedBytesPerSecond: 1, lowSpeedSeconds: 2))
+        let rules: [FaultProxy.Rule] =
+            switch fault {
+            case .firstThree503SlowDown:
+                [
+                    .init(
+                        times: 3, action: "status", status: 503, code: "SlowDown",
+                        message: "Please reduce your request rate.")
+                ]
+            case .firstTwo500:
+                [.init(query: "partNumber", times: 2, action: "status", status: 500, code: "InternalError")]
+            case .droppedMidPart: [.init(method: "PUT", query: "partNumber=2", times: 1, action: "drop")]
+            case .stalledResponse:
+                // curl averages speed over ~5 s.
+                [.init(method: "PUT", query: "partNumber=1", times: 1, action: "stall", seconds: 15)]
+            }
         try await proxy.set(rules)
         let data = randomBytes(16 * 1024 * 1024, seed: 3)
         _ = try await upload(data, as: "backup.2024-08-26T12:24:34Z.sql", to: store)
@@ -227,11 +266,15 @@ struct S3StoreTests {
         let env = try TestEnvironment.require()
         let proxy = try FaultProxy(upstream: try env["MM_TEST_S3_ENDPOINT"])
         let store = try await testS3Store(endpoint: proxy.endpoint)
-        let rule: FaultProxy.Rule = stage == "part"
-            ? .init(method: "PUT", query: "partNumber=2", times: 100, action: "status", status: 500, code: "InternalError")
+        let rule: FaultProxy.Rule =
+            stage == "part"
+            ? .init(
+                method: "PUT", query: "partNumber=2", times: 100, action: "status", status: 500, code: "InternalError")
             : .init(method: "POST", query: "uploadId", times: 100, action: "status", status: 503, code: "SlowDown")
         try await proxy.set([rule])
-        await #expect(throws: ObjectStoreError.self) { _ = try await upload(randomBytes(12 * 1024 * 1024), as: "doomed.sql", to: store) }
+        await #expect(throws: ObjectStoreError.self) {
+            _ = try await upload(randomBytes(12 * 1024 * 1024), as: "doomed.sql", to: store)
+        }
         try await proxy.set([])
         #expect(try await store.head(name: "doomed.sql") == nil)
         #expect(try await store.list().isEmpty)
@@ -245,11 +288,12 @@ struct S3StoreTests {
         let store = try await testS3Store(endpoint: proxy.endpoint)
         let data = randomBytes(12 * 1024 * 1024, seed: 11)
         _ = try await upload(data, as: "backup.2024-08-26T12:24:34Z.sql", to: store)
-        let rule: FaultProxy.Rule = switch fault {
-        case "truncate": .init(method: "GET", times: 1, action: "truncate")
-        case "drop": .init(method: "GET", times: 1, action: "drop")
-        default: .init(method: "GET", times: 1, action: "status", status: 503, code: "SlowDown")
-        }
+        let rule: FaultProxy.Rule =
+            switch fault {
+            case "truncate": .init(method: "GET", times: 1, action: "truncate")
+            case "drop": .init(method: "GET", times: 1, action: "drop")
+            default: .init(method: "GET", times: 1, action: "status", status: 503, code: "SlowDown")
+            }
         try await proxy.set([rule])
         #expect(sha(try await store.getAll(name: "backup.2024-08-26T12:24:34Z.sql")) == sha(data))
         let gets = try await proxy.log().filter { $0.method == "GET" }
@@ -292,7 +336,9 @@ struct S3StoreTests {
 struct SignatureCheckingTests {
     func credentials() throws -> AWSCredentials {
         let env = try TestEnvironment.require()
-        return AWSCredentials(accessKeyId: try env["MM_TEST_S3AUTH_ACCESS_KEY_ID"], secretAccessKey: try env["MM_TEST_S3AUTH_SECRET_ACCESS_KEY"])
+        return AWSCredentials(
+            accessKeyId: try env["MM_TEST_S3AUTH_ACCESS_KEY_ID"],
+            secretAccessKey: try env["MM_TEST_S3AUTH_SECRET_ACCESS_KEY"])
     }
 
     /// moto refuses any correctly signed request whose path or query holds an encoded character
@@ -301,7 +347,8 @@ struct SignatureCheckingTests {
     /// `canonicalPathOfABackupNameMatchesBotocore` and this server gets plain names and no listing.
     @Test func rightSecretWorksForSinglePutMultipartListAndDelete() async throws {
         let env = try TestEnvironment.require()
-        let store = try await testS3Store(endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], prefix: "mariadb", credentials: try credentials())
+        let store = try await testS3Store(
+            endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], prefix: "mariadb", credentials: try credentials())
         let data = randomBytes(11 * 1024 * 1024, seed: 5)
         let name = "backup-20240826T122434Z.sql.gz"
         try await store.put(name: "small", bytes: [1, 2, 3])
@@ -318,21 +365,26 @@ struct SignatureCheckingTests {
 
     @Test func canonicalPathOfABackupNameMatchesBotocore() {
         // botocore's CanonicalRequest for `put-object --bucket colon --key p/backup.2024-08-26T12:24:34Z.sql`.
-        #expect(SigV4Signer.encodePath("/colon/p/backup.2024-08-26T12:24:34Z.sql") == "/colon/p/backup.2024-08-26T12%3A24%3A34Z.sql")
+        #expect(
+            SigV4Signer.encodePath("/colon/p/backup.2024-08-26T12:24:34Z.sql")
+                == "/colon/p/backup.2024-08-26T12%3A24%3A34Z.sql")
     }
 
     @Test func wrongSecretAndUnknownKeyAreNamed() async throws {
         let env = try TestEnvironment.require()
         let good = try credentials()
         let store = try await testS3Store(endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], credentials: good)
-        let wrongSecret = try await testS3Store(endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], bucket: store.configuration.bucket,
-                                                credentials: AWSCredentials(accessKeyId: good.accessKeyId, secretAccessKey: "not-the-secret"))
+        let wrongSecret = try await testS3Store(
+            endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], bucket: store.configuration.bucket,
+            credentials: AWSCredentials(accessKeyId: good.accessKeyId, secretAccessKey: "not-the-secret"))
         let mismatch = await #expect(throws: ObjectStoreError.self) { try await wrongSecret.put(name: "x", bytes: [1]) }
         #expect(mismatch?.localizedDescription.contains("secret access key is wrong") == true)
-        let unknown = try await testS3Store(endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], bucket: store.configuration.bucket,
-                                            credentials: AWSCredentials(accessKeyId: "AKIAUNKNOWNEXAMPLE00", secretAccessKey: "x"))
+        let unknown = try await testS3Store(
+            endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"], bucket: store.configuration.bucket,
+            credentials: AWSCredentials(accessKeyId: "AKIAUNKNOWNEXAMPLE00", secretAccessKey: "x"))
         let invalid = await #expect(throws: ObjectStoreError.self) { try await unknown.list() }
-        #expect(invalid == .invalidAccessKeyId(keyId: "AKIAUNKNOWNEXAMPLE00", endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"]))
+        #expect(
+            invalid == .invalidAccessKeyId(keyId: "AKIAUNKNOWNEXAMPLE00", endpoint: try env["MM_TEST_S3AUTH_ENDPOINT"]))
     }
 
     @Test func webIdentityThroughSTS() async throws {
@@ -340,9 +392,11 @@ struct SignatureCheckingTests {
         let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
         try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2ln".write(to: tokenFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: tokenFile) }
-        let aws = AWSEnvironment(environment: ["AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/mariadb-backup",
-                                               "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile.path,
-                                               "AWS_ENDPOINT_URL_STS": try env["MM_TEST_S3_ENDPOINT"], "HOME": "/nonexistent"])
+        let aws = AWSEnvironment(environment: [
+            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/mariadb-backup",
+            "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile.path,
+            "AWS_ENDPOINT_URL_STS": try env["MM_TEST_S3_ENDPOINT"], "HOME": "/nonexistent",
+        ])
         let provider = try aws.credentialsProvider(explicit: nil, region: "us-east-1", tls: .init())
         #expect(provider.source.contains("web identity"))
         let credentials = try await provider.credentials()

@@ -1,12 +1,13 @@
-import Foundation
-import Testing
-import TestSupport
 import BackupEngine
 import Compression
 import Dump
+import Foundation
 import MariaDBClient
 import ObjectStore
+import TestSupport
+import Testing
 import UTCTime
+
 @testable import RestoreEngine
 
 /// The Galera rules against the one-node Galera cluster of scripts/test-env.
@@ -21,18 +22,22 @@ struct GaleraTests {
         defer { Task { try? await galera.query("DROP DATABASE `\(name)`") } }
         let store = try temporaryStore()
         let manifest = try await BackupPipeline.run(
-            BackupRequest(connection: try env.galeraTCP(), dump: DumpOptions(databases: [name]), compression: .gzip,
-                          now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))), store: store)
+            BackupRequest(
+                connection: try env.galeraTCP(), dump: DumpOptions(databases: [name]), compression: .gzip,
+                now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))), store: store)
         // Automatic for a Galera source: no LOCK TABLES, and every privilege table left out.
         #expect(manifest.galera)
         #expect(manifest.dumpArguments.contains("--skip-add-locks"))
-        for table in DumpOptions.privilegeTables { #expect(manifest.dumpArguments.contains("--ignore-table=mysql.\(table)")) }
+        for table in DumpOptions.privilegeTables {
+            #expect(manifest.dumpArguments.contains("--ignore-table=mysql.\(table)"))
+        }
         let sql = try GzipDecompressor().update(try await store.getAll(name: manifest.name))
         #expect(!String(decoding: sql, as: UTF8.self).contains("LOCK TABLES"))
 
         // Restored into the same cluster under the same name after a drop: one connection, no refusal.
         try await galera.query("DROP DATABASE `\(name)`")
-        let report = try await RestorePipeline.run(RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
+        let report = try await RestorePipeline.run(
+            RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
         #expect(report.method == .parallel && report.connections == 1)
         #expect(try await galera.query("SELECT COUNT(*) FROM `\(name)`.t").scalar.int64 == 3000)
     }
@@ -43,18 +48,22 @@ struct GaleraTests {
         let store = try temporaryStore()
         // A standalone server's dump of the mysql schema with the operator's flags: only global_priv left out.
         let manifest = try await BackupPipeline.run(
-            BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"], galera: true, operatorFlags: true),
-                          compression: .gzip, now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))), store: store)
+            BackupRequest(
+                connection: try env.sourceTCP(),
+                dump: DumpOptions(databases: ["mysql"], galera: true, operatorFlags: true),
+                compression: .gzip, now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))), store: store)
         let before = try await galera.query("SELECT COUNT(*) FROM mysql.global_priv").scalar.int64
         await #expect(throws: RestoreError.galeraUnsafeDump(location: store.location + manifest.name)) {
-            try await RestorePipeline.run(RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
+            try await RestorePipeline.run(
+                RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
         }
         #expect(try await galera.query("SELECT COUNT(*) FROM mysql.global_priv").scalar.int64 == before)
 
         // Without its manifest the statements themselves are checked: the first privilege table stops it.
         try await store.delete(name: manifest.manifestName)
         await #expect(throws: RestoreError.galeraUnsafe(table: "mysql.columns_priv")) {
-            try await RestorePipeline.run(RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
+            try await RestorePipeline.run(
+                RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
         }
         #expect(try await galera.query("SELECT COUNT(*) FROM mysql.global_priv").scalar.int64 == before)
     }

@@ -1,18 +1,21 @@
-import Foundation
-import Testing
-import TestSupport
 import BackupEngine
 import Compression
 import Dump
+import Foundation
 import Hashing
 import MariaDBClient
 import ObjectStore
+import TestSupport
+import Testing
 import UTCTime
 import Verification
+
 @testable import RestoreEngine
 
 func temporaryStore() throws -> DirectoryStore {
-    try DirectoryStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("rs-\(UUID().uuidString)").path, create: true)
+    try DirectoryStore(
+        path: FileManager.default.temporaryDirectory.appendingPathComponent("rs-\(UUID().uuidString)").path,
+        create: true)
 }
 
 func s3Store(_ env: TestEnvironment) async throws -> S3Store {
@@ -23,8 +26,11 @@ func s3Store(_ env: TestEnvironment) async throws -> S3Store {
     process.arguments = ["-sf", "-o", "/dev/null", "-X", "PUT", "\(endpoint)/\(bucket)"]
     try process.run()
     process.waitUntilExit()
-    let configuration = try S3Configuration(bucket: bucket, prefix: "restore", endpoint: S3Endpoint.parse(endpoint, tlsEnabled: false))
-    return S3Store(configuration: configuration, credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
+    let configuration = try S3Configuration(
+        bucket: bucket, prefix: "restore", endpoint: S3Endpoint.parse(endpoint, tlsEnabled: false))
+    return S3Store(
+        configuration: configuration,
+        credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
 }
 
 /// A database with every kind of object a dump carries, and rows that stress the splitter.
@@ -32,7 +38,8 @@ func seed(_ connection: MariaDBConnection, _ name: String, rows: Int = 20000) as
     try await connection.execute([
         "CREATE DATABASE `\(name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
         "CREATE TABLE `\(name)`.t (id INT PRIMARY KEY, note VARCHAR(100), raw BLOB, amount DECIMAL(10,2))",
-        "INSERT INTO `\(name)`.t SELECT seq, CONCAT('row ', seq, ' ;\\n\\'q\\' \"dq\" é'), UNHEX(MD5(seq)), seq / 7 FROM `\(name)`.seq_1_to_\(rows)",
+        "INSERT INTO `\(name)`.t SELECT seq, CONCAT('row ', seq, ' ;\\n\\'q\\' \"dq\" é'), UNHEX(MD5(seq)), seq / 7 "
+            + "FROM `\(name)`.seq_1_to_\(rows)",
         "CREATE TABLE `\(name)`.log (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(20)) ENGINE=MyISAM",
         "INSERT INTO `\(name)`.log (what) VALUES ('a'), ('b')",
         "CREATE VIEW `\(name)`.v AS SELECT COUNT(*) AS n FROM `\(name)`.t",
@@ -43,15 +50,21 @@ func seed(_ connection: MariaDBConnection, _ name: String, rows: Int = 20000) as
     ])
 }
 
-func backup(_ env: TestEnvironment, databases: [String], compression: CompressionAlgorithm, store: any ObjectStore,
-            at time: UTCDateTime = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))) async throws -> BackupManifest {
-    try await BackupPipeline.run(BackupRequest(connection: try env.sourceTCP(), dump: DumpOptions(databases: databases),
-                                               compression: compression, now: time), store: store)
+func backup(
+    _ env: TestEnvironment, databases: [String], compression: CompressionAlgorithm, store: any ObjectStore,
+    at time: UTCDateTime = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+) async throws -> BackupManifest {
+    try await BackupPipeline.run(
+        BackupRequest(
+            connection: try env.sourceTCP(), dump: DumpOptions(databases: databases),
+            compression: compression, now: time), store: store)
 }
 
 func differences(_ env: TestEnvironment, databases: [String]) async throws -> [String] {
-    let source = try await Inventory.take(from: try await MariaDBConnection.connect(try env.sourceTCP()), databases: databases, accounts: false)
-    let target = try await Inventory.take(from: try await MariaDBConnection.connect(try env.targetTCP()), databases: databases, accounts: false)
+    let source = try await Inventory.take(
+        from: try await MariaDBConnection.connect(try env.sourceTCP()), databases: databases, accounts: false)
+    let target = try await Inventory.take(
+        from: try await MariaDBConnection.connect(try env.targetTCP()), databases: databases, accounts: false)
     #expect(source.schemas.count == databases.count)
     return Inventory.differences(source: source, target: target)
 }
@@ -60,23 +73,35 @@ func differences(_ env: TestEnvironment, databases: [String]) async throws -> [S
 struct RestoreTests {
     enum Where: String, CaseIterable, Sendable { case s3, directory }
 
-    @Test(arguments: [(CompressionAlgorithm.gzip, Where.s3, 2), (.gzip, .s3, 1), (.bzip2, .directory, 2), (.none, .directory, 1), (.none, .s3, 3)])
+    @Test(arguments: [
+        (CompressionAlgorithm.gzip, Where.s3, 2), (.gzip, .s3, 1), (.bzip2, .directory, 2), (.none, .directory, 1),
+        (.none, .s3, 3),
+    ])
     func roundTripLeavesNoDifference(compression: CompressionAlgorithm, place: Where, parallel: Int) async throws {
         let env = try TestEnvironment.require()
         let source = try await MariaDBConnection.connect(try env.sourceTCP())
         let target = try await MariaDBConnection.connect(try env.targetTCP())
         let name = TestEnvironment.uniqueName("rt")
         try await seed(source, name)
-        defer { Task { try? await source.query("DROP DATABASE `\(name)`"); try? await target.query("DROP DATABASE `\(name)`") } }
+        defer {
+            Task {
+                try? await source.query("DROP DATABASE `\(name)`")
+                try? await target.query("DROP DATABASE `\(name)`")
+            }
+        }
         let store: any ObjectStore = place == .s3 ? try await s3Store(env) : try temporaryStore()
         let manifest = try await backup(env, databases: [name], compression: compression, store: store)
-        let report = try await RestorePipeline.run(RestoreRequest(connection: try env.targetTCP(), target: .time(manifest.startedAt), parallel: parallel), store: store)
+        let report = try await RestorePipeline.run(
+            RestoreRequest(connection: try env.targetTCP(), target: .time(manifest.startedAt), parallel: parallel),
+            store: store)
         #expect(report.name == manifest.name && report.verifiedAgainstManifest)
         #expect(report.method == (parallel == 1 ? .client : .parallel))
         #expect(report.sqlSHA256 == manifest.sql.sha256 && report.objectSHA256 == manifest.object.sha256)
         #expect(try await differences(env, databases: [name]) == [])
         // The trigger exists but did not fire during the load: the notes kept their case.
-        #expect(try await target.query("SELECT note FROM `\(name)`.t WHERE id = 1").scalar.string?.hasPrefix("row 1 ") == true)
+        #expect(
+            try await target.query("SELECT note FROM `\(name)`.t WHERE id = 1").scalar.string?.hasPrefix("row 1 ")
+                == true)
     }
 
     @Test func theTargetTimePicksTheNewestAtOrBefore() async throws {
@@ -94,9 +119,12 @@ struct RestoreTests {
         #expect(try await pick("2024-08-26T11:00:00Z") == "backup.2024-08-26T11:00:00Z.sql")
         #expect(try await pick("2024-08-26T11:59:59Z") == "backup.2024-08-26T11:00:00Z.sql")
         #expect(try await pick("2030-01-01T00:00:00Z") == "backup.2024-08-26T12:00:00Z.sql")
-        await #expect(throws: BackupSelectionError.noneAtOrBefore(target: UTCDateTime.parseRFC3339("2024-08-26T09:00:00Z")!,
-                                                                    earliest: BackupName(parsing: "backup.2024-08-26T10:00:00Z.sql")!,
-                                                                    location: store.location)) {
+        await #expect(
+            throws: BackupSelectionError.noneAtOrBefore(
+                target: UTCDateTime.parseRFC3339("2024-08-26T09:00:00Z")!,
+                earliest: BackupName(parsing: "backup.2024-08-26T10:00:00Z.sql")!,
+                location: store.location)
+        ) {
             try await pick("2024-08-26T09:00:00Z")
         }
         // And a real restore picks the middle one of three backups taken at known times.
@@ -104,13 +132,21 @@ struct RestoreTests {
         let target = try await MariaDBConnection.connect(try env.targetTCP())
         let name = TestEnvironment.uniqueName("tt")
         try await source.execute(["CREATE DATABASE `\(name)`", "CREATE TABLE `\(name)`.t (v INT)"])
-        defer { Task { try? await source.query("DROP DATABASE `\(name)`"); try? await target.query("DROP DATABASE `\(name)`") } }
+        defer {
+            Task {
+                try? await source.query("DROP DATABASE `\(name)`")
+                try? await target.query("DROP DATABASE `\(name)`")
+            }
+        }
         let real = try temporaryStore()
         for (index, time) in [1_700_000_000, 1_700_003_600, 1_700_007_200].enumerated() {
             try await source.query("INSERT INTO `\(name)`.t VALUES (\(index + 1))")
-            _ = try await backup(env, databases: [name], compression: .gzip, store: real, at: UTCDateTime(epochSeconds: Int64(time)))
+            _ = try await backup(
+                env, databases: [name], compression: .gzip, store: real, at: UTCDateTime(epochSeconds: Int64(time)))
         }
-        _ = try await RestorePipeline.run(RestoreRequest(connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 1_700_005_000))), store: real)
+        _ = try await RestorePipeline.run(
+            RestoreRequest(connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 1_700_005_000))),
+            store: real)
         #expect(try await target.query("SELECT COUNT(*) FROM `\(name)`.t").scalar.int64 == 2)
     }
 
@@ -121,16 +157,30 @@ struct RestoreTests {
         let target = try await MariaDBConnection.connect(try env.targetTCP())
         let names = (0..<3).map { _ in TestEnvironment.uniqueName("od") }
         for name in names { try await seed(source, name, rows: 500) }
-        defer { Task { for name in names { try? await source.query("DROP DATABASE `\(name)`"); try? await target.query("DROP DATABASE `\(name)`") } } }
+        defer {
+            Task {
+                for name in names {
+                    try? await source.query("DROP DATABASE `\(name)`")
+                    try? await target.query("DROP DATABASE `\(name)`")
+                }
+            }
+        }
         let store = try temporaryStore()
         _ = try await backup(env, databases: names, compression: .gzip, store: store)
         let wanted = Array(names.prefix(count))
         await #expect(throws: RestoreError.databaseMissing(name: wanted[0], endpoint: target.endpoint)) {
-            try await RestorePipeline.run(RestoreRequest(connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)), databases: wanted), store: store)
+            try await RestorePipeline.run(
+                RestoreRequest(
+                    connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)),
+                    databases: wanted), store: store)
         }
-        for name in wanted { try await target.query("CREATE DATABASE `\(name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci") }
+        for name in wanted {
+            try await target.query("CREATE DATABASE `\(name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        }
         let report = try await RestorePipeline.run(
-            RestoreRequest(connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)), databases: wanted), store: store)
+            RestoreRequest(
+                connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)),
+                databases: wanted), store: store)
         #expect(report.method == .parallel)
         #expect(try await differences(env, databases: wanted) == [])
         let present = Set(try await target.query("SHOW DATABASES").rows.compactMap { $0[0].string })
@@ -138,9 +188,14 @@ struct RestoreTests {
         // One connection too: the selection is ours, not the client's --one-database (which would
         // still create the databases that follow the chosen one).
         if count == 1 {
-            try await target.execute(["DROP DATABASE `\(wanted[0])`", "CREATE DATABASE `\(wanted[0])` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"])
+            try await target.execute([
+                "DROP DATABASE `\(wanted[0])`",
+                "CREATE DATABASE `\(wanted[0])` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+            ])
             let client = try await RestorePipeline.run(
-                RestoreRequest(connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)), databases: wanted, parallel: 1), store: store)
+                RestoreRequest(
+                    connection: try env.targetTCP(), target: .time(UTCDateTime(epochSeconds: 4_000_000_000)),
+                    databases: wanted, parallel: 1), store: store)
             #expect(client.method == .parallel && client.connections == 1)
             #expect(try await differences(env, databases: wanted) == [])
             let after = Set(try await target.query("SHOW DATABASES").rows.compactMap { $0[0].string })
@@ -155,22 +210,35 @@ struct RestoreTests {
         let target = try await MariaDBConnection.connect(try env.targetTCP())
         let name = TestEnvironment.uniqueName("fb")
         try await seed(source, name, rows: 2000)
-        defer { Task { try? await source.query("DROP DATABASE `\(name)`"); try? await target.query("DROP DATABASE `\(name)`") } }
+        defer {
+            Task {
+                try? await source.query("DROP DATABASE `\(name)`")
+                try? await target.query("DROP DATABASE `\(name)`")
+            }
+        }
         let store = try temporaryStore()
         let manifest = try await backup(env, databases: [name], compression: .none, store: store)
         // Flip one letter inside a row's text: still valid SQL, so only the checksum can tell.
         let path = store.location + manifest.name
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        let at = try #require(bytes.indices.first { $0 > bytes.count / 2 && bytes[$0] == UInt8(ascii: "w") && bytes[$0 + 1] == UInt8(ascii: "o") })
+        let at = try #require(
+            bytes.indices.first {
+                $0 > bytes.count / 2 && bytes[$0] == UInt8(ascii: "w") && bytes[$0 + 1] == UInt8(ascii: "o")
+            })
         bytes[at] = UInt8(ascii: "W")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("stage-\(UUID().uuidString)").path
         do {
-            _ = try await RestorePipeline.run(RestoreRequest(connection: try env.targetTCP(), target: .file(manifest.name),
-                                                             stagingDirectory: staged ? staging : nil), store: store)
+            _ = try await RestorePipeline.run(
+                RestoreRequest(
+                    connection: try env.targetTCP(), target: .file(manifest.name),
+                    stagingDirectory: staged ? staging : nil), store: store)
             Issue.record("a corrupt backup was restored without an error")
         } catch let error as RestoreError {
-            guard case .checksumMismatch(let location, "object", manifest.object.sha256, _) = error else { Issue.record("\(error)"); return }
+            guard case .checksumMismatch(let location, "object", manifest.object.sha256, _) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(location == path)
             #expect(error.localizedDescription.contains(manifest.name))
         }
@@ -188,7 +256,12 @@ struct RestoreTests {
         let target = try await MariaDBConnection.connect(try env.targetTCP())
         let name = TestEnvironment.uniqueName("tr")
         try await seed(source, name, rows: 5000)
-        defer { Task { try? await source.query("DROP DATABASE `\(name)`"); try? await target.query("DROP DATABASE `\(name)`") } }
+        defer {
+            Task {
+                try? await source.query("DROP DATABASE `\(name)`")
+                try? await target.query("DROP DATABASE `\(name)`")
+            }
+        }
         let store = try temporaryStore()
         let manifest = try await backup(env, databases: [name], compression: .gzip, store: store)
         let path = store.location + manifest.name
@@ -196,7 +269,9 @@ struct RestoreTests {
         try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: path))
         for parallel in [1, 2] {
             await #expect(throws: RestoreError.self) {
-                try await RestorePipeline.run(RestoreRequest(connection: try env.targetTCP(), target: .file(manifest.name), parallel: parallel), store: store)
+                try await RestorePipeline.run(
+                    RestoreRequest(connection: try env.targetTCP(), target: .file(manifest.name), parallel: parallel),
+                    store: store)
             }
         }
     }

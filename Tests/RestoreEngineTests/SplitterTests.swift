@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RestoreEngine
 
 func split(_ text: String, pieces: Int) throws -> [String] {
@@ -26,7 +27,8 @@ func split(_ text: String, pieces: Int) throws -> [String] {
         INSERT INTO `t` VALUES (1,'x;\\n\\'y'),(2,"z;"),(3,'a\\\\');
         /* plain; comment */ SELECT 1;
         DELIMITER ;;
-        /*!50003 CREATE*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; SET NEW.b = ';;'; END */;;
+        /*!50003 CREATE*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1;
+        SET NEW.b = ';;'; END */;;
         delimiter ;
         SELECT 2;
         -- Dump completed
@@ -38,7 +40,8 @@ func split(_ text: String, pieces: Int) throws -> [String] {
         "USE `a;b`",
         "INSERT INTO `t` VALUES (1,'x;\\n\\'y'),(2,\"z;\"),(3,'a\\\\')",
         "/* plain; comment */ SELECT 1",
-        "/*!50003 CREATE*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; SET NEW.b = ';;'; END */",
+        "/*!50003 CREATE*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1;\n"
+            + "SET NEW.b = ';;'; END */",
         "SELECT 2",
     ]
 
@@ -61,7 +64,10 @@ func split(_ text: String, pieces: Int) throws -> [String] {
         ("REPLACE INTO `t` VALUES (1)", .data),
         ("LOCK TABLES `t` WRITE", .lockTables),
         ("UNLOCK TABLES", .unlockTables),
-        ("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop` /*!40100 DEFAULT CHARACTER SET utf8mb4 */", .createDatabase("shop")),
+        (
+            "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop` /*!40100 DEFAULT CHARACTER SET utf8mb4 */",
+            .createDatabase("shop")
+        ),
         ("DROP TABLE IF EXISTS `global_priv`", .tableDDL(table: "global_priv")),
         ("CREATE TABLE `wsrep_cluster` (\n a int)", .tableDDL(table: "wsrep_cluster")),
         ("/*!50001 CREATE VIEW `v` AS SELECT 1 */", .other),

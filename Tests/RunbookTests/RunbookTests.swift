@@ -58,8 +58,10 @@ let miniRunbook = """
             7, "unknown type 'colour'"
         ),
         ("    title: Restore", "    titel: Restore", 19, "unknown key 'titel'"),
-        ("{name: target-host, optional: true}", "{name: target-host, optional: true, when: target-host}", 8,
-         "'when' must name another input"),
+        (
+            "{name: target-host, optional: true}", "{name: target-host, optional: true, when: target-host}", 8,
+            "'when' must name another input"
+        ),
         ("summary: A small runbook for the tests.", "summary: [unclosed", 3, "not valid YAML"),
     ])
     func namesTheFileAndLineOfEachFault(find: String, replace: String, line: Int, message: String) {
@@ -86,7 +88,8 @@ let miniRunbook = """
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
             .sorted()
         #expect(
-            files.map { String($0.dropLast(5)) }.sorted() == EmbeddedRunbooks.yaml.keys.sorted(), "run scripts/embed-runbooks.py"
+            files.map { String($0.dropLast(5)) }.sorted() == EmbeddedRunbooks.yaml.keys.sorted(),
+            "run scripts/embed-runbooks.py"
         )
         for file in files {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
@@ -161,11 +164,16 @@ let miniRunbook = """
     @Test func anInputWhoseConditionDoesNotHoldIsNeitherAskedNorMissing() throws {
         let yaml = miniRunbook.replacingOccurrences(
             of: "  - {name: target-host, optional: true}",
-            with: "  - {name: target-host, optional: true}\n  - {name: s3-bucket, when: store=s3}")
-            .replacingOccurrences(of: "inputs: [source-host, source-port, source-password, store]",
-                                  with: "inputs: [source-host, source-port, source-password, s3-bucket, store]")
+            with: "  - {name: target-host, optional: true}\n  - {name: s3-bucket, when: store=s3}"
+        )
+        .replacingOccurrences(
+            of: "inputs: [source-host, source-port, source-password, store]",
+            with: "inputs: [source-host, source-port, source-password, s3-bucket, store]")
         let runbook = try Runbook.load(yaml: yaml, file: "mini.yaml")
-        #expect(runbook.inputsRead(by: runbook.step("backup")!).prefix(4) == ["source-host", "source-port", "source-password", "store"])
+        #expect(
+            runbook.inputsRead(by: runbook.step("backup")!).prefix(4) == [
+                "source-host", "source-port", "source-password", "store",
+            ])
         var context = ResolutionContext()
         context.environment["MARIADB_PASSWORD"] = "pw"
         #expect(runbook.missingInputs(in: context).isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Terminal
 
 /// A pipe whose write end has `text` and is closed: what `echo text | tool` gives.

@@ -11,7 +11,9 @@ public enum CLI {
     public static var binary: URL {
         get throws {
             var candidates: [URL] = []
-            if let override = ProcessInfo.processInfo.environment["MM_BINARY"] { candidates.append(URL(fileURLWithPath: override)) }
+            if let override = ProcessInfo.processInfo.environment["MM_BINARY"] {
+                candidates.append(URL(fileURLWithPath: override))
+            }
             let testBundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             candidates.append(testBundle.appendingPathComponent("mariadb-migrate"))
             candidates.append(TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/mariadb-migrate"))
@@ -23,7 +25,9 @@ public enum CLI {
     }
 
     /// Runs with a clean MARIADB_* environment plus `environment`, and `stdin` piped in.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String = "") throws -> Result {
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], stdin: String = ""
+    ) throws -> Result {
         try launch(try binary, arguments, environment: environment, stdin: stdin)
     }
 
@@ -32,14 +36,20 @@ public enum CLI {
         try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment, stdin: "")
     }
 
-    static func launch(_ executable: URL, _ arguments: [String], environment: [String: String], stdin: String) throws -> Result {
+    static func launch(
+        _ executable: URL, _ arguments: [String], environment: [String: String], stdin: String
+    ) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_") }
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_")
+        }
         env.merge(environment) { _, new in new }
         process.environment = env
-        let input = Pipe(), output = Pipe(), errors = Pipe()
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
@@ -53,8 +63,9 @@ public enum CLI {
         let out = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errorData.isSet { usleep(1000) }
-        return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                      stderr: String(decoding: errorData.value, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: errorData.value, as: UTF8.self))
     }
 }
 
@@ -68,5 +79,7 @@ final class LockedData: @unchecked Sendable {
 
 public struct CLIMissing: Error, CustomStringConvertible {
     public let candidates: [String]
-    public var description: String { "mariadb-migrate is not built (looked at \(candidates.joined(separator: ", "))): run swift build" }
+    public var description: String {
+        "mariadb-migrate is not built (looked at \(candidates.joined(separator: ", "))): run swift build"
+    }
 }

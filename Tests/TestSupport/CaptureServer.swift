@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A one-shot HTTP server on loopback: accepts one connection, records the request head and
@@ -28,9 +29,16 @@ public final class CaptureServer: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-        guard bound == 0, listen(listener, 4) == 0 else { close(listener); throw POSIXError(.EADDRINUSE) }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
+        }
+        guard bound == 0, listen(listener, 4) == 0 else {
+            close(listener)
+            throw POSIXError(.EADDRINUSE)
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
         self.port = Int(UInt16(bigEndian: address.sin_port))
         let thread = Thread { [self] in serveOnce() }
         thread.start()
@@ -46,7 +54,10 @@ public final class CaptureServer: @unchecked Sendable {
 
     private func serveOnce() {
         let connection = accept(listener, nil, nil)
-        guard connection >= 0 else { done.signal(); return }
+        guard connection >= 0 else {
+            done.signal()
+            return
+        }
         defer { close(connection) }
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -69,9 +80,12 @@ public final class CaptureServer: @unchecked Sendable {
         let lines = String(decoding: data[0..<max(0, end - 4)], as: UTF8.self).components(separatedBy: "\r\n")
         let headers = lines.dropFirst().compactMap { line -> (name: String, value: String)? in
             guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+            return (
+                String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            )
         }
-        captured = Captured(requestLine: lines.first ?? "", headers: headers, body: Array(data[min(end, data.count)...]))
+        captured = Captured(
+            requestLine: lines.first ?? "", headers: headers, body: Array(data[min(end, data.count)...]))
         let reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         _ = reply.withCString { write(connection, $0, strlen($0)) }
         done.signal()

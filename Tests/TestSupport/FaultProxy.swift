@@ -11,7 +11,10 @@ public final class FaultProxy: @unchecked Sendable {
     public init(upstream: String) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestEnvironment.repositoryRoot.appendingPathComponent("scripts/fault-proxy.py").path, "--upstream", upstream]
+        process.arguments = [
+            "python3", TestEnvironment.repositoryRoot.appendingPathComponent("scripts/fault-proxy.py").path,
+            "--upstream", upstream,
+        ]
         stdin = Pipe()
         let stdout = Pipe()
         process.standardInput = stdin
@@ -47,8 +50,10 @@ public final class FaultProxy: @unchecked Sendable {
         public var message: String?
         public var seconds: Double?
 
-        public init(method: String? = nil, query: String? = nil, path: String? = nil, times: Int = 1, action: String,
-                    status: Int? = nil, code: String? = nil, message: String? = nil, seconds: Double? = nil) {
+        public init(
+            method: String? = nil, query: String? = nil, path: String? = nil, times: Int = 1, action: String,
+            status: Int? = nil, code: String? = nil, message: String? = nil, seconds: Double? = nil
+        ) {
             self.method = method
             self.query = query
             self.path = path

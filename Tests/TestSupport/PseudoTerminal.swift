@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs the built binary on a real pseudo-terminal, as a person at a terminal would. util-linux
@@ -15,10 +16,13 @@ public final class PseudoTerminal: @unchecked Sendable {
     private var consumed: String.Index
 
     public init(_ arguments: [String], environment: [String: String]) throws {
-        let words = ["stty", "cols", "120", "rows", "40;", "exec"] + ([try CLI.binary.path] + arguments).map(Self.quote)
+        let words =
+            ["stty", "cols", "120", "rows", "40;", "exec"] + ([try CLI.binary.path] + arguments).map(Self.quote)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         process.arguments = ["--quiet", "--return", "--flush", "--command", words.joined(separator: " "), "/dev/null"]
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_") }
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_")
+        }
         env["TERM"] = "vt100"
         env.merge(environment) { $1 }
         process.environment = env
@@ -46,7 +50,8 @@ public final class PseudoTerminal: @unchecked Sendable {
                 return part
             }
             guard Date() < deadline, readSome(timeoutMilliseconds: 200) || process.isRunning else {
-                throw PseudoTerminalError(message: "'\(text)' did not appear; the screen ends with: \(screen.suffix(600))")
+                throw PseudoTerminalError(
+                    message: "'\(text)' did not appear; the screen ends with: \(screen.suffix(600))")
             }
         }
     }
@@ -60,7 +65,9 @@ public final class PseudoTerminal: @unchecked Sendable {
     public func wait(seconds: Double = 60) throws -> Int32 {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning {
-            guard Date() < deadline else { throw PseudoTerminalError(message: "the program did not end: \(screen.suffix(600))") }
+            guard Date() < deadline else {
+                throw PseudoTerminalError(message: "the program did not end: \(screen.suffix(600))")
+            }
             _ = readSome(timeoutMilliseconds: 100)
         }
         while readSome(timeoutMilliseconds: 50) {}

@@ -22,7 +22,8 @@ public struct TestEnvironment: Sendable {
     }
 
     public static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     static var envFilePath: String {
@@ -51,23 +52,27 @@ public struct TestEnvironment: Sendable {
 
     /// The source server over TCP as root.
     public func sourceTCP(database: String? = nil) throws -> ConnectionSettings {
-        ConnectionSettings(transport: .tcp(host: try self["MM_TEST_MARIADB_HOST"], port: Int(try self["MM_TEST_MARIADB_PORT"])!),
-                           user: "root", password: rootPassword, database: database)
+        ConnectionSettings(
+            transport: .tcp(host: try self["MM_TEST_MARIADB_HOST"], port: Int(try self["MM_TEST_MARIADB_PORT"])!),
+            user: "root", password: rootPassword, database: database)
     }
 
     public func sourceSocket() throws -> ConnectionSettings {
-        ConnectionSettings(transport: .socket(path: try self["MM_TEST_MARIADB_SOCKET"]), user: "root", password: rootPassword)
+        ConnectionSettings(
+            transport: .socket(path: try self["MM_TEST_MARIADB_SOCKET"]), user: "root", password: rootPassword)
     }
 
     public func targetTCP(database: String? = nil) throws -> ConnectionSettings {
-        ConnectionSettings(transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_TARGET_PORT"])!),
-                           user: "root", password: rootPassword, database: database)
+        ConnectionSettings(
+            transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_TARGET_PORT"])!),
+            user: "root", password: rootPassword, database: database)
     }
 
     /// The one-node Galera cluster of scripts/test-env.
     public func galeraTCP(database: String? = nil) throws -> ConnectionSettings {
-        ConnectionSettings(transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_GALERA_PORT"])!),
-                           user: "root", password: rootPassword, database: database)
+        ConnectionSettings(
+            transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_GALERA_PORT"])!),
+            user: "root", password: rootPassword, database: database)
     }
 
     /// A database name no other test uses.
@@ -80,7 +85,9 @@ public struct TestEnvironmentMissing: Error, CustomStringConvertible {
     public let path: String
     public var key: String?
     public var description: String {
-        if let key { return "the test environment file \(path) has no \(key): run scripts/test-env down && scripts/test-env up" }
+        if let key {
+            return "the test environment file \(path) has no \(key): run scripts/test-env down && scripts/test-env up"
+        }
         return "no test environment at \(path): run scripts/test-env up (CI=true makes this a failure, not a skip)"
     }
 }
