@@ -183,7 +183,7 @@ public final class MigrationRunner: @unchecked Sendable {
                     try save()
                     output.event(
                         "step-skipped", migration: state.id, step: step.id, fields: ["reason": "when"],
-                        text: "\(header): skipped (when \(step.when ?? "") does not hold)")
+                        text: "\(header): skipped (only when \(runbook.describe(step.when ?? "")))")
                     continue
                 }
                 values = resolved
@@ -297,7 +297,7 @@ public final class MigrationRunner: @unchecked Sendable {
         func explain() {
             guard interactive, !explained else { return }
             explained = true
-            output.say("\(header)\n\(wrap(step.why, indent: "  "))")
+            output.say("\(header)\n\(Runbook.wrap(step.why, indent: "  "))")
         }
         var values: [String: String] = [:]
         var secrets: [String: String] = [:]
@@ -456,16 +456,3 @@ public final class MigrationRunner: @unchecked Sendable {
     }
 }
 
-func wrap(_ text: String, indent: String, width: Int = 100) -> String {
-    var lines: [String] = []
-    var line = indent
-    for word in text.split(whereSeparator: \.isWhitespace) {
-        if line.count + word.count + 1 > width && line != indent {
-            lines.append(line)
-            line = indent
-        }
-        line += (line == indent ? "" : " ") + word
-    }
-    if line != indent { lines.append(line) }
-    return lines.joined(separator: "\n")
-}

@@ -101,6 +101,33 @@ let miniRunbook = """
     }
 }
 
+@Suite struct GuideTests {
+    let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml")
+
+    @Test func conditionsAndDefaultsReadAsWords() {
+        #expect(runbook.describe("store=s3") == "store is s3")
+        #expect(runbook.describe("target-host") == "target-host is given")
+        #expect(runbook.describeDefault("${backup.name}") == "the name the backup step gives")
+        #expect(runbook.describeDefault("out/${migration.id}") == "out/<migration id>")
+        #expect(runbook.describeDefault("${source-host}:3306") == "--source-host's value:3306")
+    }
+
+    @Test func theGuideExplainsEachStepWithinAHundredColumns() throws {
+        for name in EmbeddedRunbooks.yaml.keys {
+            let guide = try Runbook.named(name, path: nil).guide
+            #expect(guide.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(name)")
+            #expect(guide.contains(" 1. Survey the source") && guide.contains("Inputs"))
+        }
+    }
+
+    @Test func wrappingKeepsEveryWordAndTheIndent() {
+        let text = Array(repeating: "word", count: 60).joined(separator: " ")
+        let lines = Runbook.wrap(text, indent: "  ", width: 30).split(separator: "\n")
+        #expect(lines.allSatisfy { $0.hasPrefix("  word") && $0.count <= 30 })
+        #expect(lines.joined(separator: " ").split(separator: " ").count == 60)
+    }
+}
+
 @Suite struct RunbookExtensionTests {
     @Test func anExtendingRunbookReplacesInputsByNameAndKeepsTheBaseSteps() throws {
         let base = try Runbook.named("external-to-operator", path: nil)
