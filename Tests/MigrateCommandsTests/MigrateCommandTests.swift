@@ -342,3 +342,61 @@ struct InClusterRunbookTests {
         #expect(validate.status == 0, "\(validate.stdout)")
     }
 }
+
+/// Answers files and the plan, which need no server.
+@Suite struct MigrateAnswersTests {
+    func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-answers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func flagsBeatAnswersWhichBeatTheEnvironmentAndTheDryRunChangesNothing() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "s3cret-pw\n".write(to: dir.appendingPathComponent("pw"), atomically: true, encoding: .utf8)
+        let answers = dir.appendingPathComponent("answers.yaml")
+        try """
+            source-host: db.example.com
+            source-port: 3307
+            databases: shop
+            source-password: {file: \(dir.appendingPathComponent("pw").path)}
+            target-host: 127.0.0.1
+            """.write(to: answers, atomically: true, encoding: .utf8)
+        let run = try CLI.run(
+            [
+                "migrate", "backup-restore", "--answers", answers.path, "--set", "source-port=3308", "--dry-run", "--json",
+                "--state-dir", dir.appendingPathComponent("state").path, "--storage-dir", dir.appendingPathComponent("b").path,
+            ],
+            environment: ["MARIADB_HOST": "from-env", "MARIADB_TARGET_PASSWORD": "t"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let plan = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+        let steps = try #require(plan["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["id"] as? String } == ["survey", "backup", "restore", "verify"])
+        let survey = try #require(steps.first?["inputs"] as? [String: String])
+        #expect(survey["source-host"] == "db.example.com" && survey["source-port"] == "3308")
+        let backup = try #require(steps[1]["command"] as? String)
+        #expect(backup.contains("--database shop") && backup.contains("--password-file <secret>"), "\(backup)")
+        #expect(!run.stdout.contains("s3cret-pw"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["answers.yaml", "pw"])
+    }
+
+    @Test(arguments: [
+        ("source-host: a\ncolour: blue\n", "answers.yaml:2: unknown input 'colour'"),
+        ("source-password: plain\n", "'source-password' is a secret"),
+        ("source-host: [a, b]\n", "'source-host' must be a single value"),
+        ("- a\n- b\n", "must be a mapping"),
+    ])
+    func aBadAnswersFileNamesTheLineAndRunsNothing(text: String, message: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let answers = dir.appendingPathComponent("answers.yaml")
+        try text.write(to: answers, atomically: true, encoding: .utf8)
+        let run = try CLI.run([
+            "migrate", "backup-restore", "--answers", answers.path, "--state-dir", dir.appendingPathComponent("s").path,
+        ])
+        #expect(run.status != 0 && run.stderr.contains(message), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["answers.yaml"])
+    }
+}
