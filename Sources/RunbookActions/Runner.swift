@@ -230,9 +230,8 @@ public final class MigrationRunner: @unchecked Sendable {
             let actionContext = ActionContext(
                 migrationID: state.id, stepID: step.id,
                 progressMode: options.json ? .json : ProgressMeter.mode(json: false),
-                note: { [output, state] message in
-                    output.event(
-                        "note", migration: state.id, step: stepID, fields: ["message": message], text: "  \(message)")
+                note: { [output, id = state.id] message in
+                    output.event("note", migration: id, step: stepID, fields: ["message": message], text: "  \(message)")
                 },
                 recordAttempt: { [weak self] attempt in
                     guard let self else { return }
@@ -241,8 +240,9 @@ public final class MigrationRunner: @unchecked Sendable {
                 },
                 previousAttempt: previousAttempt)
             do {
+                // A step that finished is recorded as done even when a signal came meanwhile: the
+                // loop stops before the next one, and a resume does not redo this one.
                 let outputs = try await Actions.perform(step.action, values, context: actionContext)
-                if cancelled() { return interrupted(step) }
                 state.steps[step.id]?.status = .done
                 state.steps[step.id]?.outputs = outputs
                 state.steps[step.id]?.attempt = [:]
