@@ -23,18 +23,7 @@ public struct AccountsJob: Codable, Sendable, Equatable {
     public init() {}
 
     public func problems() -> [String] {
-        var problems: [String] = []
-        if !ManifestCatalog.apiGroups.contains(apiGroup) {
-            problems.append(
-                "API group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))")
-        }
-        if !ManifestCatalog.isDNS1123Label(mariaDB) {
-            problems.append("MariaDB name '\(mariaDB)' is not a DNS-1123 label")
-        }
-        if let namespace, !ManifestCatalog.isDNS1123Label(namespace) {
-            problems.append("namespace '\(namespace)' is not a DNS-1123 label")
-        }
-        return problems
+        ManifestCatalog.problems(apiGroup: apiGroup, mariaDB: mariaDB, namespace: namespace)
     }
 
     public struct Result: Codable, Sendable, Equatable {

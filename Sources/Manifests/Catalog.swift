@@ -24,6 +24,24 @@ public enum ManifestCatalog {
         name.count <= 253 && dns1123Subdomain.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
     }
 
+    /// The rules every generated set of CRs shares: a known API group, the MariaDB's name and the
+    /// namespace as DNS-1123 labels. One message per fault. Pure.
+    public static func problems(apiGroup: String, mariaDB: String, namespace: String?) -> [String] {
+        var problems: [String] = []
+        if !apiGroups.contains(apiGroup) {
+            problems.append("API group '\(apiGroup)' is not one of \(apiGroups.joined(separator: ", "))")
+        }
+        if !isDNS1123Label(mariaDB) {
+            problems.append(
+                "MariaDB name '\(mariaDB)' is not a DNS-1123 label: lowercase letters, digits and '-', at most 63, "
+                    + "starting and ending with a letter or digit")
+        }
+        if let namespace, !isDNS1123Label(namespace) {
+            problems.append("namespace '\(namespace)' is not a DNS-1123 label")
+        }
+        return problems
+    }
+
     /// A DNS-1123 label (one part, at most 63): a MariaDB's name becomes Service and Pod names.
     public static func isDNS1123Label(_ name: String) -> Bool {
         name.count <= 63 && dns1123Label.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil

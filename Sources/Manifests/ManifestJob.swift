@@ -58,20 +58,7 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
 
     /// The input rules, shared by the command's validate(), a prompt and an answers file.
     public func problems() -> [String] {
-        var problems: [String] = []
-        if !ManifestCatalog.apiGroups.contains(apiGroup) {
-            problems.append(
-                "API group '\(apiGroup)' is not one of \(ManifestCatalog.apiGroups.joined(separator: ", "))")
-        }
-        if !ManifestCatalog.isDNS1123Label(name) {
-            problems.append(
-                "name '\(name)' is not a DNS-1123 label: lowercase letters, digits and '-', at most 63, "
-                    + "starting and ending with a letter or digit"
-            )
-        }
-        if let namespace, !ManifestCatalog.isDNS1123Label(namespace) {
-            problems.append("namespace '\(namespace)' is not a DNS-1123 label")
-        }
+        var problems = ManifestCatalog.problems(apiGroup: apiGroup, mariaDB: name, namespace: namespace)
         // In the in-cluster route an S3 bucket is where the operator's Backup writes, not a second source.
         let sources = [externalHost != nil || s3Bucket != nil, backupRef != nil, volumeClaim != nil, volumeNFS != nil]
             .filter { $0 }.count

@@ -5,6 +5,7 @@ import Dump
 import Foundation
 import MariaDBClient
 import ObjectStore
+import RunbookActions
 import Terminal
 import UTCTime
 
@@ -156,7 +157,7 @@ extension MariaDBMigrate {
                 label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
             let result = try await job.run(
                 connection: settings, store: store,
-                progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
+                progress: .showing(meter))
             meter.finish()
             return result
         }

@@ -3,6 +3,7 @@ import Foundation
 import MariaDBClient
 import ObjectStore
 import RestoreEngine
+import RunbookActions
 import Terminal
 import UTCTime
 
@@ -107,12 +108,7 @@ extension MariaDBMigrate {
             let report = try await runCancellingOnSignals {
                 try await RestorePipeline.run(
                     request, store: store,
-                    progress: RestoreProgress(
-                        begin: { phase, size in
-                            meter.restart(label: phase)
-                            meter.setTotal(size)
-                        },
-                        read: { meter.add($0) }, applied: { meter.addOutput($0) }))
+                    progress: .showing(meter))
             }
             meter.finish()
             let elapsed = ContinuousClock.now - started

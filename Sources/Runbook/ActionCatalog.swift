@@ -38,7 +38,7 @@ public enum ActionCatalog {
             ],
             outputs: ["directory", "users", "grants", "databases", "sql-statements", "sql-job"]),
         "apply-accounts": Action(
-            required: [], optional: source + target + ["accounts"],
+            required: [], optional: source + target + ["accounts", "databases"],
             outputs: ["statements"]),
         "manifests": Action(
             required: ["manifests-dir", "store"],

@@ -476,7 +476,7 @@ steps:
     action: apply-accounts
     when: target-host
     inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
-             target-password, accounts]
+             target-password, accounts, databases]
     outputs: [statements]
     changes: true
   - id: verify

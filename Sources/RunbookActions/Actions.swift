@@ -149,7 +149,7 @@ public enum Actions {
         let meter = context.meter("dumped", output: "stored")
         let result = try await job.run(
             connection: try values.connection("source").resolve(), store: store, now: now,
-            progress: BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }))
+            progress: .showing(meter))
         meter.finish()
         return [
             "name": result.name, "location": result.location, "target-time": result.manifest.startedAt.rfc3339,
@@ -266,12 +266,7 @@ public enum Actions {
         let meter = context.meter("apply", output: "applied")
         let report = try await RestorePipeline.run(
             request, store: store,
-            progress: RestoreProgress(
-                begin: { phase, size in
-                    meter.restart(label: phase)
-                    meter.setTotal(size)
-                },
-                read: { meter.add($0) }, applied: { meter.addOutput($0) }))
+            progress: .showing(meter))
         meter.finish()
         return ["location": report.location, "sql-bytes": String(report.sqlBytes)]
     }

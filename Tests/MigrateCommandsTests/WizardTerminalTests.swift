@@ -6,13 +6,6 @@ import Testing
 /// wrong answer asked again, ^C at a confirmation, then `--resume` finishes the migration.
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
 struct WizardTerminalTests {
-    func sql(_ env: TestEnvironment, port: String, _ statements: String) throws {
-        let result = try CLI.shell(
-            "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -e \"$SQL\"",
-            environment: ["MYSQL_PWD": env.rootPassword, "SQL": statements])
-        #expect(result.status == 0, "\(result.stderr)")
-    }
-
     @Test func typedAnswersAHiddenSecretAReaskAndCtrlCThenResume() throws {
         let env = try TestEnvironment.require()
         let database = TestEnvironment.uniqueName("wizpty")
