@@ -17,8 +17,9 @@ extension MariaDBMigrate {
                 A runbook is a list of steps: survey the source, check the store, back up, turn the accounts into \
                 CRs, write the MariaDB that bootstraps from the backup, and optionally restore into a reachable \
                 server and verify it. The shipped runbooks are external-to-operator (the operator's migration \
-                guide), standalone-to-galera (the same with the Galera rules) and backup-restore (one server into \
-                another, verified); `migrate --explain NAME` prints one as a guide.
+                guide), standalone-to-galera (the same with the Galera rules), external-to-operator-in-cluster \
+                (the operator's own Job takes the backup of a source the cluster reaches) and backup-restore (one \
+                server into another, verified); `migrate --explain NAME` prints one as a guide.
 
                 On a terminal the wizard asks for each input, showing the default (Enter takes it) and hiding \
                 secrets, and asks before each step that changes something outside this machine. In a script, each \
@@ -82,7 +83,7 @@ extension MariaDBMigrate.Migrate {
         @Argument(
             parsing: .allUnrecognized,
             help: ArgumentHelp(
-                "The runbook (external-to-operator, standalone-to-galera or backup-restore; none with --resume), "
+                "The runbook (\(EmbeddedRunbooks.yaml.keys.sorted().joined(separator: ", ")); none with --resume), "
                     + "then its inputs as flags: --NAME VALUE, or --NAME-file PATH for a secret.",
                 valueName: "runbook --input value"))
         var words: [String] = []
