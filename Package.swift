@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook"]),
+        .testTarget(name: "PreflightTests", dependencies: ["Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(
             name: "AccountsTests",
