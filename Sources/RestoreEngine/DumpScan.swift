@@ -1,0 +1,97 @@
+import Blocking
+import Compression
+import Dispatch
+import Foundation
+import ObjectStore
+import Preflight
+
+/// `scan`: an existing dump streamed through its decompressor and the statement splitter into the
+/// hazard scanner, so a dump can be judged before it is restored into Galera.
+public enum DumpScan {
+    public struct Report: Codable, Sendable, Equatable {
+        public var location: String
+        public var compression: CompressionAlgorithm
+        public var bytes: UInt64
+        public var sqlBytes: UInt64
+        public var statements: Int
+        public var findings: [Finding]
+        public var blockers: Int { findings.filter { $0.severity == .blocker }.count }
+    }
+
+    /// The compression of a dump from its first bytes: gzip (1f 8b), bzip2 (BZh), else plain SQL.
+    public static func sniff(_ head: [UInt8]) -> CompressionAlgorithm {
+        if head.starts(with: [0x1F, 0x8B]) { return .gzip }
+        if head.starts(with: Array("BZh".utf8)) { return .bzip2 }
+        return .none
+    }
+
+    public static func run(
+        _ reader: any ObjectReader, location: String, progress: @escaping @Sendable (Int) -> Void = { _ in }
+    )
+        async throws -> Report
+    {
+        var first = try await reader.read() ?? []
+        let compression = sniff(first)
+        let decompressor = TransformBox(try compression.makeDecompressor())
+        let queue = DispatchQueue(label: "scan-decompression")
+        var splitter = SQLSplitter()
+        var scanner = DumpHazardScanner()
+        var bytes: UInt64 = 0
+        var sqlBytes: UInt64 = 0
+        func decompress(_ body: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
+            do { return try await runBlocking(on: queue, body) } catch let error as CompressionError {
+                throw RestoreError.decompression(location: location, detail: error.localizedDescription)
+            }
+        }
+        while true {
+            try Task.checkCancellation()
+            let chunk = first
+            bytes += UInt64(chunk.count)
+            progress(chunk.count)
+            let sql = try await decompress { try decompressor.transform.update(chunk) }
+            sqlBytes += UInt64(sql.count)
+            for statement in splitter.consume(sql) { scanner.consume(statement) }
+            guard let next = try await reader.read() else { break }
+            first = next
+        }
+        let rest = try await decompress { try decompressor.transform.finish() }
+        sqlBytes += UInt64(rest.count)
+        for statement in splitter.consume(rest) { scanner.consume(statement) }
+        do {
+            for statement in try splitter.finish() { scanner.consume(statement) }
+        } catch .unterminated(let text) {
+            throw RestoreError.invalidSQL(location: location, detail: "unterminated statement `\(text)`")
+        }
+        return Report(
+            location: location, compression: compression, bytes: bytes, sqlBytes: sqlBytes,
+            statements: scanner.statements, findings: scanner.findings())
+    }
+}
+
+/// A local file, or standard input for `-`, read in chunks of 1 MiB off the cooperative pool.
+public final class LocalFileReader: ObjectReader, @unchecked Sendable {
+    private let handle: FileHandle
+    public let size: UInt64
+    private let queue = DispatchQueue(label: "local-file-reader")
+
+    public init(path: String) throws {
+        if path == "-" {
+            handle = FileHandle.standardInput
+            size = 0
+        } else {
+            guard let opened = FileHandle(forReadingAtPath: path) else {
+                throw ObjectStoreError.notFound(location: path)
+            }
+            handle = opened
+            size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
+        }
+    }
+
+    public func read() async throws -> [UInt8]? {
+        let handle = self.handle
+        return try await runBlocking(on: queue) {
+            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+            return Array(data)
+        }
+    }
+}
