@@ -63,7 +63,7 @@ public enum ManifestCatalog {
                         path: "metadata.name",
                         message:
                             "'\(name)' is not a DNS-1123 name: lowercase letters, digits, '-' and '.', starting and "
-                                + "ending with a letter or digit"
+                            + "ending with a letter or digit"
                     ))
             } else if kind == "MariaDB" && !isDNS1123Label(name) {
                 issues.append(
@@ -71,7 +71,7 @@ public enum ManifestCatalog {
                         path: "metadata.name",
                         message:
                             "'\(name)' must be a DNS-1123 label for a MariaDB (no dots, at most 63 characters): it "
-                                + "names Services and Pods"
+                            + "names Services and Pods"
                     ))
             }
         } else {
@@ -124,6 +124,30 @@ public enum ManifestCatalog {
         }
         guard case .object(let fields) = document else { return issues }
         return issues + SchemaValidator.validate(.object(fields.filter { $0.key != "metadata" }), against: schema)
+            + validationRules(document, schema: schema)
+    }
+
+    /// The CRDs' `x-kubernetes-validations` this tool evaluates, by their exact CEL text: today the
+    /// mariadbs CRD's one rule (Galera needs an odd number of replicas unless replicasAllowEvenNumber).
+    /// The message is the CRD's own. A rule the tool does not know is left to the API server.
+    static let knownRules: [String: @Sendable (JSON) -> Bool] = [
+        "!has(self.galera) || !self.galera.enabled || (self.replicas % 2 == 1 || self.replicasAllowEvenNumber)": {
+            spec in
+            guard spec["galera"]?["enabled"] == .bool(true) else { return true }
+            let replicas: Int64
+            if case .int(let value)? = spec["replicas"] { replicas = value } else { replicas = 1 }  // the CRD's default
+            return replicas % 2 == 1 || spec["replicasAllowEvenNumber"] == .bool(true)
+        }
+    ]
+
+    static func validationRules(_ document: JSON, schema: JSON) -> [SchemaIssue] {
+        guard let spec = document["spec"],
+            case .array(let rules)? = schema["properties"]?["spec"]?["x-kubernetes-validations"]
+        else { return [] }
+        return rules.compactMap { rule in
+            guard let text = rule["rule"]?.string, let check = knownRules[text], !check(spec) else { return nil }
+            return SchemaIssue(path: "spec", message: rule["message"]?.string ?? "fails the rule \(text)")
+        }
     }
 
     /// Reads every document of a YAML stream.

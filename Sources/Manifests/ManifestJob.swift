@@ -12,6 +12,8 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
     public var name = "mariadb"
     public var replicas: Int?
     public var galera = false
+    /// The operator's replication (a primary and replicas) instead of a single server.
+    public var replication = false
     public var storageSize: String?
     public var image: String?
     /// The backup's server version when the source is not reachable (major.minor).
@@ -59,6 +61,13 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
     /// The input rules, shared by the command's validate(), a prompt and an answers file.
     public func problems() -> [String] {
         var problems = ManifestCatalog.problems(apiGroup: apiGroup, mariaDB: name, namespace: namespace)
+        if galera && replication { problems.append("Galera and replication exclude each other: choose one topology") }
+        if let replicas, replicas < 1 { problems.append("replicas '\(replicas)' must be 1 or more") }
+        if galera, let replicas, replicas % 2 == 0 {
+            problems.append(
+                "replicas '\(replicas)' is even: a Galera cluster needs an odd number of nodes so that a split "
+                    + "leaves a majority (the mariadbs CRD refuses it)")
+        }
         // In the in-cluster route an S3 bucket is where the operator's Backup writes, not a second source.
         let sources = [externalHost != nil || s3Bucket != nil, backupRef != nil, volumeClaim != nil, volumeNFS != nil]
             .filter { $0 }.count
@@ -247,6 +256,7 @@ public enum ManifestJob {
         plan.name = inputs.name
         plan.replicas = inputs.replicas
         plan.galera = inputs.galera
+        plan.replication = inputs.replication
         plan.image = inputs.image
         if let size = inputs.storageSize { plan.storageSize = size }
         plan.rootPassword = SecretKeyRef.parse(inputs.rootPasswordSecret, defaultKey: "root-password")

@@ -119,6 +119,8 @@ public struct ManifestPlan: Sendable {
     public var rootPassword = SecretKeyRef(name: "mariadb", key: "root-password")
     public var replicas: Int?
     public var galera = false
+    /// Primary and replicas kept by the operator's replication (spec.replication.enabled).
+    public var replication = false
     public var storageSize = "1Gi"
     public var image: String?
     public var source: BackupSource
@@ -238,7 +240,7 @@ public struct ManifestPlan: Sendable {
                     ])))
         }
         if let external { documents += externalDocuments(external) }
-        let effectiveReplicas = replicas ?? (galera ? 3 : nil)
+        let effectiveReplicas = replicas ?? (galera || replication ? 3 : nil)
         documents.append(
             ManifestDocument(
                 kind: "MariaDB", name: name, isSecret: false,
@@ -249,6 +251,7 @@ public struct ManifestPlan: Sendable {
                         "rootPasswordSecretKeyRef": rootPassword.json,
                         "replicas": effectiveReplicas.map { .int(Int64($0)) },
                         "galera": galera ? .object(["enabled": .bool(true)]) : nil,
+                        "replication": replication ? .object(["enabled": .bool(true)]) : nil,
                         "storage": .object(["size": .string(storageSize)]),
                         "bootstrapFrom": .object(bootstrap),
                     ]),

@@ -14,7 +14,7 @@ extension MariaDBMigrate {
         static let configuration = CommandConfiguration(
             abstract:
                 "Write the MariaDB (bootstrapFrom), Secret, Backup and Restore manifests, validated offline against "
-                    + "the CRD schemas.",
+                + "the CRD schemas.",
             subcommands: [Generate.self, Validate.self],
             defaultSubcommand: Generate.self)
     }
@@ -39,6 +39,8 @@ extension MariaDBMigrate.Manifests {
         var replicas: Int?
         @Flag(help: "Galera cluster (galera.enabled; the Backup CR gets ignoreGlobalPriv).")
         var galera = false
+        @Flag(help: "The operator's replication: a primary and replicas (replication.enabled; 3 instances by default).")
+        var replication = false
         @Option(help: "Volume size per instance (default: twice the source's data, at least 1Gi).")
         var storageSize: String?
         @Option(help: "Server image (default: the source's major.minor from the operator's registry).")
@@ -110,7 +112,7 @@ extension MariaDBMigrate.Manifests {
             help: ArgumentHelp(
                 "The in-cluster route: the source's host as the cluster reaches it. Writes an ExternalMariaDB, a "
                     + "Backup of it that the operator's own Job takes (into --s3-bucket, or a new volume), and a "
-                        + "MariaDB that bootstraps from that Backup.",
+                    + "MariaDB that bootstraps from that Backup.",
                 valueName: "host"))
         var externalHost: String?
         @Option(help: "Port of --external-host (default 3306).") var externalPort: Int?
@@ -152,6 +154,7 @@ extension MariaDBMigrate.Manifests {
             inputs.name = name
             inputs.replicas = replicas
             inputs.galera = galera
+            inputs.replication = replication
             inputs.storageSize = storageSize
             inputs.image = image
             inputs.mariadbVersion = mariadbVersion

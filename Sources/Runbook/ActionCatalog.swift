@@ -47,7 +47,7 @@ public enum ActionCatalog {
                 "galera", "storage-size", "backup-file", "cluster-s3-endpoint", "s3-credentials-secret",
                 "volume-claim", "accounts-dir", "backup-schedule", "backup-max-retention", "write-secrets",
                 "skip-source-check", "mariadb-version", "external-host", "external-port",
-                "external-password-secret", "backup-storage-size", "databases",
+                "external-password-secret", "backup-storage-size", "databases", "replication",
             ],
             outputs: ["directory", "files"]),
         "restore": Action(

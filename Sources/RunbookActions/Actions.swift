@@ -191,6 +191,7 @@ public enum Actions {
         inputs.apiGroup = values.text("api-group") ?? inputs.apiGroup
         inputs.replicas = values.number("replicas")
         inputs.galera = values.flag("galera")
+        inputs.replication = values.flag("replication")
         inputs.storageSize = values.text("storage-size")
         inputs.mariadbVersion = values.text("mariadb-version")
         inputs.rootPasswordSecret = values.text("root-password-secret") ?? inputs.rootPasswordSecret

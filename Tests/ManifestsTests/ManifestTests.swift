@@ -208,3 +208,53 @@ enum Scenario: String, CaseIterable, Sendable {
         #expect(ManifestPlan.suggestedStorage(dataBytes: bytes) == size)
     }
 }
+
+@Suite struct TopologyTests {
+    func mariaDB(_ spec: String) throws -> JSON {
+        try #require(
+            ManifestCatalog.documents(
+                yaml: "apiVersion: k8s.mariadb.com/v1alpha1\nkind: MariaDB\nmetadata:\n  name: m\nspec:\n"
+                    + "  storage:\n    size: 1Gi\n" + spec
+            ).first)
+    }
+
+    @Test(arguments: [
+        ("  replicas: 2\n  galera:\n    enabled: true\n", false),
+        ("  replicas: 3\n  galera:\n    enabled: true\n", true),
+        ("  galera:\n    enabled: true\n", true),
+        ("  replicas: 4\n  replicasAllowEvenNumber: true\n  galera:\n    enabled: true\n", true),
+        ("  replicas: 2\n  galera:\n    enabled: false\n", true),
+        ("  replicas: 2\n  replication:\n    enabled: true\n", true),
+    ])
+    func galeraWithAnEvenNumberOfReplicasIsRefusedWithTheCRDsMessage(spec: String, valid: Bool) throws {
+        let issues = ManifestCatalog.validate(try mariaDB(spec))
+        #expect(issues.isEmpty == valid, "\(issues)")
+        if !valid {
+            #expect(
+                issues.first?.path == "spec"
+                    && issues.first?.message.hasPrefix("An odd number of MariaDB instances") == true)
+        }
+    }
+
+    @Test func replicationIsATopologyOfThreeInstancesByDefault() throws {
+        var plan = ManifestPlan(source: .persistentVolumeClaim("backups"))
+        plan.replication = true
+        let mariadb = try #require(plan.documents().first { $0.kind == "MariaDB" })
+        #expect(mariadb.json["spec"]?["replication"]?["enabled"] == .bool(true))
+        #expect(mariadb.json["spec"]?["replicas"] == .int(3))
+        #expect(ManifestCatalog.validate(mariadb.json).isEmpty)
+    }
+
+    @Test(arguments: [
+        (true, true, 3, "exclude each other"), (true, false, 2, "is even"), (false, true, 2, ""), (true, false, 5, ""),
+    ])
+    func theInputsRefuseTwoTopologiesAndAnEvenGalera(galera: Bool, replication: Bool, replicas: Int, problem: String) {
+        var inputs = ManifestInputs()
+        inputs.volumeClaim = "backups"
+        inputs.galera = galera
+        inputs.replication = replication
+        inputs.replicas = replicas
+        let problems = inputs.problems()
+        #expect(problem.isEmpty ? problems.isEmpty : problems.contains { $0.contains(problem) }, "\(problems)")
+    }
+}
