@@ -54,10 +54,15 @@ start_mariadb() {
     mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/data" --skip-test-db \
       --auth-root-authentication-method=socket >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; die "mariadb-install-db failed in $dir"; }
   fi
-  "$(mariadbd_path)" --no-defaults "${user_opt[@]}" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+  # A node's own option file when it has one (a Galera node's SST script reads its settings there;
+  # with --no-defaults it would read the machine's /etc/mysql instead).
+  # Its mariadb-backup gets the server's InnoDB sizes as options and refuses the buffer pool's, so a
+  # node with its own file keeps the defaults.
+  local defaults=(--no-defaults) sizes=(--innodb-buffer-pool-size=128M --innodb-log-file-size=64M)
+  [ -f "$dir/my.cnf" ] && { defaults=(--defaults-file="$dir/my.cnf"); sizes=(); }
+  "$(mariadbd_path)" "${defaults[@]}" "${user_opt[@]}" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
     --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
-    --innodb-buffer-pool-size=128M --innodb-log-file-size=64M --max-connections=200 \
-    "$@" </dev/null >/dev/null 2>&1 &
+    "${sizes[@]}" --max-connections=200 "$@" </dev/null >/dev/null 2>&1 &
   echo $! >"$dir/mysqld.launcher.pid"
   local i
   for i in $(seq 1 120); do

@@ -68,7 +68,15 @@ public struct TestEnvironment: Sendable {
             user: "root", password: rootPassword, database: database)
     }
 
-    /// The one-node Galera cluster of scripts/test-env.
+    /// The three nodes of the Galera cluster of scripts/test-env, node 1 first.
+    public func galeraNodes() throws -> [ConnectionSettings] {
+        try ["MM_TEST_GALERA_PORT", "MM_TEST_GALERA2_PORT", "MM_TEST_GALERA3_PORT"].map { key in
+            ConnectionSettings(
+                transport: .tcp(host: "127.0.0.1", port: Int(try self[key])!), user: "root", password: rootPassword)
+        }
+    }
+
+    /// Node 1 of the Galera cluster of scripts/test-env.
     public func galeraTCP(database: String? = nil) throws -> ConnectionSettings {
         ConnectionSettings(
             transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_GALERA_PORT"])!),
