@@ -28,10 +28,10 @@ public enum AccountReader {
         return statements
     }
 
-    /// nil when the account was dropped after the list was read (error 1141 or 1396): a live
+    /// nil when the account was dropped after the list was read (error 1133, 1141 or 1396): a live
     /// server's accounts may change while they are read, and a gone account is no longer one to move.
     static func vanishing(_ query: () async throws -> ResultSet) async throws -> ResultSet? {
-        do { return try await query() } catch let error as MariaDBError where [1141, 1396].contains(error.code) {
+        do { return try await query() } catch let error as MariaDBError where [1133, 1141, 1396].contains(error.code) {
             return nil
         }
     }

@@ -15,7 +15,8 @@ public struct MariaDBMigrate: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            Migrate.self, Inspect.self, PreflightCommand.self, Scan.self, Backup.self, List.self, Restore.self, Verify.self, Manifests.self, Users.self,
+            Migrate.self, Inspect.self, PreflightCommand.self, Scan.self, Backup.self, List.self, Restore.self,
+            Verify.self, Manifests.self, Users.self,
             Storage.self,
         ]
     )

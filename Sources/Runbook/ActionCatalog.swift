@@ -25,6 +25,9 @@ public enum ActionCatalog {
         "survey": Action(
             required: [], optional: source,
             outputs: ["version", "major-minor", "galera", "data-bytes", "databases", "binlog"]),
+        "preflight": Action(
+            required: ["topology"], optional: source + ["databases", "target-version"],
+            outputs: ["blockers", "warnings"]),
         "store-check": Action(
             required: ["store"], optional: store,
             outputs: ["location"]),
@@ -54,7 +57,7 @@ public enum ActionCatalog {
             required: ["store"], optional: target + store + ["backup-file", "databases", "parallel"],
             outputs: ["location", "sql-bytes"]),
         "verify": Action(
-            required: [], optional: source + target + ["databases", "compare-accounts", "accounts"],
-            outputs: ["differences", "tables", "accounts"]),
+            required: [], optional: source + target + ["databases", "compare-accounts", "accounts", "other-nodes"],
+            outputs: ["differences", "tables", "accounts", "nodes"]),
     ]
 }

@@ -524,6 +524,36 @@ inputs:
     default: mariadb-galera
     pattern: "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
     help: "Name of the MariaDB resource"
+  - name: topology
+    type: choice
+    choices: [galera]
+    default: galera
+  - name: other-nodes
+    type: text
+    optional: true
+    help: "With --target-host: the cluster's other nodes, compared too (host:port, comma-separated)"
+steps:
+  - id: preflight
+    after: survey
+    title: Check the source for Galera
+    why: >-
+      Galera replicates only InnoDB tables and needs a primary key on every table; the privilege tables, LOCK TABLES
+      and mysql.wsrep_* tables break it. A blocker (a MyISAM table, a table without a primary key) stops the
+      migration here with the ALTER TABLE that fixes it; warnings (events, large tables, missing DEFINERs) are shown.
+    action: preflight
+    inputs: [source-host, source-port, source-user, source-password, topology, databases]
+    outputs: [blockers, warnings]
+  - id: verify
+    title: Compare the source with every node of the cluster
+    why: >-
+      Compares tables, row counts, checksums, views, routines, triggers, events and the migrated accounts of the
+      source with the node restored into and with each other node: what Galera replicated must be on all of them.
+      Any difference fails the step.
+    action: verify
+    when: target-host
+    inputs: [target-host, source-host, source-port, source-user, source-password, target-port, target-user,
+             target-password, databases, compare-accounts, accounts, other-nodes]
+    outputs: [differences, tables, accounts, nodes]
 
 """##,
     ]

@@ -51,11 +51,20 @@ extension Runbook {
         }
         var ownSteps = Set<String>()
         for node in try reader.sequence(top["steps"], what: "steps") {
-            let step = try reader.step(node)
+            let (step, after) = try reader.step(node)
             guard ownSteps.insert(step.id).inserted else {
                 throw RunbookError(file: file, line: step.line, "step id '\(step.id)' is used twice")
             }
-            runbook.steps.replaceOrAppend(step, matching: \.id)
+            if let after {
+                runbook.steps.removeAll { $0.id == step.id }
+                guard let index = runbook.steps.firstIndex(where: { $0.id == after }) else {
+                    throw RunbookError(
+                        file: file, line: step.line, "step '\(step.id)': 'after' names unknown step '\(after)'")
+                }
+                runbook.steps.insert(step, at: index + 1)
+            } else {
+                runbook.steps.replaceOrAppend(step, matching: \.id)
+            }
         }
         try runbook.check()
         return runbook
@@ -361,16 +370,19 @@ struct NodeReader {
             when: try string(map, "when"), line: node.mark?.line ?? 0)
     }
 
-    func step(_ node: Node) throws(RunbookError) -> Step {
+    /// A step, and the `after` of a step that an extending runbook inserts after one of its base's.
+    func step(_ node: Node) throws(RunbookError) -> (step: Step, after: String?) {
         let map = try mapping(
-            node, what: "a step", keys: ["id", "title", "why", "action", "inputs", "outputs", "changes", "when"])
+            node, what: "a step",
+            keys: ["id", "title", "why", "action", "inputs", "outputs", "changes", "when", "after"])
         let id = try string(map, "id", required: true)!
         try checkName(id, map["id"], what: "step id")
-        return Step(
+        let step = Step(
             id: id, title: try string(map, "title", required: true)!, why: try string(map, "why", required: true)!,
             action: try string(map, "action", required: true)!, inputs: try names(map, "inputs"),
             outputs: try names(map, "outputs"), changes: try bool(map, "changes"), when: try string(map, "when"),
             line: node.mark?.line ?? 0)
+        return (step, try string(map, "after"))
     }
 }
 

@@ -94,6 +94,7 @@ public enum Actions {
         case "restore": return try await restore(values, context: context)
         case "verify": return try await verify(values)
         case "apply-accounts": return try await applyAccounts(values)
+        case "preflight": return try await preflight(values, context: context)
         default: throw ActionFailure(message: "action '\(action)' is not built into this version")
         }
     }
@@ -281,17 +282,61 @@ public enum Actions {
         return ["statements": String(try await AccountsJob.apply(plan, to: target))]
     }
 
+    /// The checks before the migration; a blocker fails the step, warnings and notes are shown.
+    static func preflight(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let topology = values.text("topology") ?? "galera"
+        guard let target = TargetTopology(rawValue: topology) else {
+            throw ActionFailure(message: "topology '\(topology)' is not galera, replication or standalone")
+        }
+        let job = PreflightJob(
+            target: target, databases: values.list("databases"), targetVersion: values.text("target-version"))
+        if let problem = job.problems().first { throw ActionFailure(message: problem) }
+        let report = try await job.run(
+            source: try await MariaDBConnection.connect(try values.connection("source").resolve()))
+        for finding in report.findings where finding.severity != .blocker {
+            context.note(
+                "\(finding.severity.rawValue) \(finding.check): \(finding.message) "
+                    + "(\(finding.objects.prefix(5).joined(separator: ", ")))"
+            )
+        }
+        let blockers = report.findings.filter { $0.severity == .blocker }
+        guard blockers.isEmpty else {
+            throw ActionFailure(
+                message: "\(blockers.count) blocker\(blockers.count == 1 ? "" : "s") for \(topology): "
+                    + blockers.map { "\($0.message) [\($0.objects.prefix(5).joined(separator: ", "))]; fix: \($0.fix)" }
+                    .joined(separator: " | "))
+        }
+        return ["blockers": "0", "warnings": String(report.warnings)]
+    }
+
     static func verify(_ values: StepValues) async throws -> [String: String] {
         let job = VerifyJob(
             databases: values.list("databases"), accounts: values.text("compare-accounts").flatMap(Runbook.parseBool),
             accountPatterns: values.list("accounts"))
-        let report = try await job.run(
-            source: try values.connection("source").resolve(), target: try values.connection("target").resolve())
-        guard report.differences.isEmpty else {
-            throw ActionFailure(
-                message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
-                    + report.differences.prefix(5).joined(separator: "; "))
+        let source = try values.connection("source").resolve()
+        var targets = [try values.connection("target").resolve()]
+        // The other nodes of a cluster, compared too: what replicated must be on every node.
+        for node in values.list("other-nodes") {
+            var request = values.connection("target")
+            let parts = node.split(separator: ":", maxSplits: 1)
+            request.host = String(parts[0])
+            request.port = parts.count == 2 ? Int(parts[1]) : nil
+            targets.append(try request.resolve())
         }
-        return ["differences": "0", "tables": String(report.tables), "accounts": String(report.accounts ?? 0)]
+        var tables = 0
+        var accounts = 0
+        for target in targets {
+            let report = try await job.run(source: source, target: target)
+            guard report.differences.isEmpty else {
+                throw ActionFailure(
+                    message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
+                        + report.differences.prefix(5).joined(separator: "; "))
+            }
+            tables = report.tables
+            accounts = report.accounts ?? 0
+        }
+        return [
+            "differences": "0", "tables": String(tables), "accounts": String(accounts), "nodes": String(targets.count),
+        ]
     }
 }

@@ -6,6 +6,7 @@ public enum CommandPreview {
     static let subcommands = [
         "survey": "inspect", "store-check": "storage check", "backup": "backup", "accounts": "users",
         "manifests": "manifests", "restore": "restore", "verify": "verify", "apply-accounts": "users --emit-sql",
+        "preflight": "preflight",
     ]
 
     static func flag(_ action: String, _ input: String) -> String? {
@@ -23,6 +24,8 @@ public enum CommandPreview {
         case ("restore", "backup-file"): return "--file"
         case (_, "databases"): return "--database"
         case (_, "accounts"): return "--account"
+        case ("preflight", "topology"): return "--target"
+        case (_, "other-nodes"): return nil
         case ("verify", "compare-accounts"): return "--accounts"
         case (_, "accounts-dir"): return action == "accounts" ? "--output-dir" : nil
         case (_, "manifests-dir"): return "--output-dir"

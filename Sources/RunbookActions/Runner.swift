@@ -128,7 +128,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 throw ActionFailure(
                     message:
                         "cannot read the file of secret input '\(input.name)' '\(path)': "
-                            + "\(error.localizedDescription); "
+                        + "\(error.localizedDescription); "
                         + "give a readable file with --\(input.flag)-file")
             }
             return text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
@@ -231,7 +231,8 @@ public final class MigrationRunner: @unchecked Sendable {
                 migrationID: state.id, stepID: step.id,
                 progressMode: options.json ? .json : ProgressMeter.mode(json: false),
                 note: { [output, id = state.id] message in
-                    output.event("note", migration: id, step: stepID, fields: ["message": message], text: "  \(message)")
+                    output.event(
+                        "note", migration: id, step: stepID, fields: ["message": message], text: "  \(message)")
                 },
                 recordAttempt: { [weak self] attempt in
                     guard let self else { return }
@@ -455,4 +456,3 @@ public final class MigrationRunner: @unchecked Sendable {
         return .done
     }
 }
-

@@ -34,7 +34,8 @@ import Testing
     @Test func validateReportsThePathOfEachFault() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).yaml")
         defer { try? FileManager.default.removeItem(at: file) }
-        let broken = "apiVersion: k8s.mariadb.com/v1alpha1\nkind: MariaDB\nmetadata:\n  name: m\n"
+        let broken =
+            "apiVersion: k8s.mariadb.com/v1alpha1\nkind: MariaDB\nmetadata:\n  name: m\n"
             + "spec:\n  replicas: '3'\n  storage:\n    sise: 1Gi\n"
         try broken.write(to: file, atomically: true, encoding: .utf8)
         let result = try CLI.run(["manifests", "validate", file.path])
@@ -95,5 +96,18 @@ struct ManifestsRootPasswordTests {
         let check = try CLI.run(
             ["manifests", "validate"] + files.filter { $0 != "kustomization.yaml" }.map { "\(dir)/\($0)" })
         #expect(check.status == 0, "\(check.stdout)")
+    }
+}
+
+@Suite struct GaleraReplicasCommandTests {
+    @Test func validateRefusesGaleraWithTwoReplicasWithTheCRDsMessage() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("galera-2-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let yaml = "apiVersion: k8s.mariadb.com/v1alpha1\nkind: MariaDB\nmetadata:\n  name: g\n"
+            + "spec:\n  replicas: 2\n  galera:\n    enabled: true\n  storage:\n    size: 1Gi\n"
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["manifests", "validate", file.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("spec: An odd number of MariaDB instances"), "\(result.stdout)")
     }
 }

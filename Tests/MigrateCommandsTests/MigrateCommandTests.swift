@@ -354,16 +354,18 @@ struct InClusterRunbookTests {
         try "s3cret-pw\n".write(to: dir.appendingPathComponent("pw"), atomically: true, encoding: .utf8)
         let answers = dir.appendingPathComponent("answers.yaml")
         try """
-            source-host: db.example.com
-            source-port: 3307
-            databases: shop
-            source-password: {file: \(dir.appendingPathComponent("pw").path)}
-            target-host: 127.0.0.1
-            """.write(to: answers, atomically: true, encoding: .utf8)
+        source-host: db.example.com
+        source-port: 3307
+        databases: shop
+        source-password: {file: \(dir.appendingPathComponent("pw").path)}
+        target-host: 127.0.0.1
+        """.write(to: answers, atomically: true, encoding: .utf8)
         let run = try CLI.run(
             [
-                "migrate", "backup-restore", "--answers", answers.path, "--set", "source-port=3308", "--dry-run", "--json",
-                "--state-dir", dir.appendingPathComponent("state").path, "--storage-dir", dir.appendingPathComponent("b").path,
+                "migrate", "backup-restore", "--answers", answers.path, "--set", "source-port=3308", "--dry-run",
+                "--json",
+                "--state-dir", dir.appendingPathComponent("state").path, "--storage-dir",
+                dir.appendingPathComponent("b").path,
             ],
             environment: ["MARIADB_HOST": "from-env", "MARIADB_TARGET_PASSWORD": "t"])
         #expect(run.status == 0, "\(run.stderr)")

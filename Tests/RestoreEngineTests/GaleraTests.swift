@@ -52,12 +52,14 @@ struct GaleraTests {
                 connection: try env.sourceTCP(),
                 dump: DumpOptions(databases: ["mysql"], galera: true, operatorFlags: true),
                 compression: .gzip, now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))), store: store)
-        let before = try await galera.query("SELECT COUNT(*) FROM mysql.global_priv").scalar.int64
+        // Accounts of the runbook test that migrates into the same cluster meanwhile (g<n>_…) are not counted.
+        let count = "SELECT COUNT(*) FROM mysql.global_priv WHERE User NOT REGEXP '^g[0-9]+_'"
+        let before = try await galera.query(count).scalar.int64
         await #expect(throws: RestoreError.galeraUnsafeDump(location: store.location + manifest.name)) {
             try await RestorePipeline.run(
                 RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
         }
-        #expect(try await galera.query("SELECT COUNT(*) FROM mysql.global_priv").scalar.int64 == before)
+        #expect(try await galera.query(count).scalar.int64 == before)
 
         // Without its manifest the statements themselves are checked: the first privilege table stops it.
         try await store.delete(name: manifest.manifestName)
@@ -65,7 +67,7 @@ struct GaleraTests {
             try await RestorePipeline.run(
                 RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
         }
-        #expect(try await galera.query("SELECT COUNT(*) FROM mysql.global_priv").scalar.int64 == before)
+        #expect(try await galera.query(count).scalar.int64 == before)
     }
 }
 

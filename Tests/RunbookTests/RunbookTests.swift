@@ -129,13 +129,26 @@ let miniRunbook = """
 }
 
 @Suite struct RunbookExtensionTests {
-    @Test func anExtendingRunbookReplacesInputsByNameAndKeepsTheBaseSteps() throws {
+    @Test func anExtendingRunbookReplacesByNameInsertsAfterAStepAndAppendsTheRest() throws {
         let base = try Runbook.named("external-to-operator", path: nil)
         let galera = try Runbook.named("standalone-to-galera", path: nil)
-        #expect(galera.steps == base.steps)
-        #expect(galera.inputs.map(\.name) == base.inputs.map(\.name))
+        var ids = base.steps.map(\.id)
+        ids.insert("preflight", at: 1)
+        #expect(galera.steps.map(\.id) == ids)
+        #expect(galera.step("verify")?.inputs.contains("other-nodes") == true)
+        #expect(galera.step("backup") == base.step("backup"))
+        #expect(galera.inputs.map(\.name) == base.inputs.map(\.name) + ["topology", "other-nodes"])
         #expect(galera.input("galera")?.defaultValue == "yes" && galera.input("replicas")?.defaultValue == "3")
         #expect(galera.input("source-host") == base.input("source-host"))
+    }
+
+    @Test func insertingAfterAStepTheBaseLacksNamesTheLine() {
+        let yaml =
+            "name: x\nsummary: y\nextends: backup-restore\nsteps:\n  - id: extra\n    after: nowhere\n"
+            + "    title: t\n    why: w\n    action: survey\n"
+        #expect(throws: RunbookError(file: "x.yaml", line: 5, "step 'extra': 'after' names unknown step 'nowhere'")) {
+            try Runbook.load(yaml: yaml, file: "x.yaml")
+        }
     }
 
     @Test func extendingAnUnknownRunbookNamesTheLine() {
