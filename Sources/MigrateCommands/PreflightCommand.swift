@@ -55,16 +55,7 @@ extension MariaDBMigrate {
                 "preflight of \(report.source) for \(report.target.rawValue): "
                 + "\(report.blockers) blocker\(report.blockers == 1 ? "" : "s"), "
                 + "\(report.warnings) warning\(report.warnings == 1 ? "" : "s")\n"
-            for finding in report.findings {
-                text += "\n\(finding.severity.rawValue.uppercased()) \(finding.check): \(finding.message)\n"
-                let shown = finding.objects.prefix(10).joined(separator: ", ")
-                if !shown.isEmpty {
-                    text +=
-                        "  objects: "
-                            + "\(shown)\(finding.objects.count > 10 ? " and \(finding.objects.count - 10) more" : "")\n"
-                }
-                text += "  fix: \(finding.fix)\n"
-            }
+            text += report.findings.map(\.text).joined()
             return text
         }
     }

@@ -51,11 +51,7 @@ extension MariaDBMigrate {
                 "scanned \(report.location) (\(report.compression.rawValue), \(ByteFormat.string(report.sqlBytes)) "
                 + "of SQL, \(report.statements) statements): "
             text += report.findings.isEmpty ? "nothing that breaks Galera\n" : "\(report.findings.count) findings\n"
-            for finding in report.findings {
-                text += "\n\(finding.severity.rawValue.uppercased()) \(finding.check): \(finding.message)\n"
-                if !finding.objects.isEmpty { text += "  objects: \(finding.objects.joined(separator: ", "))\n" }
-                text += "  fix: \(finding.fix)\n"
-            }
+            text += report.findings.map(\.text).joined()
             return text
         }
     }

@@ -32,6 +32,18 @@ public struct Finding: Codable, Sendable, Equatable {
     }
 }
 
+extension Finding {
+    /// For a person: the severity, the check and the message, up to ten objects, and the fix.
+    public var text: String {
+        var text = "\n\(severity.rawValue.uppercased()) \(check): \(message)\n"
+        if !objects.isEmpty {
+            let more = objects.count > 10 ? " and \(objects.count - 10) more" : ""
+            text += "  objects: \(objects.prefix(10).joined(separator: ", "))\(more)\n"
+        }
+        return text + "  fix: \(fix)\n"
+    }
+}
+
 /// What preflight reads of a source (information_schema and variables only: no table is scanned).
 public struct PreflightFacts: Codable, Sendable, Equatable {
     public struct Table: Codable, Sendable, Equatable {

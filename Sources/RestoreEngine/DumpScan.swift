@@ -32,29 +32,23 @@ public enum DumpScan {
     {
         var first = try await reader.read() ?? []
         let compression = sniff(first)
-        let decompressor = TransformBox(try compression.makeDecompressor())
-        let queue = DispatchQueue(label: "scan-decompression")
+        let decompressor = try ObjectDecompressor(compression, location: location)
         var splitter = SQLSplitter()
         var scanner = DumpHazardScanner()
         var bytes: UInt64 = 0
         var sqlBytes: UInt64 = 0
-        func decompress(_ body: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
-            do { return try await runBlocking(on: queue, body) } catch let error as CompressionError {
-                throw RestoreError.decompression(location: location, detail: error.localizedDescription)
-            }
-        }
         while true {
             try Task.checkCancellation()
             let chunk = first
             bytes += UInt64(chunk.count)
             progress(chunk.count)
-            let sql = try await decompress { try decompressor.transform.update(chunk) }
+            let sql = try await decompressor.update(chunk)
             sqlBytes += UInt64(sql.count)
             for statement in splitter.consume(sql) { scanner.consume(statement) }
             guard let next = try await reader.read() else { break }
             first = next
         }
-        let rest = try await decompress { try decompressor.transform.finish() }
+        let rest = try await decompressor.finish()
         sqlBytes += UInt64(rest.count)
         for statement in splitter.consume(rest) { scanner.consume(statement) }
         do {

@@ -234,9 +234,29 @@ final class ApplierSink: SQLSink, @unchecked Sendable {
     func abort() async { _ = try? await applier.finish() }
 }
 
-final class TransformBox: @unchecked Sendable {
-    let transform: any StreamTransform
-    init(_ transform: any StreamTransform) { self.transform = transform }
+/// A backup's decompressor, run off the cooperative pool; its faults name the object. Used by
+/// one task at a time (the restore's or the scan's reading loop).
+final class ObjectDecompressor: @unchecked Sendable {
+    private let transform: any StreamTransform
+    private let location: String
+    private let queue = DispatchQueue(label: "object-decompression")
+
+    init(_ compression: CompressionAlgorithm, location: String) throws {
+        transform = try compression.makeDecompressor()
+        self.location = location
+    }
+
+    func update(_ chunk: [UInt8]) async throws -> [UInt8] { try await run { try self.transform.update(chunk) } }
+
+    func finish() async throws -> [UInt8] { try await run { try self.transform.finish() } }
+
+    private func run(_ body: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
+        do {
+            return try await runBlocking(on: queue, body)
+        } catch let error as CompressionError {
+            throw RestoreError.decompression(location: location, detail: error.localizedDescription)
+        }
+    }
 }
 
 public enum RestorePipeline {
@@ -354,32 +374,24 @@ public enum RestorePipeline {
         }
 
         progress.begin("apply", reader.size)
-        let decompressor = TransformBox(try compression.makeDecompressor())
-        let queue = DispatchQueue(label: "restore-decompression")
+        let decompressor = try ObjectDecompressor(compression, location: location)
         let objectHash = SHA256Hasher()
         let sqlHash = SHA256Hasher()
         var objectBytes: UInt64 = 0
         var sqlBytes: UInt64 = 0
-        func decompress(_ body: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
-            do {
-                return try await runBlocking(on: queue, body)
-            } catch let error as CompressionError {
-                throw RestoreError.decompression(location: location, detail: error.localizedDescription)
-            }
-        }
         do {
             while let chunk = try await reader.read() {
                 try Task.checkCancellation()
                 objectHash.update(chunk)
                 objectBytes += UInt64(chunk.count)
                 progress.read(chunk.count)
-                let sql = try await decompress { try decompressor.transform.update(chunk) }
+                let sql = try await decompressor.update(chunk)
                 sqlHash.update(sql)
                 sqlBytes += UInt64(sql.count)
                 try await sink.write(sql)
                 progress.applied(sql.count)
             }
-            let rest = try await decompress { try decompressor.transform.finish() }
+            let rest = try await decompressor.finish()
             sqlHash.update(rest)
             sqlBytes += UInt64(rest.count)
             try await sink.write(rest)

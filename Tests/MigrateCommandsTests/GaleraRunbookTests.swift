@@ -65,17 +65,14 @@ struct GaleraRunbookTests {
                 "MARIADB_TARGET_PASSWORD": env.rootPassword,
             ])
         #expect(run.status == 0, "\(run.stderr)")
-        let events = run.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-        let finished = events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
+        let events = MigrateEvents(run.stdout)
+        let finished = events.finishedSteps
         #expect(
             finished == [
                 "survey", "preflight", "store-check", "backup", "accounts", "manifests", "restore", "apply-accounts",
                 "verify",
             ], "\(run.stdout)")
-        let verified = events.first { $0["event"] as? String == "step-finished" && $0["step"] as? String == "verify" }
-        let outputs = verified?["outputs"] as? [String: String]
+        let outputs = events.outputs(of: "verify")
         #expect(
             outputs?["nodes"] == "3" && outputs?["accounts"] == "3" && outputs?["differences"] == "0",
             "\(outputs ?? [:])")

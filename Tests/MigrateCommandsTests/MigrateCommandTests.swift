@@ -4,6 +4,26 @@ import ObjectStore
 import TestSupport
 import Testing
 
+/// The JSON events of a `migrate --json` run.
+struct MigrateEvents {
+    let events: [[String: Any]]
+
+    init(_ stdout: String) {
+        events = stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    var finishedSteps: [String] {
+        events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
+    }
+
+    func outputs(of step: String) -> [String: String]? {
+        events.first { $0["event"] as? String == "step-finished" && $0["step"] as? String == step }?["outputs"]
+            as? [String: String]
+    }
+}
+
 /// Runs SQL as root on a test server through the client (setup and cleanup of the tests here).
 func sql(_ env: TestEnvironment, port: String, _ statements: String) throws {
     let result = try CLI.shell(
@@ -90,10 +110,8 @@ struct MigrateCommandTests {
             )
         }
         #expect(run.status == 0, "\(run.stderr)")
-        let events = run.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-        let finished = events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
+        let events = MigrateEvents(run.stdout)
+        let finished = events.finishedSteps
         #expect(
             finished == [
                 "survey", "store-check", "backup", "accounts", "manifests", "restore", "apply-accounts", "verify",
@@ -101,8 +119,7 @@ struct MigrateCommandTests {
             "\(run.stdout)")
         #expect(!run.stdout.contains(env.rootPassword) && !run.stderr.contains(env.rootPassword))
         // verify compared the migrated accounts too: two users and a role, applied as the operator would.
-        let verified = events.first { $0["event"] as? String == "step-finished" && $0["step"] as? String == "verify" }
-        let outputs = verified?["outputs"] as? [String: String]
+        let outputs = events.outputs(of: "verify")
         #expect(outputs?["accounts"] == "3" && outputs?["differences"] == "0", "\(outputs ?? [:])")
 
         // The operator-named backup and its manifest in S3.
