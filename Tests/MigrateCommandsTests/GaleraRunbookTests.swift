@@ -33,10 +33,21 @@ struct GaleraRunbookTests {
             "GRANT SELECT ON `\(db)`.* TO '\(p)reader'",
             "GRANT '\(p)reader' TO '\(p)app'@'%'",
             "SET DEFAULT ROLE '\(p)reader' FOR '\(p)app'@'%'",
+            // The other kinds of the accounts issue: a second host, TLS, limits, and global, routine
+            // and grant-option grants.
+            "CREATE USER '\(p)app'@'10.1.%' IDENTIFIED BY 'App-pw-2'",
+            "GRANT UPDATE ON `\(db)`.orders TO '\(p)app'@'10.1.%'",
+            "CREATE USER '\(p)tls'@'%' IDENTIFIED BY 'Tls-pw-1' REQUIRE SSL",
+            "CREATE USER '\(p)max'@'%' IDENTIFIED BY 'Max-pw-1' WITH MAX_USER_CONNECTIONS 25 MAX_QUERIES_PER_HOUR 1000",
+            "GRANT PROCESS ON *.* TO '\(p)max'@'%'",
+            "GRANT EXECUTE ON PROCEDURE `\(db)`.report TO '\(p)max'@'%'",
+            "GRANT SELECT ON `\(db)`.* TO '\(p)max'@'%' WITH GRANT OPTION",
         ])
         let cleanup = [
             "DROP DATABASE IF EXISTS `\(db)`", "DROP USER IF EXISTS '\(p)app'@'%'", "DROP USER IF EXISTS '\(p)ed'@'%'",
-            "DROP ROLE IF EXISTS '\(p)reader'",
+            "DROP ROLE IF EXISTS '\(p)reader'", "DROP USER IF EXISTS '\(p)app'@'10.1.%'",
+            "DROP USER IF EXISTS '\(p)tls'@'%'",
+            "DROP USER IF EXISTS '\(p)max'@'%'",
         ]
         defer {
             Task {
@@ -74,7 +85,7 @@ struct GaleraRunbookTests {
             ], "\(run.stdout)")
         let outputs = events.outputs(of: "verify")
         #expect(
-            outputs?["nodes"] == "3" && outputs?["accounts"] == "3" && outputs?["differences"] == "0",
+            outputs?["nodes"] == "3" && outputs?["accounts"] == "6" && outputs?["differences"] == "0",
             "\(outputs ?? [:])")
         // The Galera rules went into the dump: no privilege table, no LOCK TABLES.
         let backups = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("backups").path)
@@ -84,7 +95,8 @@ struct GaleraRunbookTests {
 
         // Every migrated account logs in on nodes 2 and 3 with its original password.
         for node in nodes.dropFirst() {
-            for (user, password) in [("\(p)app", "App-pw-1"), ("\(p)ed", "Ed-pw-1")] {
+            // Those that may log in from here (not the 10.1.% host, nor REQUIRE SSL on servers without TLS).
+            for (user, password) in [("\(p)app", "App-pw-1"), ("\(p)ed", "Ed-pw-1"), ("\(p)max", "Max-pw-1")] {
                 var settings = node
                 settings.user = user
                 settings.password = password
