@@ -19,6 +19,8 @@ public struct BackupJob: Codable, Sendable, Equatable {
     /// Go duration, as the operator's maxRetention (e.g. 720h).
     public var maxRetention: String?
     public var keepLast: Int?
+    /// Before dumping, discard the unfinished uploads of backups older than this (Go duration; nil: don't).
+    public var gcAge: String? = StoreGC.defaultAge
 
     public init() {}
 
@@ -30,6 +32,9 @@ public struct BackupJob: Codable, Sendable, Equatable {
             problems.append("max retention '\(maxRetention)' is not a duration: write e.g. 720h or 1h30m")
         }
         if let keepLast, keepLast < 1 { problems.append("keep last '\(keepLast)' must be 1 or more") }
+        if let gcAge, GoDuration.seconds(gcAge) == nil {
+            problems.append("gc age '\(gcAge)' is not a duration: write e.g. 1h or 30m")
+        }
         return problems
     }
 
@@ -50,6 +55,8 @@ public struct BackupJob: Codable, Sendable, Equatable {
         public var location: String
         public var manifest: BackupManifest
         public var deleted: [String]
+        /// Unfinished uploads of earlier, killed backups that this run discarded first.
+        public var discarded: [String]
         public var seconds: Double
     }
 
@@ -60,6 +67,10 @@ public struct BackupJob: Codable, Sendable, Equatable {
     ) async throws -> Result {
         let request = request(connection: connection, now: now)
         let started = ContinuousClock.now
+        var discarded: [String] = []
+        if let age = gcAge.flatMap(GoDuration.seconds) {
+            discarded = try await StoreGC.run(store, now: now, minimumAgeSeconds: age).map(\.name)
+        }
         let manifest = try await BackupPipeline.run(request, store: store, progress: progress)
         var deleted: [String] = []
         if maxRetention != nil || keepLast != nil {
@@ -71,7 +82,7 @@ public struct BackupJob: Codable, Sendable, Equatable {
         let seconds = (ContinuousClock.now - started).inSeconds
         return Result(
             name: manifest.name, location: store.location + manifest.name, manifest: manifest, deleted: deleted,
-            seconds: (seconds * 100).rounded() / 100)
+            discarded: discarded, seconds: (seconds * 100).rounded() / 100)
     }
 }
 

@@ -15,7 +15,7 @@ extension MariaDBMigrate {
         static let configuration = CommandConfiguration(
             abstract:
                 "Dump a server into the store under a name the operator reads (backup.<time>.sql[.gz|.bz2]), with a "
-                    + "manifest beside it."
+                + "manifest beside it."
         )
 
         @OptionGroup(title: "Source connection") var connection: ConnectionOptions
@@ -70,6 +70,13 @@ extension MariaDBMigrate {
 
         @Option(
             help: ArgumentHelp(
+                "First discard the unfinished uploads of backups (runs that were killed) older than this Go duration; "
+                    + "'off' keeps them. A younger one is never touched: it may be another run's.",
+                valueName: "duration"))
+        var gcAge = StoreGC.defaultAge
+
+        @Option(
+            help: ArgumentHelp(
                 "Stay running and back up on this cron schedule, in UTC (5 fields or @daily, @hourly, …), as the "
                     + "operator's schedule.cron. Runs never overlap.")
         )
@@ -102,6 +109,7 @@ extension MariaDBMigrate {
             job.recordBinlogPosition = binlogPosition
             job.maxRetention = maxRetention
             job.keepLast = keepLast
+            job.gcAge = gcAge == "off" ? nil : gcAge
             return job
         }
 
@@ -176,6 +184,7 @@ extension MariaDBMigrate {
                 print("  snapshot at binlog \(file), gtid \(position.gtid ?? "none")")
             }
             for name in result.deleted { print("  deleted by retention: \(name)") }
+            for name in result.discarded { print("  discarded an unfinished upload of a killed run: \(name)") }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupEngine
 import Blocking
 import Dispatch
 import Foundation
@@ -11,7 +12,7 @@ extension MariaDBMigrate {
     struct Storage: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check, list, upload, download and delete objects in the backup store (S3 or a directory).",
-            subcommands: [Check.self, List.self, Put.self, Get.self, Remove.self])
+            subcommands: [Check.self, List.self, Put.self, Get.self, Remove.self, GC.self])
     }
 }
 
@@ -162,6 +163,48 @@ extension MariaDBMigrate.Storage {
                 try await store.delete(name: name)
                 print("deleted \(store.location)\(name)")
             }
+        }
+    }
+}
+
+extension MariaDBMigrate.Storage {
+    struct GC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Discard what killed backups left behind: unfinished multipart uploads (or a directory's temp "
+                + "files) of backup names older than --gc-age; younger ones may be another run's and stay.")
+
+        @OptionGroup(title: "Storage") var storage: StorageOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(
+            help: ArgumentHelp("Discard only what started at least this long ago (Go duration).", valueName: "duration")
+        )
+        var gcAge = StoreGC.defaultAge
+
+        @Flag(help: "List what would be discarded without discarding it.")
+        var dryRun = false
+
+        func validate() throws {
+            guard GoDuration.seconds(gcAge) != nil else {
+                throw ValidationError("--gc-age '\(gcAge)' is not a duration: write e.g. 1h or 30m")
+            }
+        }
+
+        func run() async throws {
+            let store = try storage.makeStore(forWriting: false)
+            let age = GoDuration.seconds(gcAge)!
+            let writes =
+                dryRun
+                ? StoreGC.candidates(try await store.unfinishedWrites(), now: .now(), minimumAgeSeconds: age)
+                : try await StoreGC.run(store, minimumAgeSeconds: age)
+            if output.json { return try output.printJSON(writes) }
+            let verb = dryRun ? "would discard" : "discarded"
+            print(
+                "\(verb) \(writes.count) unfinished write\(writes.count == 1 ? "" : "s") older than \(gcAge) in "
+                    + "\(store.location)"
+            )
+            for write in writes { print("  \(write.name) (started \(write.started?.rfc3339 ?? "?"))") }
         }
     }
 }

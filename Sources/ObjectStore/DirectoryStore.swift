@@ -87,6 +87,28 @@ public struct DirectoryStore: ObjectStore {
         return result
     }
 
+    /// `.<name>.<random>.partial.tmp` files: writers killed before they committed or cleaned up.
+    public func unfinishedWrites() async throws -> [UnfinishedWrite] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.sorted().compactMap { file in
+            guard file.hasPrefix("."), file.hasSuffix(".partial.tmp") else { return nil }
+            let inner = file.dropFirst().dropLast(".partial.tmp".count)
+            guard let dot = inner.lastIndex(of: ".") else { return nil }
+            var info = stat()
+            let started = stat(fullPath(file), &info) == 0 ? UTCDateTime(epochSeconds: Int64(info.st_mtim.tv_sec)) : nil
+            return UnfinishedWrite(name: String(inner[..<dot]), started: started, id: file)
+        }
+    }
+
+    public func discard(_ write: UnfinishedWrite) async throws {
+        guard write.id.hasPrefix("."), write.id.hasSuffix(".partial.tmp"), !write.id.contains("/") else {
+            throw ObjectStoreError.invalidName(write.id)
+        }
+        guard unlink(fullPath(write.id)) == 0 || errno == ENOENT else {
+            throw ObjectStoreError.io(path: fullPath(write.id), reason: String(cString: strerror(errno)))
+        }
+    }
+
     public func delete(name: String) async throws {
         try validateObjectName(name)
         guard unlink(fullPath(name)) == 0 || errno == ENOENT else {

@@ -13,6 +13,25 @@ public protocol ObjectStore: Sendable {
     /// The objects directly in the prefix/folder (not below it), sorted by name.
     func list() async throws -> [ObjectInfo]
     func delete(name: String) async throws
+    /// Writes that were started and never committed nor aborted (a process killed with SIGKILL
+    /// cannot clean up): S3 multipart uploads, or a directory's hidden temp files.
+    func unfinishedWrites() async throws -> [UnfinishedWrite]
+    /// Removes an unfinished write: aborts the upload, or deletes the temp file.
+    func discard(_ write: UnfinishedWrite) async throws
+}
+
+/// A write left unfinished: the object name it was for, when it started, and the store's handle.
+public struct UnfinishedWrite: Codable, Sendable, Equatable {
+    public var name: String
+    public var started: UTCDateTime?
+    /// The upload id, or the temp file's name.
+    public var id: String
+
+    public init(name: String, started: UTCDateTime?, id: String) {
+        self.name = name
+        self.started = started
+        self.id = id
+    }
 }
 
 /// A streamed write. `write` applies backpressure (it waits while the store is busy);

@@ -191,15 +191,30 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     }
 
     /// Multipart uploads started under the prefix and never completed nor aborted.
-    public func pendingMultipartUploads() async throws -> [(key: String, uploadId: String)] {
+    public func pendingMultipartUploads() async throws -> [(key: String, uploadId: String, initiated: UTCDateTime?)] {
         var query: [(name: String, value: String)] = [("uploads", "")]
         if !configuration.prefix.isEmpty { query.append(("prefix", configuration.prefix)) }
         let body = try await checked(Call(method: .get, query: query, location: location)).bodyText
         return XMLScanner.elements("Upload", in: body).compactMap { upload in
             guard let key = XMLScanner.value("Key", in: upload), let id = XMLScanner.value("UploadId", in: upload)
             else { return nil }
-            return (key, id)
+            return (key, id, XMLScanner.value("Initiated", in: upload).flatMap { UTCDateTime.parseRFC3339($0) })
         }
+    }
+
+    /// The unfinished multipart uploads of names directly in the prefix.
+    public func unfinishedWrites() async throws -> [UnfinishedWrite] {
+        try await pendingMultipartUploads().compactMap { upload in
+            guard upload.key.hasPrefix(configuration.prefix) else { return nil }
+            let name = String(upload.key.dropFirst(configuration.prefix.count))
+            guard !name.isEmpty, !name.contains("/") else { return nil }
+            return UnfinishedWrite(name: name, started: upload.initiated, id: upload.uploadId)
+        }
+    }
+
+    public func discard(_ write: UnfinishedWrite) async throws {
+        try await abortMultipartUpload(
+            key: configuration.prefix + write.name, uploadId: write.id, location: location + write.name)
     }
 
     // MARK: multipart pieces

@@ -170,16 +170,15 @@ public enum StoreCheck {
     }
 }
 
-extension S3Store {
-    /// Aborts the unfinished multipart uploads of one object name (an interrupted run's), and
-    /// says how many there were. Other names are left alone: they may be another run's.
-    public func abortPendingUploads(name: String) async throws -> Int {
-        let key = configuration.prefix + name
-        var aborted = 0
-        for upload in try await pendingMultipartUploads() where upload.key == key {
-            try await abortMultipartUpload(key: upload.key, uploadId: upload.uploadId, location: location + name)
-            aborted += 1
+extension ObjectStore {
+    /// Discards the unfinished writes of one object name (an interrupted run's), and says how
+    /// many there were. Other names are left alone: they may be another run's.
+    public func discardUnfinishedWrites(name: String) async throws -> Int {
+        var discarded = 0
+        for write in try await unfinishedWrites() where write.name == name {
+            try await discard(write)
+            discarded += 1
         }
-        return aborted
+        return discarded
     }
 }

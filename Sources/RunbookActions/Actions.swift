@@ -136,8 +136,8 @@ public enum Actions {
         let settings = values.store
         let store = try settings.makeStore(forWriting: true)
         // An interrupted attempt may have left its multipart upload open: abort it first.
-        if let name = context.previousAttempt["name"], let s3 = store as? S3Store {
-            let aborted = try await s3.abortPendingUploads(name: name)
+        if let name = context.previousAttempt["name"] {
+            let aborted = try await store.discardUnfinishedWrites(name: name)
             if aborted > 0 {
                 context.note(
                     "aborted \(aborted) unfinished upload\(aborted == 1 ? "" : "s") of \(name) "

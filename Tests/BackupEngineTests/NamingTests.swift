@@ -1,5 +1,6 @@
 import Compression
 import Foundation
+import ObjectStore
 import Testing
 import UTCTime
 
@@ -232,5 +233,26 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(UTCDateTime.self, from: Data(#""yesterday""#.utf8))
         }
+    }
+}
+
+@Suite struct StoreGCTests {
+    @Test(arguments: [
+        ("backup.2026-11-25T10:00:00Z.sql.gz", 7200, true),
+        ("backup.2026-11-25T10:00:00Z.sql.gz", 600, false),
+        ("backup.2026-11-25T10:00:00Z.sql.gz.manifest.json", 7200, true),
+        ("notes.bin", 7200, false),
+        ("backup.2026-11-25T10:00:00.5Z.sql", 7200, false),
+    ])
+    func onlyBackupNamesOlderThanTheAgeAreDiscarded(name: String, ageSeconds: Int64, discarded: Bool) {
+        let now = t("2026-11-25T12:00:00Z")
+        let write = UnfinishedWrite(
+            name: name, started: UTCDateTime(epochSeconds: now.epochSeconds - ageSeconds), id: "u")
+        #expect(StoreGC.candidates([write], now: now, minimumAgeSeconds: 3600) == (discarded ? [write] : []))
+    }
+
+    @Test func aWriteWhoseStartIsUnknownIsKept() {
+        let write = UnfinishedWrite(name: "backup.2026-11-25T10:00:00Z.sql.gz", started: nil, id: "u")
+        #expect(StoreGC.candidates([write], now: t("2026-11-25T12:00:00Z"), minimumAgeSeconds: 0).isEmpty)
     }
 }

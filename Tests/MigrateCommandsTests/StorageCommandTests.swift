@@ -1,8 +1,9 @@
 import Foundation
 import HTTPTransport
-import ObjectStore
 import TestSupport
 import Testing
+
+@testable import ObjectStore
 
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
 struct StorageCommandTests {
@@ -109,5 +110,65 @@ struct StorageCommandTests {
             credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
         #expect(try await store.list().isEmpty)
         #expect(try await store.pendingMultipartUploads().isEmpty)
+    }
+}
+
+/// What killed backups leave behind, cleaned up by `storage gc` and by the next backup.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct StorageGCTests {
+    let awsEnvironment = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
+
+    @Test func unfinishedUploadsOfBackupsAreAbortedOnceOlderThanTheAge() async throws {
+        let env = try TestEnvironment.require()
+        let bucket = "gc-\(UInt32.random(in: 0...UInt32.max))"
+        _ = try await CurlClient().send(HTTPRequest(method: .put, url: "\(try env["MM_TEST_S3_ENDPOINT"])/\(bucket)"))
+        var settings = StoreSettings()
+        settings.s3Bucket = bucket
+        settings.s3Prefix = "mariadb"
+        settings.s3Endpoint = try env["MM_TEST_S3_ENDPOINT"]
+        let store = try settings.makeStore(forWriting: true, environment: awsEnvironment) as! S3Store
+        // What a backup killed with SIGKILL leaves: an upload nobody completes or aborts.
+        for name in ["backup.2024-08-26T12:24:34Z.sql.gz", "notes.bin"] {
+            _ = try await store.createMultipartUpload(key: "mariadb/" + name, location: store.location + name)
+        }
+        let s3 = ["--s3-bucket", bucket, "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"]]
+        // moto answers every upload's Initiated with 2010-11-10T20:48:33Z, so on it every upload is
+        // old: the age rule is proven by the pure tests and on the directory store below.
+        let preview = try CLI.run(["storage", "gc", "--dry-run"] + s3, environment: awsEnvironment)
+        #expect(preview.stdout.contains("would discard 1 unfinished write older than 1h"), "\(preview.stdout)")
+        #expect(try await store.unfinishedWrites().count == 2)
+        let gc = try CLI.run(["storage", "gc"] + s3, environment: awsEnvironment)
+        #expect(gc.status == 0 && gc.stdout.contains("discarded 1 unfinished write"), "\(gc.stdout)")
+        // Only the backup's upload went: another program's upload under the prefix is not ours.
+        #expect(try await store.unfinishedWrites().map(\.name) == ["notes.bin"])
+        let bad = try CLI.run(["storage", "gc", "--gc-age", "a while"] + s3, environment: awsEnvironment)
+        #expect(bad.status != 0 && bad.stderr.contains("--gc-age 'a while' is not a duration"))
+    }
+
+    @Test func aDirectoryStoresTempFilesOfKilledBackupsGoWithTheNextBackup() throws {
+        let env = try TestEnvironment.require()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let stale = dir.appendingPathComponent(".backup.2024-08-26T12:24:34Z.sql.gz.42.partial.tmp").path
+        let other = dir.appendingPathComponent(".notes.txt.7.partial.tmp").path
+        // Ten minutes old: it may be a run still writing, so it stays.
+        let young = dir.appendingPathComponent(".backup.2024-08-27T12:24:34Z.sql.gz.9.partial.tmp").path
+        for (path, age) in [(stale, -7200.0), (other, -7200), (young, -600)] {
+            FileManager.default.createFile(atPath: path, contents: Data("half".utf8))
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: age)], ofItemAtPath: path)
+        }
+        let backup = try CLI.run(
+            [
+                "backup", "--database", "mysql", "--storage-dir", dir.path, "--host", "127.0.0.1",
+                "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root",
+            ], environment: ["MARIADB_PASSWORD": env.rootPassword])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect(
+            backup.stdout.contains("discarded an unfinished upload of a killed run: backup.2024-08-26T12:24:34Z.sql.gz")
+        )
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: other) && FileManager.default.fileExists(atPath: young))
     }
 }
