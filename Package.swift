@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBZip2", providers: [.apt(["libbz2-dev"])]),  // libbz2 ships no .pc file
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // Typed wrappers for variadic and macro APIs (curl_easy_setopt, deflateInit2, el_set).
         .target(name: "CShims", dependencies: ["CCurl", "CZlib", "CEdit"]),
 
@@ -27,7 +28,7 @@ let package = Package(
         .target(name: "MariaDBClient", dependencies: ["CMariaDB", "Blocking"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "CShims", "Blocking"]),
         .target(name: "Hashing", dependencies: ["COpenSSL"]),
-        .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CShims"]),
+        .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CIsal", "CShims"]),
         .target(name: "Terminal", dependencies: ["CEdit", "CShims", "UTCTime"]),
 
         // Pure cores.

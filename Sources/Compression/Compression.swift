@@ -11,12 +11,15 @@ public enum CompressionAlgorithm: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// gzip uses every core (`workers` > 1: one standard stream, pigz-style) unless told otherwise.
+    /// gzip levels 1-3 go through ISA-L (one stream: one core of it outruns the dump); levels 4-9
+    /// through zlib on every core (`workers` > 1: one standard stream, pigz-style).
     public func makeCompressor(
         level: Int? = nil, workers: Int = ParallelGzipCompressor.defaultWorkers
     ) throws -> any StreamTransform {
         switch self {
         case .none: return PassThrough()
+        case .gzip where IsalGzipCompressor.levels.contains(level ?? GzipCompressor.defaultLevel):
+            return try IsalGzipCompressor(level: level ?? GzipCompressor.defaultLevel)
         case .gzip where workers > 1:
             return try ParallelGzipCompressor(level: level ?? GzipCompressor.defaultLevel, workers: workers)
         case .gzip: return try GzipCompressor(level: level ?? GzipCompressor.defaultLevel)
@@ -27,7 +30,7 @@ public enum CompressionAlgorithm: String, Sendable, CaseIterable, Codable {
     public func makeDecompressor() throws -> any StreamTransform {
         switch self {
         case .none: return PassThrough()
-        case .gzip: return try GzipDecompressor()
+        case .gzip: return IsalGzipDecompressor()
         case .bzip2: return try BZip2Decompressor()
         }
     }

@@ -132,3 +132,52 @@ func runTool(_ command: [String], input: [UInt8]) throws -> [UInt8] {
     process.waitUntilExit()
     return Array(output)
 }
+
+/// gzip through ISA-L (levels 1-3): ordinary gzip every reader takes, read back by ISA-L as well.
+@Suite struct IsalGzipTests {
+    static let data = Array(RoundTripTests.tenMiB.prefix(3_000_003))
+
+    @Test(arguments: [1, 2, 3])
+    func everyReaderTakesItsOutput(level: Int) throws {
+        let compressed = try transform(Self.data, with: try CompressionAlgorithm.gzip.makeCompressor(level: level))
+        #expect(try CompressionAlgorithm.gzip.makeCompressor(level: level) is IsalGzipCompressor)
+        #expect(compressed.count < Self.data.count / 2)
+        let digest = Digest.sha256(Self.data).hexString
+        #expect(Digest.sha256(try runTool(["gzip", "-dc"], input: compressed)).hexString == digest)
+        _ = try runTool(["gzip", "-t"], input: compressed)
+        let python = "import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))"
+        #expect(Digest.sha256(try runTool(["python3", "-c", python], input: compressed)).hexString == digest)
+        #expect(Digest.sha256(try transform(compressed, with: IsalGzipDecompressor(), chunk: 7_001)).hexString == digest)
+    }
+
+    @Test(arguments: [4, 6, 9])
+    func levelsAboveThreeStayWithZlib(level: Int) throws {
+        let compressor = try CompressionAlgorithm.gzip.makeCompressor(level: level)
+        #expect(!(compressor is IsalGzipCompressor))
+        let compressed = try transform(Self.data, with: compressor)
+        #expect(Digest.sha256(try transform(compressed, with: IsalGzipDecompressor())) == Digest.sha256(Self.data))
+    }
+
+    @Test func readsSeveralMembersAsGunzipDoes() throws {
+        let first = try transform(Array(Self.data.prefix(1000)), with: try GzipCompressor())
+        let second = try transform(Array(Self.data.dropFirst(1000).prefix(2000)), with: try IsalGzipCompressor(level: 1))
+        let restored = try transform(first + second, with: IsalGzipDecompressor(), chunk: 333)
+        #expect(restored == Array(Self.data.prefix(3000)))
+    }
+
+    @Test func aCutStreamAndAFlippedByteAreErrors() throws {
+        let compressed = try transform(Self.data, with: try IsalGzipCompressor(level: 1))
+        #expect(throws: CompressionError.truncatedInput(format: "gzip")) {
+            try transform(Array(compressed.prefix(compressed.count / 2)), with: IsalGzipDecompressor())
+        }
+        var flipped = compressed
+        flipped[flipped.count / 2] ^= 0xFF
+        #expect(throws: CompressionError.self) { try transform(flipped, with: IsalGzipDecompressor()) }
+        #expect(throws: CompressionError.self) { try transform(Array("not gzip at all".utf8), with: IsalGzipDecompressor()) }
+    }
+
+    @Test func anEmptyInputIsAValidGzipStream() throws {
+        let compressed = try transform([], with: try IsalGzipCompressor(level: 1))
+        #expect(try runTool(["gzip", "-dc"], input: compressed).isEmpty)
+    }
+}

@@ -1,0 +1,108 @@
+import CIsal
+
+/// gzip through ISA-L's igzip (levels 0-3): ordinary gzip that gunzip and the operator read, at a
+/// fraction of zlib's CPU. One stream; the output is taken in 256 KiB pieces.
+public final class IsalGzipCompressor: StreamTransform {
+    public static let levels = 0...3
+    private let stream: UnsafeMutablePointer<isal_zstream>
+    private let levelBuffer: UnsafeMutableRawPointer
+    private var output = [UInt8](repeating: 0, count: 256 * 1024)
+
+    public init(level: Int) throws(CompressionError) {
+        guard Self.levels.contains(level) else { throw .initialisationFailed(library: "isa-l", code: Int32(level)) }
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: isal_zstream())
+        isal_deflate_init(stream)
+        let size = mm_isal_level_buf_size(Int32(level))
+        levelBuffer = .allocate(byteCount: Int(size), alignment: 16)
+        stream.pointee.level = UInt32(level)
+        stream.pointee.level_buf = levelBuffer.assumingMemoryBound(to: UInt8.self)
+        stream.pointee.level_buf_size = size
+        stream.pointee.gzip_flag = UInt16(IGZIP_GZIP)
+        stream.pointee.flush = UInt16(NO_FLUSH)
+    }
+
+    deinit {
+        levelBuffer.deallocate()
+        stream.deallocate()
+    }
+
+    public func update(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> [UInt8] {
+        try deflate(input, end: false)
+    }
+
+    public func finish() throws(CompressionError) -> [UInt8] {
+        try deflate(UnsafeRawBufferPointer(start: nil, count: 0), end: true)
+    }
+
+    private func deflate(_ input: UnsafeRawBufferPointer, end: Bool) throws(CompressionError) -> [UInt8] {
+        var produced: [UInt8] = []
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = UInt32(input.count)
+        stream.pointee.end_of_stream = end ? 1 : 0
+        repeat {
+            let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
+                stream.pointee.next_out = out.baseAddress
+                stream.pointee.avail_out = UInt32(out.count)
+                return isal_deflate(stream)
+            }
+            guard status == COMP_OK else { throw .internalError(library: "isa-l", code: status) }
+            produced.append(contentsOf: output[0..<(output.count - Int(stream.pointee.avail_out))])
+        } while stream.pointee.avail_in > 0 || stream.pointee.avail_out == 0
+            || (end && mm_isal_deflate_ended(stream) == 0)
+        return produced
+    }
+}
+
+/// gzip read through ISA-L's inflate, several members one after another (pigz's and ours).
+public final class IsalGzipDecompressor: StreamTransform {
+    private let state: UnsafeMutablePointer<inflate_state>
+    private var output = [UInt8](repeating: 0, count: 256 * 1024)
+    private var atMemberEnd = false
+    private var sawAnyInput = false
+
+    public init() {
+        state = .allocate(capacity: 1)
+        state.initialize(to: inflate_state())
+        isal_inflate_init(state)
+        state.pointee.crc_flag = UInt32(ISAL_GZIP)
+    }
+
+    deinit { state.deallocate() }
+
+    public func update(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> [UInt8] {
+        guard input.count > 0 else { return [] }
+        sawAnyInput = true
+        var produced: [UInt8] = []
+        state.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        state.pointee.avail_in = UInt32(input.count)
+        while state.pointee.avail_in > 0 || (!atMemberEnd && state.pointee.avail_out == 0) {
+            if atMemberEnd {
+                // Another gzip member follows the one that ended.
+                isal_inflate_reset(state)
+                state.pointee.crc_flag = UInt32(ISAL_GZIP)
+                atMemberEnd = false
+            }
+            let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
+                state.pointee.next_out = out.baseAddress
+                state.pointee.avail_out = UInt32(out.count)
+                return isal_inflate(state)
+            }
+            produced.append(contentsOf: output[0..<(output.count - Int(state.pointee.avail_out))])
+            guard status >= ISAL_DECOMP_OK else {
+                throw .corruptInput(format: "gzip", detail: "isa-l inflate error \(status)")
+            }
+            if mm_isal_inflate_ended(state) != 0 {
+                atMemberEnd = true
+            } else if state.pointee.avail_in == 0 && state.pointee.avail_out > 0 {
+                break
+            }
+        }
+        return produced
+    }
+
+    public func finish() throws(CompressionError) -> [UInt8] {
+        guard sawAnyInput, atMemberEnd else { throw .truncatedInput(format: "gzip") }
+        return []
+    }
+}
