@@ -25,7 +25,10 @@ extension MariaDBMigrate {
         @Option(help: "none, gzip or bzip2 (the operator's compression).")
         var compression: CompressionAlgorithm = .gzip
 
-        @Option(help: "gzip level 1-9 (default 1: see the README).")
+        @Option(
+            help: ArgumentHelp(
+                "gzip level 1-9: 1-3 through ISA-L (one core outruns the dump), 4-9 through zlib on every core "
+                    + "(default 1: see the README)."))
         var gzipLevel: Int?
 
         @Option(name: .customLong("database"), help: "A database to back up (repeat for several; default: all).")
