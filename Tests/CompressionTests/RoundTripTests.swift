@@ -13,7 +13,7 @@ func sampleData(bytes: Int) -> [UInt8] {
         id += 1
         let line =
             "INSERT INTO `t` VALUES (\(id),'\(UInt64.random(in: 0...UInt64.max, using: &generator))','name "
-                + "\(id % 977)');\n"
+            + "\(id % 977)');\n"
         out.append(contentsOf: line.utf8)
     }
     return Array(out.prefix(bytes))
@@ -147,7 +147,8 @@ func runTool(_ command: [String], input: [UInt8]) throws -> [UInt8] {
         _ = try runTool(["gzip", "-t"], input: compressed)
         let python = "import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))"
         #expect(Digest.sha256(try runTool(["python3", "-c", python], input: compressed)).hexString == digest)
-        #expect(Digest.sha256(try transform(compressed, with: IsalGzipDecompressor(), chunk: 7_001)).hexString == digest)
+        #expect(
+            Digest.sha256(try transform(compressed, with: IsalGzipDecompressor(), chunk: 7_001)).hexString == digest)
     }
 
     @Test(arguments: [4, 6, 9])
@@ -160,7 +161,8 @@ func runTool(_ command: [String], input: [UInt8]) throws -> [UInt8] {
 
     @Test func readsSeveralMembersAsGunzipDoes() throws {
         let first = try transform(Array(Self.data.prefix(1000)), with: try GzipCompressor())
-        let second = try transform(Array(Self.data.dropFirst(1000).prefix(2000)), with: try IsalGzipCompressor(level: 1))
+        let second = try transform(
+            Array(Self.data.dropFirst(1000).prefix(2000)), with: try IsalGzipCompressor(level: 1))
         let restored = try transform(first + second, with: IsalGzipDecompressor(), chunk: 333)
         #expect(restored == Array(Self.data.prefix(3000)))
     }
@@ -173,7 +175,9 @@ func runTool(_ command: [String], input: [UInt8]) throws -> [UInt8] {
         var flipped = compressed
         flipped[flipped.count / 2] ^= 0xFF
         #expect(throws: CompressionError.self) { try transform(flipped, with: IsalGzipDecompressor()) }
-        #expect(throws: CompressionError.self) { try transform(Array("not gzip at all".utf8), with: IsalGzipDecompressor()) }
+        #expect(throws: CompressionError.self) {
+            try transform(Array("not gzip at all".utf8), with: IsalGzipDecompressor())
+        }
     }
 
     @Test func anEmptyInputIsAValidGzipStream() throws {
