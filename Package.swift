@@ -42,12 +42,13 @@ let package = Package(
         .target(name: "Preflight", dependencies: ["MariaDBClient"]),
         .target(name: "RestoreEngine", dependencies: ["Preflight", "BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
+        .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime"]),
         .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "Dump", .product(name: "Yams", package: "Yams")]),
         .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
         .target(
             name: "RunbookActions",
-            dependencies: ["Runbook", "Accounts", "BackupEngine", "Compression", "Manifests", "MariaDBClient", "ObjectStore", "Preflight",
+            dependencies: ["Runbook", "Accounts", "BackupEngine", "Compression", "Manifests", "MariaDBClient", "ObjectStore", "Preflight", "Replication",
                            "RestoreEngine", "Terminal", "UTCTime", "Verification"]
         ),
         .target(
@@ -55,7 +56,7 @@ let package = Package(
             dependencies: [
                 "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "HTTPTransport", "SigV4",
                 "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
-                "Runbook", "RunbookActions",
+                "Runbook", "RunbookActions", "Replication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(

@@ -83,6 +83,15 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     }
 }
 
+extension BackupManifest {
+    /// The manifest beside backup `name` (`<name>.manifest.json`); nil when there is none or it is not one.
+    public static func load(besides name: String, from store: any ObjectStore) async throws -> BackupManifest? {
+        let manifestName = name + ".manifest.json"
+        guard try await store.head(name: manifestName) != nil else { return nil }
+        return try? JSONDecoder().decode(BackupManifest.self, from: Data(try await store.getAll(name: manifestName)))
+    }
+}
+
 public enum BackupError: Error, LocalizedError, Equatable, Sendable {
     case dumpNotFound
     case dumpFailed(status: Int32, stderr: String)

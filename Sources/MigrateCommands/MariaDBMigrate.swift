@@ -16,7 +16,7 @@ public struct MariaDBMigrate: AsyncParsableCommand {
         version: version,
         subcommands: [
             Migrate.self, Inspect.self, PreflightCommand.self, Scan.self, Backup.self, List.self, Restore.self,
-            Verify.self, Manifests.self, Users.self,
+            Verify.self, Replicate.self, Cutover.self, Manifests.self, Users.self,
             Storage.self,
         ]
     )

@@ -293,12 +293,7 @@ public enum RestorePipeline {
     {
         let (name, compression) = try await choose(request.target, store: store)
         let location = store.location + name
-        let manifestName = name + ".manifest.json"
-        var manifest: BackupManifest?
-        if try await store.head(name: manifestName) != nil {
-            manifest = try? JSONDecoder().decode(
-                BackupManifest.self, from: Data(try await store.getAll(name: manifestName)))
-        }
+        let manifest = try await BackupManifest.load(besides: name, from: store)
         let size = try await store.head(name: name)?.size ?? 0
 
         let first = try await MariaDBConnection.connect(request.connection)

@@ -68,6 +68,13 @@ public struct TestEnvironment: Sendable {
             user: "root", password: rootPassword, database: database)
     }
 
+    /// The second source with binlog, kept for the live-cutover tests.
+    public func liveTCP(database: String? = nil) throws -> ConnectionSettings {
+        ConnectionSettings(
+            transport: .tcp(host: "127.0.0.1", port: Int(try self["MM_TEST_LIVE_PORT"])!),
+            user: "root", password: rootPassword, database: database)
+    }
+
     /// The three nodes of the Galera cluster of scripts/test-env, node 1 first.
     public func galeraNodes() throws -> [ConnectionSettings] {
         try ["MM_TEST_GALERA_PORT", "MM_TEST_GALERA2_PORT", "MM_TEST_GALERA3_PORT"].map { key in

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import MariaDBClient
+import Replication
+import RunbookActions
+import Terminal
+
+extension MariaDBMigrate {
+    /// The switch-over of a live migration: no write made on the source is lost.
+    struct Cutover: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Switch from the source to the target that replicates from it (see replicate): wait until it is "
+                + "close behind, refuse writes on the source, wait until the target applied the last one, then "
+                + "end replication. Reports the time writes were refused.",
+            discussion:
+                "Writes are refused with read_only=1, which accounts with READ_ONLY ADMIN or SUPER ignore; --lock "
+                + "also holds FLUSH TABLES WITH READ LOCK. If the target does not catch up within --timeout, the "
+                + "cutover is rolled back: the source takes writes again, replication keeps running, exit 1. "
+                + "After a cutover the source stays read-only: point the applications at the target."
+        )
+
+        @OptionGroup(title: "Source connection") var connection: ConnectionOptions
+        @OptionGroup(title: "Target connection") var target: TargetConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: "The name of the target's replication connection (as given to replicate).")
+        var connectionName = ReplicationSetup.defaultConnectionName
+
+        @Flag(help: "Only show the lag (GTID distance and seconds) until interrupted; change nothing.")
+        var watch = false
+
+        @Flag(help: "Print the lag once and exit; change nothing.")
+        var status = false
+
+        @Flag(help: "Switch over without asking.")
+        var yes = false
+
+        @Option(help: "Refuse writes only once the target is at most this many transactions behind.")
+        var maxLag: UInt64 = 1000
+
+        @Option(help: ArgumentHelp("Seconds to wait for that; nothing changes meanwhile.", valueName: "seconds"))
+        var catchUpTimeout: Double = 600
+
+        @Option(
+            help: ArgumentHelp(
+                "Seconds writes may be refused before the cutover is rolled back.", valueName: "seconds"))
+        var timeout: Double = 60
+
+        @Flag(help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching.")
+        var lock = false
+
+        func validate() throws {
+            guard timeout > 0, timeout <= 86_400 else {
+                throw ValidationError("--timeout '\(timeout)' is outside 0-86400 seconds")
+            }
+            guard catchUpTimeout >= 0 else { throw ValidationError("--catch-up-timeout must not be negative") }
+        }
+
+        func run() async throws {
+            let sourceSettings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
+            let targetSettings = try target.resolve()
+            async let sourceConnection = MariaDBConnection.connect(sourceSettings)
+            async let targetConnection = MariaDBConnection.connect(targetSettings)
+            let (source, destination) = try await (sourceConnection, targetConnection)
+            let mode = ProgressMeter.mode(json: output.json)
+            if status || watch {
+                repeat {
+                    let lag = try await CutoverJob.lag(
+                        source: source, target: destination, connectionName: connectionName)
+                    if output.json {
+                        try output.printJSON(lag)
+                    } else {
+                        Console.out(CutoverDisplay.text(lag) + "\n")
+                    }
+                    if watch { try await Task.sleep(for: .seconds(1)) }
+                } while watch
+                return
+            }
+            if !yes {
+                let prompter = Prompter()
+                guard prompter.isInteractive else {
+                    Console.error(
+                        "Error: cutover refuses writes on the source and nobody is here to confirm: add --yes to "
+                            + "switch over, or --status/--watch to only look\n")
+                    throw ExitCode(2)
+                }
+                let lag = try await CutoverJob.lag(source: source, target: destination, connectionName: connectionName)
+                Console.error("\(destination.endpoint) is " + CutoverDisplay.text(lag) + "\n")
+                let answer = try prompter.ask(
+                    "Refuse writes on \(source.endpoint) and switch over to \(destination.endpoint)? (yes/no)",
+                    defaultValue: "no", hint: "")
+                guard answer.lowercased().hasPrefix("y") else { throw ExitCode(1) }
+            }
+            let job = CutoverJob(
+                connectionName: connectionName, maxLag: maxLag, catchUpTimeout: catchUpTimeout, timeout: timeout,
+                lock: lock)
+            let lockConnection = lock ? try await MariaDBConnection.connect(sourceSettings) : nil
+            let display = CutoverDisplay(mode: mode)
+            let report = try await runCancellingOnSignals {
+                defer { display.finish() }
+                return try await job.run(
+                    source: source, target: destination, lockConnection: lockConnection, events: display.show)
+            }
+            if output.json { return try output.printJSON(report) }
+            print(
+                "switched over to \(report.target): writes were refused for "
+                    + String(format: "%.2f", report.writeDowntimeSeconds)
+                    + " s, \(report.drainedTransactions) transactions applied meanwhile, up to \(report.finalPosition)")
+            print("  \(report.source) stays read-only (read_only=1): point the applications at \(report.target)")
+            if report.targetMadeWritable { print("  \(report.target) was read-only: read_only=0 was set there") }
+        }
+    }
+}

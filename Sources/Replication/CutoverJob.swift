@@ -1,0 +1,164 @@
+import Foundation
+import MariaDBClient
+
+/// How far the target is behind the source, read on both at once.
+public struct ReplicationLag: Codable, Sendable, Equatable {
+    public var sourcePosition: GTIDPosition
+    public var appliedPosition: GTIDPosition
+    /// Transactions the target still has to apply (the GTID distance).
+    public var transactions: UInt64
+    /// `Seconds_Behind_Master`; nil while the replica is not running.
+    public var seconds: Int?
+    public var running: Bool
+}
+
+/// The `cutover` command and a runbook's cutover step: wait until the target is close behind,
+/// refuse writes on the source, wait until the target applied the source's last transaction,
+/// then end replication. A timeout rolls back (source writable again, replication running).
+public struct CutoverJob: Sendable {
+    public var connectionName: String
+    /// Start the switch only once the target is at most this many transactions behind.
+    public var maxLag: UInt64
+    /// Seconds to wait for that (nothing changes meanwhile).
+    public var catchUpTimeout: Double
+    /// Seconds writes may be refused before the switch is rolled back.
+    public var timeout: Double
+    /// Also hold FLUSH TABLES WITH READ LOCK on the source (stops accounts with READ_ONLY ADMIN
+    /// or SUPER too, which read_only lets write).
+    public var lock: Bool
+
+    public init(
+        connectionName: String = ReplicationSetup.defaultConnectionName, maxLag: UInt64 = 1000,
+        catchUpTimeout: Double = 600, timeout: Double = 60, lock: Bool = false
+    ) {
+        self.connectionName = connectionName
+        self.maxLag = maxLag
+        self.catchUpTimeout = catchUpTimeout
+        self.timeout = timeout
+        self.lock = lock
+    }
+
+    public enum Event: Sendable, Equatable {
+        case catchingUp(ReplicationLag)
+        case writesRefused(final: GTIDPosition)
+        case draining(ReplicationLag)
+        case switched
+    }
+
+    public struct Report: Codable, Sendable, Equatable {
+        public var source: String
+        public var target: String
+        public var connectionName: String
+        /// The source's last position, now applied on the target.
+        public var finalPosition: String
+        /// Seconds from refusing writes on the source until the target no longer replicated.
+        public var writeDowntimeSeconds: Double
+        /// Transactions applied while writes were refused.
+        public var drainedTransactions: UInt64
+        public var sourceLeftReadOnly: Bool
+        public var targetMadeWritable: Bool
+        public var lockHeld: Bool
+    }
+
+    public static func lag(
+        source: MariaDBConnection, target: MariaDBConnection, connectionName: String
+    ) async throws -> ReplicationLag {
+        async let sourcePosition = source.gtidBinlogPos()
+        async let replica = target.replicaStatus(connectionName)
+        guard let status = try await replica else {
+            throw ReplicationError.noReplication(connection: connectionName, target: target.endpoint)
+        }
+        let position = try await sourcePosition
+        return ReplicationLag(
+            sourcePosition: position, appliedPosition: status.gtidSlavePos,
+            transactions: position.transactions(after: status.gtidSlavePos), seconds: status.secondsBehind,
+            running: status.running)
+    }
+
+    /// The replica must run; its error otherwise.
+    func requireRunning(_ target: MariaDBConnection) async throws {
+        guard let status = try await target.replicaStatus(connectionName) else {
+            throw ReplicationError.noReplication(connection: connectionName, target: target.endpoint)
+        }
+        guard status.running, status.error == nil else {
+            throw ReplicationError.replicaStopped(
+                connection: connectionName, target: target.endpoint,
+                detail: status.error ?? "io \(status.ioRunning), sql \(status.sqlRunning)")
+        }
+    }
+
+    /// `lockConnection` is a second source connection for FLUSH TABLES WITH READ LOCK (`lock`).
+    public func run(
+        source: MariaDBConnection, target: MariaDBConnection, lockConnection: MariaDBConnection? = nil,
+        events: @Sendable (Event) -> Void = { _ in }
+    ) async throws -> Report {
+        try await requireRunning(target)
+        // 1. Catch up with writes still allowed.
+        let catchUpDeadline = ContinuousClock.now + .milliseconds(Int(catchUpTimeout * 1000))
+        while true {
+            let lag = try await Self.lag(source: source, target: target, connectionName: connectionName)
+            events(.catchingUp(lag))
+            if lag.transactions <= maxLag { break }
+            try await requireRunning(target)
+            if ContinuousClock.now > catchUpDeadline {
+                throw ReplicationError.catchUpTimeout(seconds: catchUpTimeout, lag: lag.transactions)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        // 2. Refuse writes; from here every failure rolls back.
+        let wasReadOnly = try await source.query("SELECT @@GLOBAL.read_only").scalar.int == 1
+        let refused = ContinuousClock.now
+        try await source.query("SET GLOBAL read_only = 1")
+        var locked = false
+        do {
+            if lock, let lockConnection {
+                try await lockConnection.query("FLUSH TABLES WITH READ LOCK")
+                locked = true
+            }
+            let final = try await source.gtidBinlogPos()
+            events(.writesRefused(final: final))
+            let startLag = try await Self.lag(source: source, target: target, connectionName: connectionName)
+            try await drain(to: final, target: target, source: source, events: events)
+            let name = SQLQuoting.literal(connectionName)
+            try await target.execute(["STOP SLAVE \(name)", "RESET SLAVE \(name) ALL"])
+            let downtime = ContinuousClock.now - refused
+            let targetReadOnly = try await target.query("SELECT @@GLOBAL.read_only").scalar.int == 1
+            if targetReadOnly { try await target.query("SET GLOBAL read_only = 0") }
+            if locked { try await lockConnection?.query("UNLOCK TABLES") }
+            events(.switched)
+            return Report(
+                source: source.endpoint, target: target.endpoint, connectionName: connectionName,
+                finalPosition: final.description,
+                writeDowntimeSeconds: Double(downtime.components.seconds)
+                    + Double(downtime.components.attoseconds) / 1e18,
+                drainedTransactions: startLag.transactions, sourceLeftReadOnly: true,
+                targetMadeWritable: targetReadOnly, lockHeld: locked)
+        } catch {
+            if locked { _ = try? await lockConnection?.query("UNLOCK TABLES") }
+            let restored = (try? await source.query("SET GLOBAL read_only = \(wasReadOnly ? 1 : 0)")) != nil
+            if case ReplicationError.cutoverTimeout(let seconds, let lag, _) = error {
+                throw ReplicationError.cutoverTimeout(seconds: seconds, lag: lag, restoredReadOnly: restored)
+            }
+            throw error
+        }
+    }
+
+    /// Waits on the target (MASTER_GTID_WAIT, in short slices to report progress) until it applied `final`.
+    func drain(
+        to final: GTIDPosition, target: MariaDBConnection, source: MariaDBConnection,
+        events: @Sendable (Event) -> Void
+    ) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        let wait = "SELECT MASTER_GTID_WAIT(\(SQLQuoting.literal(final.description)), 0.5)"
+        while true {
+            try Task.checkCancellation()
+            if try await target.query(wait).scalar.int == 0 { return }
+            let lag = try await Self.lag(source: source, target: target, connectionName: connectionName)
+            events(.draining(lag))
+            try await requireRunning(target)
+            if ContinuousClock.now > deadline {
+                throw ReplicationError.cutoverTimeout(seconds: timeout, lag: lag.transactions, restoredReadOnly: true)
+            }
+        }
+    }
+}
