@@ -83,57 +83,27 @@ extension MariaDBMigrate {
         }
 
         func run() async throws {
-            let sourceSettings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
-            let targetSettings = try target.resolve()
-            let start: BackupStart
-            if let gtid {
-                start = BackupStart(
-                    position: StartPosition(gtid: try GTIDPosition(parsing: gtid), origin: "--gtid \(gtid)"),
-                    databases: [])
-            } else {
-                start = try await BackupStart.read(backup: backup, store: try storage.makeStore(forWriting: false))
-            }
-            let host: String, port: Int
-            switch sourceSettings.transport {
-            case .tcp(let sourceHost, let sourcePort):
-                host = replicationHost ?? sourceHost
-                port = replicationPort ?? sourcePort
-            case .socket:
-                guard let replicationHost else {
-                    throw ReplicationError.noSourceHost(sourceSettings.endpointDescription)
-                }
-                host = replicationHost
-                port = replicationPort ?? 3306
-            }
-            let setup = ReplicationSetup(
-                connectionName: connectionName, host: host, port: port, user: replicationUser, tls: replicationSsl,
-                tlsCA: replicationSslCa, start: start.position.gtid,
-                databases: databases.isEmpty ? start.databases : databases)
-            let job = ReplicateJob(
-                setup: setup, startOrigin: start.position.origin, startBinlogFile: start.position.binlogFile,
-                createAccount: createReplicationUser, accountHost: replicationAccountHost, reset: reset)
-            async let sourceConnection = MariaDBConnection.connect(sourceSettings)
-            async let targetConnection = MariaDBConnection.connect(targetSettings)
-            let (source, destination) = try await (sourceConnection, targetConnection)
-            var written: String?
-            let report: ReplicateJob.Report
-            if dryRun {
-                report = try await job.plan(source: source, target: destination)
-            } else {
-                // A refused run creates nothing, not even the password file.
-                let blockers = try await job.plan(source: source, target: destination).findings.filter {
-                    $0.severity == .blocker
-                }
-                if !blockers.isEmpty { throw ReplicationError.blocked(blockers) }
-                let password = try ReplicationPassword.resolve(
-                    file: replicationPasswordFile, fallbackFile: "migration-out/replication.password",
-                    create: createReplicationUser, environment: ProcessInfo.processInfo.environment)
-                written = password.writtenTo
-                report = try await job.run(source: source, target: destination, password: password.password)
-            }
-            if output.json { return try output.printJSON(report) }
-            print(Self.describe(report, passwordFile: written))
-            if dryRun, report.findings.contains(where: { $0.severity == .blocker }) { throw ExitCode(1) }
+            var request = ReplicateRequest()
+            request.backup = backup
+            request.gtid = gtid
+            request.databases = databases
+            request.user = replicationUser
+            request.passwordFile = replicationPasswordFile
+            request.createUser = createReplicationUser
+            request.accountHost = replicationAccountHost
+            request.host = replicationHost
+            request.port = replicationPort
+            request.tls = replicationSsl
+            request.tlsCA = replicationSslCa
+            request.connectionName = connectionName
+            request.reset = reset
+            request.dryRun = dryRun
+            let outcome = try await request.run(
+                source: try connection.resolve(prompter: connection.askPassword ? Prompter() : nil),
+                target: try target.resolve(), store: { try storage.makeStore(forWriting: false) })
+            if output.json { return try output.printJSON(outcome.report) }
+            print(Self.describe(outcome.report, passwordFile: outcome.passwordWrittenTo))
+            if dryRun, outcome.report.findings.contains(where: { $0.severity == .blocker }) { throw ExitCode(1) }
         }
 
         static func describe(_ report: ReplicateJob.Report, passwordFile: String?) -> String {

@@ -11,8 +11,8 @@ public enum ReplicationPassword {
         public var writtenTo: String?
     }
 
-    /// `file` exists: its first line. Else the environment. Else, when `create`: a new random
-    /// password in `file` (or `fallbackFile`), created with mode 0600.
+    /// `file` exists: its first line. Else the environment, else `fallbackFile` when it exists. Else,
+    /// when `create`: a new random password in `file` (or `fallbackFile`), created with mode 0600.
     public static func resolve(
         file: String?, fallbackFile: String, create: Bool, environment: [String: String]
     ) throws -> Resolved {
@@ -24,6 +24,10 @@ public enum ReplicationPassword {
         }
         if file == nil, let value = environment[environmentVariable], !value.isEmpty {
             return Resolved(password: value)
+        }
+        // A password made up by an earlier, interrupted run.
+        if file == nil, FileManager.default.fileExists(atPath: fallbackFile) {
+            return try resolve(file: fallbackFile, fallbackFile: fallbackFile, create: false, environment: [:])
         }
         guard create else { throw ReplicationPasswordError.missing(file: file) }
         let path = file ?? fallbackFile

@@ -56,6 +56,16 @@ public enum ActionCatalog {
         "restore": Action(
             required: ["store"], optional: target + store + ["backup-file", "databases", "parallel"],
             outputs: ["location", "sql-bytes"]),
+        "replicate": Action(
+            required: [],
+            optional: source + target + store + [
+                "backup-file", "databases", "replication-host", "replication-port", "replication-user",
+                "replication-password", "new-password-file", "create-replication-user", "replication-ssl-ca",
+            ],
+            outputs: ["start", "lag", "password-file"]),
+        "cutover": Action(
+            required: [], optional: source + target + ["max-lag", "catch-up-timeout", "cutover-timeout", "lock"],
+            outputs: ["downtime-seconds", "final-position"]),
         "verify": Action(
             required: [], optional: source + target + ["databases", "compare-accounts", "accounts", "other-nodes"],
             outputs: ["differences", "tables", "accounts", "nodes"]),

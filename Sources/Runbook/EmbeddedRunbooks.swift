@@ -238,6 +238,127 @@ steps:
     outputs: [directory, files]
 
 """##,
+        "external-to-operator-live": ##"""
+name: external-to-operator-live
+summary: >-
+  Move an external MariaDB into the operator without losing a write: back up, bootstrap and restore as
+  external-to-operator does, then let the new server replicate from the source from the backup's position until a
+  switch-over that refuses writes on the source only while the last transactions are applied.
+extends: external-to-operator
+inputs:
+  - name: target-host
+    type: text
+    env: MARIADB_TARGET_HOST
+    help: "The new server, reachable from here (the MariaDB's Service or a port-forward): it replicates from the source"
+  - name: replication-host
+    type: text
+    default: "${source-host}"
+    help: "The source's address as the new server reaches it"
+  - name: replication-port
+    type: number
+    default: "${source-port}"
+    min: 1
+    max: 65535
+    help: "The source's port as the new server reaches it"
+  - {name: replication-user, type: text, default: mariadb_migrate_repl, help: "The account the new server replicates with"}
+  - name: create-replication-user
+    type: bool
+    default: "yes"
+    help: "Create that account on the source when it is missing (not binlogged)"
+  - name: replication-password
+    type: secret
+    optional: true
+    env: MARIADB_REPLICATION_PASSWORD
+    help: "Its password (empty: made up and kept in the password file)"
+  - name: new-password-file
+    type: path
+    default: "${output-dir}/replication.password"
+    help: "Where a made-up replication password is kept (mode 0600)"
+  - {name: replication-ssl-ca, type: path, optional: true, help: "CA file on the new server for TLS to the source"}
+  - name: max-lag
+    type: number
+    default: "1000"
+    min: 0
+    help: "Refuse writes only once the new server is at most this many transactions behind"
+  - name: cutover-timeout
+    type: number
+    default: "60"
+    min: 1
+    help: "Seconds writes may be refused before the switch is rolled back"
+  - {name: lock, type: bool, default: "no", help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching"}
+steps:
+  - id: replicate
+    after: apply-accounts
+    title: Replicate from the source, from the backup's position
+    why: >-
+      The new server applies every write made on the source since the backup, from the GTID position the backup
+      recorded, in its own replication connection that applies only the migrated databases. Checked first: binlog on,
+      distinct server ids, binlogs still reaching back to the backup.
+    action: replicate
+    inputs:
+      - source-host
+      - source-port
+      - source-user
+      - source-password
+      - target-host
+      - target-port
+      - target-user
+      - target-password
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - s3-ca-file
+      - backup-file
+      - databases
+      - replication-host
+      - replication-port
+      - replication-user
+      - replication-password
+      - new-password-file
+      - create-replication-user
+      - replication-ssl-ca
+    outputs: [start, lag, password-file]
+    changes: true
+  - id: cutover
+    after: replicate
+    title: Switch over
+    why: >-
+      Waits until the new server is close behind, sets read_only on the source, waits until the new server applied
+      the source's last transaction, and ends replication. Writes are refused only for that moment, which is
+      reported; a timeout rolls back (the source takes writes again). Afterwards point the applications at the new
+      server.
+    action: cutover
+    inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
+             target-password, max-lag, cutover-timeout, lock]
+    outputs: [downtime-seconds, final-position]
+    changes: true
+  - id: verify
+    after: cutover
+    title: Compare the source with the new server
+    why: >-
+      With writes stopped on the source, both servers must now be equal: tables, row counts, checksums, views,
+      routines, triggers, events and the migrated accounts.
+    action: verify
+    inputs:
+      - target-host
+      - source-host
+      - source-port
+      - source-user
+      - source-password
+      - target-port
+      - target-user
+      - target-password
+      - databases
+      - compare-accounts
+      - accounts
+    outputs: [differences, tables, accounts]
+
+"""##,
         "external-to-operator": ##"""
 name: external-to-operator
 summary: >-

@@ -6,6 +6,7 @@ import Manifests
 import MariaDBClient
 import ObjectStore
 import Preflight
+import Replication
 import RestoreEngine
 import Runbook
 import Terminal
@@ -95,6 +96,8 @@ public enum Actions {
         case "verify": return try await verify(values)
         case "apply-accounts": return try await applyAccounts(values)
         case "preflight": return try await preflight(values, context: context)
+        case "replicate": return try await replicate(values, context: context)
+        case "cutover": return try await cutover(values, context: context)
         default: throw ActionFailure(message: "action '\(action)' is not built into this version")
         }
     }
@@ -337,6 +340,60 @@ public enum Actions {
         }
         return [
             "differences": "0", "tables": String(tables), "accounts": String(accounts), "nodes": String(targets.count),
+        ]
+    }
+
+    /// The target replicates from the source at the backup's position (the runbook's own output).
+    static func replicate(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        var request = ReplicateRequest()
+        request.backup = values.text("backup-file")
+        request.databases = values.list("databases")
+        request.user = values.text("replication-user") ?? request.user
+        if let file = values.text("new-password-file") { request.fallbackPasswordFile = file }
+        request.createUser = values.flag("create-replication-user")
+        request.host = values.text("replication-host")
+        request.port = values.number("replication-port")
+        request.tlsCA = values.text("replication-ssl-ca")
+        var environment = ProcessInfo.processInfo.environment
+        if let password = values.secrets["replication-password"] {
+            environment[ReplicationPassword.environmentVariable] = password
+        }
+        let outcome = try await request.run(
+            source: try values.connection("source").resolve(), target: try values.connection("target").resolve(),
+            store: { try values.store.makeStore(forWriting: false) }, environment: environment)
+        for finding in outcome.report.findings {
+            context.note("\(finding.severity.rawValue) \(finding.check): \(finding.message)")
+        }
+        if let file = outcome.passwordWrittenTo { context.note("the replication account's password is in \(file)") }
+        return [
+            "start": outcome.report.start, "lag": String(outcome.report.lagTransactions ?? 0),
+            "password-file": outcome.passwordWrittenTo ?? "",
+        ]
+    }
+
+    /// Writes refused on the source, the target catches up, replication ends.
+    static func cutover(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let sourceSettings = try values.connection("source").resolve()
+        let lock = values.flag("lock")
+        let job = CutoverJob(
+            maxLag: values.text("max-lag").flatMap { UInt64($0) } ?? 1000,
+            catchUpTimeout: values.text("catch-up-timeout").flatMap { Double($0) } ?? 600,
+            timeout: values.text("cutover-timeout").flatMap { Double($0) } ?? 60, lock: lock)
+        let source = try await MariaDBConnection.connect(sourceSettings)
+        let target = try await MariaDBConnection.connect(try values.connection("target").resolve())
+        let display = CutoverDisplay(
+            mode: context.progressMode, jsonOutput: .standardOutput,
+            tags: ["migration": context.migrationID, "step": context.stepID])
+        defer { display.finish() }
+        let report = try await job.run(
+            source: source, target: target,
+            lockConnection: lock ? try await MariaDBConnection.connect(sourceSettings) : nil, events: display.show)
+        context.note(
+            "writes were refused for \(String(format: "%.2f", report.writeDowntimeSeconds)) s; \(report.source) "
+                + "stays read-only: point the applications at \(report.target)")
+        return [
+            "downtime-seconds": String(format: "%.3f", report.writeDowntimeSeconds),
+            "final-position": report.finalPosition,
         ]
     }
 }

@@ -6,7 +6,7 @@ public enum CommandPreview {
     static let subcommands = [
         "survey": "inspect", "store-check": "storage check", "backup": "backup", "accounts": "users",
         "manifests": "manifests", "restore": "restore", "verify": "verify", "apply-accounts": "users --emit-sql",
-        "preflight": "preflight",
+        "preflight": "preflight", "replicate": "replicate", "cutover": "cutover --yes",
     ]
 
     static func flag(_ action: String, _ input: String) -> String? {
@@ -22,6 +22,10 @@ public enum CommandPreview {
         case ("accounts", "mariadb-name"): return "--mariadb-name"
         case (_, "mariadb-name"): return "--name"
         case ("restore", "backup-file"): return "--file"
+        case ("replicate", "backup-file"): return "--backup"
+        case ("replicate", "replication-password"): return nil  // MARIADB_REPLICATION_PASSWORD
+        case ("cutover", "cutover-timeout"): return "--timeout"
+        case ("replicate", "new-password-file"): return "--replication-password-file"
         case (_, "databases"): return "--database"
         case (_, "accounts"): return "--account"
         case ("preflight", "topology"): return "--target"

@@ -244,4 +244,35 @@ struct LiveCutoverTests {
         let status = try #require(try await query(try s.env.targetTCP(), "SHOW ALL SLAVES STATUS").rows.first)
         #expect(status["Slave_IO_Running"].string == "Yes" && status["Slave_SQL_Running"].string == "Yes")
     }
+
+    @Test func theLiveRunbookChainsBackupRestoreReplicationAndCutover() async throws {
+        let s = try servers()
+        let name = TestEnvironment.uniqueName("wizlive")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wizlive-\(UUID().uuidString)").path
+        defer { cleanUp(s, name, directory: dir) }
+        let writer = NumberedWriter()
+        writer.start(try prepare(s, name), database: name)
+        try await writer.waitForCommits(50)
+        let run = try CLI.run(
+            [
+                "migrate", "external-to-operator-live", "--yes", "--json", "--state-dir", dir + "/state",
+                "--source-port", s.livePort, "--databases", name, "--accounts", name, "--storage-dir", dir + "/store",
+                "--output-dir", dir + "/out", "--target-host", "127.0.0.1", "--target-port", s.targetPort,
+            ],
+            environment: s.passwords.merging(["MARIADB_ROOT_PASSWORD": s.env.rootPassword]) { a, _ in a })
+        await writer.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        let finished = run.stdout.split(separator: "\n").filter { $0.contains("\"step-finished\"") }
+        #expect(finished.contains { $0.contains("\"cutover\"") && $0.contains("downtime-seconds") }, "\(run.stdout)")
+        #expect(finished.last?.contains("\"verify\"") == true)
+        #expect(run.stdout.contains("\"event\":\"lag\"") || run.stdout.contains("\"writes-refused\""))
+        let password = try String(contentsOfFile: dir + "/out/replication.password", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = try FileManager.default.contentsOfDirectory(atPath: dir + "/state")
+            .map { try String(contentsOfFile: dir + "/state/" + $0, encoding: .utf8) }.joined()
+        #expect(!run.stdout.contains(password) && !run.stderr.contains(password) && !state.contains(password))
+        let onTarget = Set(
+            try await query(try s.env.targetTCP(), "SELECT id FROM \(name).t").rows.compactMap { $0[0].int })
+        #expect(onTarget == Set(writer.committedSet.filter { $0 % 10 != 0 }))
+    }
 }

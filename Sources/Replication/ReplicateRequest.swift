@@ -1,0 +1,79 @@
+import Foundation
+import MariaDBClient
+import ObjectStore
+
+/// What `replicate` and the wizard's replicate step are asked, turned into a job and run: one
+/// function behind both.
+public struct ReplicateRequest: Sendable {
+    /// A backup in the store to start from (nil: the newest), unless `gtid` is given.
+    public var backup: String?
+    public var gtid: String?
+    /// Databases to apply (empty: the backup's selection).
+    public var databases: [String] = []
+    public var user = "mariadb_migrate_repl"
+    public var passwordFile: String?
+    /// Where a made-up password goes when `passwordFile` is not given.
+    public var fallbackPasswordFile = "migration-out/replication.password"
+    public var createUser = false
+    public var accountHost = "%"
+    /// The source as the target reaches it; nil: the source's TCP host and port.
+    public var host: String?
+    public var port: Int?
+    public var tls = false
+    public var tlsCA: String?
+    public var connectionName = ReplicationSetup.defaultConnectionName
+    public var reset = false
+    public var dryRun = false
+
+    public init() {}
+
+    public struct Outcome: Sendable {
+        public var report: ReplicateJob.Report
+        /// The file a new replication password was written to.
+        public var passwordWrittenTo: String?
+    }
+
+    public func run(
+        source sourceSettings: ConnectionSettings, target targetSettings: ConnectionSettings,
+        store: () throws -> any ObjectStore, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Outcome {
+        let start: BackupStart
+        if let gtid {
+            start = BackupStart(
+                position: StartPosition(gtid: try GTIDPosition(parsing: gtid), origin: "--gtid \(gtid)"),
+                databases: [])
+        } else {
+            start = try await BackupStart.read(backup: backup, store: try store())
+        }
+        let host: String, port: Int
+        switch sourceSettings.transport {
+        case .tcp(let sourceHost, let sourcePort):
+            host = self.host ?? sourceHost
+            port = self.port ?? sourcePort
+        case .socket:
+            guard let replicationHost = self.host else {
+                throw ReplicationError.noSourceHost(sourceSettings.endpointDescription)
+            }
+            host = replicationHost
+            port = self.port ?? 3306
+        }
+        let setup = ReplicationSetup(
+            connectionName: connectionName, host: host, port: port, user: user, tls: tls, tlsCA: tlsCA,
+            start: start.position.gtid, databases: databases.isEmpty ? start.databases : databases)
+        let job = ReplicateJob(
+            setup: setup, startOrigin: start.position.origin, startBinlogFile: start.position.binlogFile,
+            createAccount: createUser, accountHost: accountHost, reset: reset)
+        async let sourceConnection = MariaDBConnection.connect(sourceSettings)
+        async let targetConnection = MariaDBConnection.connect(targetSettings)
+        let (source, target) = try await (sourceConnection, targetConnection)
+        let plan = try await job.plan(source: source, target: target)
+        if dryRun { return Outcome(report: plan) }
+        // A refused run creates nothing, not even the password file.
+        let blockers = plan.findings.filter { $0.severity == .blocker }
+        if !blockers.isEmpty { throw ReplicationError.blocked(blockers) }
+        let password = try ReplicationPassword.resolve(
+            file: passwordFile, fallbackFile: fallbackPasswordFile, create: createUser, environment: environment)
+        let report = try await job.run(source: source, target: target, password: password.password)
+        return Outcome(report: report, passwordWrittenTo: password.writtenTo)
+    }
+}
