@@ -68,6 +68,12 @@ extension MariaDBMigrate {
         @Option(help: "The name of the target's replication connection.")
         var connectionName = ReplicationSetup.defaultConnectionName
 
+        @Option(
+            help: ArgumentHelp(
+                "Set the target's server_id to this first (SET GLOBAL: lost at its next restart, so also put it in "
+                    + "its configuration, spec.myCnf of an operator's MariaDB).", valueName: "id"))
+        var targetServerId: Int?
+
         @Flag(help: "Remove an existing connection of that name and start again at the backup's position.")
         var reset = false
 
@@ -77,6 +83,9 @@ extension MariaDBMigrate {
         func validate() throws {
             if let gtid { _ = try GTIDPosition(parsing: gtid) }
             if gtid != nil && backup != nil { throw ValidationError("--gtid and --backup exclude each other: give one") }
+            if let targetServerId, !(1...4_294_967_295).contains(targetServerId) {
+                throw ValidationError("--target-server-id '\(targetServerId)' is outside 1-4294967295")
+            }
             if connectionName.isEmpty || connectionName.count > 64 {
                 throw ValidationError("--connection-name '\(connectionName)' must have 1 to 64 characters")
             }
@@ -98,6 +107,7 @@ extension MariaDBMigrate {
             request.connectionName = connectionName
             request.reset = reset
             request.dryRun = dryRun
+            request.targetServerID = targetServerId
             let outcome = try await request.run(
                 source: try connection.resolve(prompter: connection.askPassword ? Prompter() : nil),
                 target: try target.resolve(), store: { try storage.makeStore(forWriting: false) })

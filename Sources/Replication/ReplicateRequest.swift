@@ -24,6 +24,8 @@ public struct ReplicateRequest: Sendable {
     public var connectionName = ReplicationSetup.defaultConnectionName
     public var reset = false
     public var dryRun = false
+    /// Give the target this server_id first (SET GLOBAL: until its next restart), when it shares the source's.
+    public var targetServerID: Int?
 
     public init() {}
 
@@ -66,6 +68,9 @@ public struct ReplicateRequest: Sendable {
         async let sourceConnection = MariaDBConnection.connect(sourceSettings)
         async let targetConnection = MariaDBConnection.connect(targetSettings)
         let (source, target) = try await (sourceConnection, targetConnection)
+        if let targetServerID, !dryRun {
+            try await target.query("SET GLOBAL server_id = \(targetServerID)")
+        }
         let plan = try await job.plan(source: source, target: target)
         if dryRun { return Outcome(report: plan) }
         // A refused run creates nothing, not even the password file.

@@ -99,8 +99,8 @@ public enum ReplicationRules {
                     "the source and the target both have server_id \(source.serverID): the target would skip "
                         + "every event as its own",
                     objects: ["server_id=\(source.serverID)"],
-                    fix: "SET GLOBAL server_id=\(free) on the target, and server_id=\(free) in its configuration "
-                        + "(spec.myCnf of an operator's MariaDB)"))
+                    fix: "replicate --target-server-id \(free) (SET GLOBAL server_id=\(free) on the target), and "
+                        + "server_id=\(free) in its configuration (spec.myCnf of an operator's MariaDB)"))
         }
         findings += positionFindings(source: source, start: start)
         if source.binlogExpireSeconds > 0 && source.binlogExpireSeconds < 7 * 86_400 {

@@ -213,6 +213,34 @@ struct LiveCutoverTests {
         #expect(account == 0)
     }
 
+    @Test func aSharedServerIdIsRefusedAndCanBeFixedOnTheWay() async throws {
+        let s = try servers()
+        let name = TestEnvironment.uniqueName("sameid")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sameid-\(UUID().uuidString)").path
+        defer {
+            cleanUp(s, name, directory: dir)
+            _ = try? CLI.shell(
+                "mariadb --no-defaults -h127.0.0.1 -P\(s.targetPort) -uroot -e 'SET GLOBAL server_id = 2'",
+                environment: ["MYSQL_PWD": s.env.rootPassword])
+        }
+        _ = try prepare(s, name)
+        let backup = try CLI.run(
+            ["backup", "--database", name, "--storage-dir", dir + "/store"] + s.source, environment: s.passwords)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        try sql(s.env, port: s.targetPort, "SET GLOBAL server_id = 3")
+        let arguments =
+            ["replicate", "--storage-dir", dir + "/store", "--create-replication-user", "--replication-password-file",
+             dir + "/repl.pw"] + s.source + s.target
+        let refused = try CLI.run(arguments + ["--dry-run"], environment: s.passwords)
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("BLOCKER server-id: the source and the target both have server_id 3"),
+                "\(refused.stdout)")
+        #expect(refused.stdout.contains("replicate --target-server-id 4"))
+        let fixed = try CLI.run(arguments + ["--target-server-id", "2"], environment: s.passwords)
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        #expect(try await query(try s.env.targetTCP(), "SELECT @@GLOBAL.server_id").scalar.int == 2)
+    }
+
     @Test func aCutoverThatTimesOutRollsBack() async throws {
         let s = try servers()
         let name = TestEnvironment.uniqueName("timeout")

@@ -92,7 +92,7 @@ struct ReplicationRuleTests {
         let finding = try #require(
             ReplicationRules.check(source: source { $0.serverID = 2 }, target: .init(serverID: 2, gtidStrictMode: true),
                                    start: start, connectionName: "mm").first)
-        #expect(finding.fix.hasPrefix("SET GLOBAL server_id=3 on the target"))
+        #expect(finding.fix.hasPrefix("replicate --target-server-id 3 (SET GLOBAL server_id=3 on the target)"))
     }
 
     @Test func otherRunningConnectionsAreNamed() {
