@@ -241,6 +241,52 @@ struct LiveCutoverTests {
         #expect(try await query(try s.env.targetTCP(), "SELECT @@GLOBAL.server_id").scalar.int == 2)
     }
 
+    @Test func aGaleraTargetReplicatesIntoOneNodeAndEveryNodeGetsTheRows() async throws {
+        let s = try servers()
+        let name = TestEnvironment.uniqueName("galive")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galive-\(UUID().uuidString)").path
+        let nodes = try s.env.galeraNodes()
+        let node1 = try s.env["MM_TEST_GALERA_PORT"]
+        defer {
+            cleanUp(s, name, directory: dir)
+            _ = try? CLI.shell(
+                "mariadb --no-defaults -h127.0.0.1 -P\(node1) -uroot -f -e \"$SQL\"",
+                environment: [
+                    "MYSQL_PWD": s.env.rootPassword,
+                    "SQL": "STOP ALL SLAVES; RESET SLAVE 'mariadb_migrate' ALL; DROP DATABASE IF EXISTS \(name)",
+                ])
+        }
+        let writer = NumberedWriter()
+        writer.start(try prepare(s, name), database: name)
+        try await writer.waitForCommits(50)
+        let galera = ["--target-host", "127.0.0.1", "--target-port", node1, "--target-user", "root"]
+        let backup = try CLI.run(
+            ["backup", "--database", name, "--galera", "--storage-dir", dir + "/store"] + s.source,
+            environment: s.passwords)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let restore = try CLI.run(
+            ["restore", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", node1, "--user", "root"],
+            environment: s.passwords)
+        #expect(restore.status == 0, "\(restore.stderr)")
+        let replicate = try CLI.run(
+            ["replicate", "--storage-dir", dir + "/store", "--create-replication-user", "--replication-password-file",
+             dir + "/repl.pw"] + s.source + galera, environment: s.passwords)
+        #expect(replicate.status == 0, "\(replicate.stderr)")
+        #expect(replicate.stdout.contains("galera-target"), "\(replicate.stdout)")
+        try await writer.waitForCommits(100)
+        let cutover = try CLI.run(["cutover", "--yes"] + s.source + galera, environment: s.passwords)
+        #expect(cutover.status == 0, "\(cutover.stderr)")
+        await writer.stop()
+        let expected = Set(writer.committedSet.filter { $0 % 10 != 0 })
+        for node in nodes {
+            // Galera applies on the other nodes asynchronously: a causal read waits for it.
+            let connection = try await MariaDBConnection.connect(node)
+            try await connection.query("SET SESSION wsrep_sync_wait = 1")
+            let rows = Set(try await connection.query("SELECT id FROM \(name).t").rows.compactMap { $0[0].int })
+            #expect(rows == expected, "\(node.endpointDescription)")
+        }
+    }
+
     @Test func aCutoverThatTimesOutRollsBack() async throws {
         let s = try servers()
         let name = TestEnvironment.uniqueName("timeout")
