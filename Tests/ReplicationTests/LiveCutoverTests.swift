@@ -151,6 +151,12 @@ struct LiveCutoverTests {
         #expect(again.stdout.contains("\"outcome\" : \"already-running\""), "\(again.stdout) \(again.stderr)")
         try await writer.waitForCommits(200)
 
+        let status = try CLI.run(["cutover", "--status", "--json"] + s.source + s.target, environment: s.passwords)
+        struct Lag: Decodable {
+            var transactions: UInt64
+            var running: Bool
+        }
+        #expect(try JSONDecoder().decode(Lag.self, from: Data(status.stdout.utf8)).running, "\(status.stderr)")
         let cutover = try CLI.run(["cutover", "--yes", "--json"] + s.source + s.target, environment: s.passwords)
         #expect(cutover.status == 0, "\(cutover.stderr)")
         struct Report: Decodable {
@@ -332,6 +338,7 @@ struct LiveCutoverTests {
                 "migrate", "external-to-operator-live", "--yes", "--json", "--state-dir", dir + "/state",
                 "--source-port", s.livePort, "--databases", name, "--accounts", name, "--storage-dir", dir + "/store",
                 "--output-dir", dir + "/out", "--target-host", "127.0.0.1", "--target-port", s.targetPort,
+                "--lock", "yes",
             ],
             environment: s.passwords.merging(["MARIADB_ROOT_PASSWORD": s.env.rootPassword]) { a, _ in a })
         await writer.stop()
