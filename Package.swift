@@ -6,6 +6,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mariadb-migrate", targets: ["mariadb-migrate"]),
+        // The pure parsers, for the libFuzzer targets in Fuzz/ (a package of its own: libFuzzer brings its main).
+        .library(
+            name: "MariaDBMigrateParsers",
+            targets: ["BackupEngine", "RestoreEngine", "Accounts", "MariaDBClient", "Runbook", "Dump", "Replication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

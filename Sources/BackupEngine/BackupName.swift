@@ -113,7 +113,7 @@ public enum GoDuration {
         if rest == "0" { return 0 }
         var total = 0.0
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
+            let number = rest.prefix { ($0.isASCII && $0.isNumber) || $0 == "." }
             guard !number.isEmpty, let value = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
             let unitText = rest.prefix { !$0.isNumber && $0 != "." }
@@ -121,6 +121,8 @@ public enum GoDuration {
             rest = rest.dropFirst(unitText.count)
             total += value * unit.1
         }
+        // Go counts nanoseconds in an Int64 and refuses more (about 292 years); so do we, rather than trap.
+        guard total.isFinite, total <= Double(Int64.max) / 1e9 else { return nil }
         return Int64(total.rounded(.down))
     }
 }

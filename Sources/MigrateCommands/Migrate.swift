@@ -164,35 +164,12 @@ extension MariaDBMigrate.Migrate {
         func readAnswers(into context: inout ResolutionContext, runbook: Runbook) throws {
             guard let answers else { return }
             let text = try InputFiles.text(answers, option: "--answers")
-            let node: Node?
-            do { node = try Yams.compose(yaml: text) } catch {
-                throw ValidationError("--answers '\(answers)' is not valid YAML: \(error)")
-            }
-            guard let mapping = node?.mapping else {
-                throw ValidationError("--answers '\(answers)' must be a mapping of input names to values")
-            }
-            for (key, value) in mapping {
-                let name = key.string ?? ""
-                let line = key.mark.map { ":\($0.line)" } ?? ""
-                guard let input = runbook.input(name) else {
-                    throw ValidationError("\(answers)\(line): unknown input '\(name)' for runbook \(runbook.name)")
-                }
-                if let file = value.mapping?["file"]?.string {
-                    guard input.isSecret else {
-                        throw ValidationError("\(answers)\(line): '\(name)' is not a secret: give its value")
-                    }
-                    context.secretFiles[name] = file
-                    continue
-                }
-                guard !input.isSecret else {
-                    let other = input.environment ?? "a prompt"
-                    throw ValidationError(
-                        "\(answers)\(line): '\(name)' is a secret: write \(name): {file: PATH} or use \(other)")
-                }
-                guard let scalar = value.scalar?.string else {
-                    throw ValidationError("\(answers)\(line): '\(name)' must be a single value")
-                }
-                context.answers[name] = scalar
+            do {
+                let parsed = try Answers.parse(text, file: answers, runbook: runbook)
+                context.answers.merge(parsed.values) { _, new in new }
+                context.secretFiles.merge(parsed.secretFiles) { _, new in new }
+            } catch {
+                throw ValidationError(error.description)
             }
         }
 

@@ -103,10 +103,15 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         #expect(BackupSelection.expired(among: ["garbage.txt"], now: now, maxRetentionSeconds: 0, keepLast: 0).isEmpty)
     }
 
-    @Test(arguments: [
-        ("720h", Int64(2_592_000)), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("0", 0), ("", nil), ("3d", nil),
-        ("h", nil),
-    ])
+    static let durations: [(String, Int64?)] = [
+        ("720h", 2_592_000), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("0", 0), ("", nil), ("3d", nil),
+        ("h", nil), ("2562047h", 9_223_369_200), ("2562048h", nil),
+        // Found by scripts/fuzz (they trapped): overflows and Unicode digits.
+        ("12ns2ns00" + String(repeating: "6", count: 320) + "ns", nil), (String(repeating: "2", count: 400) + "s", nil),
+        ("1m4m" + String(repeating: "7", count: 40) + "m", nil), ("\u{0663}h", nil),
+    ]
+
+    @Test(arguments: durations)
     func parsesGoDurations(text: String, seconds: Int64?) {
         #expect(GoDuration.seconds(text) == seconds)
     }
