@@ -1,3 +1,4 @@
+import Foundation
 import Compression
 import UTCTime
 
@@ -65,6 +66,22 @@ public enum BackupSelection {
     /// The valid backup names among `names`, oldest first.
     public static func backups(in names: [String]) -> [BackupName] {
         names.compactMap(BackupName.init(parsing:)).sorted()
+    }
+
+    /// Names that look like backups but that the operator would not read (so neither does this
+    /// tool), each with the reason: fractional seconds, another extension, another spelling.
+    /// Manifests and unfinished writes of this tool are not among them.
+    public static func lookAlikes(in names: [String]) -> [(name: String, reason: String)] {
+        names.sorted().compactMap { name in
+            let base = (name as NSString).lastPathComponent
+            guard base.lowercased().hasPrefix("backup"), BackupName(parsing: name) == nil,
+                !base.hasSuffix(".manifest.json"), !base.hasSuffix(".partial.tmp")
+            else { return nil }
+            if base.range(of: #"T\d\d:\d\d:\d\d\.\d+"#, options: .regularExpression) != nil {
+                return (name, "fractional seconds")
+            }
+            return (name, "not backup.<RFC 3339 time>.sql[.gz|.bz2]")
+        }
     }
 
     /// The newest backup at or before `target` (an exact match wins), as the operator's

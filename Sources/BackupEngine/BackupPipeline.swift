@@ -97,6 +97,7 @@ public enum BackupError: Error, LocalizedError, Equatable, Sendable {
     case dumpFailed(status: Int32, stderr: String)
     case incompleteDump(bytes: UInt64)
     case alreadyExists(location: String)
+    case missingPrivileges(account: String, missing: [String], grants: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -110,6 +111,9 @@ public enum BackupError: Error, LocalizedError, Equatable, Sendable {
             return
                 "the dump ended after \(bytes) bytes without its completion line: it was cut short; nothing was "
                     + "published"
+        case .missingPrivileges(let account, let missing, let grants):
+            return "\(account) lacks what the dump needs: \(missing.joined(separator: "; ")); fix: "
+                + grants.joined(separator: "; ") + "; nothing was dumped"
         case .alreadyExists(let location):
             return "\(location) already exists: nothing was overwritten; wait a second and run again"
         }
@@ -261,6 +265,7 @@ public enum BackupPipeline {
         if request.recordBinlogPosition && facts.binlog.enabled && facts.binlog.file != nil {
             dump.binlogPosition = true
         }
+        try await checkPrivileges(source, dump: dump)
         let name = BackupName(time: request.now, compression: request.compression)
         guard try await store.head(name: name.fileName) == nil else {
             throw BackupError.alreadyExists(location: store.location + name.fileName)
@@ -271,6 +276,25 @@ public enum BackupPipeline {
             serverVersion: facts.version,
             galera: dump.galera, compression: request.compression, dumpArguments: arguments)
         return (plan, dump, facts)
+    }
+
+    /// Refuses before dumping when the account lacks a privilege the dump needs, with the GRANT.
+    static func checkPrivileges(_ source: MariaDBConnection, dump: DumpOptions) async throws {
+        guard let (privileges, account) = try await source.dumpPrivileges() else { return }
+        var databases = dump.databases
+        if databases.isEmpty {
+            let system: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
+            databases = try await source.query("SHOW DATABASES").rows.compactMap { $0[0].string }.filter {
+                !system.contains($0)
+            }
+        }
+        let missing = privileges.missing(for: databases, events: true)
+        guard missing.isEmpty else {
+            throw BackupError.missingPrivileges(
+                account: account,
+                missing: missing.map { "\($0.privilege) on \($0.database) (\($0.why))" },
+                grants: DumpPrivileges.grants(for: missing, account: account))
+        }
     }
 
     static func redact(_ text: String, secret: String?) -> String {

@@ -34,7 +34,9 @@ public struct ConnectionRequest: Codable, Sendable, Equatable {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> ConnectionSettings {
         let optionFile =
-            try defaultsFile.map { try OptionFile.parse(try Self.read($0, what: "option file")) } ?? OptionFile()
+            try defaultsFile.map { path in
+                try OptionFile.parse(try Self.read(path, what: "option file"), file: path, includes: .fileSystem)
+            } ?? OptionFile()
         let filePassword = try passwordFile.map { path in
             try Self.read(path, what: "password file").split(separator: "\n", omittingEmptySubsequences: false).first
                 .map(String.init) ?? ""

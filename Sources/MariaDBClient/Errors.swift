@@ -68,10 +68,18 @@ extension ConnectionResolutionError: LocalizedError {
 extension OptionFileError: LocalizedError {
     public var errorDescription: String? {
         switch self {
-        case .malformedLine(let number, let text):
-            return "option file line \(number) '\(text)' is not a [group] header: close it with ]"
-        case .optionOutsideGroup(let number, let text):
-            return "option file line \(number) '\(text)' stands before any [group]: put it under [client]"
+        case .malformedLine(let file, let number, let text):
+            return "\(file) line \(number) '\(text)' is neither a [group] header nor !include/!includedir PATH: fix "
+                + "the line"
+        case .optionOutsideGroup(let file, let number, let text):
+            return "\(file) line \(number) '\(text)' stands before any [group]: put it under [client]"
+        case .includeNotFollowed(let file, let number, let text):
+            return "\(file) line \(number) '\(text)': includes are not followed here: copy the settings in"
+        case .includeTooDeep(let file, let number, let text):
+            return "\(file) line \(number) '\(text)': includes nest more than 10 deep (a loop?): remove the cycle"
+        case .unreadableInclude(let file, let number, let path, let reason):
+            return "\(file) line \(number): cannot read the included '\(path)': \(reason); fix or remove the "
+                + "!include"
         }
     }
 }

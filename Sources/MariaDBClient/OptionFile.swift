@@ -12,21 +12,82 @@ public struct OptionFile: Sendable, Equatable {
 
     public subscript(key: String) -> String? { values[Self.normalize(key)] }
 
+    /// Where `!include FILE` and `!includedir DIR` lines lead: the files' text, and a directory's
+    /// `.cnf` files. Nil: such a line is refused by name (text with nothing behind it).
+    public struct Includes: Sendable {
+        public var read: @Sendable (String) throws -> String
+        public var list: @Sendable (String) throws -> [String]
+
+        public init(read: @escaping @Sendable (String) throws -> String, list: @escaping @Sendable (String) throws -> [String]) {
+            self.read = read
+            self.list = list
+        }
+
+        /// The file system, as the client reads it: paths as written, a directory's `*.cnf` files in name order.
+        public static let fileSystem = Includes(
+            read: { try String(contentsOfFile: $0, encoding: .utf8) },
+            list: { directory in
+                try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".cnf") }.sorted()
+                    .map { (directory as NSString).appendingPathComponent($0) }
+            })
+    }
+
     /// Parses option-file text, keeping the keys of the client groups. Keys are normalized
-    /// (`_` → `-`, lowercase); quoted values are unquoted; `#`/`;` start comments.
-    public static func parse(_ text: String, groups: [String] = clientGroups) throws(OptionFileError) -> OptionFile {
+    /// (`_` → `-`, lowercase); quoted values are unquoted; `#`/`;` start comments. `!include` and
+    /// `!includedir` are followed through `includes` (nested up to 10 deep), in place, as the client
+    /// does; `file` names this text in errors.
+    public static func parse(
+        _ text: String, file: String = "option file", groups: [String] = clientGroups, includes: Includes? = nil
+    ) throws(OptionFileError) -> OptionFile {
+        var entries: [(group: String, key: String, value: String)] = []
+        try collect(text, file: file, includes: includes, depth: 0, into: &entries)
         var byGroup: [String: [String: String]] = [:]
+        for entry in entries { byGroup[entry.group, default: [:]][entry.key] = entry.value }
+        var merged: [String: String] = [:]
+        for group in groups { merged.merge(byGroup[group] ?? [:]) { _, new in new } }
+        return OptionFile(values: merged)
+    }
+
+    static func collect(
+        _ text: String, file: String, includes: Includes?, depth: Int,
+        into entries: inout [(group: String, key: String, value: String)]
+    ) throws(OptionFileError) {
         var current: String?
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-            if line.hasPrefix("!") { continue }  // !include / !includedir are not followed
+            if line.hasPrefix("!") {
+                let parts = line.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
+                let directive = String(parts[0]), path = parts.count == 2 ? parts[1].trimmingWhitespace() : ""
+                guard directive == "!include" || directive == "!includedir", !path.isEmpty else {
+                    throw .malformedLine(file: file, number: index + 1, text: line)
+                }
+                guard let includes else {
+                    throw .includeNotFollowed(file: file, number: index + 1, text: line)
+                }
+                guard depth < 10 else { throw .includeTooDeep(file: file, number: index + 1, text: line) }
+                let files: [String]
+                do { files = directive == "!include" ? [path] : try includes.list(path) } catch {
+                    throw .unreadableInclude(file: file, number: index + 1, path: path, reason: Self.reason(error))
+                }
+                for included in files {
+                    let text: String
+                    do { text = try includes.read(included) } catch {
+                        throw .unreadableInclude(
+                            file: file, number: index + 1, path: included, reason: Self.reason(error))
+                    }
+                    try collect(text, file: included, includes: includes, depth: depth + 1, into: &entries)
+                }
+                continue
+            }
             if line.hasPrefix("[") {
-                guard line.hasSuffix("]") else { throw .malformedLine(number: index + 1, text: String(line)) }
+                guard line.hasSuffix("]") else { throw .malformedLine(file: file, number: index + 1, text: line) }
                 current = String(line.dropFirst().dropLast()).trimmingWhitespace().lowercased()
                 continue
             }
-            guard let group = current else { throw .optionOutsideGroup(number: index + 1, text: String(line)) }
+            guard let group = current else {
+                throw .optionOutsideGroup(file: file, number: index + 1, text: line)
+            }
             let key: String
             var value: String
             if let equals = line.firstIndex(of: "=") {
@@ -37,11 +98,18 @@ public struct OptionFile: Sendable, Equatable {
                 value = ""
             }
             value = unquote(value)
-            byGroup[group, default: [:]][key] = value
+            entries.append((group, key, value))
         }
-        var merged: [String: String] = [:]
-        for group in groups { merged.merge(byGroup[group] ?? [:]) { _, new in new } }
-        return OptionFile(values: merged)
+    }
+
+    /// The POSIX reason of a file error ("No such file or directory"), else its description.
+    static func reason(_ error: any Error) -> String {
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError,
+            underlying.domain == NSPOSIXErrorDomain
+        {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
     }
 
     static func normalize(_ key: String) -> String {
@@ -59,8 +127,11 @@ public struct OptionFile: Sendable, Equatable {
 }
 
 public enum OptionFileError: Error, Equatable {
-    case malformedLine(number: Int, text: String)
-    case optionOutsideGroup(number: Int, text: String)
+    case malformedLine(file: String, number: Int, text: String)
+    case optionOutsideGroup(file: String, number: Int, text: String)
+    case includeNotFollowed(file: String, number: Int, text: String)
+    case includeTooDeep(file: String, number: Int, text: String)
+    case unreadableInclude(file: String, number: Int, path: String, reason: String)
 }
 
 extension StringProtocol {

@@ -225,6 +225,14 @@ extension MariaDBMigrate {
                         name: backup.fileName, time: backup.time, bytes: size, compression: backup.compression,
                         manifest: check))
             }
+            let lookAlikes = BackupSelection.lookAlikes(in: objects.map(\.name))
+            if !lookAlikes.isEmpty {
+                Console.error(
+                    "note: skipped \(lookAlikes.count) object\(lookAlikes.count == 1 ? "" : "s") named like a backup "
+                        + "that the operator would not read either: "
+                        + lookAlikes.prefix(10).map { "\($0.name) (\($0.reason))" }.joined(separator: ", ")
+                        + (lookAlikes.count > 10 ? ", …" : "") + "\n")
+            }
             if output.json { return try output.printJSON(entries) }
             print(
                 TextTable.render(

@@ -93,7 +93,17 @@ extension MariaDBMigrate.Migrate {
 
         var inputFlags: ArraySlice<String> { runbook == nil ? words[...] : words.dropFirst() }
 
+        /// Usage faults exit 2, as the README promises for `migrate` (the argument parser's own exit 64).
         func run() async throws {
+            do {
+                try await runChecked()
+            } catch let error as ValidationError {
+                Console.error("Error: \(error.message)\n")
+                throw ExitCode(2)
+            }
+        }
+
+        func runChecked() async throws {
             let directory = StateDirectory(path: stateDir)
             var saved: MigrationState?
             if let resume { saved = try directory.load(resume) }
@@ -118,6 +128,12 @@ extension MariaDBMigrate.Migrate {
             context.environment = ProcessInfo.processInfo.environment
             try readAnswers(into: &context, runbook: book)
             try readFlags(into: &context, runbook: book)
+            // A value given on the command line or in the answers file is checked now, before anything runs.
+            for (name, value) in context.flags.merging(context.answers, uniquingKeysWith: { flag, _ in flag }) {
+                if let input = book.input(name), let problem = Runbook.problem(value, for: input) {
+                    throw ValidationError("\(problem): nothing was run")
+                }
+            }
             let now = UTCDateTime.now()
             let state =
                 saved
@@ -234,7 +250,17 @@ extension MariaDBMigrate.Migrate {
         @Option(help: ArgumentHelp("Where state files live.", valueName: "dir")) var stateDir = "migration-out/state"
         @OptionGroup var output: OutputOptions
 
+        /// Usage faults exit 2, as the README promises for `migrate` (the argument parser's own exit 64).
         func run() async throws {
+            do {
+                try await runChecked()
+            } catch let error as ValidationError {
+                Console.error("Error: \(error.message)\n")
+                throw ExitCode(2)
+            }
+        }
+
+        func runChecked() async throws {
             let directory = StateDirectory(path: stateDir)
             guard
                 let state = try id.map({ try directory.load($0) })

@@ -1,6 +1,7 @@
 import Blocking
 import Compression
 import Dispatch
+import Dump
 import Foundation
 import ObjectStore
 import Preflight
@@ -35,6 +36,7 @@ public enum DumpScan {
         let decompressor = try ObjectDecompressor(compression, location: location)
         var splitter = SQLSplitter()
         var scanner = DumpHazardScanner()
+        var trailer = DumpScanner()
         var bytes: UInt64 = 0
         var sqlBytes: UInt64 = 0
         while true {
@@ -44,21 +46,32 @@ public enum DumpScan {
             progress(chunk.count)
             let sql = try await decompressor.update(chunk)
             sqlBytes += UInt64(sql.count)
+            trailer.consume(sql)
             for statement in splitter.consume(sql) { scanner.consume(statement) }
             guard let next = try await reader.read() else { break }
             first = next
         }
         let rest = try await decompressor.finish()
         sqlBytes += UInt64(rest.count)
+        trailer.consume(rest)
         for statement in splitter.consume(rest) { scanner.consume(statement) }
         do {
             for statement in try splitter.finish() { scanner.consume(statement) }
         } catch .unterminated(let text) {
             throw RestoreError.invalidSQL(location: location, detail: "unterminated statement `\(text)`")
         }
+        var findings = scanner.findings()
+        if !trailer.sawTrailer {
+            findings.insert(
+                Finding(
+                    .blocker, "incomplete-dump",
+                    "the dump does not end with mariadb-dump's completion line (-- Dump completed): it was cut "
+                        + "short, or another tool wrote it", fix: "take the backup again (mariadb-migrate backup)"),
+                at: 0)
+        }
         return Report(
             location: location, compression: compression, bytes: bytes, sqlBytes: sqlBytes,
-            statements: scanner.statements, findings: scanner.findings())
+            statements: scanner.statements, findings: findings)
     }
 }
 

@@ -26,12 +26,43 @@ import Testing
     }
 
     @Test(arguments: [
-        ("user=x\n", OptionFileError.optionOutsideGroup(number: 1, text: "user=x")),
-        ("[client\nuser=x", OptionFileError.malformedLine(number: 1, text: "[client")),
+        ("user=x\n", OptionFileError.optionOutsideGroup(file: "option file", number: 1, text: "user=x")),
+        ("[client\nuser=x", OptionFileError.malformedLine(file: "option file", number: 1, text: "[client")),
+        ("[client]\n!include\n", OptionFileError.malformedLine(file: "option file", number: 2, text: "!include")),
+        ("[client]\n!includes /x\n", OptionFileError.malformedLine(file: "option file", number: 2, text: "!includes /x")),
+        ("[client]\n!include /x.cnf", OptionFileError.includeNotFollowed(file: "option file", number: 2, text: "!include /x.cnf")),
     ])
     func refusesMalformedText(text: String, expected: OptionFileError) {
         #expect(throws: expected) { try OptionFile.parse(text) }
     }
+
+    /// Includes are read in place, as the client reads them: a later line overrides an included one and the
+    /// other way round; a directory's .cnf files in name order; a missing file or a loop is refused by name.
+    @Test func followsIncludesInPlace() throws {
+        let files = [
+            "/etc/my.cnf": "[client]\nuser=early\nport=1\n!include /etc/extra.cnf\n!includedir /etc/conf.d\nport=4\n",
+            "/etc/extra.cnf": "[client]\nuser=included\nport=2\n",
+            "/etc/conf.d/a.cnf": "[client]\npassword=a\nport=3\n",
+            "/etc/conf.d/b.cnf": "[mysqld]\nport=9\n[client]\npassword=\"b b\"\n",
+            "/etc/loop.cnf": "[client]\n!include /etc/loop.cnf\n",
+        ]
+        let includes = OptionFile.Includes(
+            read: { path in
+                guard let text = files[path] else { throw CocoaLikeError(path: path) }
+                return text
+            },
+            list: { directory in files.keys.filter { $0.hasPrefix(directory + "/") }.sorted() })
+        let file = try OptionFile.parse(files["/etc/my.cnf"]!, file: "/etc/my.cnf", includes: includes)
+        #expect(file["user"] == "included" && file["password"] == "b b" && file["port"] == "4")
+        #expect(throws: OptionFileError.self) {
+            try OptionFile.parse("[client]\n!include /etc/missing.cnf\n", file: "/etc/my.cnf", includes: includes)
+        }
+        #expect(throws: OptionFileError.includeTooDeep(file: "/etc/loop.cnf", number: 2, text: "!include /etc/loop.cnf")) {
+            try OptionFile.parse(files["/etc/loop.cnf"]!, file: "/etc/loop.cnf", includes: includes)
+        }
+    }
+
+    struct CocoaLikeError: Error { var path: String }
 }
 
 @Suite struct ConnectionResolutionTests {

@@ -100,8 +100,7 @@ struct StorageCommandTests {
         process.waitUntilExit()
         try? input.fileHandleForWriting.close()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 130)
-        #expect(stderr.contains("interrupted"), "\(stderr)")
+        ErrorCatalog.expect("interrupted", status: process.terminationStatus, output: stderr)
         let env = try TestEnvironment.require()
         let store = S3Store(
             configuration: try S3Configuration(

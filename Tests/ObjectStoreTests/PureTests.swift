@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import SigV4
+import TestSupport
 import Testing
 import UTCTime
 
@@ -161,6 +162,12 @@ import UTCTime
             S3ErrorMapping.map(
                 status: 400, body: Self.xml("InvalidRequest", stored), dateHeader: nil, context: Self.context())
                 == .sseCustomerKeyMissing(location: "s3://b/p/x"))
+        ErrorCatalog.expect(
+            "sse-c-key-missing", status: 1,
+            output: ObjectStoreError.sseCustomerKeyMissing(location: "s3://b/p/x").localizedDescription)
+        ErrorCatalog.expect(
+            "sse-c-key-wrong", status: 1,
+            output: ObjectStoreError.sseCustomerKeyWrong(location: "s3://b/p/x").localizedDescription)
         #expect(
             S3ErrorMapping.map(
                 status: 403,
@@ -179,6 +186,7 @@ import UTCTime
             status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: "Wed, 25 Nov 2026 12:20:00 GMT",
             context: Self.context())
         #expect(error.localizedDescription.contains("1200 s off"))
+        ErrorCatalog.expect("clock-skew", status: 1, output: error.localizedDescription)
         let wrongSecret = S3ErrorMapping.map(
             status: 403, body: Self.xml("SignatureDoesNotMatch"), dateHeader: nil, context: Self.context())
         #expect(wrongSecret.localizedDescription.contains("secret access key is wrong"))

@@ -9,7 +9,13 @@ public struct TestEnvironment: Sendable {
 
     public static let shared: TestEnvironment? = load()
 
-    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    /// CI runners spell it `true`, `1`, `True` or `yes`: each means on (a missing server fails, never skips).
+    public static var isCI: Bool { ciEnabled(ProcessInfo.processInfo.environment["CI"]) }
+
+    public static func ciEnabled(_ value: String?) -> Bool {
+        guard let value = value?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
+        return ["true", "1", "yes", "on"].contains(value)
+    }
 
     /// For `.enabled(if: TestEnvironment.serversExpected)`.
     public static var serversExpected: Bool { shared != nil || isCI }

@@ -1,0 +1,364 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// One test per class of docs/errors.md: the case is made, the tool run as users run it, and its
+/// exit status and message held against the page.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct ErrorCatalogTests {
+    let env: TestEnvironment
+    let dir: String
+
+    init() throws {
+        env = try TestEnvironment.require()
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("errors-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    var source: [String] {
+        get throws { ["--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root"] }
+    }
+    var target: [String] {
+        get throws { ["--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"], "--user", "root"] }
+    }
+    var password: [String: String] { ["MARIADB_PASSWORD": env.rootPassword] }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = dir + "/" + name
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func write(_ name: String, bytes: [UInt8]) throws -> String {
+        let path = dir + "/" + name
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    func shell(_ command: String) throws -> CLI.Result { try CLI.shell(command) }
+
+    /// A dump of one table, as mariadb-dump writes it, with its completion line.
+    static let dump = """
+        CREATE TABLE `t` (`id` int(11) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB;
+        INSERT INTO `t` VALUES (1),(2),(3);
+        -- Dump completed on 2024-08-26 12:24:34
+
+        """
+
+    // MARK: flags and inputs
+
+    @Test func unknownOption() throws {
+        ErrorCatalog.expect("unknown-option", try CLI.run(["backup", "--colour", "blue"]))
+    }
+
+    @Test func invalidRFC3339() throws {
+        ErrorCatalog.expect("invalid-time", try CLI.run(["restore", "--target-time", "2024-13-01"]))
+    }
+
+    @Test func invalidCron() throws {
+        ErrorCatalog.expect(
+            "invalid-cron", try CLI.run(["backup", "--schedule", "61 * * * *", "--storage-dir", dir] + source,
+                                        environment: password))
+    }
+
+    @Test func invalidDuration() throws {
+        ErrorCatalog.expect("invalid-duration", try CLI.run(["backup", "--max-retention", "3d"]))
+    }
+
+    @Test func noUser() throws {
+        ErrorCatalog.expect("no-user", try CLI.run(["inspect", "--host", "127.0.0.1", "--port", "1"]))
+    }
+
+    @Test func secretOnArgv() throws {
+        ErrorCatalog.expect("secret-on-argv", try CLI.run(["migrate", "backup-restore", "--set", "source-password=x"]))
+    }
+
+    @Test func invalidAnswersFile() throws {
+        let answers = try write("answers.yaml", "source-host: [a, b\n")
+        ErrorCatalog.expect(
+            "invalid-answers", try CLI.run(["migrate", "backup-restore", "--answers", answers, "--dry-run"]))
+    }
+
+    @Test func unknownRunbookInput() throws {
+        let answers = try write("unknown.yaml", "source-hots: db\n")
+        ErrorCatalog.expect(
+            "unknown-runbook-input", try CLI.run(["migrate", "backup-restore", "--answers", answers, "--dry-run"]))
+    }
+
+    @Test func runbookCycle() throws {
+        let runbook = try write(
+            "cycle.yaml",
+            """
+            name: cycle
+            summary: two defaults that name each other
+            inputs:
+              - {name: a, type: text, default: "${b}"}
+              - {name: b, type: text, default: "${a}"}
+            steps:
+              - {id: s, title: S, why: W, action: survey, inputs: []}
+            """)
+        ErrorCatalog.expect("runbook-cycle", try CLI.run(["migrate", "--runbook-file", runbook, "--dry-run"]))
+    }
+
+    @Test func nonDNS1123Name() throws {
+        ErrorCatalog.expect(
+            "non-dns-1123-name",
+            try CLI.run(["migrate", "external-to-operator", "--mariadb-name", "Old_DB", "--dry-run"]))
+    }
+
+    @Test func optionFileIncludeMissing() throws {
+        let file = try write("my.cnf", "[client]\nuser=root\n!include \(dir)/missing.cnf\n")
+        ErrorCatalog.expect("option-file-include", try CLI.run(["inspect", "--defaults-file", file]))
+    }
+
+    @Test func optionFileIncludesAreRead() throws {
+        let port = try env["MM_TEST_MARIADB_PORT"]
+        _ = try write("conf.d/10-port.cnf", "[client]\nport=\(port)\nhost=127.0.0.1\n")
+        _ = try write("conf.d/ignored.txt", "[client]\nport=1\n")
+        let file = try write("with-includes.cnf", "[client]\nuser=root\n!includedir \(dir)/conf.d\n")
+        ErrorCatalog.expect(
+            "option-file-includedir", try CLI.run(["inspect", "--defaults-file", file, "--json"], environment: password))
+    }
+
+    @Test func ciFlagSpellings() {
+        for value in ["true", "1", "True", "TRUE", "yes"] { #expect(TestEnvironment.ciEnabled(value)) }
+        for value in [nil, "", "0", "false", "no"] { #expect(!TestEnvironment.ciEnabled(value)) }
+        ErrorCatalog.expect("ci-flag", status: 0, output: "CI=1, CI=True: on")
+    }
+
+    // MARK: servers
+
+    @Test func unreachableServer() throws {
+        ErrorCatalog.expect(
+            "unreachable-server",
+            try CLI.run(["inspect", "--host", "127.0.0.1", "--port", "1", "--user", "root"], environment: password))
+    }
+
+    @Test func wrongPassword() throws {
+        ErrorCatalog.expect(
+            "wrong-password", try CLI.run(["inspect"] + source, environment: ["MARIADB_PASSWORD": "wrong"]))
+    }
+
+    func limitedAccount(_ grants: String) throws -> (database: String, user: String, cleanup: () -> Void) {
+        let name = TestEnvironment.uniqueName("priv")
+        let port = try env["MM_TEST_MARIADB_PORT"]
+        try sql(
+            env, port: port,
+            "CREATE DATABASE \(name); CREATE TABLE \(name).t (id INT PRIMARY KEY); "
+                + "CREATE VIEW \(name).v AS SELECT id FROM \(name).t; "
+                + "CREATE USER \(name)@'127.0.0.1' IDENTIFIED BY 'pw'; GRANT \(grants) ON \(name).* TO \(name)@'127.0.0.1'")
+        return (name, name, { try? sql(self.env, port: port, "DROP DATABASE \(name); DROP USER \(name)@'127.0.0.1'") })
+    }
+
+    @Test(arguments: [
+        ("missing-privilege-trigger", "SELECT, SHOW VIEW, EVENT"), ("missing-privilege-show-view", "SELECT, TRIGGER, EVENT"),
+        ("missing-privilege-event", "SELECT, SHOW VIEW, TRIGGER"),
+    ])
+    func missingDumpPrivilege(id: String, grants: String) throws {
+        let account = try limitedAccount(grants)
+        defer { account.cleanup() }
+        let result = try CLI.run(
+            ["backup", "--database", account.database, "--storage-dir", dir, "--host", "127.0.0.1", "--port",
+             try env["MM_TEST_MARIADB_PORT"], "--user", account.user], environment: ["MARIADB_PASSWORD": "pw"])
+        ErrorCatalog.expect(id, result)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    @Test func databaseMissingOnTarget() throws {
+        let store = dir + "/store"
+        _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
+        ErrorCatalog.expect(
+            "database-missing",
+            try CLI.run(["restore", "--storage-dir", store, "--database", "no_such_db"] + target, environment: password))
+    }
+
+    // MARK: backup names and the store
+
+    @Test func lookAlikeNamesAreIgnoredAndSaidSo() throws {
+        let store = dir + "/store"
+        for name in [
+            "backup.2024-08-26T12:24:34.123Z.sql", "backup.2024-08-26T12:24:34Z.sql.zst", "backup-2024-08-26.sql",
+            "backup.2024-08-26T12:24:34Z.sql.gz.manifest.json",
+        ] { _ = try write("store/" + name, "") }
+        ErrorCatalog.expect("look-alike-names", try CLI.run(["list", "--storage-dir", store]))
+        ErrorCatalog.expect(
+            "fractional-seconds", try CLI.run(["list", "--storage-dir", store]))
+        ErrorCatalog.expect(
+            "no-backups", try CLI.run(["restore", "--storage-dir", store] + target, environment: password))
+    }
+
+    @Test func offsetNamesAreRead() throws {
+        let store = dir + "/store"
+        _ = try write("store/backup.2024-08-26T14:24:34+02:00.sql", Self.dump)
+        ErrorCatalog.expect("offset-name", try CLI.run(["list", "--storage-dir", store]))
+    }
+
+    @Test func targetTimeBeforeEveryBackup() throws {
+        let store = dir + "/store"
+        _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
+        ErrorCatalog.expect(
+            "target-time-before-all",
+            try CLI.run(["restore", "--storage-dir", store, "--target-time", "2020-01-01T00:00:00Z"] + target,
+                        environment: password))
+    }
+
+    @Test func missingObject() throws {
+        _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
+        ErrorCatalog.expect(
+            "object-missing",
+            try CLI.run(["restore", "--storage-dir", dir + "/store", "--file", "backup.2024-01-01T00:00:00Z.sql"]
+                        + target, environment: password))
+    }
+
+    func compressed(_ tool: String) throws -> [UInt8] {
+        let plain = try write("dump.sql", Self.dump + String(repeating: "-- padding line\n", count: 2000))
+        let result = try shell("\(tool) -c \(plain) | base64 -w0")
+        return Array(Data(base64Encoded: result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!)
+    }
+
+    @Test(arguments: [
+        ("corrupt-gzip", "gzip", "gz", true), ("truncated-gzip", "gzip", "gz", false),
+        ("corrupt-bzip2", "bzip2", "bz2", true), ("truncated-bzip2", "bzip2", "bz2", false),
+    ])
+    func damagedCompression(id: String, tool: String, suffix: String, flip: Bool) throws {
+        var bytes = try compressed(tool)
+        if flip { bytes[bytes.count / 2] ^= 0xFF } else { bytes.removeLast(bytes.count / 3) }
+        let name = TestEnvironment.uniqueName("damaged")
+        try sql(env, port: try env["MM_TEST_TARGET_PORT"], "CREATE DATABASE \(name)")
+        defer { try? sql(env, port: (try? env["MM_TEST_TARGET_PORT"]) ?? "", "DROP DATABASE \(name)") }
+        _ = try write("store/backup.2024-08-26T12:24:34Z.sql.\(suffix)", bytes: bytes)
+        ErrorCatalog.expect(
+            id,
+            try CLI.run(["restore", "--storage-dir", dir + "/store", "--database", name] + target,
+                        environment: password))
+    }
+
+    @Test func dumpWithoutItsCompletionLine() throws {
+        _ = try write("scan/backup.2024-08-26T12:24:34Z.sql", "CREATE TABLE `t` (`id` int PRIMARY KEY);\n")
+        ErrorCatalog.expect("dump-without-trailer", try CLI.run(["scan", dir + "/scan/backup.2024-08-26T12:24:34Z.sql"]))
+    }
+
+    @Test func checksumMismatch() throws {
+        let store = dir + "/store"
+        _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
+        let manifest = """
+            {"formatVersion": 1, "name": "backup.2024-08-26T12:24:34Z.sql",
+             "object": {"sha256": "\(String(repeating: "0", count: 64))", "bytes": 1},
+             "sql": {"sha256": "\(String(repeating: "0", count: 64))", "bytes": 1}, "compression": "none",
+             "serverVersion": "10.11", "galera": false, "databases": [], "dumpArguments": [],
+             "startedAt": "2024-08-26T12:24:34Z", "finishedAt": "2024-08-26T12:24:35Z", "tool": "test"}
+            """
+        _ = try write("store/backup.2024-08-26T12:24:34Z.sql.manifest.json", manifest)
+        let name = TestEnvironment.uniqueName("sum")
+        try sql(env, port: try env["MM_TEST_TARGET_PORT"], "CREATE DATABASE \(name)")
+        defer { try? sql(env, port: (try? env["MM_TEST_TARGET_PORT"]) ?? "", "DROP DATABASE \(name)") }
+        ErrorCatalog.expect(
+            "checksum-mismatch",
+            try CLI.run(["restore", "--storage-dir", store, "--database", name] + target, environment: password))
+    }
+
+    @Test func unknownBucket() throws {
+        ErrorCatalog.expect(
+            "unknown-bucket",
+            try CLI.run(
+                ["list", "--s3-bucket", "no-such-bucket-\(UInt32.random(in: 0...UInt32.max))", "--s3-endpoint",
+                 try env["MM_TEST_S3_ENDPOINT"]],
+                environment: ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]))
+    }
+
+    @Test func wrongS3Secret() throws {
+        ErrorCatalog.expect(
+            "wrong-s3-secret",
+            try CLI.run(
+                ["list", "--s3-bucket", "any", "--s3-endpoint", try env["MM_TEST_S3AUTH_ENDPOINT"]],
+                environment: [
+                    "AWS_ACCESS_KEY_ID": try env["MM_TEST_S3AUTH_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": "wrong",
+                ]))
+    }
+
+    @Test func unknownS3Key() throws {
+        ErrorCatalog.expect(
+            "unknown-s3-key",
+            try CLI.run(
+                ["list", "--s3-bucket", "any", "--s3-endpoint", try env["MM_TEST_S3AUTH_ENDPOINT"]],
+                environment: ["AWS_ACCESS_KEY_ID": "AKIDNOTKNOWN", "AWS_SECRET_ACCESS_KEY": "wrong"]))
+    }
+
+    @Test func emptyPrefixIsTheBucketRoot() throws {
+        let bucket = "root-\(UInt32.random(in: 0...UInt32.max))"
+        let endpoint = try env["MM_TEST_S3_ENDPOINT"]
+        _ = try shell("curl -sf -X PUT \(endpoint)/\(bucket)")
+        _ = try shell("curl -sf -X PUT --data-binary @/dev/null \(endpoint)/\(bucket)/backup.2024-08-26T12:24:34Z.sql")
+        ErrorCatalog.expect(
+            "empty-prefix",
+            try CLI.run(
+                ["list", "--s3-bucket", bucket, "--s3-prefix", "", "--s3-endpoint", endpoint],
+                environment: ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]))
+    }
+
+    /// An HTTPS server on loopback with a certificate for `name`, signed by its own CA.
+    func tlsServer(certificateName: String) throws -> (port: String, ca: String, stop: () -> Void) {
+        let keys = dir + "/tls-\(certificateName)"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let setup = try shell(
+            "cd \(keys) && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key "
+                + "-out ca.pem 2>/dev/null && openssl req -newkey rsa:2048 -nodes -subj /CN=\(certificateName) "
+                + "-keyout server.key -out server.csr 2>/dev/null && printf 'subjectAltName=DNS:\(certificateName)' "
+                + "> ext.cnf && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+                + "-extfile ext.cnf -out server.pem 2>/dev/null")
+        #expect(setup.status == 0, "\(setup.stderr)")
+        let port = String(Int.random(in: 20_000...60_000))
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        server.arguments = ["s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", keys + "/server.pem",
+                            "-key", keys + "/server.key", "-www"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        for _ in 0..<50 where try shell("nc -z 127.0.0.1 \(port)").status != 0 { usleep(100_000) }
+        return (port, keys + "/ca.pem", { server.terminate() })
+    }
+
+    @Test func tlsWithAnUntrustedCA() throws {
+        let server = try tlsServer(certificateName: "127.0.0.1")
+        defer { server.stop() }
+        ErrorCatalog.expect(
+            "tls-untrusted-ca",
+            try CLI.run(
+                ["list", "--s3-bucket", "bucket", "--s3-endpoint", "https://127.0.0.1:\(server.port)"],
+                environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"]))
+    }
+
+    @Test func tlsWithAWrongHostName() throws {
+        let server = try tlsServer(certificateName: "other.example")
+        defer { server.stop() }
+        ErrorCatalog.expect(
+            "tls-wrong-host",
+            try CLI.run(
+                ["list", "--s3-bucket", "bucket", "--s3-endpoint", "https://127.0.0.1:\(server.port)", "--s3-ca-file",
+                 server.ca],
+                environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"]))
+    }
+}
+
+/// The page and the tests agree: at least 30 classes, and each row has a test that holds the tool to it.
+struct ErrorCatalogCoverageTests {
+    @Test func everyRowIsTested() throws {
+        let rows = ErrorCatalog.rows
+        #expect(rows.count >= 30, "docs/errors.md has \(rows.count) rows")
+        let tests = TestEnvironment.repositoryRoot.appendingPathComponent("Tests")
+        var text = ""
+        let files = FileManager.default.enumerator(atPath: tests.path)
+        while let file = files?.nextObject() as? String {
+            guard file.hasSuffix(".swift") else { continue }
+            text += try String(contentsOfFile: tests.appendingPathComponent(file).path, encoding: .utf8)
+        }
+        for id in rows.keys.sorted() {
+            #expect(text.contains("\"\(id)\""), "docs/errors.md row `\(id)` has no ErrorCatalog.expect in Tests/")
+        }
+    }
+}
