@@ -225,7 +225,7 @@ public enum BackupPipeline {
             // A dump that died explains itself best through its own exit status and stderr.
             if !(error is BackupError) {
                 let exit = await child.wait()
-                if exit.status != 0 && exit.status != 128 + SIGTERM {
+                if exit.status != 0 && exit.status != 128 + SIGKILL {
                     throw BackupError.dumpFailed(
                         status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
                 }

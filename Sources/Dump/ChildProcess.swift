@@ -76,8 +76,9 @@ public final class ChildProcess: @unchecked Sendable {
         let process = self.process
         let semaphore = errorReaderDone
         let status: Int32 =
-            (try? await runBlocking(on: queue) {
+            (try? await runBlocking(on: queue) { [self] in
                 process.waitUntilExit()
+                lock.withLock { exited = true }
                 semaphore.wait()
                 return process.terminationReason == .uncaughtSignal
                     ? 128 + process.terminationStatus : process.terminationStatus
@@ -86,17 +87,21 @@ public final class ChildProcess: @unchecked Sendable {
         return (status, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// Stops the child with SIGKILL. SIGTERM would not do: the child inherits this process's ignored
+    /// SIGTERM and SIGINT (ignored here while signals are handled), so a mariadb-dump blocked on a pipe
+    /// nobody reads any more (the store failed: disk full) lived on and the wait never ended. A dump
+    /// only reads; the server ends its snapshot when the connection drops.
     public func terminate() {
         output.cancel()
-        if process.isRunning { process.terminate() }
+        let pid = process.processIdentifier
+        if pid > 0 && !reaped { Glibc.kill(pid, SIGKILL) }
     }
 
-    /// SIGKILL: for a child that ignores SIGTERM while it waits on stdin (the mariadb client).
-    /// The server rolls back the statement of a connection that drops.
-    public func kill() {
-        output.cancel()
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-    }
+    private var reaped: Bool { lock.withLock { exited } }
+    private var exited = false
+
+    /// The same for the mariadb client: the server rolls back the statement of a connection that drops.
+    public func kill() { terminate() }
 
     /// Finds a tool on PATH (and /usr/bin, /usr/sbin).
     public static func locate(_ names: [String]) -> String? {

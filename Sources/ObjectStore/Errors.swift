@@ -56,6 +56,10 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
             return "S3 answered \(status) \(code) for \(location): \(message)"
         case .changedWhileReading(let location):
             return "\(location) changed while it was being read: read it again"
+        case .io(let path, let reason) where reason == String(cString: strerror(ENOSPC)):
+            let directory = (path as NSString).deletingLastPathComponent
+            return "cannot write '\(path)': \(reason): free space in \(directory) or choose another directory; the "
+                + "partial file was removed and nothing was published"
         case .io(let path, let reason):
             return "cannot write or read '\(path)': \(reason)"
         case .invalidConfiguration(let message):

@@ -176,6 +176,52 @@ struct ErrorCatalogTests {
             try CLI.run(["restore", "--storage-dir", store, "--database", "no_such_db"] + target, environment: password))
     }
 
+    /// A 512 KiB tmpfs (the tests run as root, as scripts/test does) that a 12 MiB dump overflows.
+    func smallFileSystem() throws -> (path: String, unmount: () -> Void) {
+        let path = dir + "/small"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let mount = try shell("mount -t tmpfs -o size=512k tmpfs \(path)")
+        #expect(mount.status == 0, "a test of a full disk mounts a tmpfs: \(mount.stderr)")
+        return (path, { _ = try? self.shell("umount \(path)") })
+    }
+
+    func largeDatabase() throws -> (name: String, drop: () -> Void) {
+        let name = TestEnvironment.uniqueName("full")
+        let port = try env["MM_TEST_MARIADB_PORT"]
+        try sql(
+            env, port: port,
+            "CREATE DATABASE \(name); CREATE TABLE \(name).t (id INT PRIMARY KEY, v TEXT); INSERT INTO \(name).t "
+                + "SELECT seq, CONCAT(MD5(seq), SHA2(seq, 256), RAND()) FROM \(name).seq_1_to_60000")
+        return (name, { try? sql(self.env, port: port, "DROP DATABASE \(name)") })
+    }
+
+    @Test func diskFullInTheDirectoryStore() throws {
+        let small = try smallFileSystem()
+        defer { small.unmount() }
+        let database = try largeDatabase()
+        defer { database.drop() }
+        let result = try CLI.run(
+            ["backup", "--database", database.name, "--storage-dir", small.path + "/store"] + source,
+            environment: password)
+        ErrorCatalog.expect("disk-full-store", result)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small.path + "/store").isEmpty)
+    }
+
+    @Test func diskFullInTheStagingDirectory() throws {
+        let small = try smallFileSystem()
+        defer { small.unmount() }
+        let database = try largeDatabase()
+        defer { database.drop() }
+        let backup = try CLI.run(
+            ["backup", "--database", database.name, "--storage-dir", dir + "/store"] + source, environment: password)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let result = try CLI.run(
+            ["restore", "--storage-dir", dir + "/store", "--staging-dir", small.path + "/staging"] + target,
+            environment: password)
+        ErrorCatalog.expect("disk-full-staging", result)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small.path + "/staging").isEmpty)
+    }
+
     // MARK: backup names and the store
 
     @Test func lookAlikeNamesAreIgnoredAndSaidSo() throws {
