@@ -1,5 +1,5 @@
-import Foundation
 import Compression
+import Foundation
 import UTCTime
 
 /// A backup file name the operator reads: `backup.<RFC 3339 time>.sql[.gz|.bz2]`, or the legacy

@@ -110,7 +110,7 @@ public enum BackupError: Error, LocalizedError, Equatable, Sendable {
         case .incompleteDump(let bytes):
             return
                 "the dump ended after \(bytes) bytes without its completion line: it was cut short; nothing was "
-                    + "published"
+                + "published"
         case .missingPrivileges(let account, let missing, let grants):
             return "\(account) lacks what the dump needs: \(missing.joined(separator: "; ")); fix: "
                 + grants.joined(separator: "; ") + "; nothing was dumped"

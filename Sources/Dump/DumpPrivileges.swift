@@ -78,7 +78,8 @@ extension MariaDBConnection {
                 $0[0].string
             })
         var schemas: [String: Set<String>] = [:]
-        for row in try await query("SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES").rows {
+        for row in try await query("SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES").rows
+        {
             if let schema = row[0].string, let privilege = row[1].string {
                 // A grant on `db\_1`.* is stored with the LIKE escape.
                 schemas[schema.replacingOccurrences(of: "\\_", with: "_"), default: []].insert(privilege)

@@ -39,7 +39,7 @@ public struct MariaDBError: Error, LocalizedError, Equatable, Sendable {
         case .connect where isUnreachable:
             return
                 "cannot reach mariadb at \(endpoint): \(detail); check that the server runs and the host, port or "
-                    + "socket"
+                + "socket"
         case .connect:
             return "cannot connect to mariadb at \(endpoint): \(detail)"
         case .query, .result:

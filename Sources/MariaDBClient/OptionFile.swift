@@ -18,7 +18,9 @@ public struct OptionFile: Sendable, Equatable {
         public var read: @Sendable (String) throws -> String
         public var list: @Sendable (String) throws -> [String]
 
-        public init(read: @escaping @Sendable (String) throws -> String, list: @escaping @Sendable (String) throws -> [String]) {
+        public init(
+            read: @escaping @Sendable (String) throws -> String, list: @escaping @Sendable (String) throws -> [String]
+        ) {
             self.read = read
             self.list = list
         }
@@ -58,7 +60,8 @@ public struct OptionFile: Sendable, Equatable {
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("!") {
                 let parts = line.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
-                let directive = String(parts[0]), path = parts.count == 2 ? parts[1].trimmingWhitespace() : ""
+                let directive = String(parts[0])
+                let path = parts.count == 2 ? parts[1].trimmingWhitespace() : ""
                 guard directive == "!include" || directive == "!includedir", !path.isEmpty else {
                     throw .malformedLine(file: file, number: index + 1, text: line)
                 }

@@ -82,7 +82,9 @@ extension MariaDBMigrate {
 
         func validate() throws {
             if let gtid { _ = try GTIDPosition(parsing: gtid) }
-            if gtid != nil && backup != nil { throw ValidationError("--gtid and --backup exclude each other: give one") }
+            if gtid != nil && backup != nil {
+                throw ValidationError("--gtid and --backup exclude each other: give one")
+            }
             if let targetServerId, !(1...4_294_967_295).contains(targetServerId) {
                 throw ValidationError("--target-server-id '\(targetServerId)' is outside 1-4294967295")
             }
@@ -122,8 +124,8 @@ extension MariaDBMigrate {
             switch report.outcome {
             case .planned:
                 lines.append(
-                    "would make \(report.target) replicate \(scope) from \(report.source) as '\(report.connectionName)' "
-                        + "from \(report.start):")
+                    "would make \(report.target) replicate \(scope) from \(report.source) as "
+                        + "'\(report.connectionName)' from \(report.start):")
                 lines += report.statements.map { "  \($0)" }
             case .started:
                 lines.append(
@@ -137,7 +139,8 @@ extension MariaDBMigrate {
             if let passwordFile { lines.append("  the replication account's new password is in \(passwordFile)") }
             if let lag = report.lagTransactions {
                 let seconds = report.status?.secondsBehind.map { ", \($0) s behind" } ?? ""
-                lines.append("  \(lag) transactions to catch up\(seconds); watch with `mariadb-migrate cutover --watch`")
+                lines.append(
+                    "  \(lag) transactions to catch up\(seconds); watch with `mariadb-migrate cutover --watch`")
             }
             return lines.joined(separator: "\n") + report.findings.map(\.text).joined()
         }

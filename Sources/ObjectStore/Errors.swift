@@ -27,20 +27,20 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
         case .accessDenied(let location, let message):
             return
                 "access to \(location) was denied (\(message)): check the credentials' permissions on the bucket and "
-                    + "prefix"
+                + "prefix"
         case .signatureMismatch(let location, let skew):
             if let skew, abs(skew) > 300 {
                 return
                     "the S3 server refused the signature for \(location): this machine's clock is \(skew) s off the "
-                        + "server's; fix the clock (NTP)"
+                    + "server's; fix the clock (NTP)"
             }
             return
                 "the S3 server refused the signature for \(location): the secret access key is wrong (or the clock is "
-                    + "off); check the secret for this access key id"
+                + "off); check the secret for this access key id"
         case .invalidAccessKeyId(let keyId, let endpoint):
             return
                 "access key id '\(keyId)' is unknown to \(endpoint): check --s3-access-key-id / AWS_ACCESS_KEY_ID and "
-                    + "the profile"
+                + "the profile"
         case .sseCustomerKeyWrong(let location):
             return "the SSE-C key does not match the one \(location) was stored with: pass the key it was written with"
         case .sseCustomerKeyMissing(let location):
@@ -51,7 +51,7 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
         case .tooLarge(let location, let maxParts, let capacity):
             return
                 "\(location) is larger than \(capacity) bytes, the most \(maxParts) parts can hold: raise "
-                    + "--s3-max-parts or --s3-part-size"
+                + "--s3-max-parts or --s3-part-size"
         case .server(let location, let status, let code, let message):
             return "S3 answered \(status) \(code) for \(location): \(message)"
         case .changedWhileReading(let location):

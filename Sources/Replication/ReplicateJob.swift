@@ -32,7 +32,9 @@ public struct ReplicateJob: Sendable {
 
     public struct Report: Codable, Sendable, Equatable {
         public enum Outcome: String, Codable, Sendable {
-            case started, alreadyRunning = "already-running", restarted, planned
+            case started
+            case alreadyRunning = "already-running"
+            case restarted, planned
         }
         public var outcome: Outcome
         public var source: String
@@ -105,8 +107,10 @@ public struct ReplicateJob: Sendable {
                 throw ReplicationError.noReplication(connection: setup.connectionName, target: target.endpoint)
             }
             if status.running && status.error == nil { return status }
-            if let error = status.error ?? (ContinuousClock.now > deadline ? "not running after \(startTimeout) s "
-                + "(io \(status.ioRunning), sql \(status.sqlRunning))" : nil)
+            if let error = status.error
+                ?? (ContinuousClock.now > deadline
+                    ? "not running after \(startTimeout) s "
+                        + "(io \(status.ioRunning), sql \(status.sqlRunning))" : nil)
             {
                 let name = SQLQuoting.literal(setup.connectionName)
                 try? await target.execute(["STOP SLAVE \(name)", "RESET SLAVE \(name) ALL"])

@@ -47,7 +47,8 @@ public struct ReplicateRequest: Sendable {
         } else {
             start = try await BackupStart.read(backup: backup, store: try store())
         }
-        let host: String, port: Int
+        let host: String
+        let port: Int
         switch sourceSettings.transport {
         case .tcp(let sourceHost, let sourcePort):
             host = self.host ?? sourceHost

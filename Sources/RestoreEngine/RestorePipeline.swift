@@ -27,21 +27,21 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
         case .checksumMismatch(let location, let what, let expected, let actual):
             return
                 "\(location) is corrupt: the \(what) SHA-256 is \(actual), its manifest says \(expected); the target "
-                    + "may hold part of it: restore again from a good backup"
+                + "may hold part of it: restore again from a good backup"
         case .databaseMissing(let name, let endpoint):
             return
                 "database '\(name)' does not exist on \(endpoint): create it first (CREATE DATABASE `\(name)`), as a "
-                    + "one-database restore needs"
+                + "one-database restore needs"
         case .galeraUnsafe(let table):
             return
                 "the dump writes \(table), which Galera does not replicate (its rows would live on one node only); "
-                    + "nothing after it was applied: re-dump with 'mariadb-migrate backup --galera' and move accounts "
-                        + "with 'mariadb-migrate users', or pass --force"
+                + "nothing after it was applied: re-dump with 'mariadb-migrate backup --galera' and move accounts "
+                + "with 'mariadb-migrate users', or pass --force"
         case .galeraUnsafeDump(let location):
             return
                 "\(location) holds mysql privilege tables (not all seven were left out of the dump), which Galera does "
-                    + "not replicate: re-dump with 'mariadb-migrate backup --galera' and move accounts with "
-                        + "'mariadb-migrate users', or pass --force; nothing was applied"
+                + "not replicate: re-dump with 'mariadb-migrate backup --galera' and move accounts with "
+                + "'mariadb-migrate users', or pass --force; nothing was applied"
         case .clientNotFound:
             return "the mariadb client was not found on PATH: install mariadb-client (apt-get install mariadb-client)"
         case .clientFailed(let status, let stderr):
@@ -51,7 +51,7 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
         case .invalidSQL(let location, let detail):
             return
                 "\(location) does not end as a complete SQL script (\(detail)): it was cut short; the target may hold "
-                    + "part of it"
+                + "part of it"
         case .decompression(let location, let detail):
             return "\(location) cannot be decompressed: \(detail); the target may hold part of it"
         }

@@ -29,8 +29,14 @@ import Testing
         ("user=x\n", OptionFileError.optionOutsideGroup(file: "option file", number: 1, text: "user=x")),
         ("[client\nuser=x", OptionFileError.malformedLine(file: "option file", number: 1, text: "[client")),
         ("[client]\n!include\n", OptionFileError.malformedLine(file: "option file", number: 2, text: "!include")),
-        ("[client]\n!includes /x\n", OptionFileError.malformedLine(file: "option file", number: 2, text: "!includes /x")),
-        ("[client]\n!include /x.cnf", OptionFileError.includeNotFollowed(file: "option file", number: 2, text: "!include /x.cnf")),
+        (
+            "[client]\n!includes /x\n",
+            OptionFileError.malformedLine(file: "option file", number: 2, text: "!includes /x")
+        ),
+        (
+            "[client]\n!include /x.cnf",
+            OptionFileError.includeNotFollowed(file: "option file", number: 2, text: "!include /x.cnf")
+        ),
     ])
     func refusesMalformedText(text: String, expected: OptionFileError) {
         #expect(throws: expected) { try OptionFile.parse(text) }
@@ -57,7 +63,9 @@ import Testing
         #expect(throws: OptionFileError.self) {
             try OptionFile.parse("[client]\n!include /etc/missing.cnf\n", file: "/etc/my.cnf", includes: includes)
         }
-        #expect(throws: OptionFileError.includeTooDeep(file: "/etc/loop.cnf", number: 2, text: "!include /etc/loop.cnf")) {
+        #expect(
+            throws: OptionFileError.includeTooDeep(file: "/etc/loop.cnf", number: 2, text: "!include /etc/loop.cnf")
+        ) {
             try OptionFile.parse(files["/etc/loop.cnf"]!, file: "/etc/loop.cnf", includes: includes)
         }
     }

@@ -61,8 +61,10 @@ struct ErrorCatalogTests {
 
     @Test func invalidCron() throws {
         ErrorCatalog.expect(
-            "invalid-cron", try CLI.run(["backup", "--schedule", "61 * * * *", "--storage-dir", dir] + source,
-                                        environment: password))
+            "invalid-cron",
+            try CLI.run(
+                ["backup", "--schedule", "61 * * * *", "--storage-dir", dir] + source,
+                environment: password))
     }
 
     @Test func invalidDuration() throws {
@@ -121,7 +123,8 @@ struct ErrorCatalogTests {
         _ = try write("conf.d/ignored.txt", "[client]\nport=1\n")
         let file = try write("with-includes.cnf", "[client]\nuser=root\n!includedir \(dir)/conf.d\n")
         ErrorCatalog.expect(
-            "option-file-includedir", try CLI.run(["inspect", "--defaults-file", file, "--json"], environment: password))
+            "option-file-includedir",
+            try CLI.run(["inspect", "--defaults-file", file, "--json"], environment: password))
     }
 
     @Test func ciFlagSpellings() {
@@ -150,20 +153,25 @@ struct ErrorCatalogTests {
             env, port: port,
             "CREATE DATABASE \(name); CREATE TABLE \(name).t (id INT PRIMARY KEY); "
                 + "CREATE VIEW \(name).v AS SELECT id FROM \(name).t; "
-                + "CREATE USER \(name)@'127.0.0.1' IDENTIFIED BY 'pw'; GRANT \(grants) ON \(name).* TO \(name)@'127.0.0.1'")
+                + "CREATE USER \(name)@'127.0.0.1' IDENTIFIED BY 'pw'; "
+                + "GRANT \(grants) ON \(name).* TO \(name)@'127.0.0.1'"
+        )
         return (name, name, { try? sql(self.env, port: port, "DROP DATABASE \(name); DROP USER \(name)@'127.0.0.1'") })
     }
 
     @Test(arguments: [
-        ("missing-privilege-trigger", "SELECT, SHOW VIEW, EVENT"), ("missing-privilege-show-view", "SELECT, TRIGGER, EVENT"),
+        ("missing-privilege-trigger", "SELECT, SHOW VIEW, EVENT"),
+        ("missing-privilege-show-view", "SELECT, TRIGGER, EVENT"),
         ("missing-privilege-event", "SELECT, SHOW VIEW, TRIGGER"),
     ])
     func missingDumpPrivilege(id: String, grants: String) throws {
         let account = try limitedAccount(grants)
         defer { account.cleanup() }
         let result = try CLI.run(
-            ["backup", "--database", account.database, "--storage-dir", dir, "--host", "127.0.0.1", "--port",
-             try env["MM_TEST_MARIADB_PORT"], "--user", account.user], environment: ["MARIADB_PASSWORD": "pw"])
+            [
+                "backup", "--database", account.database, "--storage-dir", dir, "--host", "127.0.0.1", "--port",
+                try env["MM_TEST_MARIADB_PORT"], "--user", account.user,
+            ], environment: ["MARIADB_PASSWORD": "pw"])
         ErrorCatalog.expect(id, result)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
@@ -173,7 +181,8 @@ struct ErrorCatalogTests {
         _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
         ErrorCatalog.expect(
             "database-missing",
-            try CLI.run(["restore", "--storage-dir", store, "--database", "no_such_db"] + target, environment: password))
+            try CLI.run(
+                ["restore", "--storage-dir", store, "--database", "no_such_db"] + target, environment: password))
     }
 
     /// A 512 KiB tmpfs (the tests run as root, as scripts/test does) that a 12 MiB dump overflows.
@@ -248,16 +257,18 @@ struct ErrorCatalogTests {
         _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
         ErrorCatalog.expect(
             "target-time-before-all",
-            try CLI.run(["restore", "--storage-dir", store, "--target-time", "2020-01-01T00:00:00Z"] + target,
-                        environment: password))
+            try CLI.run(
+                ["restore", "--storage-dir", store, "--target-time", "2020-01-01T00:00:00Z"] + target,
+                environment: password))
     }
 
     @Test func missingObject() throws {
         _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
         ErrorCatalog.expect(
             "object-missing",
-            try CLI.run(["restore", "--storage-dir", dir + "/store", "--file", "backup.2024-01-01T00:00:00Z.sql"]
-                        + target, environment: password))
+            try CLI.run(
+                ["restore", "--storage-dir", dir + "/store", "--file", "backup.2024-01-01T00:00:00Z.sql"]
+                    + target, environment: password))
     }
 
     func compressed(_ tool: String) throws -> [UInt8] {
@@ -279,13 +290,15 @@ struct ErrorCatalogTests {
         _ = try write("store/backup.2024-08-26T12:24:34Z.sql.\(suffix)", bytes: bytes)
         ErrorCatalog.expect(
             id,
-            try CLI.run(["restore", "--storage-dir", dir + "/store", "--database", name] + target,
-                        environment: password))
+            try CLI.run(
+                ["restore", "--storage-dir", dir + "/store", "--database", name] + target,
+                environment: password))
     }
 
     @Test func dumpWithoutItsCompletionLine() throws {
         _ = try write("scan/backup.2024-08-26T12:24:34Z.sql", "CREATE TABLE `t` (`id` int PRIMARY KEY);\n")
-        ErrorCatalog.expect("dump-without-trailer", try CLI.run(["scan", dir + "/scan/backup.2024-08-26T12:24:34Z.sql"]))
+        ErrorCatalog.expect(
+            "dump-without-trailer", try CLI.run(["scan", dir + "/scan/backup.2024-08-26T12:24:34Z.sql"]))
     }
 
     @Test func checksumMismatch() throws {
@@ -311,8 +324,10 @@ struct ErrorCatalogTests {
         ErrorCatalog.expect(
             "unknown-bucket",
             try CLI.run(
-                ["list", "--s3-bucket", "no-such-bucket-\(UInt32.random(in: 0...UInt32.max))", "--s3-endpoint",
-                 try env["MM_TEST_S3_ENDPOINT"]],
+                [
+                    "list", "--s3-bucket", "no-such-bucket-\(UInt32.random(in: 0...UInt32.max))", "--s3-endpoint",
+                    try env["MM_TEST_S3_ENDPOINT"],
+                ],
                 environment: ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]))
     }
 
@@ -360,8 +375,10 @@ struct ErrorCatalogTests {
         let port = String(Int.random(in: 20_000...60_000))
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        server.arguments = ["s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", keys + "/server.pem",
-                            "-key", keys + "/server.key", "-www"]
+        server.arguments = [
+            "s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", keys + "/server.pem",
+            "-key", keys + "/server.key", "-www",
+        ]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -385,8 +402,11 @@ struct ErrorCatalogTests {
         ErrorCatalog.expect(
             "tls-wrong-host",
             try CLI.run(
-                ["list", "--s3-bucket", "bucket", "--s3-endpoint", "https://127.0.0.1:\(server.port)", "--s3-ca-file",
-                 server.ca],
+                [
+                    "list", "--s3-bucket", "bucket", "--s3-endpoint", "https://127.0.0.1:\(server.port)",
+                    "--s3-ca-file",
+                    server.ca,
+                ],
                 environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"]))
     }
 }

@@ -10,7 +10,8 @@ struct SecretsAuditTests {
         let env = try TestEnvironment.require()
         let name = TestEnvironment.uniqueName("audit")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
-        let sourcePort = try env["MM_TEST_MARIADB_PORT"], targetPort = try env["MM_TEST_TARGET_PORT"]
+        let sourcePort = try env["MM_TEST_MARIADB_PORT"]
+        let targetPort = try env["MM_TEST_TARGET_PORT"]
         try sql(
             env, port: sourcePort,
             "CREATE DATABASE \(name); CREATE TABLE \(name).t (id INT PRIMARY KEY, v TEXT); INSERT INTO \(name).t "
@@ -35,7 +36,8 @@ struct SecretsAuditTests {
 
         let watch = ArgvWatch(secrets: secrets)
         let backup = try CLI.run(
-            ["backup", "--database", name, "--host", "127.0.0.1", "--port", sourcePort, "--user", "root", "--json"] + s3,
+            ["backup", "--database", name, "--host", "127.0.0.1", "--port", sourcePort, "--user", "root", "--json"]
+                + s3,
             environment: passwords.merging(aws) { a, _ in a })
         #expect(backup.status == 0, "\(backup.stderr)")
         let restore = try CLI.run(

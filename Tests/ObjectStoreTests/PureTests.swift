@@ -157,7 +157,7 @@ import UTCTime
                 == .accessDenied(location: "s3://b/p/x", message: "Access Denied"))
         let stored =
             "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to "
-                + "retrieve the object."
+            + "retrieve the object."
         #expect(
             S3ErrorMapping.map(
                 status: 400, body: Self.xml("InvalidRequest", stored), dateHeader: nil, context: Self.context())
@@ -205,7 +205,7 @@ import UTCTime
     @Test func readsProfilesFromBothFiles() {
         let credentials =
             "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = "
-                + "s1\n[work]\naws_access_key_id=AKIDWORK\naws_secret_access_key=s2\n"
+            + "s1\n[work]\naws_access_key_id=AKIDWORK\naws_secret_access_key=s2\n"
         #expect(AWSSharedFiles.profile("work", in: credentials, isConfigFile: false)["aws_access_key_id"] == "AKIDWORK")
         let config =
             "[default]\nregion = eu-west-1\n[profile work]\nregion = us-west-2\nrole_arn = arn:aws:iam::1:role/r\n"

@@ -78,7 +78,8 @@ struct LiveCutoverTests {
 
     func servers() throws -> Servers {
         let env = try TestEnvironment.require()
-        let live = try env["MM_TEST_LIVE_PORT"], target = try env["MM_TEST_TARGET_PORT"]
+        let live = try env["MM_TEST_LIVE_PORT"]
+        let target = try env["MM_TEST_TARGET_PORT"]
         return Servers(
             env: env, source: ["--host", "127.0.0.1", "--port", live, "--user", "root"],
             target: ["--target-host", "127.0.0.1", "--target-port", target, "--target-user", "root"],
@@ -129,14 +130,19 @@ struct LiveCutoverTests {
         #expect(backup.status == 0, "\(backup.stderr)")
         try await writer.waitForCommits(100)
         let restore = try CLI.run(
-            ["restore", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", s.targetPort, "--user",
-             "root"], environment: s.passwords)
+            [
+                "restore", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", s.targetPort, "--user",
+                "root",
+            ], environment: s.passwords)
         #expect(restore.status == 0, "\(restore.stderr)")
         try await writer.waitForCommits(100)
 
         let replicate = try CLI.run(
-            ["replicate", "--storage-dir", dir + "/store", "--create-replication-user", "--replication-password-file",
-             dir + "/repl.pw", "--json"] + s.source + s.target, environment: s.passwords)
+            [
+                "replicate", "--storage-dir", dir + "/store", "--create-replication-user",
+                "--replication-password-file",
+                dir + "/repl.pw", "--json",
+            ] + s.source + s.target, environment: s.passwords)
         #expect(replicate.status == 0, "\(replicate.stderr)")
         #expect(replicate.stdout.contains("\"outcome\" : \"started\""), "\(replicate.stdout)")
         let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/repl.pw")
@@ -205,14 +211,18 @@ struct LiveCutoverTests {
         let before = try await query(try s.env.targetTCP(), "SELECT @@GLOBAL.gtid_slave_pos").scalar.string
 
         let replicate = try CLI.run(
-            ["replicate", "--storage-dir", dir + "/store", "--create-replication-user", "--replication-password-file",
-             dir + "/repl.pw"] + s.source + s.target, environment: s.passwords)
+            [
+                "replicate", "--storage-dir", dir + "/store", "--create-replication-user",
+                "--replication-password-file",
+                dir + "/repl.pw",
+            ] + s.source + s.target, environment: s.passwords)
         ErrorCatalog.expect("binlog-purged", replicate)
         #expect(try await query(try s.env.targetTCP(), "SHOW ALL SLAVES STATUS").rows.isEmpty)
         #expect(try await query(try s.env.targetTCP(), "SELECT @@GLOBAL.gtid_slave_pos").scalar.string == before)
         #expect(!FileManager.default.fileExists(atPath: dir + "/repl.pw"))
         let account = try await query(
-            try s.env.liveTCP(), "SELECT COUNT(*) FROM mysql.user WHERE user = 'mariadb_migrate_repl'").scalar.int
+            try s.env.liveTCP(), "SELECT COUNT(*) FROM mysql.user WHERE user = 'mariadb_migrate_repl'"
+        ).scalar.int
         #expect(account == 0)
     }
 
@@ -232,8 +242,11 @@ struct LiveCutoverTests {
         #expect(backup.status == 0, "\(backup.stderr)")
         try sql(s.env, port: s.targetPort, "SET GLOBAL server_id = 3")
         let arguments =
-            ["replicate", "--storage-dir", dir + "/store", "--create-replication-user", "--replication-password-file",
-             dir + "/repl.pw"] + s.source + s.target
+            [
+                "replicate", "--storage-dir", dir + "/store", "--create-replication-user",
+                "--replication-password-file",
+                dir + "/repl.pw",
+            ] + s.source + s.target
         let refused = try CLI.run(arguments + ["--dry-run"], environment: s.passwords)
         ErrorCatalog.expect("server-id-clash", refused)
         #expect(refused.stdout.contains("replicate --target-server-id 4"))
@@ -270,8 +283,11 @@ struct LiveCutoverTests {
             environment: s.passwords)
         #expect(restore.status == 0, "\(restore.stderr)")
         let replicate = try CLI.run(
-            ["replicate", "--storage-dir", dir + "/store", "--create-replication-user", "--replication-password-file",
-             dir + "/repl.pw"] + s.source + galera, environment: s.passwords)
+            [
+                "replicate", "--storage-dir", dir + "/store", "--create-replication-user",
+                "--replication-password-file",
+                dir + "/repl.pw",
+            ] + s.source + galera, environment: s.passwords)
         #expect(replicate.status == 0, "\(replicate.stderr)")
         #expect(replicate.stdout.contains("galera-target"), "\(replicate.stdout)")
         try await writer.waitForCommits(100)
@@ -298,12 +314,17 @@ struct LiveCutoverTests {
             ["backup", "--database", name, "--storage-dir", dir + "/store"] + s.source, environment: s.passwords)
         #expect(backup.status == 0, "\(backup.stderr)")
         let restore = try CLI.run(
-            ["restore", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", s.targetPort, "--user",
-             "root"], environment: s.passwords)
+            [
+                "restore", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", s.targetPort, "--user",
+                "root",
+            ], environment: s.passwords)
         #expect(restore.status == 0, "\(restore.stderr)")
         let replicate = try CLI.run(
-            ["replicate", "--storage-dir", dir + "/store", "--create-replication-user", "--replication-password-file",
-             dir + "/repl.pw"] + s.source + s.target, environment: s.passwords)
+            [
+                "replicate", "--storage-dir", dir + "/store", "--create-replication-user",
+                "--replication-password-file",
+                dir + "/repl.pw",
+            ] + s.source + s.target, environment: s.passwords)
         #expect(replicate.status == 0, "\(replicate.stderr)")
 
         // The target cannot apply while a session there holds the table.

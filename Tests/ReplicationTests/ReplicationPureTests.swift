@@ -35,8 +35,9 @@ struct GTIDPositionTests {
 }
 
 struct ReplicationRuleTests {
-    let start = StartPosition(gtid: .init([GTID(domain: 0, server: 1, sequence: 50)]), binlogFile: "mysql-bin.000003",
-                              origin: "backup.2026-11-26T00:00:00Z.sql.gz")
+    let start = StartPosition(
+        gtid: .init([GTID(domain: 0, server: 1, sequence: 50)]), binlogFile: "mysql-bin.000003",
+        origin: "backup.2026-11-26T00:00:00Z.sql.gz")
 
     func source(_ change: (inout ReplicationSourceFacts) -> Void = { _ in }) -> ReplicationSourceFacts {
         var facts = ReplicationSourceFacts(
@@ -47,8 +48,10 @@ struct ReplicationRuleTests {
         return facts
     }
 
-    func checks(_ source: ReplicationSourceFacts, _ target: ReplicationTargetFacts = .init(gtidStrictMode: true),
-                start: StartPosition? = nil) -> [String] {
+    func checks(
+        _ source: ReplicationSourceFacts, _ target: ReplicationTargetFacts = .init(gtidStrictMode: true),
+        start: StartPosition? = nil
+    ) -> [String] {
         ReplicationRules.check(source: source, target: target, start: start ?? self.start, connectionName: "mm")
             .map { "\($0.severity.rawValue) \($0.check)" }
     }
@@ -90,8 +93,10 @@ struct ReplicationRuleTests {
 
     @Test func theFixOfASharedServerIdNamesAFreeOne() throws {
         let finding = try #require(
-            ReplicationRules.check(source: source { $0.serverID = 2 }, target: .init(serverID: 2, gtidStrictMode: true),
-                                   start: start, connectionName: "mm").first)
+            ReplicationRules.check(
+                source: source { $0.serverID = 2 }, target: .init(serverID: 2, gtidStrictMode: true),
+                start: start, connectionName: "mm"
+            ).first)
         #expect(finding.fix.hasPrefix("replicate --target-server-id 3 (SET GLOBAL server_id=3 on the target)"))
     }
 
@@ -110,23 +115,25 @@ struct ReplicationSetupTests {
             start: try GTIDPosition(parsing: "0-1-50"), databases: ["shop_1", "crm"])
         let statements = setup.statements(
             password: "it's\\x", current: try GTIDPosition(parsing: "3-3-3"), exists: true)
-        #expect(statements == [
-            "STOP SLAVE 'mariadb_migrate'", "RESET SLAVE 'mariadb_migrate' ALL",
-            "SET GLOBAL gtid_slave_pos = '0-1-50,3-3-3'",
-            "CHANGE MASTER 'mariadb_migrate' TO MASTER_HOST='db.example', MASTER_PORT=3307, MASTER_USER='repl', "
-                + "MASTER_PASSWORD='it''s\\\\x', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=5, MASTER_SSL=1, "
-                + "MASTER_SSL_CA='/etc/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT=1",
-            "SET GLOBAL `mariadb_migrate`.replicate_wild_do_table = 'shop\\\\_1.%,crm.%'",
-            "START SLAVE 'mariadb_migrate'",
-        ])
+        #expect(
+            statements == [
+                "STOP SLAVE 'mariadb_migrate'", "RESET SLAVE 'mariadb_migrate' ALL",
+                "SET GLOBAL gtid_slave_pos = '0-1-50,3-3-3'",
+                "CHANGE MASTER 'mariadb_migrate' TO MASTER_HOST='db.example', MASTER_PORT=3307, MASTER_USER='repl', "
+                    + "MASTER_PASSWORD='it''s\\\\x', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=5, MASTER_SSL=1, "
+                    + "MASTER_SSL_CA='/etc/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT=1",
+                "SET GLOBAL `mariadb_migrate`.replicate_wild_do_table = 'shop\\\\_1.%,crm.%'",
+                "START SLAVE 'mariadb_migrate'",
+            ])
         let plan = setup.statements(password: nil, current: .init(), exists: false)
         #expect(plan.count == 4 && plan[1].contains("MASTER_PASSWORD=<secret>") && !plan.joined().contains("it''s"))
     }
 
     @Test func theAccountIsNotBinlogged() {
-        #expect(ReplicationSetup.accountStatements(user: "repl", host: "%", password: nil) == [
-            "SET SESSION sql_log_bin = 0", "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY <secret>",
-            "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'repl'@'%'", "SET SESSION sql_log_bin = 1",
-        ])
+        #expect(
+            ReplicationSetup.accountStatements(user: "repl", host: "%", password: nil) == [
+                "SET SESSION sql_log_bin = 0", "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY <secret>",
+                "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'repl'@'%'", "SET SESSION sql_log_bin = 1",
+            ])
     }
 }

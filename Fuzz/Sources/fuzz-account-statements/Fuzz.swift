@@ -1,5 +1,5 @@
-import FuzzDriver
 import Accounts
+import FuzzDriver
 
 /// SHOW GRANTS / SHOW CREATE USER output: an inventory or a typed error.
 @_cdecl("LLVMFuzzerTestOneInput")

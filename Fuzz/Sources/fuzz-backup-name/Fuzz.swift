@@ -1,5 +1,5 @@
-import FuzzDriver
 import BackupEngine
+import FuzzDriver
 
 /// Any name either parses into one whose own name parses to the same time and compression, or is refused.
 @_cdecl("LLVMFuzzerTestOneInput")

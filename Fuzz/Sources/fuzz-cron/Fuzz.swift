@@ -1,5 +1,5 @@
-import FuzzDriver
 import BackupEngine
+import FuzzDriver
 import UTCTime
 
 /// A cron expression either fails with a typed error or gives next times that move forward.

@@ -1,5 +1,5 @@
-import FuzzDriver
 import Dump
+import FuzzDriver
 
 /// The completion trailer and the binlog position do not depend on the chunking.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,5 @@
-import FuzzDriver
 import BackupEngine
+import FuzzDriver
 
 /// Go durations: a value or nil, never a trap (overflow included).
 @_cdecl("LLVMFuzzerTestOneInput")
