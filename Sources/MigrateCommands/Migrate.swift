@@ -93,15 +93,7 @@ extension MariaDBMigrate.Migrate {
 
         var inputFlags: ArraySlice<String> { runbook == nil ? words[...] : words.dropFirst() }
 
-        /// Usage faults exit 2, as the README promises for `migrate` (the argument parser's own exit 64).
-        func run() async throws {
-            do {
-                try await runChecked()
-            } catch let error as ValidationError {
-                Console.error("Error: \(error.message)\n")
-                throw ExitCode(2)
-            }
-        }
+        func run() async throws { try await exitingTwoOnUsageFaults(runChecked) }
 
         func runChecked() async throws {
             let directory = StateDirectory(path: stateDir)
@@ -250,15 +242,7 @@ extension MariaDBMigrate.Migrate {
         @Option(help: ArgumentHelp("Where state files live.", valueName: "dir")) var stateDir = "migration-out/state"
         @OptionGroup var output: OutputOptions
 
-        /// Usage faults exit 2, as the README promises for `migrate` (the argument parser's own exit 64).
-        func run() async throws {
-            do {
-                try await runChecked()
-            } catch let error as ValidationError {
-                Console.error("Error: \(error.message)\n")
-                throw ExitCode(2)
-            }
-        }
+        func run() async throws { try await exitingTwoOnUsageFaults(runChecked) }
 
         func runChecked() async throws {
             let directory = StateDirectory(path: stateDir)
@@ -316,5 +300,15 @@ extension MariaDBMigrate.Migrate {
                     headers: ["id", "runbook", "progress", "updated"],
                     rows: entries.map { [$0.id, $0.runbook, $0.progress, $0.updatedAt] }), terminator: "")
         }
+    }
+}
+
+/// Usage faults of `migrate` exit 2, as the README promises (the argument parser's own would be 64).
+func exitingTwoOnUsageFaults(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ValidationError {
+        Console.error("Error: \(error.message)\n")
+        throw ExitCode(2)
     }
 }
