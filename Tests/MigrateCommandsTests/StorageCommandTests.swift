@@ -144,6 +144,62 @@ struct StorageGCTests {
         #expect(bad.status != 0 && bad.stderr.contains("--gc-age 'a while' is not a duration"))
     }
 
+    /// The issue's trial: a backup to S3 killed with SIGKILL 8 times at random moments, then one more
+    /// backup, which aborts every upload the killed runs left and says so.
+    @Test func eightKilledBackupsLeaveNoUploadAfterTheNextOne() async throws {
+        let env = try TestEnvironment.require()
+        let name = TestEnvironment.uniqueName("killed")
+        let port = try env["MM_TEST_MARIADB_PORT"]
+        try sql(
+            env, port: port,
+            "CREATE DATABASE \(name); CREATE TABLE \(name).t (id INT PRIMARY KEY, v TEXT); INSERT INTO \(name).t "
+                + "SELECT seq, CONCAT(MD5(seq), SHA2(seq, 256), RAND()) FROM \(name).seq_1_to_150000")
+        defer { try? sql(env, port: port, "DROP DATABASE \(name)") }
+        let bucket = "killed-\(UInt32.random(in: 0...UInt32.max))"
+        _ = try await CurlClient().send(HTTPRequest(method: .put, url: "\(try env["MM_TEST_S3_ENDPOINT"])/\(bucket)"))
+        let arguments = [
+            "backup", "--database", name, "--host", "127.0.0.1", "--port", port, "--user", "root", "--s3-bucket", bucket,
+            "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"],
+        ]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") }
+        environment.merge(awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) { a, _ in a }) { _, b in b }
+        // One whole backup first, to know when a killed one is mid-upload (its length, not asserted).
+        let started = ContinuousClock.now
+        let whole = try CLI.run(arguments, environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
+            a, _ in a
+        })
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let length = Int((ContinuousClock.now - started).components.seconds * 1000)
+            + Int((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)
+        for _ in 0..<8 {
+            let process = Process()
+            process.executableURL = try CLI.binary
+            process.arguments = arguments
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(Int.random(in: (length * 3 / 10)...max(length * 9 / 10, 1))))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            // The dump child is orphaned by SIGKILL and ends when its pipe closes.
+        }
+        let store = S3Store(
+            configuration: try S3Configuration(
+                bucket: bucket, prefix: "mariadb",
+                endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false)),
+            credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
+        let left = try await store.pendingMultipartUploads().count
+        let next = try CLI.run(arguments, environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
+            a, _ in a
+        })
+        #expect(next.status == 0, "\(next.stderr)")
+        let said = next.stdout.components(separatedBy: "discarded an unfinished upload of a killed run").count - 1 as Int
+        #expect(said == left, "\(left) uploads were left; the backup said: \(next.stdout)")
+        #expect(try await store.pendingMultipartUploads().isEmpty)
+        print("killed 8 times: \(left) unfinished uploads left, all aborted by the next backup")
+    }
+
     @Test func aDirectoryStoresTempFilesOfKilledBackupsGoWithTheNextBackup() throws {
         let env = try TestEnvironment.require()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gc-\(UUID().uuidString)")
