@@ -161,6 +161,39 @@ struct BackupPipelineTests {
             "no object, no manifest, no temp file")
     }
 
+    /// 20 byte offsets, spread from the first bytes to past the end of the dump (a fixed seed, so a
+    /// failure can be run again).
+    static let killOffsets: [Int] = {
+        var generator = SplitMix(seed: 20)
+        return [1, 7, 64, 511, 4096] + (0..<15).map { _ in Int(generator.next() % 400_000) + 1 }
+    }()
+
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: killOffsets)
+    func aDumpKilledAtAnyOffsetPublishesNothing(offset: Int) async throws {
+        let env = try TestEnvironment.require()
+        let store = try makeDirectoryStore()
+        let wrapper = try script("#!/bin/sh\nmariadb-dump \"$@\" | head -c \(offset)\nkill -9 $$\n")
+        await #expect(throws: BackupError.self) {
+            try await BackupPipeline.run(
+                BackupRequest(
+                    connection: try env.sourceTCP(), dump: DumpOptions(databases: ["mysql"]),
+                    compression: .gzip, dumpExecutable: wrapper, now: nowUTC()), store: store)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.path).isEmpty, "offset \(offset)")
+    }
+
     @Test func aKilledDumpLeavesNoObjectAndNoMultipartUploadInS3() async throws {
         let env = try TestEnvironment.require()
         let bucket = "bk-\(UInt32.random(in: 0...UInt32.max))"
