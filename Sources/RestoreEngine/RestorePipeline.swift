@@ -19,6 +19,7 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
     case clientFailed(status: Int32, stderr: String)
     case invalidSQL(location: String, detail: String)
     case decompression(location: String, detail: String)
+    case applyFailed(location: String, detail: String)
 
     public var errorDescription: String? {
         switch self {
@@ -52,6 +53,9 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
             return
                 "\(location) does not end as a complete SQL script (\(detail)): it was cut short; the target may hold "
                 + "part of it"
+        case .applyFailed(let location, let detail):
+            return "restoring \(location) stopped: \(detail); the target holds part of it: drop what was restored "
+                + "and run the restore again"
         case .decompression(let location, let detail):
             return "\(location) cannot be decompressed: \(detail); the target may hold part of it"
         }
@@ -391,6 +395,9 @@ public enum RestorePipeline {
             sqlBytes += UInt64(rest.count)
             try await sink.write(rest)
             try await sink.finish()
+        } catch let error as MariaDBError {
+            await sink.abort()
+            throw RestoreError.applyFailed(location: location, detail: error.localizedDescription)
         } catch {
             await sink.abort()
             throw error

@@ -231,6 +231,44 @@ struct ErrorCatalogTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: small.path + "/staging").isEmpty)
     }
 
+    @Test func theRestoreConnectionKilledMidStream() async throws {
+        let database = try largeDatabase()
+        defer { database.drop() }
+        let targetPort = try env["MM_TEST_TARGET_PORT"]
+        defer { try? sql(env, port: targetPort, "DROP DATABASE IF EXISTS \(database.name)") }
+        let backup = try CLI.run(
+            ["backup", "--database", database.name, "--storage-dir", dir + "/store"] + source, environment: password)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let process = Process()
+        process.executableURL = try CLI.binary
+        process.arguments = ["restore", "--storage-dir", dir + "/store", "--parallel", "2"] + (try target)
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") }
+            .merging(password) { _, b in b }
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Kill one of its connections as soon as it loads rows.
+        var killed = false
+        for _ in 0..<500 where !killed && process.isRunning {
+            let ids = try shell(
+                "MYSQL_PWD='\(env.rootPassword)' mariadb --no-defaults -h127.0.0.1 -P\(targetPort) -uroot -N -e "
+                    + "\"SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%'\"")
+            if let id = ids.stdout.split(separator: "\n").first {
+                killed =
+                    try shell(
+                        "MYSQL_PWD='\(env.rootPassword)' mariadb --no-defaults -h127.0.0.1 -P\(targetPort) -uroot -e "
+                            + "'KILL CONNECTION \(id)'"
+                    ).status == 0
+            }
+            usleep(10_000)
+        }
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(killed, "the restore ended before a connection could be killed: \(stderr)")
+        ErrorCatalog.expect("restore-connection-killed", status: process.terminationStatus, output: stderr)
+    }
+
     // MARK: backup names and the store
 
     @Test func lookAlikeNamesAreIgnoredAndSaidSo() throws {

@@ -158,18 +158,22 @@ struct StorageGCTests {
         let bucket = "killed-\(UInt32.random(in: 0...UInt32.max))"
         _ = try await CurlClient().send(HTTPRequest(method: .put, url: "\(try env["MM_TEST_S3_ENDPOINT"])/\(bucket)"))
         let arguments = [
-            "backup", "--database", name, "--host", "127.0.0.1", "--port", port, "--user", "root", "--s3-bucket", bucket,
+            "backup", "--database", name, "--host", "127.0.0.1", "--port", port, "--user", "root", "--s3-bucket",
+            bucket,
             "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"],
         ]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") }
         environment.merge(awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) { a, _ in a }) { _, b in b }
         // One whole backup first, to know when a killed one is mid-upload (its length, not asserted).
         let started = ContinuousClock.now
-        let whole = try CLI.run(arguments, environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
-            a, _ in a
-        })
+        let whole = try CLI.run(
+            arguments,
+            environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
+                a, _ in a
+            })
         #expect(whole.status == 0, "\(whole.stderr)")
-        let length = Int((ContinuousClock.now - started).components.seconds * 1000)
+        let length =
+            Int((ContinuousClock.now - started).components.seconds * 1000)
             + Int((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)
         for _ in 0..<8 {
             let process = Process()
@@ -190,11 +194,14 @@ struct StorageGCTests {
                 endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false)),
             credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
         let left = try await store.pendingMultipartUploads().count
-        let next = try CLI.run(arguments, environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
-            a, _ in a
-        })
+        let next = try CLI.run(
+            arguments,
+            environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
+                a, _ in a
+            })
         #expect(next.status == 0, "\(next.stderr)")
-        let said = next.stdout.components(separatedBy: "discarded an unfinished upload of a killed run").count - 1 as Int
+        let said =
+            next.stdout.components(separatedBy: "discarded an unfinished upload of a killed run").count - 1 as Int
         #expect(said == left, "\(left) uploads were left; the backup said: \(next.stdout)")
         #expect(try await store.pendingMultipartUploads().isEmpty)
         print("killed 8 times: \(left) unfinished uploads left, all aborted by the next backup")

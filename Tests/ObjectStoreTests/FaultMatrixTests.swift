@@ -43,11 +43,13 @@ struct FaultMatrixTests {
         let times = cell.lasting ? 1000 : 2
         return switch cell.fault {
         case .status500:
-            .init(method: method, query: query, path: path, times: times, action: "status", status: 500,
-                  code: "InternalError")
+            .init(
+                method: method, query: query, path: path, times: times, action: "status", status: 500,
+                code: "InternalError")
         case .slowDown503:
-            .init(method: method, query: query, path: path, times: times, action: "status", status: 503,
-                  code: "SlowDown", message: "Please reduce your request rate.")
+            .init(
+                method: method, query: query, path: path, times: times, action: "status", status: 503,
+                code: "SlowDown", message: "Please reduce your request rate.")
         case .reset: .init(method: method, query: query, path: path, times: times, action: "drop")
         case .stall: .init(method: method, query: query, path: path, times: 1, action: "stall", seconds: 8)
         }
