@@ -416,3 +416,89 @@ struct InClusterRunbookTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["answers.yaml"])
     }
 }
+
+/// SIGINT and SIGTERM in each step of a wizard run: the run stops with 130, keeps its state, and a
+/// resume finishes it with the data equal on both servers.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct SignalInEachStepTests {
+    static let cells: [(String, Int32)] = ["survey", "backup", "restore", "verify"].flatMap { step in
+        [(step, SIGINT), (step, SIGTERM)]
+    }
+
+    @Test(arguments: cells)
+    func aSignalStopsTheStepAndAResumeFinishes(step: String, signalNumber: Int32) async throws {
+        let env = try TestEnvironment.require()
+        let database = TestEnvironment.uniqueName("sig")
+        let sourcePort = try env["MM_TEST_MARIADB_PORT"]
+        let targetPort = try env["MM_TEST_TARGET_PORT"]
+        try sql(
+            env, port: sourcePort,
+            "CREATE DATABASE \(database); CREATE TABLE \(database).t (id INT PRIMARY KEY, v TEXT); "
+                + "INSERT INTO \(database).t SELECT seq, MD5(seq) FROM \(database).seq_1_to_50000")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sig-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? sql(env, port: sourcePort, "DROP DATABASE IF EXISTS \(database)")
+            try? sql(env, port: targetPort, "DROP DATABASE IF EXISTS \(database)")
+        }
+        let common = ["--state-dir", dir + "/state"]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") }
+        environment["MARIADB_PASSWORD"] = env.rootPassword
+        environment["MARIADB_TARGET_PASSWORD"] = env.rootPassword
+        let process = Process()
+        process.executableURL = try CLI.binary
+        process.arguments =
+            [
+                "migrate", "backup-restore", "--yes", "--json", "--source-port", sourcePort, "--databases", database,
+                "--storage-dir", dir + "/store", "--target-host", "127.0.0.1", "--target-port", targetPort,
+            ] + common
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        let lines = LockedText()
+        Thread.detachNewThread {
+            while true {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                lines.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+        try process.run()
+        let marker = "\"step\":\"\(step)\""
+        for _ in 0..<3000 where process.isRunning {
+            if lines.text.split(separator: "\n").contains(where: {
+                $0.contains("\"event\":\"step-started\"") && $0.contains(marker)
+            }) {
+                break
+            }
+            usleep(2_000)
+        }
+        kill(process.processIdentifier, signalNumber)
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // The last step may end before the signal lands: then the run is simply done.
+        if process.terminationStatus == 0 { return }
+        ErrorCatalog.expect("interrupted-step", status: process.terminationStatus, output: stderr)
+        let store = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/store")) ?? []
+        #expect(!store.contains { $0.hasSuffix(".partial.tmp") }, "a temp file was left: \(store)")
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/state").first)
+            .replacingOccurrences(of: ".json", with: "")
+        let resumed = try CLI.run(
+            ["migrate", "--resume", id, "--yes"] + common,
+            environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let rows = try CLI.shell(
+            "mariadb --no-defaults -h127.0.0.1 -P\(targetPort) -uroot -N -e 'SELECT COUNT(*) FROM \(database).t'",
+            environment: ["MYSQL_PWD": env.rootPassword])
+        #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "50000")
+    }
+}
+
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ""
+    var text: String { lock.withLock { value } }
+    func append(_ more: String) { lock.withLock { value += more } }
+}
