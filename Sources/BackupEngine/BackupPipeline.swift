@@ -136,12 +136,16 @@ public struct BackupPlan: Codable, Sendable, Equatable {
 public struct BackupProgress: Sendable {
     public var dumped: @Sendable (Int) -> Void
     public var stored: @Sendable (Int) -> Void
+    /// Something the user should know that does not stop the backup.
+    public var noted: @Sendable (String) -> Void
 
     public init(
-        dumped: @escaping @Sendable (Int) -> Void = { _ in }, stored: @escaping @Sendable (Int) -> Void = { _ in }
+        dumped: @escaping @Sendable (Int) -> Void = { _ in }, stored: @escaping @Sendable (Int) -> Void = { _ in },
+        noted: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.dumped = dumped
         self.stored = stored
+        self.noted = noted
     }
 }
 
@@ -161,6 +165,13 @@ public enum BackupPipeline {
         _ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
     ) async throws -> BackupManifest {
         let (_, dump, facts) = try await prepare(request, store: store)
+        if request.recordBinlogPosition && facts.binlog.enabled && !dump.binlogPosition {
+            let account = (try? await MariaDBConnection.connect(request.connection).query("SELECT CURRENT_USER()"))?
+                .scalar.string ?? request.connection.user
+            progress.noted(
+                "the binlog position is not recorded (a live cutover needs it): \(account) may not run SHOW MASTER "
+                    + "STATUS; fix: GRANT BINLOG MONITOR ON *.* TO \(account)")
+        }
         let name = BackupName(time: request.now, compression: request.compression)
         guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else {
             throw BackupError.dumpNotFound

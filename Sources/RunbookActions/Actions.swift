@@ -153,7 +153,7 @@ public enum Actions {
         let meter = context.meter("dumped", output: "stored")
         let result = try await job.run(
             connection: try values.connection("source").resolve(), store: store, now: now,
-            progress: .showing(meter))
+            progress: .showing(meter, note: context.note))
         meter.finish()
         return [
             "name": result.name, "location": result.location, "target-time": result.manifest.startedAt.rfc3339,

@@ -6,8 +6,10 @@ import Terminal
 
 extension BackupProgress {
     /// SQL dumped as the meter's bytes, bytes stored as its output.
-    public static func showing(_ meter: ProgressMeter) -> BackupProgress {
-        BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) })
+    public static func showing(
+        _ meter: ProgressMeter, note: @escaping @Sendable (String) -> Void = { Console.error("note: \($0)\n") }
+    ) -> BackupProgress {
+        BackupProgress(dumped: { meter.add($0) }, stored: { meter.addOutput($0) }, noted: note)
     }
 }
 

@@ -176,6 +176,17 @@ struct ErrorCatalogTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
+    @Test func noBinlogMonitorMeansNoPositionAndSaysSo() throws {
+        let account = try limitedAccount("SELECT, SHOW VIEW, TRIGGER, EVENT")
+        defer { account.cleanup() }
+        let result = try CLI.run(
+            [
+                "backup", "--database", account.database, "--storage-dir", dir + "/store", "--host", "127.0.0.1",
+                "--port", try env["MM_TEST_MARIADB_PORT"], "--user", account.user,
+            ], environment: ["MARIADB_PASSWORD": "pw"])
+        ErrorCatalog.expect("missing-privilege-binlog-monitor", result)
+    }
+
     @Test func databaseMissingOnTarget() throws {
         let store = dir + "/store"
         _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)
