@@ -3,6 +3,10 @@ import HTTPTransport
 import TestSupport
 import Testing
 
+extension Duration {
+    var inMilliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
 @testable import ObjectStore
 
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
@@ -158,23 +162,17 @@ struct StorageGCTests {
         let bucket = "killed-\(UInt32.random(in: 0...UInt32.max))"
         _ = try await CurlClient().send(HTTPRequest(method: .put, url: "\(try env["MM_TEST_S3_ENDPOINT"])/\(bucket)"))
         let arguments = [
-            "backup", "--database", name, "--host", "127.0.0.1", "--port", port, "--user", "root", "--s3-bucket",
-            bucket,
-            "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"],
+            "backup", "--database", name, "--host", "127.0.0.1", "--port", port, "--user", "root",
+            "--s3-bucket", bucket, "--s3-prefix", "mariadb", "--s3-endpoint", try env["MM_TEST_S3_ENDPOINT"],
         ]
+        let credentials = awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) { a, _ in a }
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") }
-        environment.merge(awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) { a, _ in a }) { _, b in b }
+        environment.merge(credentials) { _, b in b }
         // One whole backup first, to know when a killed one is mid-upload (its length, not asserted).
         let started = ContinuousClock.now
-        let whole = try CLI.run(
-            arguments,
-            environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
-                a, _ in a
-            })
+        let whole = try CLI.run(arguments, environment: credentials)
         #expect(whole.status == 0, "\(whole.stderr)")
-        let length =
-            Int((ContinuousClock.now - started).components.seconds * 1000)
-            + Int((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)
+        let length = Int((ContinuousClock.now - started).inMilliseconds)
         for _ in 0..<8 {
             let process = Process()
             process.executableURL = try CLI.binary
@@ -194,11 +192,7 @@ struct StorageGCTests {
                 endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false)),
             credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
         let left = try await store.pendingMultipartUploads().count
-        let next = try CLI.run(
-            arguments,
-            environment: awsEnvironment.merging(["MARIADB_PASSWORD": env.rootPassword]) {
-                a, _ in a
-            })
+        let next = try CLI.run(arguments, environment: credentials)
         #expect(next.status == 0, "\(next.stderr)")
         let said =
             next.stdout.components(separatedBy: "discarded an unfinished upload of a killed run").count - 1 as Int
