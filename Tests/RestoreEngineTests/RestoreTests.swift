@@ -276,3 +276,27 @@ struct RestoreTests {
         }
     }
 }
+
+/// A row statement that loses a lock wait (1205) or a deadlock (1213) runs again, in autocommit mode.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct LockRetryTests {
+    @Test func aStatementThatTimedOutOnALockRunsAgain() async throws {
+        let env = try TestEnvironment.require()
+        let name = TestEnvironment.uniqueName("lockretry")
+        let admin = try await MariaDBConnection.connect(try env.targetTCP())
+        try await admin.execute(["CREATE DATABASE \(name)", "CREATE TABLE \(name).t (id INT PRIMARY KEY)"])
+        defer { Task { try? await admin.query("DROP DATABASE \(name)") } }
+        let holder = try await MariaDBConnection.connect(try env.targetTCP())
+        try await holder.execute(["BEGIN", "INSERT INTO \(name).t VALUES (5)"])
+        let loader = try await MariaDBConnection.connect(try env.targetTCP())
+        try await loader.query("SET SESSION innodb_lock_wait_timeout = 1")
+        // The holder gives up its row after the loader's first wait has timed out.
+        let release = Task {
+            try await Task.sleep(for: .milliseconds(1500))
+            try await holder.query("ROLLBACK")
+        }
+        try await ParallelApplier.executeRetryingDeadlocks(Array("INSERT INTO \(name).t VALUES (5)".utf8), on: loader)
+        try await release.value
+        #expect(try await admin.query("SELECT COUNT(*) FROM \(name).t").scalar.int == 1)
+    }
+}
