@@ -260,7 +260,10 @@ inputs:
     min: 1
     max: 65535
     help: "The source's port as the new server reaches it"
-  - {name: replication-user, type: text, default: mariadb_migrate_repl, help: "The account the new server replicates with"}
+  - name: replication-user
+    type: text
+    default: mariadb_migrate_repl
+    help: "The account the new server replicates with"
   - name: create-replication-user
     type: bool
     default: "yes"
