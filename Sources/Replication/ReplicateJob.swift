@@ -52,25 +52,38 @@ public struct ReplicateJob: Sendable {
 
     /// The checks only: what `run` would refuse or warn about, and the statements it would run.
     public func plan(source: MariaDBConnection, target: MariaDBConnection) async throws -> Report {
+        try await assess(source: source, target: target).report
+    }
+
+    /// The report of `plan`, and the target's `gtid_slave_pos` the statements were made for.
+    func assess(
+        source: MariaDBConnection, target: MariaDBConnection
+    ) async throws -> (report: Report, current: GTIDPosition) {
         let sourceFacts = try await source.replicationSourceFacts()
-        let targetFacts = try await target.replicationTargetFacts()
+        let replicas = try await target.replicaStatuses()
+        let targetFacts = try await target.replicationTargetFacts(replicas: replicas)
+        let status = ReplicaStatus.named(setup.connectionName, in: replicas)
         let start = StartPosition(gtid: setup.start, binlogFile: startBinlogFile, origin: startOrigin)
         let findings = ReplicationRules.check(
             source: sourceFacts, target: targetFacts, start: start, connectionName: setup.connectionName)
-        let exists = targetFacts.connections.keys.contains { $0.lowercased() == setup.connectionName.lowercased() }
-        return Report(
+        let report = Report(
             outcome: .planned, source: source.endpoint, target: target.endpoint,
             connectionName: setup.connectionName, start: setup.start.description, databases: setup.databases,
             findings: findings,
-            statements: setup.statements(password: nil, current: targetFacts.gtidSlavePos, exists: exists),
-            status: try await target.replicaStatus(setup.connectionName),
-            lagTransactions: nil)
+            statements: setup.statements(password: nil, current: targetFacts.gtidSlavePos, exists: status != nil),
+            status: status, lagTransactions: nil)
+        return (report, targetFacts.gtidSlavePos)
     }
 
-    public func run(source: MariaDBConnection, target: MariaDBConnection, password: String) async throws -> Report {
-        var report = try await plan(source: source, target: target)
+    /// Checks, then sets replication up. `password` is asked for only once the checks passed, so a
+    /// refused run creates nothing (not even a password file).
+    public func run(
+        source: MariaDBConnection, target: MariaDBConnection, password: () throws -> String
+    ) async throws -> Report {
+        var (report, current) = try await assess(source: source, target: target)
         let blockers = report.findings.filter { $0.severity == .blocker }
         if !blockers.isEmpty { throw ReplicationError.blocked(blockers) }
+        let password = try password()
         if let existing = report.status, !reset {
             // Already set up by an earlier run: its position moved on since, so it is never set again.
             if existing.running {
@@ -86,11 +99,9 @@ public struct ReplicateJob: Sendable {
                     ReplicationSetup.accountStatements(user: setup.user, host: accountHost, password: password),
                     redacted: ReplicationSetup.accountStatements(user: setup.user, host: accountHost, password: nil))
             }
-            let current = try await target.replicationTargetFacts().gtidSlavePos
             let exists = report.status != nil
             try await target.executeSecret(
-                setup.statements(password: password, current: current, exists: exists),
-                redacted: setup.statements(password: nil, current: current, exists: exists))
+                setup.statements(password: password, current: current, exists: exists), redacted: report.statements)
             report.outcome = .started
         }
         report.status = try await waitUntilRunning(target)

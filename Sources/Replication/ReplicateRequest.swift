@@ -72,14 +72,14 @@ public struct ReplicateRequest: Sendable {
         if let targetServerID, !dryRun {
             try await target.query("SET GLOBAL server_id = \(targetServerID)")
         }
-        let plan = try await job.plan(source: source, target: target)
-        if dryRun { return Outcome(report: plan) }
-        // A refused run creates nothing, not even the password file.
-        let blockers = plan.findings.filter { $0.severity == .blocker }
-        if !blockers.isEmpty { throw ReplicationError.blocked(blockers) }
-        let password = try ReplicationPassword.resolve(
-            file: passwordFile, fallbackFile: fallbackPasswordFile, create: createUser, environment: environment)
-        let report = try await job.run(source: source, target: target, password: password.password)
-        return Outcome(report: report, passwordWrittenTo: password.writtenTo)
+        if dryRun { return Outcome(report: try await job.plan(source: source, target: target)) }
+        var writtenTo: String?
+        let report = try await job.run(source: source, target: target) {
+            let resolved = try ReplicationPassword.resolve(
+                file: passwordFile, fallbackFile: fallbackPasswordFile, create: createUser, environment: environment)
+            writtenTo = resolved.writtenTo
+            return resolved.password
+        }
+        return Outcome(report: report, passwordWrittenTo: writtenTo)
     }
 }

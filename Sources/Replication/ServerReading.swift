@@ -15,6 +15,11 @@ public struct ReplicaStatus: Codable, Sendable, Equatable {
     public var gtidSlavePos: GTIDPosition
 
     public var running: Bool { ioRunning == "Yes" && sqlRunning == "Yes" }
+
+    /// Connection names compare without case, as the server compares them.
+    static func named(_ name: String, in statuses: [ReplicaStatus]) -> ReplicaStatus? {
+        statuses.first { $0.connectionName.lowercased() == name.lowercased() }
+    }
     /// The first error the replica reports, nil when there is none.
     public var error: String? {
         if !lastSQLError.isEmpty { return "applying: \(lastSQLError)" }
@@ -46,11 +51,11 @@ extension MariaDBConnection {
         return facts
     }
 
-    func replicationTargetFacts() async throws -> ReplicationTargetFacts {
+    /// `replicas`: the target's `replicaStatuses()`, read once by the caller that needs them too.
+    func replicationTargetFacts(replicas: [ReplicaStatus]) async throws -> ReplicationTargetFacts {
         let variables = try await keyValues(
             "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id', 'gtid_strict_mode', 'gtid_slave_pos', "
                 + "'wsrep_on')")
-        let replicas = try await replicaStatuses()
         return ReplicationTargetFacts(
             serverID: Int(variables["server_id"] ?? "") ?? 0, gtidStrictMode: variables["gtid_strict_mode"] == "ON",
             galera: variables["wsrep_on"] == "ON",
@@ -70,7 +75,7 @@ extension MariaDBConnection {
     }
 
     func replicaStatus(_ name: String) async throws -> ReplicaStatus? {
-        try await replicaStatuses().first { $0.connectionName.lowercased() == name.lowercased() }
+        ReplicaStatus.named(name, in: try await replicaStatuses())
     }
 
     func gtidBinlogPos() async throws -> GTIDPosition {
