@@ -164,14 +164,8 @@ public enum BackupPipeline {
     public static func run(
         _ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
     ) async throws -> BackupManifest {
-        let (_, dump, facts) = try await prepare(request, store: store)
-        if request.recordBinlogPosition && facts.binlog.enabled && !dump.binlogPosition {
-            let account = (try? await MariaDBConnection.connect(request.connection).query("SELECT CURRENT_USER()"))?
-                .scalar.string ?? request.connection.user
-            progress.noted(
-                "the binlog position is not recorded (a live cutover needs it): \(account) may not run SHOW MASTER "
-                    + "STATUS; fix: GRANT BINLOG MONITOR ON *.* TO \(account)")
-        }
+        let (_, dump, facts, notes) = try await prepare(request, store: store)
+        for note in notes { progress.noted(note) }
         let name = BackupName(time: request.now, compression: request.compression)
         guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else {
             throw BackupError.dumpNotFound
@@ -267,14 +261,22 @@ public enum BackupPipeline {
 
     static func prepare(
         _ request: BackupRequest, store: any ObjectStore
-    ) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts) {
+    ) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts, notes: [String]) {
         let source = try await MariaDBConnection.connect(request.connection)
         let facts = try await source.serverFacts()
         var dump = request.dump
         if facts.galera.enabled { dump.galera = true }
         // `file` is set only when SHOW MASTER STATUS worked: mariadb-dump needs the same privilege.
-        if request.recordBinlogPosition && facts.binlog.enabled && facts.binlog.file != nil {
-            dump.binlogPosition = true
+        var notes: [String] = []
+        if request.recordBinlogPosition && facts.binlog.enabled {
+            if facts.binlog.file != nil {
+                dump.binlogPosition = true
+            } else {
+                let account = try await source.query("SELECT CURRENT_USER()").scalar.string ?? request.connection.user
+                notes.append(
+                    "the binlog position is not recorded (a live cutover needs it): \(account) may not run SHOW "
+                        + "MASTER STATUS; fix: GRANT BINLOG MONITOR ON *.* TO \(account)")
+            }
         }
         try await checkPrivileges(source, dump: dump)
         let name = BackupName(time: request.now, compression: request.compression)
@@ -286,7 +288,7 @@ public enum BackupPipeline {
             name: name.fileName, location: store.location + name.fileName, source: source.endpoint,
             serverVersion: facts.version,
             galera: dump.galera, compression: request.compression, dumpArguments: arguments)
-        return (plan, dump, facts)
+        return (plan, dump, facts, notes)
     }
 
     /// Refuses before dumping when the account lacks a privilege the dump needs, with the GRANT.
