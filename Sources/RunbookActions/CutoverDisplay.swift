@@ -56,11 +56,7 @@ public final class CutoverDisplay: @unchecked Sendable {
             Console.error("\r\u{1B}[K" + line + (final ? "\n" : ""))
             lineOpen = !final
         case .json:
-            var event = json
-            for (key, value) in tags { event[key] = value }
-            if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
-                Console.write(data + Data("\n".utf8), to: jsonOutput)
-            }
+            Console.writeJSONLine(json, tags: tags, to: jsonOutput)
         case .quiet:
             break
         }

@@ -12,4 +12,13 @@ public enum Console {
 
     /// Messages for a person: errors, notes, progress.
     public static func error(_ text: String) { write(Data(text.utf8), to: .standardError) }
+
+    /// One JSON event a line (keys sorted), with `tags` added: progress and step events for scripts.
+    public static func writeJSONLine(_ event: [String: Any], tags: [String: String] = [:], to handle: FileHandle) {
+        var event = event
+        for (key, value) in tags { event[key] = value }
+        if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
+            write(data + Data("\n".utf8), to: handle)
+        }
+    }
 }

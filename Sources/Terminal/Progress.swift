@@ -105,10 +105,7 @@ public final class ProgressMeter: @unchecked Sendable {
             ]
             if let total { event["total_bytes"] = total }
             if let outputLabel { event["\(outputLabel)_bytes"] = outputBytes }
-            for (key, value) in tags { event[key] = value }
-            if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
-                Console.write(data + Data("\n".utf8), to: jsonOutput)
-            }
+            Console.writeJSONLine(event, tags: tags, to: jsonOutput)
         case .quiet:
             break
         }
