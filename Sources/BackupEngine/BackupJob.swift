@@ -21,8 +21,16 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public var keepLast: Int?
     /// Before dumping, discard the unfinished uploads of backups older than this (Go duration; nil: don't).
     public var gcAge: String? = StoreGC.defaultAge
+    /// A mariadb-backup stream instead of a dump (the operator's PhysicalBackup).
+    public var physical = false
+    /// Extra mariadb-backup arguments, for a physical backup.
+    public var backupArguments: [String] = []
+    /// The source's data directory as this host sees it (physical; nil: the server's @@datadir).
+    public var dataDirectory: String?
 
     public init() {}
+
+    public var kind: BackupKind { physical ? .physical : .logical }
 
     /// The input rules, shared by the command's validate(), a prompt and an answers file.
     public func problems() -> [String] {
@@ -34,6 +42,16 @@ public struct BackupJob: Codable, Sendable, Equatable {
         if let keepLast, keepLast < 1 { problems.append("keep last '\(keepLast)' must be 1 or more") }
         if let gcAge, GoDuration.seconds(gcAge) == nil {
             problems.append("gc age '\(gcAge)' is not a duration: write e.g. 1h or 30m")
+        }
+        if physical {
+            if !databases.isEmpty {
+                problems.append(
+                    "a physical backup holds every database ('\(databases.joined(separator: ","))' given): drop "
+                        + "--database, or take a logical backup")
+            }
+            if !dumpArguments.isEmpty { problems.append("--dump-arg is for logical backups: use --backup-arg") }
+        } else if !backupArguments.isEmpty {
+            problems.append("--backup-arg is for physical backups: add --physical, or use --dump-arg")
         }
         return problems
     }
@@ -47,8 +65,29 @@ public struct BackupJob: Codable, Sendable, Equatable {
             compression: compression, gzipLevel: gzipLevel, now: now, recordBinlogPosition: recordBinlogPosition)
     }
 
-    /// The name a backup started at `now` gets.
-    public func name(at now: UTCDateTime) -> String { BackupName(time: now, compression: compression).fileName }
+    public func physicalRequest(connection: ConnectionSettings, now: UTCDateTime) -> PhysicalBackupRequest {
+        PhysicalBackupRequest(
+            connection: connection, compression: compression, gzipLevel: gzipLevel, extraArguments: backupArguments,
+            dataDirectory: dataDirectory, now: now)
+    }
+
+    /// The name a backup started at `now` gets (a physical one is named at its end, later).
+    public func name(at now: UTCDateTime) -> String {
+        BackupName(time: now, compression: compression, kind: kind).fileName
+    }
+
+    /// Backups of this kind without our manifest beside them were written by the operator's own
+    /// `Backup`/`PhysicalBackup` into the same prefix: its maxRetention deletes this tool's backups too.
+    static func sharedPrefixNote(store: any ObjectStore, kind: BackupKind) async throws -> String? {
+        let names = try await store.list().map(\.name)
+        let present = Set(names)
+        let foreign = BackupSelection.backups(in: names, kind: kind).filter { !present.contains($0.manifestName) }
+        guard let newest = foreign.last else { return nil }
+        let resource = kind == .physical ? "PhysicalBackup" : "Backup"
+        return "\(store.location) also holds \(foreign.count) \(kind.rawValue) backup\(foreign.count == 1 ? "" : "s") "
+            + "without a manifest (newest \(newest.fileName)), as an operator \(resource) writes them: its "
+            + "maxRetention deletes this tool's backups there too; give each its own prefix"
+    }
 
     public struct Result: Codable, Sendable, Equatable {
         public var name: String
@@ -71,12 +110,17 @@ public struct BackupJob: Codable, Sendable, Equatable {
         if let age = gcAge.flatMap(GoDuration.seconds) {
             discarded = try await StoreGC.run(store, now: now, minimumAgeSeconds: age).map(\.name)
         }
-        let manifest = try await BackupPipeline.run(request, store: store, progress: progress)
+        if let note = try await Self.sharedPrefixNote(store: store, kind: kind) { progress.noted(note) }
+        let manifest =
+            physical
+            ? try await PhysicalBackupPipeline.run(
+                physicalRequest(connection: connection, now: now), store: store, progress: progress)
+            : try await BackupPipeline.run(request, store: store, progress: progress)
         var deleted: [String] = []
         if maxRetention != nil || keepLast != nil {
             deleted = try await BackupPipeline.applyRetention(
                 store: store, now: request.now, maxRetentionSeconds: maxRetention.flatMap(GoDuration.seconds),
-                keepLast: keepLast
+                keepLast: keepLast, kind: kind
             ).map(\.fileName)
         }
         let seconds = (ContinuousClock.now - started).inSeconds

@@ -2,20 +2,68 @@ import Compression
 import Foundation
 import UTCTime
 
-/// A backup file name the operator reads: `backup.<RFC 3339 time>.sql[.gz|.bz2]`, or the legacy
-/// `backup.<time>.<gzip|bzip2>.sql`. The operator splits on dots and wants exactly 3 or 4 parts,
-/// so the time has whole seconds. Pure.
+/// What a backup holds, in the operator's words (`backupContentType`): SQL from mariadb-dump, or
+/// a mariadb-backup stream of the data files.
+public enum BackupKind: String, Codable, Sendable, CaseIterable {
+    case logical, physical
+
+    /// The operator's `backupContentType`.
+    public var contentType: String { self == .logical ? "Logical" : "Physical" }
+}
+
+/// A backup file name the operator reads. Logical: `backup.<RFC 3339 time>.sql[.gz|.bz2]`, or the
+/// legacy `backup.<time>.<gzip|bzip2>.sql`; the operator splits on dots and wants exactly 3 or 4
+/// parts, so the time has whole seconds. Physical: `physicalbackup-<UTC YYYYMMDDHHMMSS>.xb[.gz|.bz2]`.
+/// Pure.
 public struct BackupName: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
     public var time: UTCDateTime
     public var compression: CompressionAlgorithm
+    public var kind: BackupKind
     /// The name as stored (a parsed legacy name keeps its legacy spelling).
     public var fileName: String
 
-    /// The name this tool writes: UTC, whole seconds, `Z`.
-    public init(time: UTCDateTime, compression: CompressionAlgorithm) {
+    /// The name this tool writes: UTC, whole seconds (`Z` for a logical backup).
+    public init(time: UTCDateTime, compression: CompressionAlgorithm, kind: BackupKind = .logical) {
         self.time = time
         self.compression = compression
-        fileName = "backup.\(time.rfc3339).sql" + (compression.fileExtension.map { ".\($0)" } ?? "")
+        self.kind = kind
+        let suffix = compression.fileExtension.map { ".\($0)" } ?? ""
+        switch kind {
+        case .logical: fileName = "backup.\(time.rfc3339).sql" + suffix
+        case .physical: fileName = "physicalbackup-\(time.compact).xb" + suffix
+        }
+    }
+
+    /// Parses a name the operator would take for a backup of `kind`; nil for anything else.
+    public init?(parsing name: String, kind: BackupKind) {
+        switch kind {
+        case .logical: self.init(parsing: name)
+        case .physical: self.init(parsingPhysical: name)
+        }
+    }
+
+    /// Parses a name as the operator's `PhysicalBackupProcessor` does: `physicalbackup-<14 digits>`,
+    /// then one more dot part (any: no compression) or two (the second `gz`, `bz2` or empty). So a
+    /// `….xb.gz.manifest.json` sidecar and a `….xb.partial` upload are not backups.
+    public init?(parsingPhysical name: String) {
+        let prefix = "physicalbackup-"
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || parts.count == 3, parts[0].hasPrefix(prefix),
+            let time = UTCDateTime.parseCompact(String(parts[0].dropFirst(prefix.count)))
+        else { return nil }
+        var compression = CompressionAlgorithm.none
+        if parts.count == 3 {
+            switch parts[2] {
+            case "": compression = .none
+            case "gz": compression = .gzip
+            case "bz2": compression = .bzip2
+            default: return nil
+            }
+        }
+        self.time = time
+        self.compression = compression
+        self.kind = .physical
+        fileName = name
     }
 
     /// Parses a name the operator would take for a logical backup; nil for anything else
@@ -43,8 +91,18 @@ public struct BackupName: Sendable, Equatable, Hashable, Comparable, CustomStrin
         }
         self.time = time
         self.compression = compression
+        self.kind = .logical
         fileName = name
     }
+
+    /// Either kind; nil when the operator would read it as neither.
+    public static func parseAnyKind(_ name: String) -> BackupName? {
+        BackupName(parsing: name) ?? BackupName(parsingPhysical: name)
+    }
+
+    /// Where a physical backup waits, complete, for its name (the consistent point is known only
+    /// at its end). Three dot parts whose last is not a compression: the operator skips it.
+    public var pendingName: String { fileName + ".partial" }
 
     /// Beside each backup: five dot parts, which the operator ignores.
     public var manifestName: String { fileName + ".manifest.json" }
@@ -57,15 +115,15 @@ public struct BackupName: Sendable, Equatable, Hashable, Comparable, CustomStrin
 }
 
 public enum BackupSelectionError: Error, Equatable, Sendable {
-    case noBackups(location: String)
+    case noBackups(location: String, kind: BackupKind = .logical)
     case noneAtOrBefore(target: UTCDateTime, earliest: BackupName, location: String)
 }
 
 /// Which backups to restore and which to delete, with the operator's semantics. Pure.
 public enum BackupSelection {
-    /// The valid backup names among `names`, oldest first.
-    public static func backups(in names: [String]) -> [BackupName] {
-        names.compactMap(BackupName.init(parsing:)).sorted()
+    /// The valid backup names of `kind` among `names`, oldest first.
+    public static func backups(in names: [String], kind: BackupKind = .logical) -> [BackupName] {
+        names.compactMap { BackupName(parsing: $0, kind: kind) }.sorted()
     }
 
     /// Names that look like backups but that the operator would not read (so neither does this
@@ -74,9 +132,13 @@ public enum BackupSelection {
     public static func lookAlikes(in names: [String]) -> [(name: String, reason: String)] {
         names.sorted().compactMap { name in
             let base = (name as NSString).lastPathComponent
-            guard base.lowercased().hasPrefix("backup"), BackupName(parsing: name) == nil,
-                !base.hasSuffix(".manifest.json"), !base.hasSuffix(".partial.tmp")
+            guard !base.hasSuffix(".manifest.json"), !base.hasSuffix(".partial.tmp"), !base.hasSuffix(".partial")
             else { return nil }
+            if base.lowercased().hasPrefix("physicalbackup") {
+                guard BackupName(parsingPhysical: name) == nil else { return nil }
+                return (name, "not physicalbackup-<YYYYMMDDHHMMSS>.xb[.gz|.bz2]")
+            }
+            guard base.lowercased().hasPrefix("backup"), BackupName(parsing: name) == nil else { return nil }
             if base.range(of: #"T\d\d:\d\d:\d\d\.\d+"#, options: .regularExpression) != nil {
                 return (name, "fractional seconds")
             }
@@ -87,10 +149,10 @@ public enum BackupSelection {
     /// The newest backup at or before `target` (an exact match wins), as the operator's
     /// `targetRecoveryTime` does.
     public static func target(
-        _ target: UTCDateTime, among names: [String], location: String
+        _ target: UTCDateTime, among names: [String], location: String, kind: BackupKind = .logical
     ) throws(BackupSelectionError) -> BackupName {
-        let all = backups(in: names)
-        guard let earliest = all.first else { throw .noBackups(location: location) }
+        let all = backups(in: names, kind: kind)
+        guard let earliest = all.first else { throw .noBackups(location: location, kind: kind) }
         guard let chosen = all.last(where: { $0.time <= target }) else {
             throw .noneAtOrBefore(target: target, earliest: earliest, location: location)
         }
@@ -101,9 +163,10 @@ public enum BackupSelection {
     /// beyond the newest `keepLast`. Only valid backup names are ever returned, and never the
     /// newest backup.
     public static func expired(
-        among names: [String], now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?
+        among names: [String], now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?,
+        kind: BackupKind = .logical
     ) -> [BackupName] {
-        let all = backups(in: names)
+        let all = backups(in: names, kind: kind)
         guard let newest = all.last else { return [] }
         var doomed: Set<BackupName> = []
         if let maxRetentionSeconds {

@@ -47,7 +47,10 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
     public var formatVersion = 1
     public var name: String
+    /// nil: logical (manifests written before physical backups existed have no kind).
+    public var kind: BackupKind?
     public var object: Digest
+    /// The uncompressed content: the SQL of a logical backup, the xbstream of a physical one.
     public var sql: Digest
     public var compression: CompressionAlgorithm
     public var serverVersion: String
@@ -66,9 +69,10 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         name: String, object: Digest, sql: Digest, compression: CompressionAlgorithm, serverVersion: String,
         galera: Bool,
         binlog: DumpPosition?, databases: [String], dumpArguments: [String], startedAt: UTCDateTime,
-        finishedAt: UTCDateTime, tool: String
+        finishedAt: UTCDateTime, tool: String, kind: BackupKind? = nil
     ) {
         self.name = name
+        self.kind = kind
         self.object = object
         self.sql = sql
         self.compression = compression
@@ -175,47 +179,16 @@ public enum BackupPipeline {
         defer { credentials.remove() }
         let arguments = try dump.arguments(defaultsExtraFile: credentials.path)
         let child = ChildProcess(executable: executable, arguments: arguments)
-        // Compression is CPU work on every core: it runs on its own queue, not the cooperative pool.
-        let compressor = CompressorBox(try request.compression.makeCompressor(level: request.gzipLevel))
-        let compressionQueue = DispatchQueue(label: "backup-compression")
         let writer = try await store.makeWriter(name: name.fileName)
         let started = UTCDateTime.now()
         var scanner = DumpScanner()
-        let sqlHash = SHA256Hasher()
-        let objectHash = SHA256Hasher()
-        var storedBytes: UInt64 = 0
-        // One store write in flight while the next batch compresses; writes stay in order.
-        var writing: Task<Void, any Error>?
-
-        func send(_ bytes: [UInt8]) async throws {
-            guard !bytes.isEmpty else { return }
-            try await writing?.value
-            objectHash.update(bytes)
-            storedBytes += UInt64(bytes.count)
-            writing = Task {
-                try await writer.write(bytes)
-                progress.stored(bytes.count)
-            }
-        }
-
+        let digests: StreamDigests
         do {
             try child.start()
-            var pending: [UInt8] = []
-            while let chunk = try await child.read() {
-                try Task.checkCancellation()
-                scanner.consume(chunk)
-                sqlHash.update(chunk)
-                progress.dumped(chunk.count)
-                pending += try await runBlocking(on: compressionQueue) { try compressor.transform.update(chunk) }
-                // Hand the store about a megabyte at a time.
-                if pending.count >= 1 << 20 {
-                    try await send(pending)
-                    pending = []
-                }
-            }
-            try await send(
-                pending + (try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }))
-            try await writing?.value
+            digests = try await pump(
+                child, compression: request.compression, gzipLevel: request.gzipLevel, into: writer,
+                progress: progress
+            ) { scanner.consume($0) }
             let exit = await child.wait()
             guard exit.status == 0 else {
                 throw BackupError.dumpFailed(
@@ -224,7 +197,6 @@ public enum BackupPipeline {
             guard scanner.sawTrailer else { throw BackupError.incompleteDump(bytes: scanner.bytes) }
         } catch {
             child.terminate()
-            _ = try? await writing?.value
             await writer.abort()
             if error is CancellationError { throw error }
             // A dump that died explains itself best through its own exit status and stderr.
@@ -241,8 +213,7 @@ public enum BackupPipeline {
 
         let manifest = BackupManifest(
             name: name.fileName,
-            object: .init(sha256: objectHash.finalize().hexString, bytes: storedBytes),
-            sql: .init(sha256: sqlHash.finalize().hexString, bytes: scanner.bytes),
+            object: digests.object, sql: digests.content,
             compression: request.compression, serverVersion: facts.version, galera: dump.galera,
             binlog: scanner.position,
             databases: dump.databases, dumpArguments: Array(arguments.dropFirst()),
@@ -251,6 +222,66 @@ public enum BackupPipeline {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(manifest)))
         return manifest
+    }
+
+    /// SHA-256 and size of what a child wrote (`content`) and of what was stored (`object`).
+    struct StreamDigests {
+        var object: BackupManifest.Digest
+        var content: BackupManifest.Digest
+    }
+
+    /// A child's standard output → `inspect` → compression → `writer`, streaming with backpressure:
+    /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
+    /// the write in flight has settled, and the caller stops the child and aborts the writer.
+    static func pump(
+        _ child: ChildProcess, compression: CompressionAlgorithm, gzipLevel: Int?, into writer: any ObjectWriter,
+        progress: BackupProgress, inspect: ([UInt8]) -> Void
+    ) async throws -> StreamDigests {
+        // Compression is CPU work on every core: it runs on its own queue, not the cooperative pool.
+        let compressor = CompressorBox(try compression.makeCompressor(level: gzipLevel))
+        let compressionQueue = DispatchQueue(label: "backup-compression")
+        let contentHash = SHA256Hasher()
+        let objectHash = SHA256Hasher()
+        var contentBytes: UInt64 = 0
+        var storedBytes: UInt64 = 0
+        var writing: Task<Void, any Error>?
+
+        func send(_ bytes: [UInt8]) async throws {
+            guard !bytes.isEmpty else { return }
+            try await writing?.value
+            objectHash.update(bytes)
+            storedBytes += UInt64(bytes.count)
+            writing = Task {
+                try await writer.write(bytes)
+                progress.stored(bytes.count)
+            }
+        }
+
+        do {
+            var pending: [UInt8] = []
+            while let chunk = try await child.read() {
+                try Task.checkCancellation()
+                inspect(chunk)
+                contentHash.update(chunk)
+                contentBytes += UInt64(chunk.count)
+                progress.dumped(chunk.count)
+                pending += try await runBlocking(on: compressionQueue) { try compressor.transform.update(chunk) }
+                // Hand the store about a megabyte at a time.
+                if pending.count >= 1 << 20 {
+                    try await send(pending)
+                    pending = []
+                }
+            }
+            try await send(
+                pending + (try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }))
+            try await writing?.value
+        } catch {
+            _ = try? await writing?.value
+            throw error
+        }
+        return StreamDigests(
+            object: .init(sha256: objectHash.finalize().hexString, bytes: storedBytes),
+            content: .init(sha256: contentHash.finalize().hexString, bytes: contentBytes))
     }
 
     /// What a backup would do, checked against the source and the store, without dumping:
@@ -317,11 +348,12 @@ public enum BackupPipeline {
 
     /// Deletes expired backups and their manifests; returns what was deleted.
     public static func applyRetention(
-        store: any ObjectStore, now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?
+        store: any ObjectStore, now: UTCDateTime, maxRetentionSeconds: Int64?, keepLast: Int?,
+        kind: BackupKind = .logical
     ) async throws -> [BackupName] {
         let names = try await store.list().map(\.name)
         let expired = BackupSelection.expired(
-            among: names, now: now, maxRetentionSeconds: maxRetentionSeconds, keepLast: keepLast)
+            among: names, now: now, maxRetentionSeconds: maxRetentionSeconds, keepLast: keepLast, kind: kind)
         for backup in expired {
             try await store.delete(name: backup.fileName)
             if names.contains(backup.manifestName) { try await store.delete(name: backup.manifestName) }

@@ -20,11 +20,24 @@ public enum StoreGC {
                 return false
             }
             let name = write.name.hasSuffix(".manifest.json") ? String(write.name.dropLast(14)) : write.name
-            return BackupName(parsing: name) != nil
+            return BackupName.parseAnyKind(name) != nil
         }
     }
 
-    /// Discards the candidates and returns them.
+    /// Complete physical backups still waiting for their name (`….xb.gz.partial`, see
+    /// `BackupName.pendingName`) whose run was killed before the rename, at least that old. Pure.
+    public static func stalePending(
+        _ objects: [ObjectInfo], now: UTCDateTime, minimumAgeSeconds: Int64
+    ) -> [ObjectInfo] {
+        objects.filter { object in
+            guard object.name.hasSuffix(".partial"), BackupName.parseAnyKind(String(object.name.dropLast(8))) != nil,
+                let modified = object.lastModified
+            else { return false }
+            return now.epochSeconds - modified.epochSeconds >= minimumAgeSeconds
+        }
+    }
+
+    /// Discards the candidates (and deletes stale pending objects) and returns them.
     public static func run(
         _ store: any ObjectStore, now: UTCDateTime = .now(), minimumAgeSeconds: Int64
     )
@@ -32,6 +45,8 @@ public enum StoreGC {
     {
         let discard = candidates(try await store.unfinishedWrites(), now: now, minimumAgeSeconds: minimumAgeSeconds)
         for write in discard { try await store.discard(write) }
-        return discard
+        let pending = stalePending(try await store.list(), now: now, minimumAgeSeconds: minimumAgeSeconds)
+        for object in pending { try await store.delete(name: object.name) }
+        return discard + pending.map { UnfinishedWrite(name: $0.name, started: $0.lastModified, id: $0.name) }
     }
 }

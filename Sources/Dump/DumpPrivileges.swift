@@ -52,6 +52,14 @@ public struct DumpPrivileges: Sendable, Equatable {
         return missing
     }
 
+    /// The global privileges mariadb-backup needs that the account lacks (BINLOG MONITOR also
+    /// counts under its old name, REPLICATION CLIENT).
+    public func missingForPhysicalBackup() -> [String] {
+        ["RELOAD", "PROCESS", "LOCK TABLES", "BINLOG MONITOR"].filter { privilege in
+            !(has(privilege, on: "") || (privilege == "BINLOG MONITOR" && has("REPLICATION CLIENT", on: "")))
+        }
+    }
+
     /// One GRANT per database that fixes `missing`.
     public static func grants(for missing: [Missing], account: String) -> [String] {
         var byDatabase: [String: [String]] = [:]

@@ -54,6 +54,25 @@ extension MariaDBMigrate {
         var dumpArguments: [String] = []
 
         @Flag(
+            help: ArgumentHelp(
+                "Stream mariadb-backup of the source's data files instead of dumping SQL, as the operator's "
+                    + "PhysicalBackup (physicalbackup-<UTC time>.xb[.gz|.bz2], named by its consistent point), for a "
+                    + "bootstrapFrom with backupContentType Physical. Runs on the source's host."))
+        var physical = false
+
+        @Option(
+            name: .customLong("backup-arg"), parsing: .unconditionalSingleValue,
+            help: "An extra mariadb-backup argument for --physical (repeat for several), e.g. --parallel=4.")
+        var backupArguments: [String] = []
+
+        @Option(
+            name: .customLong("datadir"),
+            help: ArgumentHelp(
+                "The source's data directory as this host sees it, for --physical (default: the server's @@datadir).",
+                valueName: "dir"))
+        var dataDirectory: String?
+
+        @Flag(
             inversion: .prefixedNo,
             help: ArgumentHelp(
                 "Record the snapshot's binlog file/offset and GTID (--master-data=2 --gtid, as comments) when the "
@@ -113,6 +132,9 @@ extension MariaDBMigrate {
             job.maxRetention = maxRetention
             job.keepLast = keepLast
             job.gcAge = gcAge == "off" ? nil : gcAge
+            job.physical = physical
+            job.backupArguments = backupArguments
+            job.dataDirectory = dataDirectory
             return job
         }
 
@@ -143,6 +165,7 @@ extension MariaDBMigrate {
         }
 
         func printPlan(settings: ConnectionSettings, store: any ObjectStore) async throws {
+            if physical { return try await printPhysicalPlan(settings: settings, store: store) }
             let plan = try await BackupPipeline.plan(job.request(connection: settings, now: .now()), store: store)
             let next = schedule.flatMap { try? CronSchedule($0) }?.next(after: UTCDateTime.now())
             if output.json {
@@ -163,6 +186,15 @@ extension MariaDBMigrate {
             }
         }
 
+        func printPhysicalPlan(settings: ConnectionSettings, store: any ObjectStore) async throws {
+            let plan = try await PhysicalBackupPipeline.plan(
+                job.physicalRequest(connection: settings, now: .now()), store: store)
+            if output.json { return try output.printJSON(plan) }
+            print("would back up \(plan.source) (MariaDB \(plan.serverVersion), data in \(plan.dataDirectory)) to "
+                  + plan.location)
+            print("  mariadb-backup \(plan.arguments.joined(separator: " ")) | \(plan.compression.rawValue)")
+        }
+
         func backupOnce(settings: ConnectionSettings, store: any ObjectStore) async throws -> BackupJob.Result {
             let meter = ProgressMeter(
                 label: "dumped", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stored")
@@ -178,7 +210,7 @@ extension MariaDBMigrate {
             let manifest = result.manifest
             print("backed up to \(result.location)")
             print(
-                "  sql \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) "
+                "  \(manifest.kind == .physical ? "xbstream" : "sql") \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) "
                     + "(\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s"
             )
             print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
@@ -193,13 +225,16 @@ extension MariaDBMigrate {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the backups in the store: time, size, compression, manifest check.")
+            abstract:
+                "List the backups in the store, logical and physical, as the operator reads them: time, size, "
+                + "compression, manifest check.")
 
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
 
         struct Entry: Codable {
             var name: String
+            var kind: BackupKind
             var time: UTCDateTime
             var bytes: UInt64
             var compression: CompressionAlgorithm
@@ -212,7 +247,8 @@ extension MariaDBMigrate {
             let objects = try await store.list()
             let byName = Dictionary(objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             var entries: [Entry] = []
-            for backup in BackupSelection.backups(in: objects.map(\.name)) {
+            let backups = BackupKind.allCases.flatMap { BackupSelection.backups(in: objects.map(\.name), kind: $0) }
+            for backup in backups.sorted() {
                 let size = byName[backup.fileName]?.size ?? 0
                 var check = "missing"
                 if byName[backup.manifestName] != nil {
@@ -222,7 +258,7 @@ extension MariaDBMigrate {
                 }
                 entries.append(
                     Entry(
-                        name: backup.fileName, time: backup.time, bytes: size, compression: backup.compression,
+                        name: backup.fileName, kind: backup.kind, time: backup.time, bytes: size, compression: backup.compression,
                         manifest: check))
             }
             let lookAlikes = BackupSelection.lookAlikes(in: objects.map(\.name))
@@ -236,11 +272,14 @@ extension MariaDBMigrate {
             if output.json { return try output.printJSON(entries) }
             print(
                 TextTable.render(
-                    headers: ["name", "time", "size", "compression", "manifest"],
+                    headers: ["name", "kind", "time", "size", "compression", "manifest"],
                     rows: entries.map {
-                        [$0.name, $0.time.rfc3339, ByteFormat.string($0.bytes), $0.compression.rawValue, $0.manifest]
+                        [
+                            $0.name, $0.kind.rawValue, $0.time.rfc3339, ByteFormat.string($0.bytes),
+                            $0.compression.rawValue, $0.manifest,
+                        ]
                     },
-                    rightAligned: [2]), terminator: "")
+                    rightAligned: [3]), terminator: "")
         }
     }
 }

@@ -109,6 +109,22 @@ public struct DirectoryStore: ObjectStore {
         }
     }
 
+    public func rename(_ name: String, to newName: String) async throws {
+        try validateObjectName(name)
+        try validateObjectName(newName)
+        // link(2) fails with EEXIST where rename(2) would replace.
+        guard link(fullPath(name), fullPath(newName)) == 0 else {
+            if errno == EEXIST { throw ObjectStoreError.exists(location: fullPath(newName)) }
+            throw ObjectStoreError.io(path: fullPath(newName), reason: String(cString: strerror(errno)))
+        }
+        unlink(fullPath(name))
+        let directory = open(location, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
     public func delete(name: String) async throws {
         try validateObjectName(name)
         guard unlink(fullPath(name)) == 0 || errno == ENOENT else {

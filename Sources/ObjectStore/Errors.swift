@@ -15,6 +15,7 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
     case changedWhileReading(location: String)
     case io(path: String, reason: String)
     case invalidConfiguration(String)
+    case exists(location: String)
 
     public var errorDescription: String? {
         switch self {
@@ -62,6 +63,8 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
                 + "partial file was removed and nothing was published"
         case .io(let path, let reason):
             return "cannot write or read '\(path)': \(reason)"
+        case .exists(let location):
+            return "\(location) already exists: nothing was overwritten; wait a second and run again"
         case .invalidConfiguration(let message):
             return message
         }

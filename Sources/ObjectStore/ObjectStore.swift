@@ -13,6 +13,10 @@ public protocol ObjectStore: Sendable {
     /// The objects directly in the prefix/folder (not below it), sorted by name.
     func list() async throws -> [ObjectInfo]
     func delete(name: String) async throws
+    /// Gives a committed object a new name, never replacing one (`ObjectStoreError.exists`): for a
+    /// backup named by a time known only at its end. A directory links then unlinks; S3 copies on the
+    /// server and deletes the old key.
+    func rename(_ name: String, to newName: String) async throws
     /// Writes that were started and never committed nor aborted (a process killed with SIGKILL
     /// cannot clean up): S3 multipart uploads, or a directory's hidden temp files.
     func unfinishedWrites() async throws -> [UnfinishedWrite]

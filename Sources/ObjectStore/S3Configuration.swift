@@ -83,6 +83,15 @@ public struct SSECustomerKey: Sendable, Equatable {
             ("x-amz-server-side-encryption-customer-key-MD5", keyMD5Base64),
         ]
     }
+
+    /// The same key for the source of a server-side copy.
+    public var copySourceHeaders: [(name: String, value: String)] {
+        [
+            ("x-amz-copy-source-server-side-encryption-customer-algorithm", "AES256"),
+            ("x-amz-copy-source-server-side-encryption-customer-key", keyBase64),
+            ("x-amz-copy-source-server-side-encryption-customer-key-MD5", keyMD5Base64),
+        ]
+    }
 }
 
 public struct S3Configuration: Sendable {

@@ -110,7 +110,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         let response = try await send(call, sink: sink)
         guard ok.contains(response.status) else { throw try await mapError(response, call: call) }
         // CompleteMultipartUpload and CopyObject can answer 200 with an error inside.
-        if call.method == .post, response.bodyText.contains("<Error>") {
+        let copies = call.headers.contains { $0.name == "x-amz-copy-source" }
+        if call.method == .post || copies, response.bodyText.contains("<Error>") {
             throw try await mapError(response, call: call)
         }
         return response
@@ -181,6 +182,54 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     public func delete(name: String) async throws {
         try validateObjectName(name)
         _ = try await checked(Call(method: .delete, key: key(name), location: location + name), ok: [200, 204])
+    }
+
+    /// Objects up to this size are copied with one CopyObject (S3's limit is 5 GiB); larger ones part
+    /// by part (UploadPartCopy), `copyPartBytes` at a time.
+    public var singleCopyLimit: UInt64 = 5 << 30
+    public var copyPartBytes: UInt64 = 1 << 30
+
+    public func rename(_ name: String, to newName: String) async throws {
+        try validateObjectName(name)
+        try validateObjectName(newName)
+        guard let source = try await head(name: name) else { throw ObjectStoreError.notFound(location: location + name) }
+        guard try await head(name: newName) == nil else { throw ObjectStoreError.exists(location: location + newName) }
+        let destination = key(newName)
+        let target = location + newName
+        // The source's key, as x-amz-copy-source names it: /bucket/key, URL-encoded like a path.
+        var headers = [("x-amz-copy-source", SigV4Signer.encodePath("/\(configuration.bucket)/\(key(name))"))]
+        if let etag = source.etag { headers.append(("x-amz-copy-source-if-match", etag)) }
+        if let key = configuration.sseCustomerKey { headers += key.copySourceHeaders }
+        if source.size <= singleCopyLimit {
+            _ = try await checked(Call(method: .put, key: destination, headers: headers, sseC: true, location: target))
+        } else {
+            let uploadId = try await createMultipartUpload(key: destination, location: target)
+            do {
+                var parts: [(Int, String)] = []
+                var offset: UInt64 = 0
+                while offset < source.size {
+                    let end = min(offset + copyPartBytes, source.size) - 1
+                    let number = parts.count + 1
+                    let response = try await checked(
+                        Call(
+                            method: .put, key: destination,
+                            query: [("partNumber", String(number)), ("uploadId", uploadId)],
+                            headers: headers + [("x-amz-copy-source-range", "bytes=\(offset)-\(end)")], sseC: true,
+                            location: target))
+                    guard let etag = XMLScanner.value("ETag", in: response.bodyText) else {
+                        throw ObjectStoreError.server(
+                            location: target, status: response.status, code: "-", message: "no ETag for part \(number)")
+                    }
+                    parts.append((number, etag.replacingOccurrences(of: "&quot;", with: "\"")))
+                    offset = end + 1
+                }
+                _ = try await completeMultipartUpload(key: destination, uploadId: uploadId, parts: parts, location: target)
+            } catch {
+                try? await abortMultipartUpload(key: destination, uploadId: uploadId, location: target)
+                throw error
+            }
+        }
+        try await delete(name: name)
     }
 
     // MARK: bucket-level

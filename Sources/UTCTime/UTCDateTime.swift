@@ -55,6 +55,25 @@ public struct UTCDateTime: Sendable, Equatable, Hashable, Comparable, Codable, C
         "\(pad(year, 4))\(pad(month))\(pad(day))T\(pad(hour))\(pad(minute))\(pad(second))Z"
     }
 
+    /// `20240826122434`: the operator's compact, DNS-safe time (`pkg/time`), as it names physical backups.
+    public var compact: String { "\(pad(year, 4))\(pad(month))\(pad(day))\(pad(hour))\(pad(minute))\(pad(second))" }
+
+    /// Parses the compact form as Go's `time.Parse("20060102150405", …)` does: exactly 14 ASCII
+    /// digits naming a real date and time; nil for anything else.
+    public static func parseCompact(_ text: String) -> UTCDateTime? {
+        let digits = Array(text.utf8)
+        guard digits.count == 14, digits.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int {
+            digits[start..<start + count].reduce(0) { $0 * 10 + Int($1 - 48) }
+        }
+        let (year, month, day) = (number(0, 4), number(4, 2), number(6, 2))
+        let (hour, minute, second) = (number(8, 2), number(10, 2), number(12, 2))
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60,
+            second < 60
+        else { return nil }
+        return UTCDateTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
     /// `20240826`, SigV4's credential-scope date.
     public var basicDate: String { "\(pad(year, 4))\(pad(month))\(pad(day))" }
 

@@ -1,0 +1,232 @@
+import Compression
+import Dump
+import Foundation
+import MariaDBClient
+import ObjectStore
+import UTCTime
+
+/// A physical backup as a person asks for it (`backup --physical`, a runbook's physical step):
+/// `mariadb-backup --backup --stream=xbstream` of a server on this host, compressed as a whole
+/// file, as the operator's `PhysicalBackup` writes and its `bootstrapFrom` reads.
+public struct PhysicalBackupRequest: Sendable {
+    public var connection: ConnectionSettings
+    public var compression: CompressionAlgorithm
+    public var gzipLevel: Int?
+    /// Extra mariadb-backup arguments (the operator's `args`), e.g. `--parallel=4`.
+    public var extraArguments: [String]
+    /// nil: mariadb-backup on PATH.
+    public var toolExecutable: String?
+    /// The server's data directory as this host sees it; nil reads `@@datadir` from the server.
+    public var dataDirectory: String?
+    public var now: UTCDateTime
+
+    public init(
+        connection: ConnectionSettings, compression: CompressionAlgorithm = .gzip, gzipLevel: Int? = nil,
+        extraArguments: [String] = [], toolExecutable: String? = nil, dataDirectory: String? = nil,
+        now: UTCDateTime = .now()
+    ) {
+        self.connection = connection
+        self.compression = compression
+        self.gzipLevel = gzipLevel
+        self.extraArguments = extraArguments
+        self.toolExecutable = toolExecutable
+        self.dataDirectory = dataDirectory
+        self.now = now
+    }
+}
+
+/// What a physical backup will do (`backup --physical --dry-run`).
+public struct PhysicalBackupPlan: Codable, Sendable, Equatable {
+    public var location: String
+    public var source: String
+    public var serverVersion: String
+    public var toolVersion: String
+    public var dataDirectory: String
+    public var compression: CompressionAlgorithm
+    /// mariadb-backup's arguments after the credentials file.
+    public var arguments: [String]
+}
+
+public enum PhysicalBackupError: Error, LocalizedError, Equatable, Sendable {
+    case toolNotFound
+    case toolVersion(tool: String, server: String)
+    case dataDirectoryUnreadable(path: String, endpoint: String)
+    case missingPrivileges(account: String, missing: [String])
+    case failed(status: Int32, stderr: String)
+    case notCompleted(stderr: String)
+    case malformedStream(detail: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .toolNotFound:
+            return "mariadb-backup was not found on PATH: install it on the source's host (apt-get install "
+                + "mariadb-backup), of the server's version"
+        case .toolVersion(let tool, let server):
+            return "mariadb-backup is \(tool) but the server is \(server): install the mariadb-backup of the "
+                + "server's major.minor version; nothing was backed up"
+        case .dataDirectoryUnreadable(let path, let endpoint):
+            return "the data directory \(path) of \(endpoint) cannot be read here: run the physical backup on the "
+                + "source's host, as root or the mysql user (or pass --datadir); nothing was backed up"
+        case .missingPrivileges(let account, let missing):
+            return "\(account) lacks what mariadb-backup needs: \(missing.joined(separator: ", ")); fix: GRANT "
+                + "\(missing.joined(separator: ", ")) ON *.* TO \(account); nothing was backed up"
+        case .failed(let status, let stderr):
+            let detail =
+                stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+            return "mariadb-backup failed (exit \(status)): \(detail); nothing was published"
+        case .notCompleted(let stderr):
+            let last = stderr.split(separator: "\n").last.map(String.init) ?? "no message"
+            return "mariadb-backup exited 0 without 'completed OK!' (last line: \(last)); nothing was published"
+        case .malformedStream(let detail):
+            return "mariadb-backup's stream is not whole (\(detail)); nothing was published"
+        }
+    }
+}
+
+public enum PhysicalBackupPipeline {
+    /// What a physical backup would do, checked against the source, this host and the store.
+    public static func plan(_ request: PhysicalBackupRequest, store: any ObjectStore) async throws -> PhysicalBackupPlan
+    {
+        try await prepare(request, store: store).plan
+    }
+
+    static func prepare(
+        _ request: PhysicalBackupRequest, store: any ObjectStore
+    ) async throws -> (plan: PhysicalBackupPlan, facts: ServerFacts, executable: String, notes: [String]) {
+        let source = try await MariaDBConnection.connect(request.connection)
+        let facts = try await source.serverFacts()
+        var dataDirectory = request.dataDirectory ?? ""
+        if request.dataDirectory == nil { dataDirectory = try await source.query("SELECT @@datadir").scalar.string ?? "" }
+        if let (privileges, account) = try await source.dumpPrivileges() {
+            let missing = privileges.missingForPhysicalBackup()
+            guard missing.isEmpty else { throw PhysicalBackupError.missingPrivileges(account: account, missing: missing) }
+        }
+        guard let executable = request.toolExecutable ?? ChildProcess.locate(["mariadb-backup", "mariabackup"]) else {
+            throw PhysicalBackupError.toolNotFound
+        }
+        let toolVersion = try await Self.toolVersion(executable)
+        guard Self.versionsMatch(tool: toolVersion, server: facts.version) else {
+            throw PhysicalBackupError.toolVersion(tool: toolVersion, server: facts.version)
+        }
+        guard Self.readable(directory: dataDirectory) else {
+            throw PhysicalBackupError.dataDirectoryUnreadable(path: dataDirectory, endpoint: source.endpoint)
+        }
+        var notes: [String] = []
+        if !facts.binlog.enabled {
+            notes.append(
+                "the source writes no binlog: the backup has no binlog position, so a live cutover cannot follow it")
+        }
+        let suffix = request.compression.fileExtension.map { ".\($0)" } ?? ""
+        let plan = PhysicalBackupPlan(
+            location: store.location + "physicalbackup-<UTC time of its consistent point>.xb" + suffix, source: source.endpoint, serverVersion: facts.version,
+            toolVersion: toolVersion, dataDirectory: dataDirectory, compression: request.compression,
+            arguments: arguments(request, dataDirectory: dataDirectory, credentials: nil))
+        return (plan, facts, executable, notes)
+    }
+
+    /// mariadb-backup's arguments as the operator's `PhysicalBackup` job passes them, and the datadir.
+    static func arguments(_ request: PhysicalBackupRequest, dataDirectory: String, credentials: String?) -> [String] {
+        (credentials.map { ["--defaults-extra-file=\($0)"] } ?? [])
+            + ["--backup", "--stream=xbstream", "--datadir=\(dataDirectory)", "--databases-exclude=lost+found"]
+            + request.extraArguments
+    }
+
+    /// The server version mariadb-backup was built from (`… based on MariaDB server 10.11.19-MariaDB …`).
+    static func toolVersion(_ executable: String) async throws -> String {
+        let child = ChildProcess(executable: executable, arguments: ["--version"])
+        try child.start()
+        var output: [UInt8] = []
+        while let chunk = try await child.read() { output += chunk }
+        let text = String(decoding: output, as: UTF8.self) + (await child.wait()).stderr
+        return parseToolVersion(text) ?? text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `10.11.19` from mariadb-backup's `--version` line. Pure.
+    public static func parseToolVersion(_ text: String) -> String? {
+        guard let range = text.range(of: #"server \d+\.\d+\.\d+"#, options: .regularExpression) else { return nil }
+        return String(text[range].dropFirst("server ".count))
+    }
+
+    /// A backup is prepared by the mariadb-backup of the same major.minor as the server. Pure.
+    public static func versionsMatch(tool: String, server: String) -> Bool {
+        let toolParts = tool.split(separator: ".").prefix(2)
+        let serverParts = server.split(whereSeparator: { !$0.isNumber }).prefix(2)
+        return toolParts.count == 2 && toolParts.elementsEqual(serverParts)
+    }
+
+    static func readable(directory: String) -> Bool {
+        guard !directory.isEmpty, access(directory, R_OK | X_OK) == 0 else { return false }
+        return (try? FileManager.default.contentsOfDirectory(atPath: directory)) != nil
+    }
+
+    /// mariadb-backup → compression → store, as the logical route streams (no staging file, bounded
+    /// memory). The stream is written under a pending name and takes its final name, the consistent
+    /// point's time, only after mariadb-backup exited 0 with `completed OK!` and the stream ended at a
+    /// chunk boundary; otherwise the upload is aborted.
+    public static func run(
+        _ request: PhysicalBackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
+    ) async throws -> BackupManifest {
+        let (plan, facts, executable, notes) = try await prepare(request, store: store)
+        for note in notes { progress.noted(note) }
+        let provisional = BackupName(time: request.now, compression: request.compression, kind: .physical)
+        let credentials = try CredentialsFile(settings: request.connection)
+        defer { credentials.remove() }
+        let arguments = arguments(request, dataDirectory: plan.dataDirectory, credentials: credentials.path)
+        let child = ChildProcess(executable: executable, arguments: arguments)
+        let writer = try await store.makeWriter(name: provisional.pendingName)
+        let started = UTCDateTime.now()
+        var scanner = XBStreamScanner()
+        var consistentPoint: Double?
+        let digests: BackupPipeline.StreamDigests
+        do {
+            try child.start()
+            digests = try await BackupPipeline.pump(
+                child, compression: request.compression, gzipLevel: request.gzipLevel, into: writer,
+                progress: progress
+            ) { chunk in
+                scanner.consume(chunk)
+                if consistentPoint == nil && scanner.reachedConsistentPoint {
+                    consistentPoint = Date().timeIntervalSince1970
+                }
+            }
+            let exit = await child.wait()
+            let stderr = BackupPipeline.redact(exit.stderr, secret: request.connection.password)
+            guard exit.status == 0 else { throw PhysicalBackupError.failed(status: exit.status, stderr: stderr) }
+            guard stderr.hasSuffix("completed OK!") else { throw PhysicalBackupError.notCompleted(stderr: stderr) }
+            if let fault = scanner.fault { throw PhysicalBackupError.malformedStream(detail: fault) }
+            guard scanner.complete else {
+                throw PhysicalBackupError.malformedStream(detail: "it ends inside a chunk after \(scanner.bytes) bytes")
+            }
+        } catch {
+            child.terminate()
+            await writer.abort()
+            if error is CancellationError || error is PhysicalBackupError { throw error }
+            let exit = await child.wait()
+            if exit.status != 0 && exit.status != 128 + SIGKILL {
+                throw PhysicalBackupError.failed(
+                    status: exit.status, stderr: BackupPipeline.redact(exit.stderr, secret: request.connection.password))
+            }
+            throw error
+        }
+        _ = try await writer.commit()
+        // Named by the consistent point, rounded up: a backup named T holds nothing committed after T.
+        let point = (consistentPoint ?? Date().timeIntervalSince1970).rounded(.up)
+        let name = BackupName(
+            time: UTCDateTime(epochSeconds: Int64(point)), compression: request.compression, kind: .physical)
+        do {
+            try await store.rename(provisional.pendingName, to: name.fileName)
+        } catch {
+            try? await store.delete(name: provisional.pendingName)
+            throw error
+        }
+        let manifest = BackupManifest(
+            name: name.fileName, object: digests.object, sql: digests.content, compression: request.compression,
+            serverVersion: facts.version, galera: facts.galera.enabled, binlog: scanner.binlogPosition, databases: [],
+            dumpArguments: Array(arguments.dropFirst()), startedAt: started, finishedAt: UTCDateTime.now(),
+            tool: BackupPipeline.toolVersion, kind: .physical)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(manifest)))
+        return manifest
+    }
+}
