@@ -341,9 +341,13 @@ public enum BackupPipeline {
         }
     }
 
+    /// The password, and the hashes of SHOW GRANTS lines (mariadb-backup prints the account's grants
+    /// when it lacks a privilege), as `<redacted>`.
     static func redact(_ text: String, secret: String?) -> String {
-        guard let secret, !secret.isEmpty else { return text }
-        return text.replacingOccurrences(of: secret, with: "<redacted>")
+        var text = text.replacingOccurrences(
+            of: #"(?i)(IDENTIFIED BY PASSWORD|USING) '[^']*'"#, with: "$1 '<redacted>'", options: .regularExpression)
+        if let secret, !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "<redacted>") }
+        return text
     }
 
     /// Deletes expired backups and their manifests; returns what was deleted.

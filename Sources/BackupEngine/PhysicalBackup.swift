@@ -132,7 +132,7 @@ public enum PhysicalBackupPipeline {
     }
 
     /// The server version mariadb-backup was built from (`… based on MariaDB server 10.11.19-MariaDB …`).
-    static func toolVersion(_ executable: String) async throws -> String {
+    public static func toolVersion(_ executable: String) async throws -> String {
         let child = ChildProcess(executable: executable, arguments: ["--version"])
         try child.start()
         var output: [UInt8] = []

@@ -81,13 +81,19 @@ extension MariaDBConnection {
             return nil
         }
         let account = try await query("SELECT CURRENT_USER()").scalar.string ?? ""
+        let parts = account.split(separator: "@", maxSplits: 1).map(String.init)
+        // The views list every account's rows to one that may read the mysql schema (a global SELECT):
+        // only the current account's count.
+        let grantee = parts.count == 2 ? "'\(parts[0])'@'\(parts[1])'" : account
+        let own = "WHERE GRANTEE = \(SQLQuoting.literal(grantee))"
         let global = Set(
-            try await query("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES").rows.compactMap {
+            try await query("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES \(own)").rows.compactMap {
                 $0[0].string
             })
         var schemas: [String: Set<String>] = [:]
-        for row in try await query("SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES").rows
-        {
+        for row in try await query(
+            "SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES \(own)"
+        ).rows {
             if let schema = row[0].string, let privilege = row[1].string {
                 // A grant on `db\_1`.* is stored with the LIKE escape.
                 schemas[schema.replacingOccurrences(of: "\\_", with: "_"), default: []].insert(privilege)
@@ -97,7 +103,6 @@ extension MariaDBConnection {
             try await query("SELECT DISTINCT TABLE_SCHEMA FROM information_schema.VIEWS").rows.compactMap {
                 $0[0].string
             })
-        let parts = account.split(separator: "@", maxSplits: 1).map(String.init)
         let quoted =
             parts.count == 2 ? "\(SQLQuoting.literal(parts[0]))@\(SQLQuoting.literal(parts[1]))" : account
         return (DumpPrivileges(global: global, schemas: schemas, databasesWithViews: views), quoted)

@@ -63,6 +63,19 @@ extension MariaDBMigrate {
 
         @Flag(
             help: ArgumentHelp(
+                "Restore the newest physical backup (physicalbackup-<time>.xb[.gz|.bz2]) into --datadir on this host, "
+                    + "as the operator's bootstrap init job does (mbstream -x, mariadb-backup --prepare, --copy-back); "
+                    + "no server connection is used. Start a server on that directory afterwards."))
+        var physical = false
+
+        @Option(
+            name: .customLong("datadir"),
+            help: ArgumentHelp(
+                "The data directory a --physical restore fills: absent or empty.", valueName: "dir"))
+        var dataDirectory: String?
+
+        @Flag(
+            help: ArgumentHelp(
                 "Do not write the restore to the target's binlog (SET sql_log_bin=0, as myloader does by default; "
                     + "replicas will not see it).")
         )
@@ -79,9 +92,22 @@ extension MariaDBMigrate {
             if let parallel, !(1...64).contains(parallel) {
                 throw ValidationError("--parallel '\(parallel)' is outside 1-64")
             }
+            if physical {
+                guard dataDirectory != nil else {
+                    throw ValidationError("--physical needs --datadir: the empty directory the server's files go to")
+                }
+                if !databases.isEmpty {
+                    throw ValidationError(
+                        "--database '\(databases[0])' does not go with --physical: a physical backup restores every "
+                            + "database")
+                }
+            } else if let dataDirectory {
+                throw ValidationError("--datadir '\(dataDirectory)' goes with --physical")
+            }
         }
 
         func run() async throws {
+            if physical { return try await runPhysical() }
             let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let store = try storage.makeStore(forWriting: false)
             let target: RestoreTarget =
@@ -129,6 +155,52 @@ extension MariaDBMigrate {
             print(
                 report.verifiedAgainstManifest
                     ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
+        }
+
+        func runPhysical() async throws {
+            let store = try storage.makeStore(forWriting: false)
+            let target: RestoreTarget =
+                file.map { .file($0) }
+                ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
+            let request = PhysicalRestoreRequest(
+                target: target, dataDirectory: dataDirectory ?? "", stagingDirectory: stagingDir)
+            if dryRun {
+                let plan = try await PhysicalRestore.plan(request, store: store)
+                if output.json { return try output.printJSON(plan) }
+                let checked = plan.manifest ? "checked against its manifest" : "no manifest to check it against"
+                print("would restore \(plan.location) (\(ByteFormat.string(plan.bytes)), \(checked)) into "
+                      + "\(plan.dataDirectory) with mariadb-backup \(plan.toolVersion):")
+                for command in plan.commands { print("  \(command)") }
+                return
+            }
+            let meter = ProgressMeter(
+                label: "extract", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "stream")
+            let started = ContinuousClock.now
+            let report = try await runCancellingOnSignals {
+                try await PhysicalRestore.run(request, store: store, progress: .showing(meter))
+            }
+            meter.finish()
+            let seconds = (ContinuousClock.now - started).inSeconds
+            if output.json {
+                struct Result: Codable {
+                    var report: PhysicalRestoreReport
+                    var seconds: Double
+                }
+                return try output.printJSON(Result(report: report, seconds: (seconds * 100).rounded() / 100))
+            }
+            print("restored \(report.location) into \(report.dataDirectory)")
+            print(
+                "  \(ByteFormat.string(report.objectBytes)) read, \(ByteFormat.string(report.streamBytes)) of xbstream "
+                    + "extracted, prepared and copied back in \(String(format: "%.1f", seconds)) s")
+            print(
+                report.verifiedAgainstManifest
+                    ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
+            if let binlog = report.binlog {
+                print("  binlog position \(binlog.file ?? "-"):\(binlog.offset.map(String.init) ?? "-"), gtid "
+                      + "\(binlog.gtid ?? "none") (in \(PhysicalRestore.operatorInfoFile))")
+            }
+            print("  next: chown -R mysql:mysql \(report.dataDirectory) and start mariadbd with "
+                  + "--datadir=\(report.dataDirectory)")
         }
     }
 }

@@ -1,0 +1,209 @@
+import BackupEngine
+import Compression
+import Dump
+import Foundation
+import MariaDBClient
+import ObjectStore
+import TestSupport
+import Testing
+import UTCTime
+import Verification
+
+@testable import RestoreEngine
+
+/// The physical route on the real servers: mariadb-backup of the source streamed into the store,
+/// restored as the operator's init job does into a fresh datadir, a server started on it and
+/// compared with the source. Serialized: mariadb-backup holds the source's backup locks.
+@Suite(.serialized, .enabled(if: TestEnvironment.serversExpected))
+struct PhysicalRouteTests {
+    enum StoreKind: String, CaseIterable { case directory, s3 }
+
+    func makeStore(_ kind: StoreKind, _ env: TestEnvironment) async throws -> any ObjectStore {
+        kind == .directory ? try temporaryStore() : try await s3Store(env)
+    }
+
+    /// A database and an account of the test's own, on the source.
+    func seedSource(_ env: TestEnvironment) async throws -> (database: String, account: String) {
+        let database = TestEnvironment.uniqueName("phys")
+        let account = TestEnvironment.uniqueName("phys_u")
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        try await seed(source, database, rows: 5000)
+        try await source.execute([
+            "CREATE USER '\(account)'@'%' IDENTIFIED BY 'pw-\(account)'",
+            "GRANT SELECT, INSERT ON `\(database)`.* TO '\(account)'@'%'",
+        ])
+        return (database, account)
+    }
+
+    func scratchDirectory() -> String {
+        NSTemporaryDirectory() + "mm-phys-\(UUID().uuidString)"
+    }
+
+    /// Starts a server on `dataDirectory` and compares the test's database and account with the source.
+    func expectEqualToSource(
+        _ env: TestEnvironment, dataDirectory: String, database: String, account: String
+    ) async throws {
+        let server = try await ScratchServer(dataDirectory: dataDirectory, password: env.rootPassword)
+        defer { server.stop() }
+        let report = try await VerifyJob(databases: [database], accounts: true, accountPatterns: [account]).run(
+            source: try env.sourceTCP(), target: server.settings(password: env.rootPassword))
+        #expect(report.differences == [])
+        #expect(report.accounts == 1)
+        #expect(report.tables >= 2)
+        // The account logs in with its password on the restored server.
+        var login = server.settings(password: "pw-\(account)", database: database)
+        login.user = account
+        let connection = try await MariaDBConnection.connect(login)
+        #expect(try await connection.query("SELECT COUNT(*) FROM t").scalar.int == 5000)
+    }
+
+    @Test(arguments: StoreKind.allCases, [CompressionAlgorithm.none, .gzip, .bzip2])
+    func backupThenRestoreIsEqualToTheSource(store kind: StoreKind, compression: CompressionAlgorithm) async throws {
+        let env = try TestEnvironment.require()
+        let (database, account) = try await seedSource(env)
+        let store = try await makeStore(kind, env)
+        let manifest = try await PhysicalBackupPipeline.run(
+            PhysicalBackupRequest(connection: try env.sourceTCP(), compression: compression), store: store)
+
+        // The operator's name, and only it (plus the manifest) in the store.
+        let parsed = try #require(BackupName(parsingPhysical: manifest.name))
+        #expect(parsed.compression == compression)
+        #expect(manifest.name.range(of: #"^physicalbackup-\d{14}\.xb(\.gz|\.bz2)?$"#, options: .regularExpression) != nil)
+        #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
+        #expect(manifest.kind == .physical)
+        #expect(manifest.binlog?.gtid != nil)
+
+        let dataDirectory = scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let report = try await PhysicalRestore.run(
+            PhysicalRestoreRequest(target: .time(UTCDateTime(epochSeconds: UTCDateTime.now().epochSeconds + 60)), dataDirectory: dataDirectory), store: store)
+        #expect(report.name == manifest.name)
+        #expect(report.verifiedAgainstManifest)
+        let info = try String(contentsOfFile: dataDirectory + "/mariadb-operator.info", encoding: .utf8)
+        #expect(info.contains(manifest.binlog?.gtid ?? "-"))
+        #expect(!FileManager.default.fileExists(atPath: report.commands[0].components(separatedBy: " ").last ?? "/"))
+        try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
+    }
+
+    /// The bootstrap as the operator's init job runs it (pkg/command/backup.go at 8970edf8): its
+    /// `backup restore` step leaves the decompressed stream in the staging volume, then bash runs
+    /// these exact lines; the job's my.cnf names the datadir (here through $HOME/.my.cnf).
+    @Test func theOperatorsInitJobRestoresIt() async throws {
+        let env = try TestEnvironment.require()
+        let (database, account) = try await seedSource(env)
+        let store = try await s3Store(env)
+        let manifest = try await PhysicalBackupPipeline.run(
+            PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip), store: store)
+
+        let scratch = scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let dataDirectory = scratch + "/var/lib/mysql"
+        try FileManager.default.createDirectory(atPath: dataDirectory + "/lost+found", withIntermediateDirectories: true)
+        let compressed = try await store.getAll(name: manifest.name)
+        let stream = try CompressionAlgorithm.gzip.makeDecompressor()
+        let uncompressed = try stream.update(compressed) + stream.finish()
+        let target = scratch + "/backup/" + String(manifest.name.dropLast(3))
+        try FileManager.default.createDirectory(atPath: scratch + "/backup", withIntermediateDirectories: true)
+        try Data(uncompressed).write(to: URL(fileURLWithPath: target))
+        try "[mysqld]\ndatadir=\(dataDirectory)\n".write(
+            toFile: scratch + "/.my.cnf", atomically: true, encoding: .utf8)
+
+        let full = scratch + "/backup/full"
+        let script = """
+            set -euo pipefail
+            echo 💾 Extracting backup
+            mkdir -p \(full)
+            mbstream -x -C \(full) < \(target)
+            echo 💾 Preparing backup
+            mariadb-backup --prepare --target-dir=\(full)
+            echo 💾 Copying backup to data directory
+            mariadb-backup --copy-back --target-dir=\(full) --force-non-empty-directories
+            if [ -f \(full)/mariadb_backup_binlog_info ]; then
+                cp \(full)/mariadb_backup_binlog_info \(dataDirectory)/mariadb-operator.info
+            fi
+            if [ -f \(full)/xtrabackup_binlog_info ]; then
+                cp \(full)/xtrabackup_binlog_info \(dataDirectory)/mariadb-operator.info
+            fi
+            """
+        let result = try CLI.shell("bash -c '\(script.replacingOccurrences(of: "'", with: "'\\''"))'", environment: [
+            "HOME": scratch
+        ])
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: dataDirectory + "/mariadb-operator.info"))
+        try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
+    }
+
+    /// mariadb-backup dies mid-stream (its output cut at 9 MB, then SIGKILL): nothing under a valid
+    /// name, no multipart upload left, nothing pending.
+    @Test(arguments: StoreKind.allCases)
+    func aKilledBackupLeavesNothing(store kind: StoreKind) async throws {
+        let env = try TestEnvironment.require()
+        let store = try await makeStore(kind, env)
+        let wrapper = scratchDirectory() + ".sh"
+        defer { try? FileManager.default.removeItem(atPath: wrapper) }
+        try """
+            #!/bin/bash
+            [ "$1" = "--version" ] && exec mariadb-backup --version
+            mariadb-backup "$@" | head -c 9000000
+            kill -9 $$
+            """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        var request = PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .none)
+        request.toolExecutable = wrapper
+        await #expect(throws: PhysicalBackupError.self) { try await PhysicalBackupPipeline.run(request, store: store) }
+        #expect(try await store.list().isEmpty)
+        #expect(try await store.unfinishedWrites().isEmpty)
+    }
+
+    @Test func checksComeFirstAndNameTheFix() async throws {
+        let env = try TestEnvironment.require()
+        let store = try temporaryStore()
+        var request = PhysicalBackupRequest(connection: try env.sourceTCP())
+
+        request.dataDirectory = "/nonexistent/datadir"
+        await #expect(throws: PhysicalBackupError.dataDirectoryUnreadable(
+            path: "/nonexistent/datadir", endpoint: try env.sourceTCP().endpointDescription)
+        ) { try await PhysicalBackupPipeline.run(request, store: store) }
+
+        request.dataDirectory = nil
+        let wrongVersion = scratchDirectory() + ".sh"
+        defer { try? FileManager.default.removeItem(atPath: wrongVersion) }
+        try "#!/bin/sh\necho 'mariadb-backup based on MariaDB server 10.6.21-MariaDB' >&2\n".write(
+            toFile: wrongVersion, atomically: true, encoding: .utf8)
+        chmod(wrongVersion, 0o755)
+        request.toolExecutable = wrongVersion
+        let error = await #expect(throws: PhysicalBackupError.self) {
+            try await PhysicalBackupPipeline.run(request, store: store)
+        }
+        guard case .toolVersion(let tool, _) = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(tool == "10.6.21")
+
+        // An account with only SELECT: each missing privilege named, with the GRANT.
+        let account = TestEnvironment.uniqueName("phys_ro")
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        try await source.execute(["CREATE USER '\(account)'@'%' IDENTIFIED BY 'pw'", "GRANT SELECT ON *.* TO '\(account)'@'%'"])
+        var limited = try env.sourceTCP()
+        limited.user = account
+        limited.password = "pw"
+        let missing = await #expect(throws: PhysicalBackupError.self) {
+            try await PhysicalBackupPipeline.run(PhysicalBackupRequest(connection: limited), store: store)
+        }
+        #expect(missing?.localizedDescription.contains("RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR") == true, "\(String(describing: missing))")
+        #expect(missing?.localizedDescription.contains("GRANT RELOAD") == true)
+        #expect(try await store.list().isEmpty)
+    }
+
+    @Test func aRestoreRefusesADataDirectoryInUse() async throws {
+        let env = try TestEnvironment.require()
+        let store = try temporaryStore()
+        _ = try await PhysicalBackupPipeline.run(PhysicalBackupRequest(connection: try env.sourceTCP()), store: store)
+        let dataDirectory = scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        try FileManager.default.createDirectory(atPath: dataDirectory + "/mysql", withIntermediateDirectories: true)
+        await #expect(throws: PhysicalRestoreError.dataDirectoryNotEmpty(path: dataDirectory, entries: ["mysql"])) {
+            try await PhysicalRestore.run(
+                PhysicalRestoreRequest(target: .time(UTCDateTime(epochSeconds: UTCDateTime.now().epochSeconds + 60)), dataDirectory: dataDirectory), store: store)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dataDirectory) == ["mysql"])
+    }
+}
