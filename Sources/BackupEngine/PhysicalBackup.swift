@@ -96,10 +96,14 @@ public enum PhysicalBackupPipeline {
         let source = try await MariaDBConnection.connect(request.connection)
         let facts = try await source.serverFacts()
         var dataDirectory = request.dataDirectory ?? ""
-        if request.dataDirectory == nil { dataDirectory = try await source.query("SELECT @@datadir").scalar.string ?? "" }
+        if request.dataDirectory == nil {
+            dataDirectory = try await source.query("SELECT @@datadir").scalar.string ?? ""
+        }
         if let (privileges, account) = try await source.dumpPrivileges() {
             let missing = privileges.missingForPhysicalBackup()
-            guard missing.isEmpty else { throw PhysicalBackupError.missingPrivileges(account: account, missing: missing) }
+            guard missing.isEmpty else {
+                throw PhysicalBackupError.missingPrivileges(account: account, missing: missing)
+            }
         }
         guard let executable = request.toolExecutable ?? ChildProcess.locate(["mariadb-backup", "mariabackup"]) else {
             throw PhysicalBackupError.toolNotFound
@@ -118,7 +122,8 @@ public enum PhysicalBackupPipeline {
         }
         let suffix = request.compression.fileExtension.map { ".\($0)" } ?? ""
         let plan = PhysicalBackupPlan(
-            location: store.location + "physicalbackup-<UTC time of its consistent point>.xb" + suffix, source: source.endpoint, serverVersion: facts.version,
+            location: store.location + "physicalbackup-<UTC time of its consistent point>.xb" + suffix,
+            source: source.endpoint, serverVersion: facts.version,
             toolVersion: toolVersion, dataDirectory: dataDirectory, compression: request.compression,
             arguments: arguments(request, dataDirectory: dataDirectory, credentials: nil))
         return (plan, facts, executable, notes)
@@ -204,7 +209,8 @@ public enum PhysicalBackupPipeline {
             let exit = await child.wait()
             if exit.status != 0 && exit.status != 128 + SIGKILL {
                 throw PhysicalBackupError.failed(
-                    status: exit.status, stderr: BackupPipeline.redact(exit.stderr, secret: request.connection.password))
+                    status: exit.status, stderr: BackupPipeline.redact(exit.stderr, secret: request.connection.password)
+                )
             }
             throw error
         }

@@ -75,6 +75,7 @@ public struct XBStreamScanner: Sendable {
             let take = min(needed, chunk.count - index)
             header += chunk[index..<index + take]
             index += take
+            if header.count == 14, let problem = Self.problem(inFixedHeader: header) { return fail(problem) }
             if header.count == headerLength() { headerComplete() }
         }
     }
@@ -93,19 +94,19 @@ public struct XBStreamScanner: Sendable {
         }
     }
 
-    private mutating func headerComplete() {
-        if header.count == 14 {
-            guard Array(header[0..<8]) == Self.magic else {
-                return fail("no xbstream chunk at byte \(bytes): it is not a mariadb-backup --stream=xbstream")
-            }
-            guard [UInt8(ascii: "P"), UInt8(ascii: "S"), UInt8(ascii: "E")].contains(header[9]) else {
-                return fail("unknown xbstream chunk type \(header[9])")
-            }
-            guard Self.littleEndian(header, at: 10, count: 4) <= 4096 else {
-                return fail("an xbstream path longer than 4096 bytes")
-            }
-            if headerLength() > 14 { return }
+    /// What is wrong with a chunk's first 14 bytes (magic, flags, type, path length), if anything.
+    static func problem(inFixedHeader header: [UInt8]) -> String? {
+        guard Array(header[0..<8]) == magic else {
+            return "no xbstream chunk where one should start: it is not a mariadb-backup --stream=xbstream"
         }
+        guard [UInt8(ascii: "P"), UInt8(ascii: "S"), UInt8(ascii: "E")].contains(header[9]) else {
+            return "unknown xbstream chunk type \(header[9])"
+        }
+        guard littleEndian(header, at: 10, count: 4) <= 4096 else { return "an xbstream path longer than 4096 bytes" }
+        return nil
+    }
+
+    private mutating func headerComplete() {
         let pathLength = Int(Self.littleEndian(header, at: 10, count: 4))
         if header[9] == UInt8(ascii: "S"), header.count == 14 + pathLength + 4 { return }
         let path = String(decoding: header[14..<14 + pathLength], as: UTF8.self)

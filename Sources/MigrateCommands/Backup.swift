@@ -190,8 +190,9 @@ extension MariaDBMigrate {
             let plan = try await PhysicalBackupPipeline.plan(
                 job.physicalRequest(connection: settings, now: .now()), store: store)
             if output.json { return try output.printJSON(plan) }
-            print("would back up \(plan.source) (MariaDB \(plan.serverVersion), data in \(plan.dataDirectory)) to "
-                  + plan.location)
+            print(
+                "would back up \(plan.source) (MariaDB \(plan.serverVersion), data in \(plan.dataDirectory)) to "
+                    + plan.location)
             print("  mariadb-backup \(plan.arguments.joined(separator: " ")) | \(plan.compression.rawValue)")
         }
 
@@ -209,8 +210,9 @@ extension MariaDBMigrate {
             if output.json { return try output.printJSON(result) }
             let manifest = result.manifest
             print("backed up to \(result.location)")
+            let content = manifest.kind == .physical ? "xbstream" : "sql"
             print(
-                "  \(manifest.kind == .physical ? "xbstream" : "sql") \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) "
+                "  \(content) \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) "
                     + "(\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s"
             )
             print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
@@ -258,7 +260,8 @@ extension MariaDBMigrate {
                 }
                 entries.append(
                     Entry(
-                        name: backup.fileName, kind: backup.kind, time: backup.time, bytes: size, compression: backup.compression,
+                        name: backup.fileName, kind: backup.kind, time: backup.time, bytes: size,
+                        compression: backup.compression,
                         manifest: check))
             }
             let lookAlikes = BackupSelection.lookAlikes(in: objects.map(\.name))

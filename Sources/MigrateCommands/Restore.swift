@@ -13,7 +13,7 @@ extension MariaDBMigrate {
         static let configuration = CommandConfiguration(
             abstract:
                 "Restore the newest backup at or before --target-time (or --file) into a server, checked against its "
-                    + "manifest."
+                + "manifest."
         )
 
         @OptionGroup(title: "Target connection") var connection: ConnectionOptions
@@ -121,8 +121,9 @@ extension MariaDBMigrate {
                 if output.json { return try output.printJSON(plan) }
                 let checked = plan.manifest ? "checked against its manifest" : "no manifest to check it against"
                 let galera = plan.galera ? ", Galera" : ""
-                print("would restore \(plan.location) (\(ByteFormat.string(plan.bytes)), \(checked)) "
-                      + "into \(plan.target) (MariaDB \(plan.targetVersion)\(galera))")
+                print(
+                    "would restore \(plan.location) (\(ByteFormat.string(plan.bytes)), \(checked)) "
+                        + "into \(plan.target) (MariaDB \(plan.targetVersion)\(galera))")
                 let connections = "\(plan.connections) connection\(plan.connections == 1 ? "" : "s")"
                 let databases = plan.databases.isEmpty ? "" : ", databases \(plan.databases.joined(separator: ", "))"
                 print("  \(plan.method), \(connections)\(databases)\(plan.staged ? ", staged first" : "")")
@@ -150,7 +151,7 @@ extension MariaDBMigrate {
             print(
                 "  \(ByteFormat.string(report.objectBytes)) read, \(ByteFormat.string(report.sqlBytes)) of SQL applied "
                     + "in \(String(format: "%.1f", seconds)) s (\(report.method), \(report.connections) "
-                        + "connection\(report.connections == 1 ? "" : "s"))"
+                    + "connection\(report.connections == 1 ? "" : "s"))"
             )
             print(
                 report.verifiedAgainstManifest
@@ -168,8 +169,9 @@ extension MariaDBMigrate {
                 let plan = try await PhysicalRestore.plan(request, store: store)
                 if output.json { return try output.printJSON(plan) }
                 let checked = plan.manifest ? "checked against its manifest" : "no manifest to check it against"
-                print("would restore \(plan.location) (\(ByteFormat.string(plan.bytes)), \(checked)) into "
-                      + "\(plan.dataDirectory) with mariadb-backup \(plan.toolVersion):")
+                print(
+                    "would restore \(plan.location) (\(ByteFormat.string(plan.bytes)), \(checked)) into "
+                        + "\(plan.dataDirectory) with mariadb-backup \(plan.toolVersion):")
                 for command in plan.commands { print("  \(command)") }
                 return
             }
@@ -196,11 +198,13 @@ extension MariaDBMigrate {
                 report.verifiedAgainstManifest
                     ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
             if let binlog = report.binlog {
-                print("  binlog position \(binlog.file ?? "-"):\(binlog.offset.map(String.init) ?? "-"), gtid "
-                      + "\(binlog.gtid ?? "none") (in \(PhysicalRestore.operatorInfoFile))")
+                print(
+                    "  binlog position \(binlog.file ?? "-"):\(binlog.offset.map(String.init) ?? "-"), gtid "
+                        + "\(binlog.gtid ?? "none") (in \(PhysicalRestore.operatorInfoFile))")
             }
-            print("  next: chown -R mysql:mysql \(report.dataDirectory) and start mariadbd with "
-                  + "--datadir=\(report.dataDirectory)")
+            print(
+                "  next: chown -R mysql:mysql \(report.dataDirectory) and start mariadbd with "
+                    + "--datadir=\(report.dataDirectory)")
         }
     }
 }

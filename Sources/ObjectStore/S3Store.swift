@@ -192,7 +192,9 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     public func rename(_ name: String, to newName: String) async throws {
         try validateObjectName(name)
         try validateObjectName(newName)
-        guard let source = try await head(name: name) else { throw ObjectStoreError.notFound(location: location + name) }
+        guard let source = try await head(name: name) else {
+            throw ObjectStoreError.notFound(location: location + name)
+        }
         guard try await head(name: newName) == nil else { throw ObjectStoreError.exists(location: location + newName) }
         let destination = key(newName)
         let target = location + newName
@@ -223,7 +225,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                     parts.append((number, etag.replacingOccurrences(of: "&quot;", with: "\"")))
                     offset = end + 1
                 }
-                _ = try await completeMultipartUpload(key: destination, uploadId: uploadId, parts: parts, location: target)
+                _ = try await completeMultipartUpload(
+                    key: destination, uploadId: uploadId, parts: parts, location: target)
             } catch {
                 try? await abortMultipartUpload(key: destination, uploadId: uploadId, location: target)
                 throw error

@@ -86,7 +86,8 @@ public enum PhysicalRestoreError: Error, LocalizedError, Equatable, Sendable {
             let detail =
                 stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
             return "\(command) failed (exit \(status)): \(detail); "
-                + (touched ? "the data directory holds part of the backup: empty it and restore again"
+                + (touched
+                    ? "the data directory holds part of the backup: empty it and restore again"
                     : "the data directory was not changed")
         }
     }
@@ -104,7 +105,9 @@ public enum PhysicalRestore {
             let names = try await store.list().map(\.name)
             return try BackupSelection.target(time, among: names, location: store.location, kind: .physical)
         case .file(let name):
-            guard let backup = BackupName(parsingPhysical: name) else { throw PhysicalRestoreError.notPhysical(name: name) }
+            guard let backup = BackupName(parsingPhysical: name) else {
+                throw PhysicalRestoreError.notPhysical(name: name)
+            }
             guard try await store.head(name: name) != nil else {
                 throw RestoreError.objectMissing(location: store.location + name)
             }
@@ -129,7 +132,9 @@ public enum PhysicalRestore {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 != "lost+found" }.sorted()
     }
 
-    public static func plan(_ request: PhysicalRestoreRequest, store: any ObjectStore) async throws
+    public static func plan(
+        _ request: PhysicalRestoreRequest, store: any ObjectStore
+    ) async throws
         -> PhysicalRestorePlan
     {
         try await prepare(request, store: store).plan
@@ -270,7 +275,9 @@ public enum PhysicalRestore {
         guard exit.status == 0 else { throw stepFailed(line, exit, touched: touched) }
     }
 
-    static func stepFailed(_ line: [String], _ exit: (status: Int32, stderr: String), touched: Bool)
+    static func stepFailed(
+        _ line: [String], _ exit: (status: Int32, stderr: String), touched: Bool
+    )
         -> PhysicalRestoreError
     {
         .stepFailed(

@@ -68,7 +68,8 @@ struct PhysicalRouteTests {
         // The operator's name, and only it (plus the manifest) in the store.
         let parsed = try #require(BackupName(parsingPhysical: manifest.name))
         #expect(parsed.compression == compression)
-        #expect(manifest.name.range(of: #"^physicalbackup-\d{14}\.xb(\.gz|\.bz2)?$"#, options: .regularExpression) != nil)
+        #expect(
+            manifest.name.range(of: #"^physicalbackup-\d{14}\.xb(\.gz|\.bz2)?$"#, options: .regularExpression) != nil)
         #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
         #expect(manifest.kind == .physical)
         #expect(manifest.binlog?.gtid != nil)
@@ -76,7 +77,9 @@ struct PhysicalRouteTests {
         let dataDirectory = scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         let report = try await PhysicalRestore.run(
-            PhysicalRestoreRequest(target: .time(UTCDateTime(epochSeconds: UTCDateTime.now().epochSeconds + 60)), dataDirectory: dataDirectory), store: store)
+            PhysicalRestoreRequest(
+                target: .time(UTCDateTime(epochSeconds: UTCDateTime.now().epochSeconds + 60)),
+                dataDirectory: dataDirectory), store: store)
         #expect(report.name == manifest.name)
         #expect(report.verifiedAgainstManifest)
         let info = try String(contentsOfFile: dataDirectory + "/mariadb-operator.info", encoding: .utf8)
@@ -98,7 +101,8 @@ struct PhysicalRouteTests {
         let scratch = scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let dataDirectory = scratch + "/var/lib/mysql"
-        try FileManager.default.createDirectory(atPath: dataDirectory + "/lost+found", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: dataDirectory + "/lost+found", withIntermediateDirectories: true)
         let compressed = try await store.getAll(name: manifest.name)
         let stream = try CompressionAlgorithm.gzip.makeDecompressor()
         let uncompressed = try stream.update(compressed) + stream.finish()
@@ -125,9 +129,11 @@ struct PhysicalRouteTests {
                 cp \(full)/xtrabackup_binlog_info \(dataDirectory)/mariadb-operator.info
             fi
             """
-        let result = try CLI.shell("bash -c '\(script.replacingOccurrences(of: "'", with: "'\\''"))'", environment: [
-            "HOME": scratch
-        ])
+        let result = try CLI.shell(
+            "bash -c '\(script.replacingOccurrences(of: "'", with: "'\\''"))'",
+            environment: [
+                "HOME": scratch
+            ])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         #expect(FileManager.default.fileExists(atPath: dataDirectory + "/mariadb-operator.info"))
         try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
@@ -142,11 +148,11 @@ struct PhysicalRouteTests {
         let wrapper = scratchDirectory() + ".sh"
         defer { try? FileManager.default.removeItem(atPath: wrapper) }
         try """
-            #!/bin/bash
-            [ "$1" = "--version" ] && exec mariadb-backup --version
-            mariadb-backup "$@" | head -c 9000000
-            kill -9 $$
-            """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        #!/bin/bash
+        [ "$1" = "--version" ] && exec mariadb-backup --version
+        mariadb-backup "$@" | head -c 9000000
+        kill -9 $$
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
         var request = PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .none)
         request.toolExecutable = wrapper
@@ -161,8 +167,9 @@ struct PhysicalRouteTests {
         var request = PhysicalBackupRequest(connection: try env.sourceTCP())
 
         request.dataDirectory = "/nonexistent/datadir"
-        await #expect(throws: PhysicalBackupError.dataDirectoryUnreadable(
-            path: "/nonexistent/datadir", endpoint: try env.sourceTCP().endpointDescription)
+        await #expect(
+            throws: PhysicalBackupError.dataDirectoryUnreadable(
+                path: "/nonexistent/datadir", endpoint: try env.sourceTCP().endpointDescription)
         ) { try await PhysicalBackupPipeline.run(request, store: store) }
 
         request.dataDirectory = nil
@@ -175,20 +182,27 @@ struct PhysicalRouteTests {
         let error = await #expect(throws: PhysicalBackupError.self) {
             try await PhysicalBackupPipeline.run(request, store: store)
         }
-        guard case .toolVersion(let tool, _) = error else { Issue.record("\(String(describing: error))"); return }
+        guard case .toolVersion(let tool, _) = error else {
+            Issue.record("\(String(describing: error))")
+            return
+        }
         #expect(tool == "10.6.21")
 
         // An account with only SELECT: each missing privilege named, with the GRANT.
         let account = TestEnvironment.uniqueName("phys_ro")
         let source = try await MariaDBConnection.connect(try env.sourceTCP())
-        try await source.execute(["CREATE USER '\(account)'@'%' IDENTIFIED BY 'pw'", "GRANT SELECT ON *.* TO '\(account)'@'%'"])
+        try await source.execute([
+            "CREATE USER '\(account)'@'%' IDENTIFIED BY 'pw'", "GRANT SELECT ON *.* TO '\(account)'@'%'",
+        ])
         var limited = try env.sourceTCP()
         limited.user = account
         limited.password = "pw"
         let missing = await #expect(throws: PhysicalBackupError.self) {
             try await PhysicalBackupPipeline.run(PhysicalBackupRequest(connection: limited), store: store)
         }
-        #expect(missing?.localizedDescription.contains("RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR") == true, "\(String(describing: missing))")
+        #expect(
+            missing?.localizedDescription.contains("RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR") == true,
+            "\(String(describing: missing))")
         #expect(missing?.localizedDescription.contains("GRANT RELOAD") == true)
         #expect(try await store.list().isEmpty)
     }
@@ -202,7 +216,9 @@ struct PhysicalRouteTests {
         try FileManager.default.createDirectory(atPath: dataDirectory + "/mysql", withIntermediateDirectories: true)
         await #expect(throws: PhysicalRestoreError.dataDirectoryNotEmpty(path: dataDirectory, entries: ["mysql"])) {
             try await PhysicalRestore.run(
-                PhysicalRestoreRequest(target: .time(UTCDateTime(epochSeconds: UTCDateTime.now().epochSeconds + 60)), dataDirectory: dataDirectory), store: store)
+                PhysicalRestoreRequest(
+                    target: .time(UTCDateTime(epochSeconds: UTCDateTime.now().epochSeconds + 60)),
+                    dataDirectory: dataDirectory), store: store)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dataDirectory) == ["mysql"])
     }

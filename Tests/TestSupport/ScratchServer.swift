@@ -39,8 +39,9 @@ public final class ScratchServer: @unchecked Sendable {
         let log = (try? String(contentsOfFile: "\(runDirectory)/error.log", encoding: .utf8)) ?? ""
         stop()
         throw ScratchServerError(
-            message: "mariadbd did not start on \(dataDirectory): " + log.split(separator: "\n").suffix(5).joined(
-                separator: " | "))
+            message: "mariadbd did not start on \(dataDirectory): "
+                + log.split(separator: "\n").suffix(5).joined(
+                    separator: " | "))
     }
 
     public func settings(password: String, database: String? = nil) -> ConnectionSettings {
