@@ -212,8 +212,8 @@ extension MariaDBMigrate {
             print("backed up to \(result.location)")
             let content = manifest.kind == .physical ? "xbstream" : "sql"
             print(
-                "  \(content) \(ByteFormat.string(manifest.sql.bytes)) → stored \(ByteFormat.string(manifest.object.bytes)) "
-                    + "(\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s"
+                "  \(content) \(ByteFormat.string(manifest.sql.bytes)) → stored "
+                    + "\(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s"
             )
             print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
             if let position = manifest.binlog {
