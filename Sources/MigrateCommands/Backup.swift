@@ -213,7 +213,8 @@ extension MariaDBMigrate {
             let content = manifest.kind == .physical ? "xbstream" : "sql"
             print(
                 "  \(content) \(ByteFormat.string(manifest.sql.bytes)) → stored "
-                    + "\(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in \(String(format: "%.1f", result.seconds)) s"
+                    + "\(ByteFormat.string(manifest.object.bytes)) (\(manifest.compression.rawValue)) in "
+                    + "\(String(format: "%.1f", result.seconds)) s"
             )
             print("  sha256 \(manifest.object.sha256); manifest \(manifest.name).manifest.json")
             if let position = manifest.binlog {
