@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "RestoreEngine", dependencies: ["Preflight", "BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
         .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime"]),
-        .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "Dump", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "Dump", "Hashing", .product(name: "Yams", package: "Yams")]),
         .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
         .target(
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Hashing", "SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
-        .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport"]),
+        .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "Manifests", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "MariaDBClient", "TestSupport"]),

@@ -55,8 +55,13 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
     public var databases: [String] = []
     /// Do not connect to the source (no root password check; version and size must be given).
     public var skipSourceCheck = false
+    /// Bootstrap from a physical backup (`backupContentType: Physical`): the source's own accounts
+    /// come along, so root@localhost and root@'%' must take the root password.
+    public var physical = false
 
     public init() {}
+
+    var kind: BackupKind { physical ? .physical : .logical }
 
     /// The input rules, shared by the command's validate(), a prompt and an answers file.
     public func problems() -> [String] {
@@ -84,9 +89,19 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
             problems.append(
                 "target recovery time '\(targetRecoveryTime)' is not an RFC 3339 time: write e.g. 2024-08-26T12:24:34Z")
         }
-        if let backupFile, targetRecoveryTime == nil, BackupName(parsing: backupFile) == nil {
+        if let backupFile, targetRecoveryTime == nil, BackupName(parsing: backupFile, kind: kind) == nil {
             problems.append(
-                "backup file '\(backupFile)' is not a backup name the operator reads (backup.<time>.sql[.gz|.bz2])")
+                "backup file '\(backupFile)' is not a \(kind.rawValue) backup name the operator reads ("
+                    + (physical ? "physicalbackup-<YYYYMMDDHHMMSS>.xb[.gz|.bz2])" : "backup.<time>.sql[.gz|.bz2])"))
+        }
+        if physical && restoreCR {
+            problems.append("a Restore resource replays a logical backup: drop --restore-cr with --physical")
+        }
+        if physical && (externalHost != nil || backupRef != nil) {
+            problems.append(
+                "a physical bootstrap reads an S3 bucket or a volume that 'mariadb-migrate backup --physical' wrote "
+                    + "(the operator's PhysicalBackup cannot reach an external server): drop "
+                    + (externalHost != nil ? "--external-host" : "--backup-ref") + " or --physical")
         }
         if let volumeNFS {
             let parts = volumeNFS.split(separator: ":", maxSplits: 1)
@@ -129,6 +144,7 @@ public struct ManifestSecrets: Sendable {
 public enum ManifestJobError: Error, LocalizedError, Equatable {
     case invalid(String)
     case rootPasswordRefused(endpoint: String, message: String)
+    case rootAccounts(endpoint: String, problems: [String])
     case invalidDocuments([String])
 
     public var errorDescription: String? {
@@ -138,6 +154,10 @@ public enum ManifestJobError: Error, LocalizedError, Equatable {
             return
                 "the root password given does not log in as root on the source \(endpoint) (\(message)): "
                 + "the restored MariaDB would fail its probes; nothing was written"
+        case .rootAccounts(let endpoint, let problems):
+            return "a physical bootstrap keeps the accounts of \(endpoint), and " + problems.joined(separator: "; and ")
+                + " (the operator's probes log in as root@localhost, the operator as root@'%', both with the root "
+                + "Secret); nothing was written"
         case .invalidDocuments(let faults):
             return "the generated manifests do not validate (a bug; nothing was written): "
                 + faults.joined(separator: "; ")
@@ -170,6 +190,18 @@ public enum ManifestJob {
             } catch let error as MariaDBError where error.isAccessDenied {
                 throw ManifestJobError.rootPasswordRefused(
                     endpoint: settings.endpointDescription, message: error.message)
+            }
+            if inputs.physical {
+                var statements: [String: String?] = [:]
+                for host in RootAccounts.hosts {
+                    let user = "'root'@\(SQLQuoting.literal(host))"
+                    statements[host] = try? await connection.query("SHOW CREATE USER \(user)").rows.first?[0].string
+                }
+                let problems = RootAccounts.problems(createUser: statements, password: settings.password ?? "")
+                guard problems.isEmpty else {
+                    throw ManifestJobError.rootAccounts(endpoint: settings.endpointDescription, problems: problems)
+                }
+                notes.append("checked: root@localhost and root@'%' on the source take the root password")
             }
             let survey = try await SourceSurvey.take(from: connection)
             notes.append(
@@ -261,7 +293,9 @@ public enum ManifestJob {
         if let size = inputs.storageSize { plan.storageSize = size }
         plan.rootPassword = SecretKeyRef.parse(inputs.rootPasswordSecret, defaultKey: "root-password")
         plan.targetRecoveryTime =
-            inputs.targetRecoveryTime ?? inputs.backupFile.flatMap { BackupName(parsing: $0)?.time.rfc3339 }
+            inputs.targetRecoveryTime
+            ?? inputs.backupFile.flatMap { BackupName(parsing: $0, kind: inputs.kind)?.time.rfc3339 }
+        plan.physical = inputs.physical
         plan.stagingStorageSize = inputs.stagingSize
         if inputs.backupSchedule != nil || inputs.backupMaxRetention != nil {
             plan.backup = .init(

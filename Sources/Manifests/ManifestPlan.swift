@@ -125,6 +125,8 @@ public struct ManifestPlan: Sendable {
     public var image: String?
     public var source: BackupSource
     public var targetRecoveryTime: String?
+    /// `bootstrapFrom.backupContentType: Physical`: a mariadb-backup stream, not SQL.
+    public var physical = false
     public var stagingStorageSize: String?
     public var backup: BackupCR?
     public var restoreName: String?
@@ -227,6 +229,7 @@ public struct ManifestPlan: Sendable {
         case .backupRef(let backup): bootstrap.append(.init("backupRef", .object(["name": .string(backup)])))
         case .persistentVolumeClaim, .nfs: bootstrap.append(.init("volume", source.volumeJSON!))
         }
+        if physical { bootstrap.append(.init("backupContentType", .string("Physical"))) }
         if let targetRecoveryTime { bootstrap.append(.init("targetRecoveryTime", .string(targetRecoveryTime))) }
         if let stagingStorageSize {
             bootstrap.append(

@@ -98,7 +98,7 @@ public enum SchemaValidator {
                     path: path,
                     message:
                         "expected \("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type), found \(value.typeName) "
-                            + "\(describe(value))"
+                        + "\(describe(value))"
                 ))
         }
     }

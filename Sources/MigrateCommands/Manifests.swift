@@ -146,6 +146,12 @@ extension MariaDBMigrate.Manifests {
         @Flag(help: "With --stdout, print the Secrets too.") var includeSecrets = false
         @Flag(help: "Do not connect to the source (no root password check; give --mariadb-version and --storage-size).")
         var skipSourceCheck = false
+        @Flag(
+            help: ArgumentHelp(
+                "Bootstrap from a physical backup of 'backup --physical' (bootstrapFrom.backupContentType: Physical). "
+                    + "The source's accounts come along: root@localhost and root@'%' must take the root password "
+                    + "(checked), and the image must be the source's version."))
+        var physical = false
 
         var inputs: ManifestInputs {
             var inputs = ManifestInputs()
@@ -185,6 +191,7 @@ extension MariaDBMigrate.Manifests {
             inputs.databases = databases
             inputs.writeSecrets = secrets == "write"
             inputs.skipSourceCheck = skipSourceCheck
+            inputs.physical = physical
             return inputs
         }
 

@@ -2,6 +2,7 @@ import BackupEngine
 import Compression
 import Dump
 import Foundation
+import Manifests
 import MariaDBClient
 import ObjectStore
 import TestSupport
@@ -221,5 +222,48 @@ struct PhysicalRouteTests {
                     dataDirectory: dataDirectory), store: store)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dataDirectory) == ["mysql"])
+    }
+
+    /// `manifests --physical` checks the accounts the bootstrap keeps: on a server restored from a
+    /// physical backup (the test source has no root@'%'), then with root@'%' added, then changed.
+    @Test func manifestsCheckTheRootAccountsAPhysicalBootstrapKeeps() async throws {
+        let env = try TestEnvironment.require()
+        let store = try temporaryStore()
+        _ = try await PhysicalBackupPipeline.run(PhysicalBackupRequest(connection: try env.sourceTCP()), store: store)
+        let dataDirectory = scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        _ = try await PhysicalRestore.run(
+            PhysicalRestoreRequest(
+                target: .time(UTCDateTime(epochSeconds: UTCDateTime.now().epochSeconds + 60)),
+                dataDirectory: dataDirectory),
+            store: store)
+        let server = try await ScratchServer(dataDirectory: dataDirectory, password: env.rootPassword)
+        defer { server.stop() }
+        let settings = server.settings(password: env.rootPassword)
+        var inputs = ManifestInputs()
+        inputs.physical = true
+        inputs.volumeClaim = "backups"
+        let secrets = ManifestSecrets(rootPassword: env.rootPassword)
+
+        let missing = await #expect(throws: ManifestJobError.self) {
+            try await ManifestJob.run(inputs, secrets: secrets, source: settings)
+        }
+        #expect(missing?.localizedDescription.contains("root@'%' does not exist") == true)
+
+        let connection = try await MariaDBConnection.connect(settings)
+        try await connection.execute([
+            "CREATE USER root@'%' IDENTIFIED BY \(SQLQuoting.literal(env.rootPassword))",
+            "GRANT ALL PRIVILEGES ON *.* TO root@'%' WITH GRANT OPTION",
+        ])
+        let result = try await ManifestJob.run(inputs, secrets: secrets, source: settings)
+        #expect(
+            result.notes.contains { $0.contains("root@localhost and root@'%' on the source take the root password") })
+        #expect(result.documents.contains { "\($0.json)".contains("Physical") })
+
+        try await connection.execute(["ALTER USER root@'%' IDENTIFIED BY 'another-password'"])
+        let differs = await #expect(throws: ManifestJobError.self) {
+            try await ManifestJob.run(inputs, secrets: secrets, source: settings)
+        }
+        #expect(differs?.localizedDescription.contains("its password differs") == true)
     }
 }
