@@ -17,7 +17,8 @@ import Testing
             (
                 [
                     "localhost":
-                        "CREATE USER `root`@`localhost` IDENTIFIED VIA mysql_native_password USING '\(hash)' OR unix_socket",
+                        "CREATE USER `root`@`localhost` IDENTIFIED VIA mysql_native_password USING '\(hash)' "
+                        + "OR unix_socket",
                     "%": "CREATE USER `root`@`%` IDENTIFIED BY PASSWORD '\(hash)'",
                 ], []
             ),
