@@ -95,26 +95,12 @@ public enum PhysicalBackupPipeline {
     ) async throws -> (plan: PhysicalBackupPlan, facts: ServerFacts, executable: String, notes: [String]) {
         let source = try await MariaDBConnection.connect(request.connection)
         let facts = try await source.serverFacts()
-        var dataDirectory = request.dataDirectory ?? ""
-        if request.dataDirectory == nil {
-            dataDirectory = try await source.query("SELECT @@datadir").scalar.string ?? ""
-        }
         if let (privileges, account) = try await source.dumpPrivileges() {
             let missing = privileges.missingForPhysicalBackup()
-            guard missing.isEmpty else {
-                throw PhysicalBackupError.missingPrivileges(account: account, missing: missing)
-            }
+            guard missing.isEmpty else { throw PhysicalBackupError.missingPrivileges(account: account, missing: missing) }
         }
-        guard let executable = request.toolExecutable ?? ChildProcess.locate(["mariadb-backup", "mariabackup"]) else {
-            throw PhysicalBackupError.toolNotFound
-        }
-        let toolVersion = try await Self.toolVersion(executable)
-        guard Self.versionsMatch(tool: toolVersion, server: facts.version) else {
-            throw PhysicalBackupError.toolVersion(tool: toolVersion, server: facts.version)
-        }
-        guard Self.readable(directory: dataDirectory) else {
-            throw PhysicalBackupError.dataDirectoryUnreadable(path: dataDirectory, endpoint: source.endpoint)
-        }
+        let (executable, toolVersion, dataDirectory) = try await checkHost(
+            source, facts: facts, toolExecutable: request.toolExecutable, dataDirectory: request.dataDirectory)
         var notes: [String] = []
         if !facts.binlog.enabled {
             notes.append(
@@ -127,6 +113,26 @@ public enum PhysicalBackupPipeline {
             toolVersion: toolVersion, dataDirectory: dataDirectory, compression: request.compression,
             arguments: arguments(request, dataDirectory: dataDirectory, credentials: nil))
         return (plan, facts, executable, notes)
+    }
+
+    /// What a physical backup needs on this host: mariadb-backup of the server's major.minor, and
+    /// the server's data directory readable here (the backup runs on the source's host).
+    public static func checkHost(
+        _ source: MariaDBConnection, facts: ServerFacts, toolExecutable: String? = nil, dataDirectory: String? = nil
+    ) async throws -> (executable: String, toolVersion: String, dataDirectory: String) {
+        var directory = dataDirectory ?? ""
+        if dataDirectory == nil { directory = try await source.query("SELECT @@datadir").scalar.string ?? "" }
+        guard let executable = toolExecutable ?? ChildProcess.locate(["mariadb-backup", "mariabackup"]) else {
+            throw PhysicalBackupError.toolNotFound
+        }
+        let toolVersion = try await Self.toolVersion(executable)
+        guard Self.versionsMatch(tool: toolVersion, server: facts.version) else {
+            throw PhysicalBackupError.toolVersion(tool: toolVersion, server: facts.version)
+        }
+        guard Self.readable(directory: directory) else {
+            throw PhysicalBackupError.dataDirectoryUnreadable(path: directory, endpoint: source.endpoint)
+        }
+        return (executable, toolVersion, directory)
     }
 
     /// mariadb-backup's arguments as the operator's `PhysicalBackup` job passes them, and the datadir.

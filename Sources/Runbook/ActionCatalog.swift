@@ -24,7 +24,10 @@ public enum ActionCatalog {
     public static let actions: [String: Action] = [
         "survey": Action(
             required: [], optional: source,
-            outputs: ["version", "major-minor", "galera", "data-bytes", "databases", "binlog"]),
+            outputs: [
+                "version", "major-minor", "galera", "data-bytes", "databases", "binlog", "suggested-route",
+                "route-estimate",
+            ]),
         "preflight": Action(
             required: ["topology"], optional: source + ["databases", "target-version"],
             outputs: ["blockers", "warnings"]),
@@ -32,7 +35,8 @@ public enum ActionCatalog {
             required: ["store"], optional: store,
             outputs: ["location"]),
         "backup": Action(
-            required: ["store"], optional: source + store + ["compression", "databases", "galera", "max-retention"],
+            required: ["store"],
+            optional: source + store + ["compression", "databases", "galera", "max-retention", "route"],
             outputs: ["name", "location", "target-time", "bytes", "sha256"]),
         "accounts": Action(
             required: ["accounts-dir"],
@@ -50,12 +54,15 @@ public enum ActionCatalog {
                 "galera", "storage-size", "backup-file", "cluster-s3-endpoint", "s3-credentials-secret",
                 "volume-claim", "accounts-dir", "backup-schedule", "backup-max-retention", "write-secrets",
                 "skip-source-check", "mariadb-version", "external-host", "external-port",
-                "external-password-secret", "backup-storage-size", "databases", "replication",
+                "external-password-secret", "backup-storage-size", "databases", "replication", "route",
             ],
             outputs: ["directory", "files"]),
         "restore": Action(
             required: ["store"], optional: target + store + ["backup-file", "databases", "parallel"],
             outputs: ["location", "sql-bytes"]),
+        "physical-restore": Action(
+            required: ["store", "target-datadir"], optional: store + ["backup-file"],
+            outputs: ["location", "data-directory", "stream-bytes"]),
         "replicate": Action(
             required: [],
             optional: source + target + store + [

@@ -87,12 +87,13 @@ public enum Actions {
         _ action: String, _ values: StepValues, context: ActionContext
     ) async throws -> [String: String] {
         switch action {
-        case "survey": return try await survey(values)
+        case "survey": return try await survey(values, context: context)
         case "store-check": return try await storeCheck(values)
         case "backup": return try await backup(values, context: context)
         case "accounts": return try await accounts(values)
         case "manifests": return try await manifests(values, context: context)
         case "restore": return try await restore(values, context: context)
+        case "physical-restore": return try await physicalRestore(values, context: context)
         case "verify": return try await verify(values)
         case "apply-accounts": return try await applyAccounts(values)
         case "preflight": return try await preflight(values, context: context)
@@ -102,11 +103,26 @@ public enum Actions {
         }
     }
 
-    static func survey(_ values: StepValues) async throws -> [String: String] {
+    static func survey(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let connection = try await MariaDBConnection.connect(try values.connection("source").resolve())
         let survey = try await SourceSurvey.take(from: connection)
         let server = survey.server
+        // The physical route runs mariadb-backup here: possible only on the source's host.
+        var physicalProblem: String?
+        do {
+            _ = try await PhysicalBackupPipeline.checkHost(connection, facts: try await connection.serverFacts())
+        } catch {
+            physicalProblem = error.localizedDescription
+        }
+        let bytes = survey.totals.sizeBytes
+        let suggested = RouteEstimate.suggested(dataBytes: bytes, physicalPossible: physicalProblem == nil)
+        let estimate = RouteEstimate.describe(dataBytes: bytes)
+        context.note(
+            "\(ByteFormat.string(bytes)) of data: \(estimate) (throughputs measured by bench/physical.sh); "
+                + "suggested route: \(suggested.rawValue)"
+                + (physicalProblem.map { " (physical not possible from here: \($0))" } ?? ""))
         return [
+            "suggested-route": suggested.rawValue, "route-estimate": estimate,
             "version": server.version, "major-minor": "\(server.major).\(server.minor)",
             "galera": String(server.galera.enabled),
             "data-bytes": String(survey.totals.sizeBytes),
@@ -135,11 +151,15 @@ public enum Actions {
             job.compression = algorithm
         }
         job.maxRetention = values.text("max-retention")
+        job.physical = values.text("route") == BackupKind.physical.rawValue
+        if job.physical { job.databases = [] }
         if let problem = job.problems().first { throw ActionFailure(message: problem) }
         let settings = values.store
         let store = try settings.makeStore(forWriting: true)
         // An interrupted attempt may have left its multipart upload open: abort it first.
         if let name = context.previousAttempt["name"] {
+            // A physical attempt killed between its upload and its rename left a complete pending object.
+            if name.hasSuffix(".partial") { try? await store.delete(name: name) }
             let aborted = try await store.discardUnfinishedWrites(name: name)
             if aborted > 0 {
                 context.note(
@@ -149,14 +169,16 @@ public enum Actions {
             }
         }
         let now = UTCDateTime.now()
-        try context.recordAttempt(["name": job.name(at: now)])
+        let started = BackupName(time: now, compression: job.compression, kind: job.kind)
+        try context.recordAttempt(["name": job.physical ? started.pendingName : started.fileName])
         let meter = context.meter("dumped", output: "stored")
         let result = try await job.run(
             connection: try values.connection("source").resolve(), store: store, now: now,
             progress: .showing(meter, note: context.note))
         meter.finish()
         return [
-            "name": result.name, "location": result.location, "target-time": result.manifest.startedAt.rfc3339,
+            "name": result.name, "location": result.location,
+            "target-time": (BackupName.parseAnyKind(result.name)?.time ?? result.manifest.startedAt).rfc3339,
             "bytes": String(result.manifest.object.bytes), "sha256": result.manifest.object.sha256,
         ]
     }
@@ -204,6 +226,7 @@ public enum Actions {
         inputs.backupMaxRetention = values.text("backup-max-retention")
         inputs.writeSecrets = values.text("write-secrets").flatMap(Runbook.parseBool) ?? true
         inputs.skipSourceCheck = values.flag("skip-source-check")
+        inputs.physical = values.text("route") == BackupKind.physical.rawValue
         let store = values.store
         var secrets = ManifestSecrets(rootPassword: values.secrets["root-password"])
         if let bucket = store.s3Bucket {
@@ -246,7 +269,8 @@ public enum Actions {
         for note in result.notes { context.note(note) }
         let directory = values.text("manifests-dir")!
         var resources: [String] = []
-        if let accounts = values.text("accounts-dir") {
+        // A physical bootstrap brings the source's accounts in its data files: no account CRs.
+        if let accounts = values.text("accounts-dir"), !inputs.physical {
             resources.append(relativePath(from: directory, to: accounts))
         }
         let files = try ManifestDirectory.write(result.documents, resources: resources, to: directory)
@@ -274,6 +298,23 @@ public enum Actions {
             progress: .showing(meter))
         meter.finish()
         return ["location": report.location, "sql-bytes": String(report.sqlBytes)]
+    }
+
+    /// The operator's physical bootstrap rehearsed here: the backup restored into an empty data directory.
+    static func physicalRestore(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let store = try values.store.makeStore(forWriting: false)
+        let target: RestoreTarget = values.text("backup-file").map { .file($0) } ?? .time(.now())
+        let request = PhysicalRestoreRequest(target: target, dataDirectory: values.text("target-datadir") ?? "")
+        let meter = context.meter("extract", output: "stream")
+        let report = try await PhysicalRestore.run(request, store: store, progress: .showing(meter))
+        meter.finish()
+        context.note(
+            "start a server on it to compare: mariadbd --datadir=\(report.dataDirectory) …, then "
+                + "mariadb-migrate verify --target-host … (the restored server has the source's accounts)")
+        return [
+            "location": report.location, "data-directory": report.dataDirectory,
+            "stream-bytes": String(report.streamBytes),
+        ]
     }
 
     /// The accounts into a reachable server as the operator would apply their CRs, so `verify` can

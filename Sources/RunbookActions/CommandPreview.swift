@@ -1,3 +1,4 @@
+import BackupEngine
 import Runbook
 
 /// The `mariadb-migrate` command a step amounts to, for the plan and the wizard's "runs:" line.
@@ -7,11 +8,13 @@ public enum CommandPreview {
         "survey": "inspect", "store-check": "storage check", "backup": "backup", "accounts": "users",
         "manifests": "manifests", "restore": "restore", "verify": "verify", "apply-accounts": "users --emit-sql",
         "preflight": "preflight", "replicate": "replicate", "cutover": "cutover --yes",
+        "physical-restore": "restore --physical",
     ]
 
     static func flag(_ action: String, _ input: String) -> String? {
         // apply-accounts names its target after the pipe, as the client's flags.
         if action == "apply-accounts" && input.hasPrefix("target-") { return nil }
+        if input == "target-datadir" { return "--datadir" }
         let side = action == "restore" ? "target-" : "source-"
         if input.hasPrefix(side) {
             return "--" + input.dropFirst(side.count) + (input.hasSuffix("password") ? "-file" : "")
@@ -21,7 +24,8 @@ public enum CommandPreview {
         case (_, "store"): return nil
         case ("accounts", "mariadb-name"): return "--mariadb-name"
         case (_, "mariadb-name"): return "--name"
-        case ("restore", "backup-file"): return "--file"
+        case ("restore", "backup-file"), ("physical-restore", "backup-file"): return "--file"
+        case (_, "route"): return nil  // --physical, below
         case ("replicate", "backup-file"): return "--backup"
         case ("replicate", "replication-password"): return nil  // MARIADB_REPLICATION_PASSWORD
         case ("cutover", "cutover-timeout"): return "--timeout"
@@ -61,6 +65,9 @@ public enum CommandPreview {
                 continue
             }
             words += [flag, quote(value)]
+        }
+        if step.inputs.contains("route") && values.values["route"] == BackupKind.physical.rawValue {
+            words.insert("--physical", at: 2)
         }
         if step.action == "apply-accounts" {
             // The SQL goes into the target through the client, as `users --emit-sql | mariadb` would.
