@@ -120,11 +120,11 @@ extension CronError: CustomStringConvertible {
         case .fieldCount(let expression, let count):
             return
                 "schedule '\(expression)' has \(count) fields: write 5 (minute hour day-of-month month day-of-week) or "
-                    + "@daily, @hourly, …"
+                + "@daily, @hourly, …"
         case .badValue(let field, let value, let range):
             return
                 "schedule \(field) '\(value)' is not valid: use \(range.lowerBound)-\(range.upperBound), *, lists, "
-                    + "ranges or */step"
+                + "ranges or */step"
         }
     }
 }

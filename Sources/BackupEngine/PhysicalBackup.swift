@@ -97,7 +97,9 @@ public enum PhysicalBackupPipeline {
         let facts = try await source.serverFacts()
         if let (privileges, account) = try await source.dumpPrivileges() {
             let missing = privileges.missingForPhysicalBackup()
-            guard missing.isEmpty else { throw PhysicalBackupError.missingPrivileges(account: account, missing: missing) }
+            guard missing.isEmpty else {
+                throw PhysicalBackupError.missingPrivileges(account: account, missing: missing)
+            }
         }
         let (executable, toolVersion, dataDirectory) = try await checkHost(
             source, facts: facts, toolExecutable: request.toolExecutable, dataDirectory: request.dataDirectory)

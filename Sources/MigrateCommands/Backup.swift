@@ -276,14 +276,14 @@ extension MariaDBMigrate {
             if output.json { return try output.printJSON(entries) }
             print(
                 TextTable.render(
-                    headers: ["name", "kind", "time", "size", "compression", "manifest"],
+                    headers: ["name", "time", "size", "compression", "manifest", "kind"],
                     rows: entries.map {
                         [
-                            $0.name, $0.kind.rawValue, $0.time.rfc3339, ByteFormat.string($0.bytes),
-                            $0.compression.rawValue, $0.manifest,
+                            $0.name, $0.time.rfc3339, ByteFormat.string($0.bytes), $0.compression.rawValue,
+                            $0.manifest, $0.kind.rawValue,
                         ]
                     },
-                    rightAligned: [3]), terminator: "")
+                    rightAligned: [2]), terminator: "")
         }
     }
 }

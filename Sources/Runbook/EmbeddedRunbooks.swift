@@ -366,7 +366,7 @@ steps:
 name: external-to-operator
 summary: >-
   Move an external MariaDB into a MariaDB resource of the operator through a logical backup, as the operator's
-  migration guide does by hand.
+  migration guide does by hand, or, for a big source, through a physical backup taken on the source's host.
 inputs:
   - {name: source-host, type: text, default: 127.0.0.1, env: MARIADB_HOST, help: "Source server host"}
   - name: source-port
@@ -382,6 +382,14 @@ inputs:
     env: MARIADB_USER
     help: "Source user (root: the dump and the root password check need it)"
   - {name: source-password, type: secret, env: MARIADB_PASSWORD, help: "Source password"}
+  - name: route
+    type: choice
+    choices: [logical, physical]
+    default: "${survey.suggested-route}"
+    help: >-
+      logical: mariadb-dump SQL, replayed row by row; physical: mariadb-backup of the data files (run on the
+      source's host, same MariaDB version in the cluster), copied back page by page. The survey suggests one and
+      estimates both
   - {name: store, type: choice, choices: [directory, s3], default: directory, help: "Where the backup goes"}
   - name: storage-dir
     when: store=directory
@@ -450,10 +458,16 @@ inputs:
   - {name: accounts-dir, type: path, default: "${output-dir}/accounts"}
   - {name: manifests-dir, type: path, default: "${output-dir}/manifests"}
   - name: target-host
+    when: route=logical
     type: text
     optional: true
     env: MARIADB_TARGET_HOST
     help: "Also restore into this reachable server and verify it (host; empty: skip)"
+  - name: target-datadir
+    when: route=physical
+    type: path
+    optional: true
+    help: "Also rehearse the bootstrap: restore the physical backup into this empty data directory (empty: skip)"
   - name: target-port
     type: number
     default: "3306"
@@ -472,7 +486,7 @@ steps:
       fit it. Nothing is changed.
     action: survey
     inputs: [source-host, source-port, source-user, source-password]
-    outputs: [version, major-minor, galera, data-bytes, databases]
+    outputs: [version, major-minor, galera, data-bytes, databases, suggested-route, route-estimate]
   - id: store-check
     title: Check the backup store
     why: >-
@@ -494,11 +508,13 @@ steps:
   - id: backup
     title: Back up the source
     why: >-
-      Dumps the source with mariadb-dump and the operator's flags (single transaction, events, routines; the
-      Galera rules when the target is Galera) into the store under the name the operator reads, backup.<UTC
-      time>.sql.gz, with a manifest beside it. The backup appears only when complete.
+      Logical: dumps the source with mariadb-dump and the operator's flags (single transaction, events, routines;
+      the Galera rules when the target is Galera) into the store under the name the operator reads, backup.<UTC
+      time>.sql.gz. Physical: streams mariadb-backup of the data files, as the operator's PhysicalBackup,
+      physicalbackup-<UTC time>.xb.gz. Either with a manifest beside it; the backup appears only when complete.
     action: backup
     inputs:
+      - route
       - source-host
       - source-port
       - source-user
@@ -522,8 +538,10 @@ steps:
     why: >-
       On Galera the privilege tables are not replicated, so accounts travel as CRs the operator applies on every
       node. Password hashes go into Secrets; what CRs cannot say (roles, column grants) goes into an SqlJob, or
-      into after-bootstrap.sql when it holds password hashes.
+      into after-bootstrap.sql when it holds password hashes. Not for the physical route: its data files carry the
+      accounts.
     action: accounts
+    when: route=logical
     inputs:
       - source-host
       - source-port
@@ -545,6 +563,7 @@ steps:
       against the operator's CRD schemas.
     action: manifests
     inputs:
+      - route
       - source-host
       - source-port
       - source-password
@@ -568,6 +587,28 @@ steps:
       - manifests-dir
       - accounts-dir
     outputs: [directory, files]
+  - id: rehearse
+    title: Rehearse the physical bootstrap here
+    why: >-
+      Optional, physical route. Does what the operator's init job will do, into an empty data directory on this
+      machine: mbstream -x, mariadb-backup --prepare, mariadb-backup --copy-back, and the binlog position copied to
+      mariadb-operator.info, checked against the manifest. Start a server on it to compare it with the source.
+    action: physical-restore
+    when: target-datadir
+    inputs:
+      - target-datadir
+      - store
+      - storage-dir
+      - s3-bucket
+      - s3-prefix
+      - s3-endpoint
+      - s3-region
+      - s3-access-key-id
+      - s3-secret-access-key
+      - s3-ca-file
+      - backup-file
+    outputs: [location, data-directory, stream-bytes]
+    changes: true
   - id: restore
     title: Restore the backup into a reachable server
     why: >-

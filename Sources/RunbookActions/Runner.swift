@@ -308,6 +308,12 @@ public final class MigrationRunner: @unchecked Sendable {
                 !runbook.holds(when, value: value)
             {
                 values[name] = ""
+                // An input that is off also turns off the step that runs only when it is given.
+                if let stepWhen = step.when, name == Runbook.conditionInput(stepWhen),
+                    !runbook.holds(stepWhen, value: "")
+                {
+                    return nil
+                }
                 continue
             }
             if input.isSecret {

@@ -191,3 +191,23 @@ enum XBStreamFixture {
         #expect(XBStreamScanner.parseBinlogInfo("") == nil)
     }
 }
+
+@Suite struct RouteEstimateTests {
+    /// The constants are bench/physical.sh's last measurement, not typed-in guesses.
+    @Test func throughputsAreTheBenchmarksMeasurement() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("bench/results.json")
+        let results = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+        let physical = try #require(results?["physical"] as? [String: Any])
+        #expect(physical["logical_bytes_per_s"] as? Double == RouteEstimate.logicalBytesPerSecond)
+        #expect(physical["physical_bytes_per_s"] as? Double == RouteEstimate.physicalBytesPerSecond)
+    }
+
+    @Test func suggestsPhysicalForABigSourceWhenItCanRunHere() {
+        let big: UInt64 = 100 << 30
+        #expect(RouteEstimate.suggested(dataBytes: big, physicalPossible: true) == .physical)
+        #expect(RouteEstimate.suggested(dataBytes: big, physicalPossible: false) == .logical)
+        #expect(RouteEstimate.suggested(dataBytes: 1 << 20, physicalPossible: true) == .logical)
+        #expect(RouteEstimate.describe(dataBytes: big).hasPrefix("logical ≈ 1.7 h, physical ≈ "))
+    }
+}

@@ -225,7 +225,7 @@ struct PhysicalRouteTests {
     }
 
     /// `manifests --physical` checks the accounts the bootstrap keeps: on a server restored from a
-    /// physical backup (the test source has no root@'%'), then with root@'%' added, then changed.
+    /// physical backup (without root@'%'), then with root@'%' added, then changed.
     @Test func manifestsCheckTheRootAccountsAPhysicalBootstrapKeeps() async throws {
         let env = try TestEnvironment.require()
         let store = try temporaryStore()
@@ -244,13 +244,15 @@ struct PhysicalRouteTests {
         inputs.physical = true
         inputs.volumeClaim = "backups"
         let secrets = ManifestSecrets(rootPassword: env.rootPassword)
+        // The source may have root@'%' (another test adds it): the copy starts without.
+        let connection = try await MariaDBConnection.connect(settings)
+        try await connection.execute(["DROP USER IF EXISTS root@'%'"])
 
         let missing = await #expect(throws: ManifestJobError.self) {
             try await ManifestJob.run(inputs, secrets: secrets, source: settings)
         }
         #expect(missing?.localizedDescription.contains("root@'%' does not exist") == true)
 
-        let connection = try await MariaDBConnection.connect(settings)
         try await connection.execute([
             "CREATE USER root@'%' IDENTIFIED BY \(SQLQuoting.literal(env.rootPassword))",
             "GRANT ALL PRIVILEGES ON *.* TO root@'%' WITH GRANT OPTION",
