@@ -223,7 +223,14 @@ public enum PhysicalRestore {
             throw error
         }
         let exit = await extract.wait()
-        guard exit.status == 0 else { throw stepFailed(lines[0], exit, touched: false) }
+        guard exit.status == 0 else {
+            // mbstream's own word for a cut stream is a failed read: say what happened.
+            if !scanner.complete {
+                throw PhysicalRestoreError.incompleteStream(
+                    location: plan.location, detail: scanner.fault ?? "it ends inside a chunk")
+            }
+            throw stepFailed(lines[0], exit, touched: false)
+        }
         let objectSHA = objectHash.finalize().hexString
         let streamSHA = streamHash.finalize().hexString
         if let manifest {
