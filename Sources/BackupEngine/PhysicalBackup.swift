@@ -223,8 +223,9 @@ public enum PhysicalBackupPipeline {
             throw error
         }
         _ = try await writer.commit()
-        // Named by the consistent point, rounded up: a backup named T holds nothing committed after T.
-        let point = (consistentPoint ?? Date().timeIntervalSince1970).rounded(.up)
+        // Named by the consistent point, to the second below it, as a logical backup is named by the
+        // second its snapshot starts in; so a restore right after the backup, at "now", finds it.
+        let point = (consistentPoint ?? Date().timeIntervalSince1970).rounded(.down)
         let name = BackupName(
             time: UTCDateTime(epochSeconds: Int64(point)), compression: request.compression, kind: .physical)
         do {

@@ -19,6 +19,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// while the consumer works on what came before.
     private let output = StreamBridge(capacity: 4)
 
+    /// Linux's F_SETPIPE_SZ, which Glibc's module does not export.
+    static let setPipeSize: Int32 = 1031
+
     public init(executable: String, arguments: [String], standardInput: Bool = false) {
         self.executable = executable
         self.arguments = arguments
@@ -33,6 +36,13 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = stdinPipe ?? FileHandle.nullDevice
+        // A 1 MiB pipe into the child instead of 64 KiB: a child that reads megabytes (mbstream -x, the
+        // mariadb client) then runs about half as many context switches. Measured: `cat | mbstream -x`
+        // of 1.1 GB took 7.2 s through a 64 KiB pipe, 3.7 s through 1 MiB (on the output side it did
+        // not help a backup). Best effort: the kernel may refuse.
+        if let input = stdinPipe?.fileHandleForReading.fileDescriptor {
+            _ = fcntl(input, Self.setPipeSize, Int32(1 << 20))
+        }
         try process.run()
         let stdout = stdoutPipe.fileHandleForReading
         let output = self.output

@@ -207,32 +207,50 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         } else {
             let uploadId = try await createMultipartUpload(key: destination, location: target)
             do {
+                let ranges = stride(from: UInt64(0), to: source.size, by: Int(copyPartBytes)).map {
+                    ($0, min($0 + copyPartBytes, source.size) - 1)
+                }
+                // Parts copy on the server, `partsInFlight` at a time: a big backup's copy takes minutes alone.
                 var parts: [(Int, String)] = []
-                var offset: UInt64 = 0
-                while offset < source.size {
-                    let end = min(offset + copyPartBytes, source.size) - 1
-                    let number = parts.count + 1
-                    let response = try await checked(
-                        Call(
-                            method: .put, key: destination,
-                            query: [("partNumber", String(number)), ("uploadId", uploadId)],
-                            headers: headers + [("x-amz-copy-source-range", "bytes=\(offset)-\(end)")], sseC: true,
-                            location: target))
-                    guard let etag = XMLScanner.value("ETag", in: response.bodyText) else {
-                        throw ObjectStoreError.server(
-                            location: target, status: response.status, code: "-", message: "no ETag for part \(number)")
+                let copyHeaders = headers
+                try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                    for (index, range) in ranges.enumerated() {
+                        if index >= configuration.partsInFlight, let done = try await group.next() {
+                            parts.append(done)
+                        }
+                        group.addTask {
+                            try await self.copyPart(
+                                number: index + 1, range: range, headers: copyHeaders, key: destination,
+                                uploadId: uploadId, location: target)
+                        }
                     }
-                    parts.append((number, etag.replacingOccurrences(of: "&quot;", with: "\"")))
-                    offset = end + 1
+                    for try await done in group { parts.append(done) }
                 }
                 _ = try await completeMultipartUpload(
-                    key: destination, uploadId: uploadId, parts: parts, location: target)
+                    key: destination, uploadId: uploadId, parts: parts.sorted { $0.0 < $1.0 }, location: target)
             } catch {
                 try? await abortMultipartUpload(key: destination, uploadId: uploadId, location: target)
                 throw error
             }
         }
         try await delete(name: name)
+    }
+
+    /// UploadPartCopy of bytes `range` (inclusive) of the copy source in `headers`.
+    func copyPart(
+        number: Int, range: (UInt64, UInt64), headers: [(name: String, value: String)], key: String,
+        uploadId: String, location: String
+    ) async throws -> (Int, String) {
+        let response = try await checked(
+            Call(
+                method: .put, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
+                headers: headers + [("x-amz-copy-source-range", "bytes=\(range.0)-\(range.1)")], sseC: true,
+                location: location))
+        guard let etag = XMLScanner.value("ETag", in: response.bodyText) else {
+            throw ObjectStoreError.server(
+                location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
+        }
+        return (number, etag.replacingOccurrences(of: "&quot;", with: "\""))
     }
 
     // MARK: bucket-level

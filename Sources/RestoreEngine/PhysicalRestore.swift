@@ -196,13 +196,18 @@ public enum PhysicalRestore {
         var streamBytes: UInt64 = 0
         var scanner = XBStreamScanner()
         try extract.start()
+        // One write into mbstream in flight while the next chunk is read and decompressed.
+        var writing: Task<Void, any Error>?
         do {
             func feed(_ stream: [UInt8]) async throws {
                 streamHash.update(stream)
                 streamBytes += UInt64(stream.count)
                 scanner.consume(stream)
-                try await extract.write(stream)
-                progress.applied(stream.count)
+                try await writing?.value
+                writing = Task {
+                    try await extract.write(stream)
+                    progress.applied(stream.count)
+                }
             }
             while let chunk = try await reader.read() {
                 try Task.checkCancellation()
@@ -212,8 +217,10 @@ public enum PhysicalRestore {
                 try await feed(try await decompressor.update(chunk))
             }
             try await feed(try await decompressor.finish())
+            try await writing?.value
             try extract.closeInput()
         } catch {
+            _ = try? await writing?.value
             extract.kill()
             let exit = await extract.wait()
             // A broken pipe means mbstream stopped: its own message says why.
