@@ -6,6 +6,7 @@ import PackageDescription
 let targets = [
     "fuzz-backup-name", "fuzz-cron", "fuzz-duration", "fuzz-sql-splitter", "fuzz-account-statements",
     "fuzz-dump-scanner", "fuzz-option-file", "fuzz-runbook", "fuzz-answers", "fuzz-gtid",
+    "fuzz-xbstream",
 ]
 
 let package = Package(
