@@ -4,10 +4,12 @@ import Foundation
 /// a sequence of whole chunks, counts the files, and keeps the small top-level files that say what
 /// the backup is (its binlog position, its info). Pure.
 ///
-/// A chunk: `XBSTCK01`, flags (1 byte), type (`P` payload, `S` sparse payload, `E` end of file),
-/// the path's length (4 bytes, little-endian) and the path; then, for `P` and `S`, the payload's
-/// length and offset (8 + 8), a CRC-32 (4), for `S` the sparse map (count before the lengths,
-/// 8 bytes an entry after the CRC), and the payload.
+/// A chunk, as MariaDB's mariadb-backup writes it (`extra/mariabackup/xbstream_write.cc`):
+/// `XBSTCK01`, flags (1 byte), type, the path's length (4 bytes, little-endian) and the path; then
+/// by type: `P` payload: its length and offset (8 + 8), a CRC-32 (4) and the payload; `E` end of
+/// file and `D` remove: nothing more; `R` rename: the new path's length (4) and the new path;
+/// `S` seek: an offset (8). (`R` and `D` come from DDL during the backup: seen when another
+/// connection created and dropped tables while it ran.)
 public struct XBStreamScanner: Sendable {
     /// The files whose content is kept (at most `keptLimit` bytes each).
     public static let keptFiles: Set<String> = [
@@ -76,6 +78,12 @@ public struct XBStreamScanner: Sendable {
             header += chunk[index..<index + take]
             index += take
             if header.count == 14, let problem = Self.problem(inFixedHeader: header) { return fail(problem) }
+            if header.count > 14, header[9] == UInt8(ascii: "R"),
+                header.count == 18 + Int(Self.littleEndian(header, at: 10, count: 4)),
+                Self.littleEndian(header, at: header.count - 4, count: 4) > 4096
+            {
+                return fail("an xbstream rename to a path longer than 4096 bytes")
+            }
             if header.count == headerLength() { headerComplete() }
         }
     }
@@ -87,9 +95,10 @@ public struct XBStreamScanner: Sendable {
         let base = 14 + pathLength
         switch header[9] {
         case UInt8(ascii: "P"): return base + 20
-        case UInt8(ascii: "S"):
+        case UInt8(ascii: "S"): return base + 8
+        case UInt8(ascii: "R"):
             guard header.count >= base + 4 else { return base + 4 }
-            return base + 24 + 8 * Int(Self.littleEndian(header, at: base, count: 4))
+            return base + 4 + Int(Self.littleEndian(header, at: base, count: 4))
         default: return base
         }
     }
@@ -99,7 +108,7 @@ public struct XBStreamScanner: Sendable {
         guard Array(header[0..<8]) == magic else {
             return "no xbstream chunk where one should start: it is not a mariadb-backup --stream=xbstream"
         }
-        guard [UInt8(ascii: "P"), UInt8(ascii: "S"), UInt8(ascii: "E")].contains(header[9]) else {
+        guard Array("PESRD".utf8).contains(header[9]) else {
             return "unknown xbstream chunk type \(header[9])"
         }
         guard littleEndian(header, at: 10, count: 4) <= 4096 else { return "an xbstream path longer than 4096 bytes" }
@@ -108,17 +117,17 @@ public struct XBStreamScanner: Sendable {
 
     private mutating func headerComplete() {
         let pathLength = Int(Self.littleEndian(header, at: 10, count: 4))
-        if header[9] == UInt8(ascii: "S"), header.count == 14 + pathLength + 4 { return }
         let path = String(decoding: header[14..<14 + pathLength], as: UTF8.self)
         chunks += 1
         if Self.consistentPointFiles.contains(path) { reachedConsistentPoint = true }
         switch header[9] {
         case UInt8(ascii: "E"):
             files += 1
-        default:
-            let lengthAt = 14 + pathLength + (header[9] == UInt8(ascii: "S") ? 4 : 0)
-            payloadLeft = Self.littleEndian(header, at: lengthAt, count: 8)
+        case UInt8(ascii: "P"):
+            payloadLeft = Self.littleEndian(header, at: 14 + pathLength, count: 8)
             keeping = Self.keptFiles.contains(path) && payloadLeft > 0 ? path : nil
+        default:
+            break
         }
         header = []
     }

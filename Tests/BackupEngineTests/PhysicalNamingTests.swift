@@ -134,12 +134,19 @@ enum XBStreamFixture {
         }
         var bytes = Array("XBSTCK01".utf8) + [0, UInt8(ascii: Unicode.Scalar(String(type))!)]
         bytes += le(UInt64(path.utf8.count), 4) + Array(path.utf8)
-        if type == "E" { return bytes }
-        return bytes + le(UInt64(payload.count), 8) + le(0, 8) + le(0, 4) + payload
+        switch type {
+        case "E", "D": return bytes
+        case "R": return bytes + le(UInt64(payload.count), 4) + payload  // the new path
+        case "S": return bytes + le(4096, 8)
+        default: return bytes + le(UInt64(payload.count), 8) + le(0, 8) + le(0, 4) + payload
+        }
     }
 
     static var stream: [UInt8] {
         chunk("ibdata1", payload: Array(repeating: 7, count: 70_000)) + chunk("ibdata1", type: "E")
+            // DDL while the backup ran: a table renamed, one removed; an Aria log seeked.
+            + chunk("db/t1.ibd", type: "R", payload: Array("db/t2.ibd".utf8)) + chunk("db/t3.ibd", type: "D")
+            + chunk("aria_log.00000001", type: "S") + chunk("db/t4.frm", type: "R")
             + chunk("xtrabackup_binlog_info", payload: Array("mysql-bin.000003\t1048\t0-1-4,1-2-9\n".utf8))
             + chunk("xtrabackup_binlog_info", type: "E")
             + chunk("xtrabackup_info", payload: Array("tool_name = mariadb-backup\n".utf8))
@@ -159,7 +166,7 @@ enum XBStreamFixture {
         }
         #expect(scanner.complete)
         #expect(scanner.files == 3)
-        #expect(scanner.chunks == 6)
+        #expect(scanner.chunks == 10)
         #expect(scanner.reachedConsistentPoint)
         #expect(scanner.binlogPosition == DumpPosition(file: "mysql-bin.000003", offset: 1048, gtid: "0-1-4,1-2-9"))
         #expect(scanner.kept["ibdata1"] == nil)

@@ -89,6 +89,43 @@ struct PhysicalRouteTests {
         try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
     }
 
+    /// Tables created, renamed and dropped while mariadb-backup runs put rename and remove chunks
+    /// into the stream (as the other tests' DDL on the shared source once did): still one whole
+    /// stream, restored and equal to the source.
+    @Test func ddlDuringTheBackupStillGivesAWholeStream() async throws {
+        let env = try TestEnvironment.require()
+        let (database, account) = try await seedSource(env)
+        let churn = TestEnvironment.uniqueName("phys_ddl")
+        let ddl = try await MariaDBConnection.connect(try env.sourceTCP())
+        try await ddl.execute(["CREATE DATABASE \(churn)"])
+        let stop = Task {
+            var round = 0
+            while !Task.isCancelled {
+                round += 1
+                try? await ddl.execute([
+                    "CREATE TABLE \(churn).a\(round) (id INT PRIMARY KEY) ENGINE=InnoDB",
+                    "RENAME TABLE \(churn).a\(round) TO \(churn).b\(round)", "DROP TABLE \(churn).b\(round)",
+                ])
+            }
+        }
+        let store = try temporaryStore()
+        var manifests: [BackupManifest] = []
+        for _ in 0..<3 {
+            manifests.append(
+                try await PhysicalBackupPipeline.run(
+                    PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip), store: store))
+            try await Task.sleep(for: .milliseconds(1100))
+        }
+        stop.cancel()
+        _ = await stop.result
+        let dataDirectory = scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        _ = try await PhysicalRestore.run(
+            PhysicalRestoreRequest(target: .file(manifests.last!.name), dataDirectory: dataDirectory), store: store)
+        try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
+        try await ddl.execute(["DROP DATABASE \(churn)"])
+    }
+
     /// The bootstrap as the operator's init job runs it (pkg/command/backup.go at 8970edf8): its
     /// `backup restore` step leaves the decompressed stream in the staging volume, then bash runs
     /// these exact lines; the job's my.cnf names the datadir (here through $HOME/.my.cnf).
