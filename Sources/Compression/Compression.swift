@@ -40,11 +40,19 @@ public enum CompressionAlgorithm: String, Sendable, CaseIterable, Codable {
 /// produced so far. Instances own C state and are used from one task at a time.
 public protocol StreamTransform: AnyObject {
     func update(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> [UInt8]
+    /// The same, appended to `output` (no array of its own to copy from).
+    func update(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws(CompressionError)
     /// Flushes the end of the stream; a decompressor throws if its input ended early.
     func finish() throws(CompressionError) -> [UInt8]
 }
 
 extension StreamTransform {
+    public func update(
+        _ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]
+    ) throws(CompressionError) {
+        output += try update(input)
+    }
+
     public func update(_ input: [UInt8]) throws(CompressionError) -> [UInt8] {
         let result = input.withUnsafeBytes { bytes in Result { () throws(CompressionError) in try update(bytes) } }
         return try result.get()

@@ -10,7 +10,7 @@ extension CompressionError: LocalizedError {
         case .truncatedInput(let format):
             return
                 "the \(format) data ends before its end marker: the object is truncated; pick another backup or "
-                    + "re-take it"
+                + "re-take it"
         case .internalError(let library, let code):
             return "\(library) failed with code \(code)"
         }

@@ -71,9 +71,16 @@ public final class IsalGzipDecompressor: StreamTransform {
     deinit { state.deallocate() }
 
     public func update(_ input: UnsafeRawBufferPointer) throws(CompressionError) -> [UInt8] {
-        guard input.count > 0 else { return [] }
-        sawAnyInput = true
         var produced: [UInt8] = []
+        try update(input, appendingTo: &produced)
+        return produced
+    }
+
+    public func update(
+        _ input: UnsafeRawBufferPointer, appendingTo produced: inout [UInt8]
+    ) throws(CompressionError) {
+        guard input.count > 0 else { return }
+        sawAnyInput = true
         state.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
         state.pointee.avail_in = UInt32(input.count)
         while state.pointee.avail_in > 0 || (!atMemberEnd && state.pointee.avail_out == 0) {
@@ -98,7 +105,6 @@ public final class IsalGzipDecompressor: StreamTransform {
                 break
             }
         }
-        return produced
     }
 
     public func finish() throws(CompressionError) -> [UInt8] {

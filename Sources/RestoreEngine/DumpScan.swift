@@ -44,10 +44,11 @@ public enum DumpScan {
             let chunk = first
             bytes += UInt64(chunk.count)
             progress(chunk.count)
-            let sql = try await decompressor.update(chunk)
-            sqlBytes += UInt64(sql.count)
-            trailer.consume(sql)
-            for statement in splitter.consume(sql) { scanner.consume(statement) }
+            try await decompressor.update(chunk) { sql in
+                sqlBytes += UInt64(sql.count)
+                trailer.consume(sql)
+                for statement in splitter.consume(sql) { scanner.consume(statement) }
+            }
             guard let next = try await reader.read() else { break }
             first = next
         }

@@ -189,7 +189,7 @@ public enum PhysicalRestore {
         let extract = ChildProcess(executable: tools[0], arguments: Array(lines[0].dropFirst()), standardInput: true)
         let reader = try await store.makeReader(name: backup.fileName)
         progress.begin("extract", reader.size)
-        let decompressor = try ObjectDecompressor(backup.compression, location: plan.location)
+        let decompressor = try ObjectDecompressor(backup.compression, location: plan.location, sliceBytes: 4 << 10)
         let objectHash = SHA256Hasher()
         let streamHash = SHA256Hasher()
         var objectBytes: UInt64 = 0
@@ -214,7 +214,7 @@ public enum PhysicalRestore {
                 objectHash.update(chunk)
                 objectBytes += UInt64(chunk.count)
                 progress.read(chunk.count)
-                try await feed(try await decompressor.update(chunk))
+                try await decompressor.update(chunk) { try await feed($0) }
             }
             try await feed(try await decompressor.finish())
             try await writing?.value

@@ -245,16 +245,53 @@ final class ObjectDecompressor: @unchecked Sendable {
     private let location: String
     private let queue = DispatchQueue(label: "object-decompression")
 
-    init(_ compression: CompressionAlgorithm, location: String) throws {
+    /// Input bytes per decompression call: SQL expands a few-fold, so 64 KiB (a logical backup)
+    /// decompresses fastest; a physical backup's empty pages come close to gzip's 1032-fold limit,
+    /// so 4 KiB (about 4 MiB out at most).
+    let sliceBytes: Int
+
+    init(_ compression: CompressionAlgorithm, location: String, sliceBytes: Int = 64 << 10) throws {
         transform = try compression.makeDecompressor()
         self.location = location
+        self.sliceBytes = sliceBytes
     }
 
     func update(_ chunk: [UInt8]) async throws -> [UInt8] { try await run { try self.transform.update(chunk) } }
 
+    /// Output handed on at once: about the size a whole chunk of SQL gave before.
+    static let outputTarget = 4 << 20
+
+    /// Decompresses `chunk` a slice at a time on the decompression queue, handing the output to `emit`
+    /// each time it reaches `outputTarget`, so a megabyte in never becomes most of a gigabyte held at
+    /// once. Measured restoring a 1.1 GB physical backup: 169 MiB peak RSS with whole chunks, 54 MiB
+    /// in 4 KiB slices; a logical restore ran ~7% slower in 4 KiB slices than whole (alternating
+    /// runs), hence 64 KiB for SQL; slices handed on one by one, not gathered, cost it 12%.
+    func update(_ chunk: [UInt8], emit: ([UInt8]) async throws -> Void) async throws {
+        var offset = 0
+        while offset < chunk.count {
+            let start = offset
+            let (output, end) = try await run { () throws -> ([UInt8], Int) in
+                let transform = self.transform
+                var output: [UInt8] = []
+                var position = start
+                while position < chunk.count && output.count < Self.outputTarget {
+                    let next = min(position + self.sliceBytes, chunk.count)
+                    try chunk.withUnsafeBytes { bytes in
+                        try transform.update(
+                            UnsafeRawBufferPointer(rebasing: bytes[position..<next]), appendingTo: &output)
+                    }
+                    position = next
+                }
+                return (output, position)
+            }
+            offset = end
+            try await emit(output)
+        }
+    }
+
     func finish() async throws -> [UInt8] { try await run { try self.transform.finish() } }
 
-    private func run(_ body: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
+    private func run<Output: Sendable>(_ body: @escaping @Sendable () throws -> Output) async throws -> Output {
         do {
             return try await runBlocking(on: queue, body)
         } catch let error as CompressionError {
@@ -384,11 +421,12 @@ public enum RestorePipeline {
                 objectHash.update(chunk)
                 objectBytes += UInt64(chunk.count)
                 progress.read(chunk.count)
-                let sql = try await decompressor.update(chunk)
-                sqlHash.update(sql)
-                sqlBytes += UInt64(sql.count)
-                try await sink.write(sql)
-                progress.applied(sql.count)
+                try await decompressor.update(chunk) { sql in
+                    sqlHash.update(sql)
+                    sqlBytes += UInt64(sql.count)
+                    try await sink.write(sql)
+                    progress.applied(sql.count)
+                }
             }
             let rest = try await decompressor.finish()
             sqlHash.update(rest)
