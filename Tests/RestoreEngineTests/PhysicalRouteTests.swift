@@ -89,6 +89,22 @@ struct PhysicalRouteTests {
         try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
     }
 
+    func parsedTime(_ name: String) -> UTCDateTime { BackupName(parsingPhysical: name)!.time }
+
+    /// Backups of the same kind without a manifest in the prefix are the operator's own: its
+    /// maxRetention would delete ours there too, and the backup says so.
+    @Test func aSharedPrefixIsNoted() async throws {
+        let env = try TestEnvironment.require()
+        let store = try temporaryStore()
+        try await store.put(name: "physicalbackup-20240826122434.xb.gz", bytes: [1])
+        let notes = NoteBox()
+        var job = BackupJob()
+        job.physical = true
+        _ = try await job.run(
+            connection: try env.sourceTCP(), store: store, progress: BackupProgress(noted: { notes.add($0) }))
+        #expect(notes.all.contains { $0.contains("as an operator PhysicalBackup writes them: its maxRetention") })
+    }
+
     /// Tables created, renamed and dropped while mariadb-backup runs put rename and remove chunks
     /// into the stream (as the other tests' DDL on the shared source once did): still one whole
     /// stream, restored and equal to the source.
@@ -129,12 +145,13 @@ struct PhysicalRouteTests {
     /// The bootstrap as the operator's init job runs it (pkg/command/backup.go at 8970edf8): its
     /// `backup restore` step leaves the decompressed stream in the staging volume, then bash runs
     /// these exact lines; the job's my.cnf names the datadir (here through $HOME/.my.cnf).
-    @Test func theOperatorsInitJobRestoresIt() async throws {
+    @Test(arguments: [CompressionAlgorithm.none, .gzip, .bzip2])
+    func theOperatorsInitJobRestoresIt(compression: CompressionAlgorithm) async throws {
         let env = try TestEnvironment.require()
         let (database, account) = try await seedSource(env)
         let store = try await s3Store(env)
         let manifest = try await PhysicalBackupPipeline.run(
-            PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip), store: store)
+            PhysicalBackupRequest(connection: try env.sourceTCP(), compression: compression), store: store)
 
         let scratch = scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -142,9 +159,12 @@ struct PhysicalRouteTests {
         try FileManager.default.createDirectory(
             atPath: dataDirectory + "/lost+found", withIntermediateDirectories: true)
         let compressed = try await store.getAll(name: manifest.name)
-        let stream = try CompressionAlgorithm.gzip.makeDecompressor()
+        let stream = try compression.makeDecompressor()
         let uncompressed = try stream.update(compressed) + stream.finish()
-        let target = scratch + "/backup/" + String(manifest.name.dropLast(3))
+        // What the operator's `backup restore` step leaves: the file without its compression extension.
+        let target =
+            scratch + "/backup/"
+            + BackupName(time: parsedTime(manifest.name), compression: .none, kind: .physical).fileName
         try FileManager.default.createDirectory(atPath: scratch + "/backup", withIntermediateDirectories: true)
         try Data(uncompressed).write(to: URL(fileURLWithPath: target))
         try "[mysqld]\ndatadir=\(dataDirectory)\n".write(
@@ -305,4 +325,11 @@ struct PhysicalRouteTests {
         }
         #expect(differs?.localizedDescription.contains("its password differs") == true)
     }
+}
+
+final class NoteBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var notes: [String] = []
+    func add(_ note: String) { lock.withLock { notes.append(note) } }
+    var all: [String] { lock.withLock { notes } }
 }
