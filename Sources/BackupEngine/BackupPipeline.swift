@@ -88,6 +88,13 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 }
 
 extension BackupManifest {
+    /// Writes the manifest beside backup `name`, as readable JSON with sorted keys.
+    func write(besides name: BackupName, to store: any ObjectStore) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(self)))
+    }
+
     /// The manifest beside backup `name` (`<name>.manifest.json`); nil when there is none or it is not one.
     public static func load(besides name: String, from store: any ObjectStore) async throws -> BackupManifest? {
         let manifestName = name + ".manifest.json"
@@ -218,9 +225,7 @@ public enum BackupPipeline {
             binlog: scanner.position,
             databases: dump.databases, dumpArguments: Array(arguments.dropFirst()),
             startedAt: started, finishedAt: UTCDateTime.now(), tool: toolVersion)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(manifest)))
+        try await manifest.write(besides: name, to: store)
         return manifest
     }
 

@@ -239,9 +239,7 @@ public enum PhysicalBackupPipeline {
             serverVersion: facts.version, galera: facts.galera.enabled, binlog: scanner.binlogPosition, databases: [],
             dumpArguments: Array(arguments.dropFirst()), startedAt: started, finishedAt: UTCDateTime.now(),
             tool: BackupPipeline.toolVersion, kind: .physical)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(manifest)))
+        try await manifest.write(besides: name, to: store)
         return manifest
     }
 }

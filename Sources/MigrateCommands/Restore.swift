@@ -110,9 +110,6 @@ extension MariaDBMigrate {
             if physical { return try await runPhysical() }
             let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let store = try storage.makeStore(forWriting: false)
-            let target: RestoreTarget =
-                file.map { .file($0) }
-                ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
             let request = RestoreRequest(
                 connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
                 parallel: parallel, force: force, skipBinlog: skipBinlog)
@@ -140,13 +137,7 @@ extension MariaDBMigrate {
             meter.finish()
             let elapsed = ContinuousClock.now - started
             let seconds = elapsed.inSeconds
-            if output.json {
-                struct Result: Codable {
-                    var report: RestoreReport
-                    var seconds: Double
-                }
-                return try output.printJSON(Result(report: report, seconds: (seconds * 100).rounded() / 100))
-            }
+            if output.json { return try output.printJSON(Timed(report: report, seconds: seconds)) }
             print("restored \(report.location) into \(settings.endpointDescription)")
             print(
                 "  \(ByteFormat.string(report.objectBytes)) read, \(ByteFormat.string(report.sqlBytes)) of SQL applied "
@@ -158,11 +149,24 @@ extension MariaDBMigrate {
                     ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
         }
 
+        /// `--file`, or the newest backup at or before `--target-time` (default: now).
+        var target: RestoreTarget {
+            file.map { .file($0) } ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
+        }
+
+        /// A restore's report and its wall time, for `--json`.
+        struct Timed<Report: Codable>: Codable {
+            var report: Report
+            var seconds: Double
+
+            init(report: Report, seconds: Double) {
+                self.report = report
+                self.seconds = (seconds * 100).rounded() / 100
+            }
+        }
+
         func runPhysical() async throws {
             let store = try storage.makeStore(forWriting: false)
-            let target: RestoreTarget =
-                file.map { .file($0) }
-                ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
             let request = PhysicalRestoreRequest(
                 target: target, dataDirectory: dataDirectory ?? "", stagingDirectory: stagingDir)
             if dryRun {
@@ -183,13 +187,7 @@ extension MariaDBMigrate {
             }
             meter.finish()
             let seconds = (ContinuousClock.now - started).inSeconds
-            if output.json {
-                struct Result: Codable {
-                    var report: PhysicalRestoreReport
-                    var seconds: Double
-                }
-                return try output.printJSON(Result(report: report, seconds: (seconds * 100).rounded() / 100))
-            }
+            if output.json { return try output.printJSON(Timed(report: report, seconds: seconds)) }
             print("restored \(report.location) into \(report.dataDirectory)")
             print(
                 "  \(ByteFormat.string(report.objectBytes)) read, \(ByteFormat.string(report.streamBytes)) of xbstream "
