@@ -57,7 +57,8 @@ public final class ScratchServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: runDirectory)
     }
 
-    static func freePort() throws -> Int {
+    /// A loopback port nothing listens on: bind, read the port, close.
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
