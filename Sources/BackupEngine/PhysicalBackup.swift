@@ -146,11 +146,8 @@ public enum PhysicalBackupPipeline {
 
     /// The server version mariadb-backup was built from (`… based on MariaDB server 10.11.19-MariaDB …`).
     public static func toolVersion(_ executable: String) async throws -> String {
-        let child = ChildProcess(executable: executable, arguments: ["--version"])
-        try child.start()
-        var output: [UInt8] = []
-        while let chunk = try await child.read() { output += chunk }
-        let text = String(decoding: output, as: UTF8.self) + (await child.wait()).stderr
+        let run = try await ChildProcess(executable: executable, arguments: ["--version"]).runToEnd()
+        let text = String(decoding: run.output, as: UTF8.self) + run.stderr
         return parseToolVersion(text) ?? text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -81,6 +81,22 @@ public final class ChildProcess: @unchecked Sendable {
 
     public func closeInput() throws { try stdinPipe?.fileHandleForWriting.close() }
 
+    /// Starts the child, reads all of its standard output and waits for it: for short tools
+    /// (`mariadb-backup --version`, `--prepare`). A failed read stops the child.
+    public func runToEnd() async throws -> (output: [UInt8], status: Int32, stderr: String) {
+        try start()
+        var output: [UInt8] = []
+        do {
+            while let chunk = try await read() { output += chunk }
+        } catch {
+            kill()
+            _ = await wait()
+            throw error
+        }
+        let exit = await wait()
+        return (output, exit.status, exit.stderr)
+    }
+
     /// Waits for the exit; returns the status (128 + n for a signal) and the end of stderr.
     public func wait() async -> (status: Int32, stderr: String) {
         let process = self.process

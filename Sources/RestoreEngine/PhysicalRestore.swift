@@ -1,7 +1,6 @@
 import BackupEngine
 import Dump
 import Foundation
-import Hashing
 import ObjectStore
 import UTCTime
 
@@ -190,18 +189,14 @@ public enum PhysicalRestore {
         let reader = try await store.makeReader(name: backup.fileName)
         progress.begin("extract", reader.size)
         let decompressor = try ObjectDecompressor(backup.compression, location: plan.location, sliceBytes: 4 << 10)
-        let objectHash = SHA256Hasher()
-        let streamHash = SHA256Hasher()
-        var objectBytes: UInt64 = 0
-        var streamBytes: UInt64 = 0
         var scanner = XBStreamScanner()
         try extract.start()
         // One write into mbstream in flight while the next chunk is read and decompressed.
         var writing: Task<Void, any Error>?
+        let transferred: RestorePipeline.Transferred
         do {
-            func feed(_ stream: [UInt8]) async throws {
-                streamHash.update(stream)
-                streamBytes += UInt64(stream.count)
+            transferred = try await RestorePipeline.transfer(reader, through: decompressor, progress: progress) {
+                stream in
                 scanner.consume(stream)
                 try await writing?.value
                 writing = Task {
@@ -209,14 +204,6 @@ public enum PhysicalRestore {
                     progress.applied(stream.count)
                 }
             }
-            while let chunk = try await reader.read() {
-                try Task.checkCancellation()
-                objectHash.update(chunk)
-                objectBytes += UInt64(chunk.count)
-                progress.read(chunk.count)
-                try await decompressor.update(chunk) { try await feed($0) }
-            }
-            try await feed(try await decompressor.finish())
             try await writing?.value
             try extract.closeInput()
         } catch {
@@ -238,18 +225,7 @@ public enum PhysicalRestore {
             }
             throw stepFailed(lines[0], exit, touched: false)
         }
-        let objectSHA = objectHash.finalize().hexString
-        let streamSHA = streamHash.finalize().hexString
-        if let manifest {
-            if manifest.object.sha256 != objectSHA {
-                throw RestoreError.checksumMismatch(
-                    location: plan.location, what: "object", expected: manifest.object.sha256, actual: objectSHA)
-            }
-            if manifest.sql.sha256 != streamSHA {
-                throw RestoreError.checksumMismatch(
-                    location: plan.location, what: "stream", expected: manifest.sql.sha256, actual: streamSHA)
-            }
-        }
+        try transferred.check(against: manifest, location: plan.location, content: "stream")
         guard scanner.complete else {
             throw PhysicalRestoreError.incompleteStream(
                 location: plan.location, detail: scanner.fault ?? "it ends inside a chunk")
@@ -270,23 +246,15 @@ public enum PhysicalRestore {
             break
         }
         return PhysicalRestoreReport(
-            name: backup.fileName, location: plan.location, objectBytes: objectBytes, streamBytes: streamBytes,
-            objectSHA256: objectSHA, streamSHA256: streamSHA, verifiedAgainstManifest: manifest != nil,
+            name: backup.fileName, location: plan.location, objectBytes: transferred.object.bytes,
+            streamBytes: transferred.content.bytes, objectSHA256: transferred.object.sha256,
+            streamSHA256: transferred.content.sha256, verifiedAgainstManifest: manifest != nil,
             dataDirectory: plan.dataDirectory, binlog: scanner.binlogPosition, commands: plan.commands)
     }
 
     static func runStep(_ executable: String, _ line: [String], touched: Bool) async throws {
-        let child = ChildProcess(executable: executable, arguments: Array(line.dropFirst()))
-        try child.start()
-        do {
-            while try await child.read() != nil {}
-        } catch {
-            child.kill()
-            _ = await child.wait()
-            throw error
-        }
-        let exit = await child.wait()
-        guard exit.status == 0 else { throw stepFailed(line, exit, touched: touched) }
+        let run = try await ChildProcess(executable: executable, arguments: Array(line.dropFirst())).runToEnd()
+        guard run.status == 0 else { throw stepFailed(line, (run.status, run.stderr), touched: touched) }
     }
 
     static func stepFailed(

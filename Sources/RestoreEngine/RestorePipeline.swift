@@ -256,8 +256,6 @@ final class ObjectDecompressor: @unchecked Sendable {
         self.sliceBytes = sliceBytes
     }
 
-    func update(_ chunk: [UInt8]) async throws -> [UInt8] { try await run { try self.transform.update(chunk) } }
-
     /// Output handed on at once: about the size a whole chunk of SQL gave before.
     static let outputTarget = 4 << 20
 
@@ -411,27 +409,12 @@ public enum RestorePipeline {
 
         progress.begin("apply", reader.size)
         let decompressor = try ObjectDecompressor(compression, location: location)
-        let objectHash = SHA256Hasher()
-        let sqlHash = SHA256Hasher()
-        var objectBytes: UInt64 = 0
-        var sqlBytes: UInt64 = 0
+        let transferred: Transferred
         do {
-            while let chunk = try await reader.read() {
-                try Task.checkCancellation()
-                objectHash.update(chunk)
-                objectBytes += UInt64(chunk.count)
-                progress.read(chunk.count)
-                try await decompressor.update(chunk) { sql in
-                    sqlHash.update(sql)
-                    sqlBytes += UInt64(sql.count)
-                    try await sink.write(sql)
-                    progress.applied(sql.count)
-                }
+            transferred = try await transfer(reader, through: decompressor, progress: progress) { sql in
+                try await sink.write(sql)
+                progress.applied(sql.count)
             }
-            let rest = try await decompressor.finish()
-            sqlHash.update(rest)
-            sqlBytes += UInt64(rest.count)
-            try await sink.write(rest)
             try await sink.finish()
         } catch let error as MariaDBError {
             await sink.abort()
@@ -440,22 +423,60 @@ public enum RestorePipeline {
             await sink.abort()
             throw error
         }
-        let objectSHA = objectHash.finalize().hexString
-        let sqlSHA = sqlHash.finalize().hexString
-        if let manifest {
-            if manifest.object.sha256 != objectSHA {
-                throw RestoreError.checksumMismatch(
-                    location: location, what: "object", expected: manifest.object.sha256, actual: objectSHA)
-            }
-            if manifest.sql.sha256 != sqlSHA {
-                throw RestoreError.checksumMismatch(
-                    location: location, what: "SQL", expected: manifest.sql.sha256, actual: sqlSHA)
-            }
-        }
+        try transferred.check(against: manifest, location: location, content: "SQL")
+        let (objectBytes, objectSHA) = (transferred.object.bytes, transferred.object.sha256)
+        let (sqlBytes, sqlSHA) = (transferred.content.bytes, transferred.content.sha256)
         return RestoreReport(
             name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
             sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? .client : .parallel,
             connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
+    }
+
+    /// SHA-256 and size of the object read and of the content it decompressed to.
+    struct Transferred {
+        var object: BackupManifest.Digest
+        var content: BackupManifest.Digest
+
+        /// Throws when the backup's manifest says otherwise (`content`: what it holds, for the message).
+        func check(against manifest: BackupManifest?, location: String, content name: String) throws {
+            guard let manifest else { return }
+            if manifest.object.sha256 != object.sha256 {
+                throw RestoreError.checksumMismatch(
+                    location: location, what: "object", expected: manifest.object.sha256, actual: object.sha256)
+            }
+            if manifest.sql.sha256 != content.sha256 {
+                throw RestoreError.checksumMismatch(
+                    location: location, what: name, expected: manifest.sql.sha256, actual: content.sha256)
+            }
+        }
+    }
+
+    /// Reads the object to its end, decompresses it and hands the content to `deliver`, hashing both:
+    /// the reading side of a logical and a physical restore.
+    static func transfer(
+        _ reader: any ObjectReader, through decompressor: ObjectDecompressor, progress: RestoreProgress,
+        deliver: ([UInt8]) async throws -> Void
+    ) async throws -> Transferred {
+        let objectHash = SHA256Hasher()
+        let contentHash = SHA256Hasher()
+        var objectBytes: UInt64 = 0
+        var contentBytes: UInt64 = 0
+        func pass(_ content: [UInt8]) async throws {
+            contentHash.update(content)
+            contentBytes += UInt64(content.count)
+            try await deliver(content)
+        }
+        while let chunk = try await reader.read() {
+            try Task.checkCancellation()
+            objectHash.update(chunk)
+            objectBytes += UInt64(chunk.count)
+            progress.read(chunk.count)
+            try await decompressor.update(chunk) { try await pass($0) }
+        }
+        try await pass(try await decompressor.finish())
+        return Transferred(
+            object: .init(sha256: objectHash.finalize().hexString, bytes: objectBytes),
+            content: .init(sha256: contentHash.finalize().hexString, bytes: contentBytes))
     }
 
     /// Whether restoring `databases` (empty: all) of this backup writes a privilege table of the
