@@ -78,13 +78,13 @@ public struct BackupJob: Codable, Sendable, Equatable {
 
     /// Backups of this kind without our manifest beside them were written by the operator's own
     /// `Backup`/`PhysicalBackup` into the same prefix: its maxRetention deletes this tool's backups too.
-    static func sharedPrefixNote(store: any ObjectStore, kind: BackupKind) async throws -> String? {
-        let names = try await store.list().map(\.name)
+    /// Pure.
+    static func sharedPrefixNote(names: [String], location: String, kind: BackupKind) -> String? {
         let present = Set(names)
         let foreign = BackupSelection.backups(in: names, kind: kind).filter { !present.contains($0.manifestName) }
         guard let newest = foreign.last else { return nil }
         let resource = kind == .physical ? "PhysicalBackup" : "Backup"
-        return "\(store.location) also holds \(foreign.count) \(kind.rawValue) backup\(foreign.count == 1 ? "" : "s") "
+        return "\(location) also holds \(foreign.count) \(kind.rawValue) backup\(foreign.count == 1 ? "" : "s") "
             + "without a manifest (newest \(newest.fileName)), as an operator \(resource) writes them: its "
             + "maxRetention deletes this tool's backups there too; give each its own prefix"
     }
@@ -106,11 +106,14 @@ public struct BackupJob: Codable, Sendable, Equatable {
     ) async throws -> Result {
         let request = request(connection: connection, now: now)
         let started = ContinuousClock.now
+        // One listing serves the clean-up and the shared-prefix check.
+        let objects = try await store.list()
         var discarded: [String] = []
         if let age = gcAge.flatMap(GoDuration.seconds) {
-            discarded = try await StoreGC.run(store, now: now, minimumAgeSeconds: age).map(\.name)
+            discarded = try await StoreGC.run(store, now: now, minimumAgeSeconds: age, objects: objects).map(\.name)
         }
-        if let note = try await Self.sharedPrefixNote(store: store, kind: kind) { progress.noted(note) }
+        let note = Self.sharedPrefixNote(names: objects.map(\.name), location: store.location, kind: kind)
+        if let note { progress.noted(note) }
         let manifest =
             physical
             ? try await PhysicalBackupPipeline.run(

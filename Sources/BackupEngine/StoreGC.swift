@@ -30,22 +30,26 @@ public enum StoreGC {
         _ objects: [ObjectInfo], now: UTCDateTime, minimumAgeSeconds: Int64
     ) -> [ObjectInfo] {
         objects.filter { object in
-            guard object.name.hasSuffix(".partial"), BackupName.parseAnyKind(String(object.name.dropLast(8))) != nil,
+            guard object.name.hasSuffix(".partial"),
+                BackupName.parseAnyKind(String(object.name.dropLast(".partial".count))) != nil,
                 let modified = object.lastModified
             else { return false }
             return now.epochSeconds - modified.epochSeconds >= minimumAgeSeconds
         }
     }
 
-    /// Discards the candidates (and deletes stale pending objects) and returns them.
+    /// Discards the candidates (and deletes stale pending objects) and returns them. `objects`: the
+    /// store's listing when the caller has it already (nil: listed here).
     public static func run(
-        _ store: any ObjectStore, now: UTCDateTime = .now(), minimumAgeSeconds: Int64
+        _ store: any ObjectStore, now: UTCDateTime = .now(), minimumAgeSeconds: Int64, objects: [ObjectInfo]? = nil
     )
         async throws -> [UnfinishedWrite]
     {
         let discard = candidates(try await store.unfinishedWrites(), now: now, minimumAgeSeconds: minimumAgeSeconds)
         for write in discard { try await store.discard(write) }
-        let pending = stalePending(try await store.list(), now: now, minimumAgeSeconds: minimumAgeSeconds)
+        let listing: [ObjectInfo]
+        if let objects { listing = objects } else { listing = try await store.list() }
+        let pending = stalePending(listing, now: now, minimumAgeSeconds: minimumAgeSeconds)
         for object in pending { try await store.delete(name: object.name) }
         return discard + pending.map { UnfinishedWrite(name: $0.name, started: $0.lastModified, id: $0.name) }
     }

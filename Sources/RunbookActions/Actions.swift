@@ -110,7 +110,7 @@ public enum Actions {
         // The physical route runs mariadb-backup here: possible only on the source's host.
         var physicalProblem: String?
         do {
-            _ = try await PhysicalBackupPipeline.checkHost(connection, facts: try await connection.serverFacts())
+            _ = try await PhysicalBackupPipeline.checkHost(connection, facts: server)
         } catch {
             physicalProblem = error.localizedDescription
         }

@@ -302,18 +302,19 @@ public final class MigrationRunner: @unchecked Sendable {
         }
         var values: [String: String] = [:]
         var secrets: [String: String] = [:]
+        /// Whether `value` of input `name` turns the step off (the step's `when` is about it).
+        func turnsStepOff(_ name: String, _ value: String) -> Bool {
+            guard let when = step.when, name == Runbook.conditionInput(when) else { return false }
+            return !runbook.holds(when, value: value)
+        }
         for name in runbook.inputsRead(by: step) {
             guard let input = runbook.input(name) else { continue }
             if let when = input.when, let value = values[Runbook.conditionInput(when)],
                 !runbook.holds(when, value: value)
             {
+                // An input that is off is empty: the step that runs only when it is given is off too.
                 values[name] = ""
-                // An input that is off also turns off the step that runs only when it is given.
-                if let stepWhen = step.when, name == Runbook.conditionInput(stepWhen),
-                    !runbook.holds(stepWhen, value: "")
-                {
-                    return nil
-                }
+                if turnsStepOff(name, "") { return nil }
                 continue
             }
             if input.isSecret {
@@ -379,9 +380,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 throw ActionFailure(message: "input '\(name)' waits for an output no step has given (a runbook bug)")
             }
             values[name] = value
-            if let when = step.when, name == Runbook.conditionInput(when), !runbook.holds(when, value: value) {
-                return nil
-            }
+            if turnsStepOff(name, value) { return nil }
         }
         if interactive {
             explain()
