@@ -9,12 +9,16 @@ import MariaDBClient
 /// writes a privilege table (they are not replicated) or a wsrep table of the mysql schema stops
 /// the restore before it runs. With `databases` set, only statements while one of them is the
 /// current database apply (`--one-database` semantics, for several); the connections start in
-/// the first of them.
+/// the first of them. With `deferIndexes`, an InnoDB table's plain secondary keys are added after
+/// its rows (`DeferredIndexes`), before the next statement that is not row data.
 public final class ParallelApplier: @unchecked Sendable {
     private let connections: [MariaDBConnection]
     private let databases: Set<String>
     private let guardGalera: Bool
     private let skipLocks: Bool
+    private let deferIndexes: Bool
+    /// The `ALTER TABLE … ADD KEY` of the table whose rows are loading.
+    private var pendingIndexes: [UInt8]?
     /// Per connection, the statements handed to it and not yet done, oldest first: up to two, so
     /// the next statement is already waiting when the server finishes one.
     private var inFlight: [[Task<Void, any Error>]]
@@ -24,9 +28,13 @@ public final class ParallelApplier: @unchecked Sendable {
     public private(set) var statements = 0
 
     /// `galeraTarget`: LOCK TABLES is skipped (Galera refuses it) even on one connection.
-    public init(connections: [MariaDBConnection], databases: [String], guardGalera: Bool, galeraTarget: Bool = false) {
+    public init(
+        connections: [MariaDBConnection], databases: [String], guardGalera: Bool, galeraTarget: Bool = false,
+        deferIndexes: Bool = false
+    ) {
         precondition(!connections.isEmpty)
         skipLocks = connections.count > 1 || galeraTarget
+        self.deferIndexes = deferIndexes
         self.connections = connections
         self.databases = Set(databases)
         self.guardGalera = guardGalera
@@ -39,6 +47,7 @@ public final class ParallelApplier: @unchecked Sendable {
     public func apply(_ statement: [UInt8]) async throws {
         statements += 1
         let kind = StatementKind(statement)
+        if pendingIndexes != nil, Self.endsRows(kind, statement) { try await addPendingIndexes() }
         switch kind {
         case .use(let database):
             current = database
@@ -72,7 +81,12 @@ public final class ParallelApplier: @unchecked Sendable {
             {
                 throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
             }
-            try await first(statement)
+            if deferIndexes, let split = DeferredIndexes(createTable: statement) {
+                try await first(split.createTable)
+                pendingIndexes = split.addIndexes
+            } else {
+                try await first(statement)
+            }
         case .other:
             guard applies else { return }
             try await first(statement)
@@ -97,7 +111,26 @@ public final class ParallelApplier: @unchecked Sendable {
     }
 
     /// Waits for every statement handed out; the first failure is thrown.
-    public func finish() async throws { try await barrier() }
+    public func finish() async throws {
+        if pendingIndexes != nil { try await addPendingIndexes() }
+        try await barrier()
+    }
+
+    private func addPendingIndexes() async throws {
+        guard let statement = pendingIndexes else { return }
+        pendingIndexes = nil
+        try await first(statement)
+    }
+
+    /// Whether a statement comes after the rows of the table being loaded: anything but row data,
+    /// session settings, table locks and the `ALTER TABLE … DISABLE KEYS` before the rows.
+    static func endsRows(_ kind: StatementKind, _ statement: [UInt8]) -> Bool {
+        switch kind {
+        case .data, .session, .lockTables, .unlockTables: return false
+        case .other: return !DeferredIndexes.contains(Array(statement.prefix(400)), " DISABLE KEYS")
+        default: return true
+        }
+    }
 
     private func barrier() async throws {
         var failure: (any Error)?

@@ -105,12 +105,15 @@ public struct RestoreRequest: Sendable {
     public var force: Bool
     /// `SET sql_log_bin=0` on the loading connections (as myloader does by default).
     public var skipBinlog: Bool
+    /// Plain secondary keys of InnoDB tables added after their rows (`DeferredIndexes`); parallel method only.
+    public var deferIndexes: Bool
     public var clientExecutable: String?
 
     public init(
         connection: ConnectionSettings, target: RestoreTarget, databases: [String] = [],
         stagingDirectory: String? = nil,
-        parallel: Int? = nil, force: Bool = false, skipBinlog: Bool = false, clientExecutable: String? = nil
+        parallel: Int? = nil, force: Bool = false, skipBinlog: Bool = false, deferIndexes: Bool = true,
+        clientExecutable: String? = nil
     ) {
         self.connection = connection
         self.target = target
@@ -119,6 +122,7 @@ public struct RestoreRequest: Sendable {
         self.parallel = parallel
         self.force = force
         self.skipBinlog = skipBinlog
+        self.deferIndexes = deferIndexes
         self.clientExecutable = clientExecutable
     }
 }
@@ -403,7 +407,7 @@ public enum RestorePipeline {
             sink = ApplierSink(
                 applier: ParallelApplier(
                     connections: pool, databases: request.databases, guardGalera: galera && !request.force,
-                    galeraTarget: galera),
+                    galeraTarget: galera, deferIndexes: request.deferIndexes),
                 location: location)
         }
 

@@ -150,6 +150,51 @@ struct RestoreTests {
         #expect(try await target.query("SELECT COUNT(*) FROM `\(name)`.t").scalar.int64 == 2)
     }
 
+    /// Plain keys built after the rows give the same tables back: key order among primary, unique,
+    /// plain and full-text keys; a foreign key's parent and child; AUTO_INCREMENT led by a plain key;
+    /// partitions; a table the restore's database selection leaves alone is not touched.
+    @Test func deferredIndexesGiveTheSameTables() async throws {
+        let env = try TestEnvironment.require()
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        let target = try await MariaDBConnection.connect(try env.targetTCP())
+        let name = TestEnvironment.uniqueName("di")
+        try await source.execute([
+            "CREATE DATABASE `\(name)`",
+            "CREATE TABLE `\(name)`.mixed (id INT PRIMARY KEY, a INT, b VARCHAR(40), c TEXT, KEY ab (a, b(10)) "
+                + "COMMENT 'x, y', UNIQUE KEY b (b), FULLTEXT KEY c (c), KEY a_desc (a DESC)) ENGINE=InnoDB",
+            "INSERT INTO `\(name)`.mixed SELECT seq, seq % 97, CONCAT('b', seq), REPEAT('w ', seq % 9) "
+                + "FROM `\(name)`.seq_1_to_5000",
+            "CREATE TABLE `\(name)`.parent (id INT PRIMARY KEY, code INT, KEY code (code)) ENGINE=InnoDB",
+            "INSERT INTO `\(name)`.parent SELECT seq, seq FROM `\(name)`.seq_1_to_300",
+            "CREATE TABLE `\(name)`.child (id INT PRIMARY KEY, code INT, note INT, KEY note (note), "
+                + "FOREIGN KEY (code) REFERENCES parent (code)) ENGINE=InnoDB",
+            "INSERT INTO `\(name)`.child SELECT seq, seq % 300 + 1, seq FROM `\(name)`.seq_1_to_900",
+            "CREATE TABLE `\(name)`.auto (id INT AUTO_INCREMENT, k INT, KEY id (id), KEY k (k)) ENGINE=InnoDB",
+            "INSERT INTO `\(name)`.auto (k) SELECT seq FROM `\(name)`.seq_1_to_700",
+            "CREATE TABLE `\(name)`.parts (id INT, k INT, PRIMARY KEY (id), KEY k (k)) ENGINE=InnoDB "
+                + "PARTITION BY HASH (id) PARTITIONS 3",
+            "INSERT INTO `\(name)`.parts SELECT seq, seq * 7 % 101 FROM `\(name)`.seq_1_to_2000",
+        ])
+        defer {
+            Task {
+                try? await source.query("DROP DATABASE `\(name)`")
+                try? await target.query("DROP DATABASE `\(name)`")
+            }
+        }
+        let store = try temporaryStore()
+        let manifest = try await backup(env, databases: [name], compression: .gzip, store: store)
+        _ = try await RestorePipeline.run(
+            RestoreRequest(connection: try env.targetTCP(), target: .time(manifest.startedAt), parallel: 2),
+            store: store)
+        #expect(try await differences(env, databases: [name]) == [])
+        for table in ["mixed", "parent", "child", "auto", "parts"] {
+            let statement = "SHOW CREATE TABLE `\(name)`.`\(table)`"
+            let original = try await source.query(statement).rows.first?[1].string
+            #expect(original != nil)
+            #expect(try await target.query(statement).rows.first?[1].string == original, "\(table)")
+        }
+    }
+
     @Test(arguments: [1, 2])
     func oneOrTwoDatabasesRestoreOnlyThose(count: Int) async throws {
         let env = try TestEnvironment.require()
