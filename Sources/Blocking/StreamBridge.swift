@@ -24,6 +24,13 @@ public final class StreamBridge: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !cancelled else { return false }
+        // A chunk never outgrows its reserved capacity: growing it copied the megabyte again.
+        if !current.isEmpty && current.count + bytes.count > chunkSize {
+            enqueueCurrent()
+            while queue.count >= capacity && !cancelled { condition.wait() }
+            guard !cancelled else { return false }
+        }
+        if current.capacity < chunkSize { current.reserveCapacity(chunkSize) }
         current.append(contentsOf: bytes)
         guard current.count >= chunkSize else { return true }
         enqueueCurrent()

@@ -47,11 +47,16 @@ public final class ChildProcess: @unchecked Sendable {
         let stdout = stdoutPipe.fileHandleForReading
         let output = self.output
         Thread.detachNewThread {
+            // read(2) into one buffer: `availableData` made a Data per read, and a dump's writes
+            // (a few KiB each) came one read at a time.
+            let descriptor = stdout.fileDescriptor
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
             while true {
-                let data = stdout.availableData
-                if data.isEmpty { break }
-                let more = data.withUnsafeBytes { output.push($0) }
-                if !more { break }
+                let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                if !output.push(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { break }
             }
             output.finish(error: nil)
         }

@@ -13,8 +13,10 @@ public struct DumpScanner: Sendable {
 
     public mutating func consume(_ chunk: [UInt8]) {
         bytes += UInt64(chunk.count)
-        if head.count < Self.headLimit { head += chunk.prefix(Self.headLimit - head.count) }
-        tail += chunk.suffix(Self.tailLimit)
+        if head.count < Self.headLimit { head += chunk[..<min(chunk.count, Self.headLimit - head.count)] }
+        // A slice, not `suffix`: with `+=` the compiler took Sequence.suffix, which walks the whole
+        // chunk (5.7% of a backup's CPU samples in perf).
+        tail += chunk[max(0, chunk.count - Self.tailLimit)...]
         if tail.count > Self.tailLimit { tail.removeFirst(tail.count - Self.tailLimit) }
     }
 
