@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# bench/backup.sh — the backup side by side, one run, same dataset (sysbench tables, >= 750 MiB of
-# SQL, generated here): the operator docs' shell runbook (dump to a file, gzip, aws s3 cp),
-# `mariadb-dump | pigz -p<cores>` at our default level, `mariadb-dump > /dev/null` (the dump's own
-# limit), and `mariadb-migrate backup` to S3 (moto on loopback) and to a directory. Wall times,
-# ratios and peak RSS go to bench/results.md and, as numbers, to bench/results.json ("backup").
-# TABLE_SIZE (rows per table, 4 tables) overrides the dataset size.
+# bench/backup.sh — `mariadb-migrate backup` side by side with what a shell user runs, same data and
+# servers, one run: sysbench tables (4 × TABLE_SIZE rows, default 500,000: about 385 MiB of SQL),
+# binlog on, moto_server on loopback as S3. Each peer at its best settings, ours at its defaults:
+#   to a directory: `mariadb-dump … | pigz -1 -p<cores> > file`, `mariadb-dump … | igzip -1 > file`,
+#                   `mariadb-migrate backup --storage-dir`;
+#   to S3:          the same two pipelines into `aws s3 cp - s3://…`, `mariadb-migrate backup --s3-…`,
+#                   and the operator docs' runbook (dump to a file, gzip, aws s3 cp);
+#   the floor:      `mariadb-dump … > /dev/null`.
+# The peers' mariadb-dump gets the flags ours passed (read from our manifest). ROUNDS (default 3)
+# alternating rounds (bench/alternate.py): wall best and median, CPU-seconds of each process (the
+# job, mariadb-dump, pigz/igzip, aws, the server, moto), peak RSS, staging bytes measured by
+# sampling the file systems of the store and TMPDIR. Then ours at each gzip level (the default's
+# table) and at 4× the data (RSS). Ratios are computed here; bench/results.json ("backup") and
+# bench/results.md get them.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 cd "$REPO_ROOT"
 install_dependencies
-for p in sysbench time; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || as_root apt-get install -y -qq "$p" >/dev/null; done
+for p in sysbench time pigz isal; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || as_root apt-get install -y -qq "$p" >/dev/null
+done
 
-table_size=${TABLE_SIZE:-1050000}
+table_size=${TABLE_SIZE:-500000}
+rounds=${ROUNDS:-3}
 cores=$(nproc)
+# The stores, TMPDIR and the peers' output files live on a file system of their own (/dev/shm), which
+# is sampled for staging; the servers' data and moto's temporary files stay elsewhere.
 work=$(mktemp -d /tmp/mm-bench-backup.XXXXXX)
-cleanup() { stop_mariadb "$work/db"; for f in "$work"/moto-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done; rm -rf "$work"; }
+files=$(mktemp -d /dev/shm/mm-bench-backup.XXXXXX)
+cleanup() {
+  stop_mariadb "$work/db"
+  for f in "$work"/moto-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
+  rm -rf "$work" "$files"
+}
 trap cleanup EXIT
 
 swift build -c release --product mariadb-migrate >/dev/null
@@ -22,7 +40,7 @@ bin=$(swift build -c release --show-bin-path)/mariadb-migrate
 
 port=$(free_port)
 password=$(random_secret)
-start_mariadb "$work/db" "$port" "$password" --innodb-buffer-pool-size=512M
+start_mariadb "$work/db" "$port" "$password" --innodb-buffer-pool-size=512M --log-bin=mysql-bin --server-id=1
 socket=$work/db/mysqld.sock
 mariadb --no-defaults --socket="$socket" -uroot -e "CREATE DATABASE sbtest"
 log "generating 4 sysbench tables of $table_size rows"
@@ -32,84 +50,131 @@ sysbench oltp_read_write --db-driver=mysql --mysql-socket="$socket" --mysql-user
 export MARIADB_SOCKET=$socket MARIADB_USER=root MARIADB_PASSWORD=$password
 creds=$work/client.cnf
 ( umask 077; printf '[client]\nuser=root\npassword="%s"\nsocket=%s\n' "$password" "$socket" >"$creds" )
-dump=(mariadb-dump --defaults-extra-file="$creds" --single-transaction --events --routines --all-databases)
 
 s3port=$(free_port)
-start_moto "$work" "$s3port"
+mkdir -p "$work/moto-tmp"
+start_moto "$work" "$s3port" TMPDIR="$work/moto-tmp"
 endpoint=http://127.0.0.1:$s3port
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
 aws --endpoint-url "$endpoint" s3 mb s3://bench >/dev/null
 
-measure() {  # NAME COMMAND…: wall seconds and peak RSS (MiB) of the whole command
-  local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" >/dev/null 2>"$work/$name.err" || { cat "$work/$name.err" >&2; die "$name failed"; }
-  read -r wall rss_kib <"$work/$name.time"
-  printf -v "${name}_wall" '%s' "$wall"; printf -v "${name}_rss" '%s' "$((rss_kib / 1024))"
-  log "$name: ${wall}s, peak RSS $((rss_kib / 1024)) MiB"
+# Every program whose CPU time is wanted runs through bench/bin's wrapper.
+export PATH=$REPO_ROOT/bench/bin:$PATH
+mkdir -p "$work/cpu" "$files/tmp" "$files/out"
+export MM_BENCH_CPU_DIR=$work/cpu TMPDIR=$files/tmp
+
+# One untimed backup of ours: its manifest gives the mariadb-dump flags the peers get too.
+"$bin" backup --storage-dir "$work/warmup" >/dev/null
+dump_flags=$(python3 -c "import json,glob,shlex; m=json.load(open(glob.glob('$work/warmup/*.manifest.json')[0])); print(' '.join(shlex.quote(a) for a in m['dumpArguments']))")
+rm -rf "$work/warmup"
+dump="mariadb-dump --defaults-extra-file=$creds $dump_flags"
+sql_bytes=$(eval "$dump" | wc -c)
+sql_mib=$((sql_bytes / 1048576))
+log "dataset: $sql_mib MiB of SQL; mariadb-dump flags: $dump_flags"
+
+s3=(--s3-bucket bench --s3-endpoint "$endpoint")
+stamp='$(date -u +%Y-%m-%dT%H:%M:%SZ)'
+clean_out="rm -rf $files/out/* $files/store"
+cat >"$work/spec.json" <<JSON
+{
+  "rounds": $rounds,
+  "cpu_dir": "$work/cpu",
+  "filesystems": ["$files"],
+  "watch": {"server": $(cat "$work/db/mysqld.pid"), "moto": $(cat "$work/moto-$s3port.pid")},
+  "jobs": [
+    {"name": "raw_dump", "shell": "$dump > /dev/null"},
+    {"name": "pigz_dir", "before": "$clean_out", "published": "$files/out/*",
+     "shell": "$dump | pigz -1 -p$cores > $files/out/backup.$stamp.sql.gz"},
+    {"name": "igzip_dir", "before": "$clean_out", "published": "$files/out/*",
+     "shell": "$dump | igzip -1 -c > $files/out/backup.$stamp.sql.gz"},
+    {"name": "ours_dir", "before": "$clean_out", "published": "$files/store/*",
+     "shell": "$bin backup --storage-dir $files/store"},
+    {"name": "pigz_s3",
+     "shell": "set -o pipefail; $dump | pigz -1 -p$cores | aws --endpoint-url $endpoint s3 cp - s3://bench/pigz/backup.$stamp.sql.gz --only-show-errors"},
+    {"name": "igzip_s3",
+     "shell": "set -o pipefail; $dump | igzip -1 -c | aws --endpoint-url $endpoint s3 cp - s3://bench/igzip/backup.$stamp.sql.gz --only-show-errors"},
+    {"name": "ours_s3", "shell": "$bin backup ${s3[*]} --s3-prefix ours-\$RANDOM"},
+    {"name": "runbook", "before": "$clean_out", "published": "$files/out/*.gz",
+     "shell": "f=$files/out/backup.$stamp.sql; $dump > \$f && gzip -6 \$f && aws --endpoint-url $endpoint s3 cp \$f.gz s3://bench/runbook/ --only-show-errors"}
+  ]
 }
+JSON
+python3 bench/alternate.py "$work/spec.json" "$work/runs.json"
 
-measure raw sh -c "$(printf '%q ' "${dump[@]}") > /dev/null"
-sql_mib=$("${dump[@]}" | wc -c | awk '{printf "%.0f", $1/1048576}')
-log "dataset: $sql_mib MiB of SQL"
-stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-measure runbook sh -c "$(printf '%q ' "${dump[@]}") > $work/backup.$stamp.sql && gzip -6 $work/backup.$stamp.sql && aws --endpoint-url $endpoint s3 cp $work/backup.$stamp.sql.gz s3://bench/runbook/ --only-show-errors"
-staging_runbook=$(stat -c %s "$work/backup.$stamp.sql.gz"); rm -f "$work/backup.$stamp.sql.gz"
-measure pigz sh -c "$(printf '%q ' "${dump[@]}") | pigz -1 -p$cores > /dev/null"
-measure ours_s3 "$bin" backup --s3-bucket bench --s3-prefix ours --s3-endpoint "$endpoint"
-measure ours_dir "$bin" backup --storage-dir "$work/backups"
-staging=$(find "$work" -maxdepth 1 -name '*.sql*' | wc -l)
-
-# The default level, chosen from this table: stored size and wall time per gzip level, to a directory.
-levels_md="| gzip level | wall (s) | stored (MiB) | ratio (SQL / stored) |"$'\n'"|---:|---:|---:|---:|"
+# The default level's table: ours to a directory at each level, one timing each.
 levels_json=""
-for level in 1 3 6 9; do
-  rm -rf "$work/levels"
-  measure "level$level" "$bin" backup --storage-dir "$work/levels" --gzip-level "$level"
-  stored=$(find "$work/levels" -name 'backup.*.sql.gz' -printf '%s')
-  wall_var="level${level}_wall"
-  levels_md+=$'\n'"| $level | ${!wall_var} | $(python3 -c "print(round($stored / 1048576, 1))") | $(python3 -c "print(round($sql_mib * 1048576 / $stored, 2))") |"
-  levels_json+="${levels_json:+, }\"$level\": {\"wall_s\": ${!wall_var}, \"stored_bytes\": $stored}"
+for level in 1 2 3 6 9; do
+  rm -rf "$files/levels"
+  /usr/bin/time -f "%e" -o "$work/level.time" "$bin" backup --storage-dir "$files/levels" --gzip-level "$level" >/dev/null
+  stored=$(find "$files/levels" -name 'backup.*.sql.gz' -printf '%s')
+  levels_json+="${levels_json:+, }\"$level\": {\"wall_s\": $(cat "$work/level.time"), \"stored_bytes\": $stored}"
+  log "gzip level $level: $(cat "$work/level.time") s, $stored bytes"
 done
+rm -rf "$files/levels"
 
-# Peak RSS at 4x the data: 12 more tables of the same size, then the same two backups.
-rss4x=null
+# Peak RSS at 4× the data: 12 more tables of the same size, then ours to both stores once.
+rss4x='{}'
 if [ "${FOURX:-1}" != 0 ]; then
   log "generating 12 more sysbench tables for the 4x run"
   mariadb --no-defaults --socket="$socket" -uroot -e "CREATE DATABASE sbtest4x"
   sysbench oltp_read_write --db-driver=mysql --mysql-socket="$socket" --mysql-user=root --mysql-db=sbtest4x \
     --tables=12 --table-size="$table_size" --threads="$cores" prepare >/dev/null
-  sql4x_mib=$("${dump[@]}" | wc -c | awk '{printf "%.0f", $1/1048576}')
-  measure ours_s3_4x "$bin" backup --s3-bucket bench --s3-prefix ours4x --s3-endpoint "$endpoint"
-  rm -rf "$work/backups4x"
-  measure ours_dir_4x "$bin" backup --storage-dir "$work/backups4x"
-  rss4x=$(( ours_s3_4x_rss > ours_dir_4x_rss ? ours_s3_4x_rss : ours_dir_4x_rss ))
+  /usr/bin/time -f "%e %M" -o "$work/s3_4x.time" "$bin" backup "${s3[@]}" --s3-prefix ours4x >/dev/null
+  rm -rf "$files/store"
+  /usr/bin/time -f "%e %M" -o "$work/dir_4x.time" "$bin" backup --storage-dir "$files/store" >/dev/null
+  stored4x=$(find "$files/store" -name 'backup.*.sql.gz' -printf '%s')
+  rss4x=$(python3 -c "
+s3 = open('$work/s3_4x.time').read().split(); d = open('$work/dir_4x.time').read().split()
+print('{\"ours_s3\": {\"wall_s\": %s, \"peak_rss_mib\": %d}, \"ours_dir\": {\"wall_s\": %s, \"peak_rss_mib\": %d}, \"stored_bytes\": %s}' % (s3[0], int(s3[1]) // 1024, d[0], int(d[1]) // 1024, $stored4x))")
 fi
 
-ratio() { python3 -c "print(round($1 / $2, 3))"; }
-cat >"$work/section.md" <<MD
-## backup
-
-\`bench/backup.sh\`, $(date -u +%Y-%m-%dT%H:%M:%SZ), $cores cores, sysbench 4 × $table_size rows = $sql_mib MiB of SQL, MariaDB on loopback, moto_server as S3.
-mariadb-migrate with its defaults: gzip level 1 through ISA-L (one stream; levels 4-9 use zlib on every core), 5 MiB parts, 4 in flight.
-
-| run | wall (s) | peak RSS (MiB) |
-|---|---:|---:|
-| \`mariadb-dump > /dev/null\` (the dump's limit) | $raw_wall | $raw_rss |
-| runbook: dump to a file, \`gzip -6\`, \`aws s3 cp\` | $runbook_wall | $runbook_rss |
-| \`mariadb-dump \| pigz -1 -p$cores > /dev/null\` | $pigz_wall | $pigz_rss |
-| \`mariadb-migrate backup\` to S3 | $ours_s3_wall | $ours_s3_rss |
-| \`mariadb-migrate backup\` to a directory | $ours_dir_wall | $ours_dir_rss |
-$( [ "$rss4x" != null ] && printf '| `mariadb-migrate backup` to S3, 4× data (%s MiB of SQL) | %s | %s |\n| `mariadb-migrate backup` to a directory, 4× data | %s | %s |' "$sql4x_mib" "$ours_s3_4x_wall" "$ours_s3_4x_rss" "$ours_dir_4x_wall" "$ours_dir_4x_rss")
-
-Ratios of our S3 backup: $(ratio "$ours_s3_wall" "$runbook_wall") × the runbook (goal ≤ 0.2), $(ratio "$ours_s3_wall" "$pigz_wall") × the pigz pipeline that uploads nothing (goal ≤ 1.0), $(ratio "$ours_s3_wall" "$raw_wall") × the raw dump.
-Staging: the runbook wrote $staging_runbook bytes of dump file before uploading; ours wrote none ($staging leftover files).
-Peak RSS at 4× the data: $rss4x MiB (goal: unchanged, ≤ 64 MiB).
-
-gzip levels (our backup to a directory, same data; level 1 is the default):
-
-$levels_md
-MD
-python3 bench/record.py backup \
-  "{\"wall_ratio_vs_shell_runbook\": $(ratio "$ours_s3_wall" "$runbook_wall"), \"wall_ratio_vs_pigz_same_level\": $(ratio "$ours_s3_wall" "$pigz_wall"), \"wall_ratio_vs_raw_dump\": $(ratio "$ours_s3_wall" "$raw_wall"), \"peak_rss_mib\": $(( ours_s3_rss > ours_dir_rss ? ours_s3_rss : ours_dir_rss )), \"peak_rss_mib_4x\": $rss4x, \"gzip_levels\": {$levels_json}, \"staging_bytes\": 0, \"sql_mib\": $sql_mib, \"ours_s3_s\": $ours_s3_wall, \"ours_dir_s\": $ours_dir_wall, \"runbook_s\": $runbook_wall, \"pigz_s\": $pigz_wall, \"raw_dump_s\": $raw_wall}" \
-  "$work/section.md"
+machine="$cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
+python3 - "$work/runs.json" "$work/section.md" "$work/numbers.json" <<PY
+import json, sys
+runs = json.load(open(sys.argv[1]))
+levels = {$levels_json}
+fourx = json.loads('''$rss4x''')
+def ratio(a, b, key): return round(runs[a]["wall_s"][key] / runs[b]["wall_s"][key], 3)
+goals = [("ours_dir", "pigz_dir", 0.5), ("ours_s3", "pigz_s3", 0.6), ("ours_s3", "igzip_s3", 1.0), ("ours_s3", "runbook", 0.2)]
+ratios = {f"{a}_vs_{b}": {"best": ratio(a, b, "best"), "median": ratio(a, b, "median"), "goal": g,
+                          "met": ratio(a, b, "best") <= g} for a, b, g in goals}
+ratios["ours_dir_vs_igzip_dir"] = {"best": ratio("ours_dir", "igzip_dir", "best"), "median": ratio("ours_dir", "igzip_dir", "median")}
+ratios["ours_dir_vs_raw_dump"] = {"best": ratio("ours_dir", "raw_dump", "best"), "median": ratio("ours_dir", "raw_dump", "median")}
+numbers = {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "machine": "$machine", "sql_bytes": $sql_bytes,
+           "table_size": $table_size, "rounds": $rounds, "runs": runs, "ratios": ratios, "gzip_levels": levels,
+           "four_x": fourx, "default_gzip_level": 1,
+           "peak_rss_mib": max(runs["ours_dir"]["peak_rss_mib"], runs["ours_s3"]["peak_rss_mib"])}
+json.dump(numbers, open(sys.argv[3], "w"))
+labels = {
+  "raw_dump": "\`mariadb-dump > /dev/null\` (the dump's floor)",
+  "pigz_dir": "\`mariadb-dump | pigz -1 -p$cores > file\`", "igzip_dir": "\`mariadb-dump | igzip -1 > file\`",
+  "ours_dir": "**\`mariadb-migrate backup --storage-dir\`**",
+  "pigz_s3": "\`mariadb-dump | pigz -1 -p$cores | aws s3 cp -\`", "igzip_s3": "\`mariadb-dump | igzip -1 | aws s3 cp -\`",
+  "ours_s3": "**\`mariadb-migrate backup\` to S3**", "runbook": "runbook: dump to a file, \`gzip -6\`, \`aws s3 cp\`"}
+def cpu(r):
+    c = dict(r["cpu_s_median"])
+    return ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
+lines = ["## backup", "",
+  f"\`bench/backup.sh\`, {numbers['date']}, $machine; sysbench 4 × $table_size rows = $sql_mib MiB of SQL, binlog on, "
+  f"MariaDB and moto_server on loopback; {$rounds} alternating rounds (A B B A …). Ours at its defaults (gzip level 1 through "
+  "ISA-L); each peer's mariadb-dump with the flags ours used. CPU-seconds are medians: \`job\` is the whole command with "
+  "every process it waited for; the others are each program's own.", "",
+  "| run | best s | median s | CPU-s (median) | peak RSS MiB | staging bytes |", "|---|---:|---:|---|---:|---:|"]
+for name in ["raw_dump", "pigz_dir", "igzip_dir", "ours_dir", "pigz_s3", "igzip_s3", "ours_s3", "runbook"]:
+    r = runs[name]
+    lines.append(f"| {labels[name]} | {r['wall_s']['best']} | {r['wall_s']['median']} | {cpu(r)} | {r['peak_rss_mib']} | {r['staging_bytes']} |")
+lines += ["", "| ratio (ours / peer) | best | median | goal |", "|---|---:|---:|---|"]
+for key, v in ratios.items():
+    goal = f"≤ {v['goal']} ({'met' if v['met'] else 'not met'})" if "goal" in v else ""
+    lines.append(f"| {key} | {v['best']} | {v['median']} | {goal} |")
+lines += ["", "gzip levels (ours to a directory, one timing each; level 1 is the default):", "",
+  "| level | wall s | stored MiB | SQL / stored |", "|---:|---:|---:|---:|"]
+for level, v in levels.items():
+    lines.append(f"| {level} | {v['wall_s']} | {round(v['stored_bytes'] / 1048576, 1)} | {round($sql_bytes / v['stored_bytes'], 2)} |")
+if fourx:
+    lines += ["", f"At 4× the data: ours to S3 {fourx['ours_s3']['wall_s']} s, peak RSS {fourx['ours_s3']['peak_rss_mib']} MiB; "
+              f"to a directory {fourx['ours_dir']['wall_s']} s, peak RSS {fourx['ours_dir']['peak_rss_mib']} MiB (goal ≤ 64 MiB)."]
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+python3 bench/record.py backup "$(cat "$work/numbers.json")" "$work/section.md"
 cat "$work/section.md"

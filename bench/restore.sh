@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
-# bench/restore.sh — the restore side by side, one run, the dataset of bench/backup.sh (4 sysbench
-# tables, >= 750 MiB of SQL, generated here): `mariadb < dump.sql`, `gunzip -c dump.sql.gz | mariadb`,
-# myloader with <cores> threads on a mydumper dump of the same data, and `mariadb-migrate restore`
-# from S3 (moto on loopback) and from a directory. Each run loads into the same empty target server.
-# Wall times, ratios and peak RSS go to bench/results.md and, as numbers, to bench/results.json
-# ("restore"). TABLE_SIZE (rows per table) overrides the dataset size.
+# bench/restore.sh — `mariadb-migrate restore` side by side with what a shell user runs, same data and
+# servers, one run: sysbench tables (4 × TABLE_SIZE rows, default 500,000: about 385 MiB of SQL),
+# loaded into the same empty target (no binlog, so myloader's default sql_log_bin=0 gains nothing).
+# Peers at their best settings, ours at its defaults:
+#   `mariadb < dump.sql`, `gzip -dc dump.sql.gz | mariadb` (gunzip), myloader with <cores> threads on a
+#   `mydumper --threads <cores> --rows 100000` dump (chunked tables), `mariadb-migrate restore` from a
+#   directory and from S3 (moto on loopback).
+# The SQL and gzip files are our backup's content, so the statements are the same. ROUNDS (default 3)
+# alternating rounds (bench/alternate.py): wall best and median, CPU-seconds of each process (the job,
+# mariadb/gzip/myloader, the target server, moto), peak RSS, staging bytes (sampled); every run is
+# checked to have loaded every row. Then ours at 4× the data (RSS). Ratios are computed here;
+# bench/results.json ("restore") and bench/results.md get them.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 cd "$REPO_ROOT"
 install_dependencies
-for p in sysbench time mydumper; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || as_root apt-get install -y -qq "$p" >/dev/null; done
+for p in sysbench time mydumper; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || as_root apt-get install -y -qq "$p" >/dev/null
+done
 
-table_size=${TABLE_SIZE:-1050000}
+table_size=${TABLE_SIZE:-500000}
+rounds=${ROUNDS:-3}
 cores=$(nproc)
+# The stores, TMPDIR and the peers' output files live on a file system of their own (/dev/shm), which
+# is sampled for staging; the servers' data and moto's temporary files stay elsewhere.
 work=$(mktemp -d /tmp/mm-bench-restore.XXXXXX)
-cleanup() { stop_mariadb "$work/source"; stop_mariadb "$work/target"; for f in "$work"/moto-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done; rm -rf "$work"; }
+files=$(mktemp -d /dev/shm/mm-bench-restore.XXXXXX)
+cleanup() {
+  stop_mariadb "$work/source"; stop_mariadb "$work/target"
+  for f in "$work"/moto-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
+  rm -rf "$work" "$files"
+}
 trap cleanup EXIT
 
 swift build -c release --product mariadb-migrate >/dev/null
 bin=$(swift build -c release --show-bin-path)/mariadb-migrate
 
 password=$(random_secret)
-source_port=$(free_port); start_mariadb "$work/source" "$source_port" "$password" --innodb-buffer-pool-size=512M
-target_port=$(free_port); start_mariadb "$work/target" "$target_port" "$password" --innodb-buffer-pool-size=512M
+sizes=(--innodb-buffer-pool-size=512M)
+source_port=$(free_port); start_mariadb "$work/source" "$source_port" "$password" "${sizes[@]}" --log-bin=mysql-bin --server-id=1
+target_port=$(free_port); start_mariadb "$work/target" "$target_port" "$password" "${sizes[@]}"
 source_socket=$work/source/mysqld.sock target_socket=$work/target/mysqld.sock
 mariadb --no-defaults --socket="$source_socket" -uroot -e "CREATE DATABASE sbtest"
 log "generating 4 sysbench tables of $table_size rows"
@@ -33,63 +50,105 @@ sysbench oltp_read_write --db-driver=mysql --mysql-socket="$source_socket" --mys
   printf '[client]\nuser=root\npassword="%s"\nsocket=%s\n' "$password" "$target_socket" >"$work/target.cnf" )
 
 s3port=$(free_port)
-start_moto "$work" "$s3port"
+mkdir -p "$work/moto-tmp"
+start_moto "$work" "$s3port" TMPDIR="$work/moto-tmp"
 endpoint=http://127.0.0.1:$s3port
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
 aws --endpoint-url "$endpoint" s3 mb s3://bench >/dev/null
 
-# The inputs, untimed: one backup of ours (S3 and a directory), the same SQL as a plain file and
-# gzipped, and a mydumper dump.
-MARIADB_SOCKET=$source_socket MARIADB_USER=root MARIADB_PASSWORD=$password "$bin" backup --database sbtest --storage-dir "$work/backups" >/dev/null
-object=$(ls "$work"/backups/backup.*.sql.gz)
-aws --endpoint-url "$endpoint" s3 cp "$object" "s3://bench/mariadb/$(basename "$object")" --only-show-errors
-aws --endpoint-url "$endpoint" s3 cp "$object.manifest.json" "s3://bench/mariadb/$(basename "$object").manifest.json" --only-show-errors
-gunzip -c "$object" >"$work/dump.sql"
+# The inputs, untimed: one backup of ours (in a directory and in S3), its SQL as a plain and a gzip
+# file, and a chunked mydumper dump.
+MARIADB_SOCKET=$source_socket MARIADB_USER=root MARIADB_PASSWORD=$password \
+  "$bin" backup --database sbtest --storage-dir "$files/backups" >/dev/null
+object=$(ls "$files"/backups/backup.*.sql.gz)
+for f in "$object" "$object.manifest.json"; do
+  aws --endpoint-url "$endpoint" s3 cp "$f" "s3://bench/mariadb/$(basename "$f")" --only-show-errors
+done
+gzip -dc "$object" >"$work/dump.sql"
 cp "$object" "$work/dump.sql.gz"
-sql_mib=$(du -m "$work/dump.sql" | cut -f1)
-mydumper --defaults-file="$work/source.cnf" --socket="$source_socket" --user=root --database=sbtest --threads="$cores" --outputdir="$work/mydumper" >/dev/null 2>&1
-log "dataset: $sql_mib MiB of SQL"
+sql_bytes=$(stat -c %s "$work/dump.sql")
+mydumper --defaults-file="$work/source.cnf" --socket="$source_socket" --user=root --database=sbtest \
+  --threads="$cores" --rows=100000 --outputdir="$work/mydumper" >/dev/null 2>&1
+log "dataset: $((sql_bytes / 1048576)) MiB of SQL; mydumper wrote $(ls "$work/mydumper" | wc -l) files"
 
-reset_target() { mariadb --defaults-extra-file="$work/target.cnf" -e "DROP DATABASE IF EXISTS sbtest"; }
-measure() {  # NAME COMMAND…: wall seconds and peak RSS (MiB) of the whole command, on an empty target
-  local name=$1; shift
-  reset_target
-  /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" >/dev/null 2>"$work/$name.err" || { cat "$work/$name.err" >&2; die "$name failed"; }
-  read -r wall rss_kib <"$work/$name.time"
-  printf -v "${name}_wall" '%s' "$wall"; printf -v "${name}_rss" '%s' "$((rss_kib / 1024))"
-  local rows; rows=$(mariadb --defaults-extra-file="$work/target.cnf" -N -e "SELECT SUM(c) FROM (SELECT COUNT(*) c FROM sbtest.sbtest1 UNION ALL SELECT COUNT(*) FROM sbtest.sbtest2 UNION ALL SELECT COUNT(*) FROM sbtest.sbtest3 UNION ALL SELECT COUNT(*) FROM sbtest.sbtest4) x")
-  [ "$rows" = "$((4 * table_size))" ] || die "$name loaded $rows rows, not $((4 * table_size))"
-  log "$name: ${wall}s, peak RSS $((rss_kib / 1024)) MiB"
-}
-
-measure plain sh -c "mariadb --defaults-extra-file=$work/target.cnf < $work/dump.sql"
-measure gunzip sh -c "gunzip -c $work/dump.sql.gz | mariadb --defaults-extra-file=$work/target.cnf"
-measure myloader myloader --defaults-file="$work/target.cnf" --socket="$target_socket" --user=root --directory="$work/mydumper" --threads="$cores" --overwrite-tables
+export PATH=$REPO_ROOT/bench/bin:$PATH
+mkdir -p "$work/cpu" "$files/tmp"
+export MM_BENCH_CPU_DIR=$work/cpu TMPDIR=$files/tmp
 export MARIADB_SOCKET=$target_socket MARIADB_USER=root MARIADB_PASSWORD=$password
-measure ours_s3 "$bin" restore --s3-bucket bench --s3-prefix mariadb --s3-endpoint "$endpoint"
-measure ours_dir "$bin" restore --storage-dir "$work/backups"
-measure ours_client "$bin" restore --storage-dir "$work/backups" --parallel 1
+target="mariadb --defaults-extra-file=$work/target.cnf"
+reset="$target -e 'DROP DATABASE IF EXISTS sbtest'"
+rows="SELECT (SELECT COUNT(*) FROM sbtest.sbtest1) + (SELECT COUNT(*) FROM sbtest.sbtest2) + (SELECT COUNT(*) FROM sbtest.sbtest3) + (SELECT COUNT(*) FROM sbtest.sbtest4)"
+check="test \$($target -N -e '$rows') = $((4 * table_size))"
+cat >"$work/spec.json" <<JSON
+{
+  "rounds": $rounds,
+  "cpu_dir": "$work/cpu",
+  "filesystems": ["$files"],
+  "watch": {"server": $(cat "$work/target/mysqld.pid"), "moto": $(cat "$work/moto-$s3port.pid")},
+  "jobs": [
+    {"name": "plain", "before": "$reset", "after": "$check", "shell": "$target < $work/dump.sql"},
+    {"name": "gunzip", "before": "$reset", "after": "$check",
+     "shell": "set -o pipefail; gzip -dc $work/dump.sql.gz | $target"},
+    {"name": "myloader", "before": "$reset", "after": "$check",
+     "shell": "myloader --defaults-file=$work/target.cnf --socket=$target_socket --user=root --directory=$work/mydumper --threads=$cores --overwrite-tables"},
+    {"name": "ours_dir", "before": "$reset", "after": "$check", "shell": "$bin restore --storage-dir $files/backups"},
+    {"name": "ours_s3", "before": "$reset", "after": "$check",
+     "shell": "$bin restore --s3-bucket bench --s3-prefix mariadb --s3-endpoint $endpoint"}
+  ]
+}
+JSON
+python3 bench/alternate.py "$work/spec.json" "$work/runs.json"
 
-ratio() { python3 -c "print(round($1 / $2, 3))"; }
-cat >"$work/section.md" <<MD
-## restore
+# Peak RSS at 4× the data: a backup of 16 tables of the same size (12 more in a second database),
+# restored by ours from S3 once.
+fourx='{}'
+if [ "${FOURX:-1}" != 0 ]; then
+  log "generating 12 more sysbench tables for the 4x run"
+  mariadb --defaults-extra-file="$work/source.cnf" -e "CREATE DATABASE sbtest4x"
+  sysbench oltp_read_write --db-driver=mysql --mysql-socket="$source_socket" --mysql-user=root --mysql-db=sbtest4x \
+    --tables=12 --table-size="$table_size" --threads="$cores" prepare >/dev/null
+  MARIADB_SOCKET=$source_socket "$bin" backup --database sbtest --database sbtest4x --s3-bucket bench \
+    --s3-prefix fourx --s3-endpoint "$endpoint" >/dev/null
+  $target -e "DROP DATABASE IF EXISTS sbtest4x"
+  eval "$reset"
+  /usr/bin/time -f "%e %M" -o "$work/fourx.time" "$bin" restore --s3-bucket bench --s3-prefix fourx --s3-endpoint "$endpoint" >/dev/null
+  fourx=$(python3 -c "w, m = open('$work/fourx.time').read().split(); print('{\"ours_s3\": {\"wall_s\": %s, \"peak_rss_mib\": %d}}' % (w, int(m) // 1024))")
+fi
 
-\`bench/restore.sh\`, $(date -u +%Y-%m-%dT%H:%M:%SZ), $cores cores, sysbench 4 × $table_size rows = $sql_mib MiB of SQL, into an empty MariaDB on loopback (no binlog), moto_server as S3.
-mariadb-migrate with its defaults: $cores connections (row data round-robin across them), the gzip backup of bench/backup.sh's defaults; myloader $(myloader --version 2>&1 | head -1 | awk '{print $2}') with $cores threads.
-
-| run | wall (s) | peak RSS (MiB) |
-|---|---:|---:|
-| \`mariadb < dump.sql\` | $plain_wall | $plain_rss |
-| \`gunzip -c dump.sql.gz \| mariadb\` | $gunzip_wall | $gunzip_rss |
-| \`myloader --threads $cores\` (mydumper dump) | $myloader_wall | $myloader_rss |
-| \`mariadb-migrate restore\` from S3 | $ours_s3_wall | $ours_s3_rss |
-| \`mariadb-migrate restore\` from a directory | $ours_dir_wall | $ours_dir_rss |
-| \`mariadb-migrate restore --parallel 1\` (through the mariadb client) | $ours_client_wall | $ours_client_rss |
-
-Ratios of our S3 restore: $(ratio "$ours_s3_wall" "$gunzip_wall") × \`gunzip -c | mariadb\` (goal ≤ 0.5), $(ratio "$ours_s3_wall" "$myloader_wall") × myloader (goal ≤ 1.0), $(ratio "$ours_s3_wall" "$plain_wall") × \`mariadb < dump.sql\`.
-Each run starts from an empty target and is checked to have loaded all $((4 * table_size)) rows.
-MD
-python3 bench/record.py restore \
-  "{\"wall_ratio_vs_gunzip_mariadb\": $(ratio "$ours_s3_wall" "$gunzip_wall"), \"wall_ratio_vs_myloader\": $(ratio "$ours_s3_wall" "$myloader_wall"), \"peak_rss_mib\": $(( ours_s3_rss > ours_dir_rss ? ours_s3_rss : ours_dir_rss )), \"sql_mib\": $sql_mib, \"ours_s3_s\": $ours_s3_wall, \"ours_dir_s\": $ours_dir_wall, \"ours_client_s\": $ours_client_wall, \"gunzip_mariadb_s\": $gunzip_wall, \"mariadb_plain_s\": $plain_wall, \"myloader_s\": $myloader_wall}" \
-  "$work/section.md"
+machine="$cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
+python3 - "$work/runs.json" "$work/section.md" "$work/numbers.json" <<PY
+import json, sys
+runs = json.load(open(sys.argv[1]))
+fourx = json.loads('''$fourx''')
+def ratio(a, b, key): return round(runs[a]["wall_s"][key] / runs[b]["wall_s"][key], 3)
+goals = [("ours_dir", "gunzip", 0.5), ("ours_s3", "gunzip", 0.5), ("ours_s3", "myloader", 1.0), ("ours_dir", "myloader", 1.0)]
+ratios = {f"{a}_vs_{b}": {"best": ratio(a, b, "best"), "median": ratio(a, b, "median"), "goal": g,
+                          "met": ratio(a, b, "best") <= g} for a, b, g in goals}
+ratios["ours_s3_vs_plain"] = {"best": ratio("ours_s3", "plain", "best"), "median": ratio("ours_s3", "plain", "median")}
+numbers = {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "machine": "$machine", "sql_bytes": $sql_bytes,
+           "table_size": $table_size, "rounds": $rounds, "runs": runs, "ratios": ratios, "four_x": fourx,
+           "peak_rss_mib": max(runs["ours_dir"]["peak_rss_mib"], runs["ours_s3"]["peak_rss_mib"])}
+json.dump(numbers, open(sys.argv[3], "w"))
+labels = {"plain": "\`mariadb < dump.sql\`", "gunzip": "\`gunzip -c dump.sql.gz | mariadb\` (gzip -dc)",
+  "myloader": "\`myloader --threads $cores\` (\`mydumper --rows 100000\` dump)",
+  "ours_dir": "**\`mariadb-migrate restore\` from a directory**", "ours_s3": "**\`mariadb-migrate restore\` from S3**"}
+def cpu(r): return ", ".join(f"{k} {v}" for k, v in sorted(r["cpu_s_median"].items()))
+lines = ["## restore", "",
+  f"\`bench/restore.sh\`, {numbers['date']}, $machine; sysbench 4 × $table_size rows = {$sql_bytes // 1048576} MiB of SQL "
+  f"into an empty MariaDB on loopback (no binlog), moto_server as S3; {$rounds} alternating rounds (A B B A …), each run "
+  "checked to have loaded every row. Ours at its defaults ($cores connections, secondary keys after the rows). CPU-seconds "
+  "are medians: \`job\` is the whole command with every process it waited for; \`server\` the target mariadbd.", "",
+  "| run | best s | median s | CPU-s (median) | peak RSS MiB | staging bytes |", "|---|---:|---:|---|---:|---:|"]
+for name in ["plain", "gunzip", "myloader", "ours_dir", "ours_s3"]:
+    r = runs[name]
+    lines.append(f"| {labels[name]} | {r['wall_s']['best']} | {r['wall_s']['median']} | {cpu(r)} | {r['peak_rss_mib']} | {r['staging_bytes']} |")
+lines += ["", "| ratio (ours / peer) | best | median | goal |", "|---|---:|---:|---|"]
+for key, v in ratios.items():
+    goal = f"≤ {v['goal']} ({'met' if v['met'] else 'not met'})" if "goal" in v else ""
+    lines.append(f"| {key} | {v['best']} | {v['median']} | {goal} |")
+if fourx:
+    lines += ["", f"At 4× the data: ours from S3 {fourx['ours_s3']['wall_s']} s, peak RSS {fourx['ours_s3']['peak_rss_mib']} MiB (goal ≤ 64 MiB)."]
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+python3 bench/record.py restore "$(cat "$work/numbers.json")" "$work/section.md"
 cat "$work/section.md"
