@@ -128,6 +128,8 @@ s3 = open('$work/s3_4x.time').read().split(); d = open('$work/dir_4x.time').read
 print('{\"ours_s3\": {\"wall_s\": %s, \"peak_rss_mib\": %d}, \"ours_dir\": {\"wall_s\": %s, \"peak_rss_mib\": %d}, \"stored_bytes\": %s}' % (s3[0], int(s3[1]) // 1024, d[0], int(d[1]) // 1024, $stored4x))")
 fi
 
+default_level=$("$bin" backup --help | tr -s ' \n' ' ' | sed -n 's/.*(default \([0-9]\), chosen.*/\1/p')
+[ -n "$default_level" ] || die "backup --help does not name the default gzip level"
 machine="$cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 python3 - "$work/runs.json" "$work/section.md" "$work/numbers.json" <<PY
 import json, sys
@@ -142,7 +144,7 @@ ratios["ours_dir_vs_igzip_dir"] = {"best": ratio("ours_dir", "igzip_dir", "best"
 ratios["ours_dir_vs_raw_dump"] = {"best": ratio("ours_dir", "raw_dump", "best"), "median": ratio("ours_dir", "raw_dump", "median")}
 numbers = {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "machine": "$machine", "sql_bytes": $sql_bytes,
            "table_size": $table_size, "rounds": $rounds, "runs": runs, "ratios": ratios, "gzip_levels": levels,
-           "four_x": fourx, "default_gzip_level": 1,
+           "four_x": fourx, "default_gzip_level": $default_level,
            "peak_rss_mib": max(runs["ours_dir"]["peak_rss_mib"], runs["ours_s3"]["peak_rss_mib"])}
 json.dump(numbers, open(sys.argv[3], "w"))
 labels = {
@@ -156,7 +158,7 @@ def cpu(r):
     return ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
 lines = ["## backup", "",
   f"\`bench/backup.sh\`, {numbers['date']}, $machine; sysbench 4 × $table_size rows = $sql_mib MiB of SQL, binlog on, "
-  f"MariaDB and moto_server on loopback; {$rounds} alternating rounds (A B B A …). Ours at its defaults (gzip level 1 through "
+  f"MariaDB and moto_server on loopback; {$rounds} alternating rounds (A B B A …). Ours at its defaults (gzip level $default_level through "
   "ISA-L); each peer's mariadb-dump with the flags ours used. CPU-seconds are medians: \`job\` is the whole command with "
   "every process it waited for; the others are each program's own.", "",
   "| run | best s | median s | CPU-s (median) | peak RSS MiB | staging bytes |", "|---|---:|---:|---|---:|---:|"]
@@ -167,7 +169,7 @@ lines += ["", "| ratio (ours / peer) | best | median | goal |", "|---|---:|---:|
 for key, v in ratios.items():
     goal = f"≤ {v['goal']} ({'met' if v['met'] else 'not met'})" if "goal" in v else ""
     lines.append(f"| {key} | {v['best']} | {v['median']} | {goal} |")
-lines += ["", "gzip levels (ours to a directory, one timing each; level 1 is the default):", "",
+lines += ["", "gzip levels (ours to a directory, one timing each; level $default_level is the default):", "",
   "| level | wall s | stored MiB | SQL / stored |", "|---:|---:|---:|---:|"]
 for level, v in levels.items():
     lines.append(f"| {level} | {v['wall_s']} | {round(v['stored_bytes'] / 1048576, 1)} | {round($sql_bytes / v['stored_bytes'], 2)} |")

@@ -28,7 +28,7 @@ extension MariaDBMigrate {
         @Option(
             help: ArgumentHelp(
                 "gzip level 1-9: 1-3 through ISA-L (one core outruns the dump), 4-9 through zlib on every core "
-                    + "(default 1: see the README)."))
+                    + "(default \(GzipCompressor.defaultLevel), chosen from bench/backup.sh's table: see the README)."))
         var gzipLevel: Int?
 
         @Option(name: .customLong("database"), help: "A database to back up (repeat for several; default: all).")
