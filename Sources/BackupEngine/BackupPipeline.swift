@@ -185,7 +185,7 @@ public enum BackupPipeline {
         let credentials = try CredentialsFile(settings: request.connection)
         defer { credentials.remove() }
         let arguments = try dump.arguments(defaultsExtraFile: credentials.path)
-        let child = ChildProcess(executable: executable, arguments: arguments)
+        let child = ChildProcess.buffered(executable: executable, arguments: arguments)
         let writer = try await store.makeWriter(name: name.fileName)
         let started = UTCDateTime.now()
         var scanner = DumpScanner()

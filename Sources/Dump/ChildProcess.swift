@@ -134,6 +134,15 @@ public final class ChildProcess: @unchecked Sendable {
     /// The same for the mariadb client: the server rolls back the statement of a connection that drops.
     public func kill() { terminate() }
 
+    /// A child whose standard output goes out in 1 MiB writes: through coreutils' `stdbuf -o 1M` when it
+    /// is there, for tools that write through stdio. mariadb-dump writes a pipe 4 KiB at a time (98,043
+    /// writes for 385 MiB of SQL); through stdbuf it made 386, and its system time fell from 1.5-1.9 to
+    /// 0.8-0.9 CPU-seconds (`| cat`, three alternating runs). stdbuf execs the tool: same process.
+    public static func buffered(executable: String, arguments: [String]) -> ChildProcess {
+        guard let stdbuf = locate(["stdbuf"]) else { return ChildProcess(executable: executable, arguments: arguments) }
+        return ChildProcess(executable: stdbuf, arguments: ["-o", "1M", executable] + arguments)
+    }
+
     /// Finds a tool on PATH (and /usr/bin, /usr/sbin).
     public static func locate(_ names: [String]) -> String? {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/sbin:/usr/local/bin"

@@ -150,6 +150,51 @@ struct RestoreTests {
         #expect(try await target.query("SELECT COUNT(*) FROM `\(name)`.t").scalar.int64 == 2)
     }
 
+    /// Every gzip level (1-3 through ISA-L, 4-9 through zlib) gives a backup that gzip -t, gunzip and
+    /// Python's gzip module read, and that restores equal to the source.
+    @Test(arguments: [1, 2, 3, 4, 6, 9])
+    func everyGzipLevelRestoresEqual(level: Int) async throws {
+        let env = try TestEnvironment.require()
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        let target = try await MariaDBConnection.connect(try env.targetTCP())
+        let name = TestEnvironment.uniqueName("gl\(level)")
+        try await seed(source, name, rows: 3000)
+        defer {
+            Task {
+                try? await source.query("DROP DATABASE `\(name)`")
+                try? await target.query("DROP DATABASE `\(name)`")
+            }
+        }
+        let store = try temporaryStore()
+        let manifest = try await BackupPipeline.run(
+            BackupRequest(
+                connection: try env.sourceTCP(), dump: DumpOptions(databases: [name]), compression: .gzip,
+                gzipLevel: level, now: UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))),
+            store: store)
+        let path = store.location + manifest.name
+        for command in [
+            ["gzip", "-t", path], ["sh", "-c", "gunzip -c \"$0\" | sha256sum", path],
+            [
+                "python3", "-c",
+                "import gzip, hashlib, sys; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())", path,
+            ],
+        ] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = command
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(command[0]) level \(level)")
+            if command[0] != "gzip" { #expect(text.hasPrefix(manifest.sql.sha256), "\(command[0]) level \(level)") }
+        }
+        _ = try await RestorePipeline.run(
+            RestoreRequest(connection: try env.targetTCP(), target: .file(manifest.name)), store: store)
+        #expect(try await differences(env, databases: [name]) == [])
+    }
+
     /// Plain keys built after the rows give the same tables back: key order among primary, unique,
     /// plain and full-text keys; a foreign key's parent and child; AUTO_INCREMENT led by a plain key;
     /// partitions; a table the restore's database selection leaves alone is not touched.
