@@ -2,10 +2,10 @@
 """Runs benchmark jobs side by side, alternating, and measures each run: wall time, CPU-seconds of
 each process that matters, peak RSS, and staging bytes. Used by bench/backup.sh and bench/restore.sh.
 
-    python3 bench/alternate.py SPEC.json RESULT.json
+    python3 bench/alternate.py [--rounds N] [--watch NAME=PID ...] [--filesystem DIR ...] SPEC.json RESULT.json
 
-SPEC: {"rounds": 3, "watch": {"server": PID, "moto": PID}, "filesystems": [PATH, ...], "exclude": [DIR, ...],
-       "cpu_dir": DIR, "jobs": [{"name": ..., "shell": ..., "before": ..., "published": GLOB}, ...]}
+SPEC: {"jobs": [{"name": ..., "shell": ..., "before": ..., "after": ..., "published": GLOB}, ...]}; the
+programs' CPU records go to $MM_BENCH_CPU_DIR.
 
 - Order: round 0 runs the jobs as listed, round 1 reversed, and so on (A B B A A B ...), so a drift
   of the machine during the run falls on every job alike.
@@ -13,16 +13,26 @@ SPEC: {"rounds": 3, "watch": {"server": PID, "moto": PID}, "filesystems": [PATH,
   `after` (shell, untimed) checks the result (a non-zero exit stops the bench).
 - CPU-seconds: the whole job (user + sys of the shell and every process it waited for, from wait4),
   each watched process (from /proc/PID/stat), and each program that wrote its own rusage into
-  cpu_dir/<program> (bench/bin wraps mariadb-dump, mariadb, pigz, igzip, gunzip, aws with
+  $MM_BENCH_CPU_DIR/<program> (bench/bin wraps mariadb-dump, mariadb, pigz, igzip, gzip, aws, … with
   /usr/bin/time -a -o).
-- Staging bytes: the file systems of `filesystems` are sampled every 20 ms (statvfs, less the files
-  under `exclude`: the servers' data directories, whose growth is the restored data); the largest
+- Staging bytes: the file systems of `--filesystem` are sampled every 20 ms (statvfs); the largest
   growth of their used bytes over the run, less what the job published there (the files matching
   `published` when it ended: the backup itself in a directory store, which is no staging).
 """
-import glob, json, os, statistics, subprocess, sys, threading, time
+import argparse, glob, json, os, statistics, subprocess, sys, threading, time
 
-spec = json.load(open(sys.argv[1]))
+parser = argparse.ArgumentParser()
+parser.add_argument("--rounds", type=int, default=3)
+parser.add_argument("--watch", action="append", default=[], help="NAME=PID of a process whose CPU time is wanted")
+parser.add_argument("--filesystem", action="append", default=[], help="a directory whose file system is sampled")
+parser.add_argument("spec")
+parser.add_argument("result")
+options = parser.parse_args()
+spec = json.load(open(options.spec))
+spec["rounds"] = options.rounds
+spec["watch"] = {name: int(pid) for name, pid in (item.split("=", 1) for item in options.watch)}
+spec["filesystems"] = options.filesystem
+spec["cpu_dir"] = os.environ["MM_BENCH_CPU_DIR"]
 # bench/bin first: Python run through pyenv has its own bin directory (with aws) put before it.
 child_env = dict(os.environ, PATH=os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin") + ":"
                  + os.environ.get("PATH", ""))
@@ -37,20 +47,8 @@ def proc_cpu(pid):
         return None
 
 
-def allocated(directory):
-    total = 0
-    for root, _, files in os.walk(directory):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except OSError:
-                pass
-    return total
-
-
 def used_bytes(paths):
-    """Used bytes of the file systems of `paths`, less what the servers' data directories hold."""
-    seen, total = set(), -sum(allocated(d) for d in spec.get("exclude", []))
+    seen, total = set(), 0
     for path in paths:
         st = os.stat(path)
         if st.st_dev in seen:
@@ -144,4 +142,4 @@ for name, results in runs.items():
         "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
         "staging_bytes": max(r["staging_bytes"] for r in results),
     }
-json.dump(summary, open(sys.argv[2], "w"), indent=2, sort_keys=True)
+json.dump(summary, open(options.result, "w"), indent=2, sort_keys=True)

@@ -51,12 +51,7 @@ export MARIADB_SOCKET=$socket MARIADB_USER=root MARIADB_PASSWORD=$password
 creds=$work/client.cnf
 ( umask 077; printf '[client]\nuser=root\npassword="%s"\nsocket=%s\n' "$password" "$socket" >"$creds" )
 
-s3port=$(free_port)
-mkdir -p "$work/moto-tmp"
-start_moto "$work" "$s3port" TMPDIR="$work/moto-tmp"
-endpoint=http://127.0.0.1:$s3port
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
-aws --endpoint-url "$endpoint" s3 mb s3://bench >/dev/null
+start_bench_s3 "$work"
 
 # Every program whose CPU time is wanted runs through bench/bin's wrapper.
 export PATH=$REPO_ROOT/bench/bin:$PATH
@@ -77,10 +72,6 @@ stamp='$(date -u +%Y-%m-%dT%H:%M:%SZ)'
 clean_out="rm -rf $files/out/* $files/store"
 cat >"$work/spec.json" <<JSON
 {
-  "rounds": $rounds,
-  "cpu_dir": "$work/cpu",
-  "filesystems": ["$files"],
-  "watch": {"server": $(cat "$work/db/mysqld.pid"), "moto": $(cat "$work/moto-$s3port.pid")},
   "jobs": [
     {"name": "raw_dump", "shell": "$dump > /dev/null"},
     {"name": "pigz_dir", "before": "$clean_out", "published": "$files/out/*",
@@ -99,7 +90,8 @@ cat >"$work/spec.json" <<JSON
   ]
 }
 JSON
-python3 bench/alternate.py "$work/spec.json" "$work/runs.json"
+python3 bench/alternate.py --rounds "$rounds" --filesystem "$files" --watch server="$(cat "$work/db/mysqld.pid")" \
+  --watch moto="$(cat "$work/moto-$s3port.pid")" "$work/spec.json" "$work/runs.json"
 
 # The default level's table: ours to a directory at each level, one timing each.
 levels_json=""

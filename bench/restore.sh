@@ -49,12 +49,7 @@ sysbench oltp_read_write --db-driver=mysql --mysql-socket="$source_socket" --mys
 ( umask 077; printf '[client]\nuser=root\npassword="%s"\nsocket=%s\n' "$password" "$source_socket" >"$work/source.cnf"
   printf '[client]\nuser=root\npassword="%s"\nsocket=%s\n' "$password" "$target_socket" >"$work/target.cnf" )
 
-s3port=$(free_port)
-mkdir -p "$work/moto-tmp"
-start_moto "$work" "$s3port" TMPDIR="$work/moto-tmp"
-endpoint=http://127.0.0.1:$s3port
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
-aws --endpoint-url "$endpoint" s3 mb s3://bench >/dev/null
+start_bench_s3 "$work"
 
 # The inputs, untimed: one backup of ours (in a directory and in S3), its SQL as a plain and a gzip
 # file, and a chunked mydumper dump.
@@ -81,10 +76,6 @@ rows="SELECT (SELECT COUNT(*) FROM sbtest.sbtest1) + (SELECT COUNT(*) FROM sbtes
 check="test \$($target -N -e '$rows') = $((4 * table_size))"
 cat >"$work/spec.json" <<JSON
 {
-  "rounds": $rounds,
-  "cpu_dir": "$work/cpu",
-  "filesystems": ["$files"],
-  "watch": {"server": $(cat "$work/target/mysqld.pid"), "moto": $(cat "$work/moto-$s3port.pid")},
   "jobs": [
     {"name": "plain", "before": "$reset", "after": "$check", "shell": "$target < $work/dump.sql"},
     {"name": "gunzip", "before": "$reset", "after": "$check",
@@ -97,7 +88,8 @@ cat >"$work/spec.json" <<JSON
   ]
 }
 JSON
-python3 bench/alternate.py "$work/spec.json" "$work/runs.json"
+python3 bench/alternate.py --rounds "$rounds" --filesystem "$files" --watch server="$(cat "$work/target/mysqld.pid")" \
+  --watch moto="$(cat "$work/moto-$s3port.pid")" "$work/spec.json" "$work/runs.json"
 
 # Peak RSS at 4× the data: a backup of 16 tables of the same size (12 more in a second database),
 # restored by ours from S3 once.

@@ -103,6 +103,18 @@ start_moto() {
   die "moto_server did not start on port $port"
 }
 
+# A moto_server for a benchmark, its large objects' temporary files kept under WORK/moto-tmp, with
+# a bucket named bench: sets s3port and endpoint, exports the AWS credentials the tools use.
+start_bench_s3() {
+  local work=$1
+  s3port=$(free_port)
+  mkdir -p "$work/moto-tmp"
+  start_moto "$work" "$s3port" TMPDIR="$work/moto-tmp"
+  endpoint=http://127.0.0.1:$s3port
+  export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url "$endpoint" s3 mb s3://bench >/dev/null
+}
+
 stop_pidfile() {
   local file=$1
   [ -f "$file" ] || return 0

@@ -69,6 +69,32 @@ func differences(_ env: TestEnvironment, databases: [String]) async throws -> [S
     return Inventory.differences(source: source, target: target)
 }
 
+/// The test servers and a database of the test's own on the source (seeded when `seedRows` is given),
+/// dropped from both servers when the test is done.
+struct ScratchDatabase {
+    let env: TestEnvironment
+    let source: MariaDBConnection
+    let target: MariaDBConnection
+    let name: String
+
+    static func make(_ prefix: String, seedRows: Int? = nil) async throws -> ScratchDatabase {
+        let env = try TestEnvironment.require()
+        let scratch = ScratchDatabase(
+            env: env, source: try await MariaDBConnection.connect(try env.sourceTCP()),
+            target: try await MariaDBConnection.connect(try env.targetTCP()), name: TestEnvironment.uniqueName(prefix))
+        if let seedRows { try await seed(scratch.source, scratch.name, rows: seedRows) }
+        return scratch
+    }
+
+    func drop() {
+        let (source, target, name) = (source, target, name)
+        Task {
+            _ = try? await source.query("DROP DATABASE `\(name)`")
+            _ = try? await target.query("DROP DATABASE `\(name)`")
+        }
+    }
+}
+
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
 struct RestoreTests {
     enum Where: String, CaseIterable, Sendable { case s3, directory }
@@ -78,17 +104,9 @@ struct RestoreTests {
         (.none, .s3, 3),
     ])
     func roundTripLeavesNoDifference(compression: CompressionAlgorithm, place: Where, parallel: Int) async throws {
-        let env = try TestEnvironment.require()
-        let source = try await MariaDBConnection.connect(try env.sourceTCP())
-        let target = try await MariaDBConnection.connect(try env.targetTCP())
-        let name = TestEnvironment.uniqueName("rt")
-        try await seed(source, name)
-        defer {
-            Task {
-                try? await source.query("DROP DATABASE `\(name)`")
-                try? await target.query("DROP DATABASE `\(name)`")
-            }
-        }
+        let scratch = try await ScratchDatabase.make("rt", seedRows: 20000)
+        defer { scratch.drop() }
+        let (env, target, name) = (scratch.env, scratch.target, scratch.name)
         let store: any ObjectStore = place == .s3 ? try await s3Store(env) : try temporaryStore()
         let manifest = try await backup(env, databases: [name], compression: compression, store: store)
         let report = try await RestorePipeline.run(
@@ -154,17 +172,9 @@ struct RestoreTests {
     /// Python's gzip module read, and that restores equal to the source.
     @Test(arguments: [1, 2, 3, 4, 6, 9])
     func everyGzipLevelRestoresEqual(level: Int) async throws {
-        let env = try TestEnvironment.require()
-        let source = try await MariaDBConnection.connect(try env.sourceTCP())
-        let target = try await MariaDBConnection.connect(try env.targetTCP())
-        let name = TestEnvironment.uniqueName("gl\(level)")
-        try await seed(source, name, rows: 3000)
-        defer {
-            Task {
-                try? await source.query("DROP DATABASE `\(name)`")
-                try? await target.query("DROP DATABASE `\(name)`")
-            }
-        }
+        let scratch = try await ScratchDatabase.make("gl\(level)", seedRows: 3000)
+        defer { scratch.drop() }
+        let (env, name) = (scratch.env, scratch.name)
         let store = try temporaryStore()
         let manifest = try await BackupPipeline.run(
             BackupRequest(
@@ -295,17 +305,9 @@ struct RestoreTests {
 
     @Test(arguments: [false, true])
     func aFlippedByteIsACorruptionErrorNamingTheObject(staged: Bool) async throws {
-        let env = try TestEnvironment.require()
-        let source = try await MariaDBConnection.connect(try env.sourceTCP())
-        let target = try await MariaDBConnection.connect(try env.targetTCP())
-        let name = TestEnvironment.uniqueName("fb")
-        try await seed(source, name, rows: 2000)
-        defer {
-            Task {
-                try? await source.query("DROP DATABASE `\(name)`")
-                try? await target.query("DROP DATABASE `\(name)`")
-            }
-        }
+        let scratch = try await ScratchDatabase.make("fb", seedRows: 2000)
+        defer { scratch.drop() }
+        let (env, target, name) = (scratch.env, scratch.target, scratch.name)
         let store = try temporaryStore()
         let manifest = try await backup(env, databases: [name], compression: .none, store: store)
         // Flip one letter inside a row's text: still valid SQL, so only the checksum can tell.
@@ -341,17 +343,9 @@ struct RestoreTests {
     }
 
     @Test func aTruncatedGzipFails() async throws {
-        let env = try TestEnvironment.require()
-        let source = try await MariaDBConnection.connect(try env.sourceTCP())
-        let target = try await MariaDBConnection.connect(try env.targetTCP())
-        let name = TestEnvironment.uniqueName("tr")
-        try await seed(source, name, rows: 5000)
-        defer {
-            Task {
-                try? await source.query("DROP DATABASE `\(name)`")
-                try? await target.query("DROP DATABASE `\(name)`")
-            }
-        }
+        let scratch = try await ScratchDatabase.make("tr", seedRows: 5000)
+        defer { scratch.drop() }
+        let (env, name) = (scratch.env, scratch.name)
         let store = try temporaryStore()
         let manifest = try await backup(env, databases: [name], compression: .gzip, store: store)
         let path = store.location + manifest.name
