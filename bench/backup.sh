@@ -125,15 +125,14 @@ default_level=$("$bin" backup --help | tr -s ' \n' ' ' | sed -n 's/.*(default \(
 machine="$cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 python3 - "$work/runs.json" "$work/section.md" "$work/numbers.json" <<PY
 import json, sys
+sys.path.insert(0, "bench")
+import report
 runs = json.load(open(sys.argv[1]))
 levels = {$levels_json}
 fourx = json.loads('''$rss4x''')
-def ratio(a, b, key): return round(runs[a]["wall_s"][key] / runs[b]["wall_s"][key], 3)
-goals = [("ours_dir", "pigz_dir", 0.5), ("ours_s3", "pigz_s3", 0.6), ("ours_s3", "igzip_s3", 1.0), ("ours_s3", "runbook", 0.2)]
-ratios = {f"{a}_vs_{b}": {"best": ratio(a, b, "best"), "median": ratio(a, b, "median"), "goal": g,
-                          "met": ratio(a, b, "best") <= g} for a, b, g in goals}
-ratios["ours_dir_vs_igzip_dir"] = {"best": ratio("ours_dir", "igzip_dir", "best"), "median": ratio("ours_dir", "igzip_dir", "median")}
-ratios["ours_dir_vs_raw_dump"] = {"best": ratio("ours_dir", "raw_dump", "best"), "median": ratio("ours_dir", "raw_dump", "median")}
+ratios = report.ratios(
+    runs, [("ours_dir", "pigz_dir", 0.5), ("ours_s3", "pigz_s3", 0.6), ("ours_s3", "igzip_s3", 1.0), ("ours_s3", "runbook", 0.2)],
+    [("ours_dir", "igzip_dir"), ("ours_dir", "raw_dump")])
 numbers = {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "machine": "$machine", "sql_bytes": $sql_bytes,
            "table_size": $table_size, "rounds": $rounds, "runs": runs, "ratios": ratios, "gzip_levels": levels,
            "four_x": fourx, "default_gzip_level": $default_level,
@@ -145,22 +144,12 @@ labels = {
   "ours_dir": "**\`mariadb-migrate backup --storage-dir\`**",
   "pigz_s3": "\`mariadb-dump | pigz -1 -p$cores | aws s3 cp -\`", "igzip_s3": "\`mariadb-dump | igzip -1 | aws s3 cp -\`",
   "ours_s3": "**\`mariadb-migrate backup\` to S3**", "runbook": "runbook: dump to a file, \`gzip -6\`, \`aws s3 cp\`"}
-def cpu(r):
-    c = dict(r["cpu_s_median"])
-    return ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
 lines = ["## backup", "",
   f"\`bench/backup.sh\`, {numbers['date']}, $machine; sysbench 4 × $table_size rows = $sql_mib MiB of SQL, binlog on, "
   f"MariaDB and moto_server on loopback; {$rounds} alternating rounds (A B B A …). Ours at its defaults (gzip level $default_level through "
   "ISA-L); each peer's mariadb-dump with the flags ours used. CPU-seconds are medians: \`job\` is the whole command with "
-  "every process it waited for; the others are each program's own.", "",
-  "| run | best s | median s | CPU-s (median) | peak RSS MiB | staging bytes |", "|---|---:|---:|---|---:|---:|"]
-for name in ["raw_dump", "pigz_dir", "igzip_dir", "ours_dir", "pigz_s3", "igzip_s3", "ours_s3", "runbook"]:
-    r = runs[name]
-    lines.append(f"| {labels[name]} | {r['wall_s']['best']} | {r['wall_s']['median']} | {cpu(r)} | {r['peak_rss_mib']} | {r['staging_bytes']} |")
-lines += ["", "| ratio (ours / peer) | best | median | goal |", "|---|---:|---:|---|"]
-for key, v in ratios.items():
-    goal = f"≤ {v['goal']} ({'met' if v['met'] else 'not met'})" if "goal" in v else ""
-    lines.append(f"| {key} | {v['best']} | {v['median']} | {goal} |")
+  "every process it waited for; the others are each program's own.",
+  ""] + report.run_table(runs, labels) + [""] + report.ratio_table(ratios)
 lines += ["", "gzip levels (ours to a directory, one timing each; level $default_level is the default):", "",
   "| level | wall s | stored MiB | SQL / stored |", "|---:|---:|---:|---:|"]
 for level, v in levels.items():

@@ -110,13 +110,13 @@ fi
 machine="$cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 python3 - "$work/runs.json" "$work/section.md" "$work/numbers.json" <<PY
 import json, sys
+sys.path.insert(0, "bench")
+import report
 runs = json.load(open(sys.argv[1]))
 fourx = json.loads('''$fourx''')
-def ratio(a, b, key): return round(runs[a]["wall_s"][key] / runs[b]["wall_s"][key], 3)
-goals = [("ours_dir", "gunzip", 0.5), ("ours_s3", "gunzip", 0.5), ("ours_s3", "myloader", 1.0), ("ours_dir", "myloader", 1.0)]
-ratios = {f"{a}_vs_{b}": {"best": ratio(a, b, "best"), "median": ratio(a, b, "median"), "goal": g,
-                          "met": ratio(a, b, "best") <= g} for a, b, g in goals}
-ratios["ours_s3_vs_plain"] = {"best": ratio("ours_s3", "plain", "best"), "median": ratio("ours_s3", "plain", "median")}
+ratios = report.ratios(
+    runs, [("ours_dir", "gunzip", 0.5), ("ours_s3", "gunzip", 0.5), ("ours_s3", "myloader", 1.0), ("ours_dir", "myloader", 1.0)],
+    [("ours_s3", "plain")])
 numbers = {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "machine": "$machine", "sql_bytes": $sql_bytes,
            "table_size": $table_size, "rounds": $rounds, "runs": runs, "ratios": ratios, "four_x": fourx,
            "peak_rss_mib": max(runs["ours_dir"]["peak_rss_mib"], runs["ours_s3"]["peak_rss_mib"])}
@@ -124,20 +124,12 @@ json.dump(numbers, open(sys.argv[3], "w"))
 labels = {"plain": "\`mariadb < dump.sql\`", "gunzip": "\`gunzip -c dump.sql.gz | mariadb\` (gzip -dc)",
   "myloader": "\`myloader --threads $cores\` (\`mydumper --rows 100000\` dump)",
   "ours_dir": "**\`mariadb-migrate restore\` from a directory**", "ours_s3": "**\`mariadb-migrate restore\` from S3**"}
-def cpu(r): return ", ".join(f"{k} {v}" for k, v in sorted(r["cpu_s_median"].items()))
 lines = ["## restore", "",
   f"\`bench/restore.sh\`, {numbers['date']}, $machine; sysbench 4 × $table_size rows = {$sql_bytes // 1048576} MiB of SQL "
   f"into an empty MariaDB on loopback (no binlog), moto_server as S3; {$rounds} alternating rounds (A B B A …), each run "
   "checked to have loaded every row. Ours at its defaults ($cores connections, secondary keys after the rows). CPU-seconds "
-  "are medians: \`job\` is the whole command with every process it waited for; \`server\` the target mariadbd.", "",
-  "| run | best s | median s | CPU-s (median) | peak RSS MiB | staging bytes |", "|---|---:|---:|---|---:|---:|"]
-for name in ["plain", "gunzip", "myloader", "ours_dir", "ours_s3"]:
-    r = runs[name]
-    lines.append(f"| {labels[name]} | {r['wall_s']['best']} | {r['wall_s']['median']} | {cpu(r)} | {r['peak_rss_mib']} | {r['staging_bytes']} |")
-lines += ["", "| ratio (ours / peer) | best | median | goal |", "|---|---:|---:|---|"]
-for key, v in ratios.items():
-    goal = f"≤ {v['goal']} ({'met' if v['met'] else 'not met'})" if "goal" in v else ""
-    lines.append(f"| {key} | {v['best']} | {v['median']} | {goal} |")
+  "are medians: \`job\` is the whole command with every process it waited for; \`server\` the target mariadbd.",
+  ""] + report.run_table(runs, labels) + [""] + report.ratio_table(ratios)
 if fourx:
     lines += ["", f"At 4× the data: ours from S3 {fourx['ours_s3']['wall_s']} s, peak RSS {fourx['ours_s3']['peak_rss_mib']} MiB (goal ≤ 64 MiB)."]
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
