@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Cuts a SQL script (a `mariadb-dump` file) into statements the way the `mariadb` client does:
 /// the current delimiter ends a statement outside quotes and comments; `DELIMITER x` lines change
 /// it; `--`/`#` comment lines between statements are dropped. Fed in chunks of any size; keeps
@@ -81,6 +85,14 @@ public struct SQLSplitter: Sendable {
                     }
                     state = .normal
                 case .normal:
+                    // Runs of bytes that change nothing (numbers, commas, words) in one tight loop.
+                    let first = delimiter[0]
+                    while i < count {
+                        let b = p[i]
+                        if b == first || b == 0x27 || b == 0x22 || b == 0x60 || b == 0x2F { break }
+                        i += 1
+                    }
+                    guard i < count else { break }
                     let b = p[i]
                     if b == delimiter[0] {
                         if i + delimiter.count > count {
@@ -109,11 +121,34 @@ public struct SQLSplitter: Sendable {
                     i += 1
                 case .singleQuote, .doubleQuote:
                     let quote: UInt8 = state == .singleQuote ? 0x27 : 0x22
-                    // The hot loop: row data is mostly inside quotes.
-                    while i < count {
-                        let b = p[i]
-                        if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == quote { break }
+                    // The hot loop: row data is mostly inside quotes. A backslash skips the next byte,
+                    // which may come in the next chunk (`escaped`).
+                    if escaped, i < count {
+                        escaped = false
                         i += 1
+                    }
+                    // memchr (SIMD) finds the closing quote, then whether a backslash comes before it: a
+                    // byte-at-a-time loop here was 18% of a restore's CPU samples.
+                    let base = p.baseAddress!
+                    while i < count {
+                        let closing = memchr(base + i, Int32(quote), count - i).map {
+                            UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base
+                        }
+                        let limit = closing ?? count
+                        guard
+                            let backslash = memchr(base + i, 0x5C, limit - i).map({
+                                UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base
+                            })
+                        else {
+                            i = limit
+                            break
+                        }
+                        if backslash + 1 == count {
+                            escaped = true
+                            i = count
+                        } else {
+                            i = backslash + 2
+                        }
                     }
                     if i < count {
                         state = .normal
