@@ -26,13 +26,16 @@ public final class StreamBridge: @unchecked Sendable {
         guard !cancelled else { return false }
         // A chunk never outgrows its reserved capacity: growing it copied the megabyte again.
         if !current.isEmpty && current.count + bytes.count > chunkSize {
-            enqueueCurrent()
-            while queue.count >= capacity && !cancelled { condition.wait() }
-            guard !cancelled else { return false }
+            guard handOnCurrent() else { return false }
         }
         if current.capacity < chunkSize { current.reserveCapacity(chunkSize) }
         current.append(contentsOf: bytes)
         guard current.count >= chunkSize else { return true }
+        return handOnCurrent()
+    }
+
+    /// Must hold the lock. Queues the chunk being filled and waits for room; false when cancelled.
+    private func handOnCurrent() -> Bool {
         enqueueCurrent()
         while queue.count >= capacity && !cancelled { condition.wait() }
         return !cancelled
