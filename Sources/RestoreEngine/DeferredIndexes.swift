@@ -16,7 +16,7 @@ public struct DeferredIndexes: Equatable, Sendable {
 
     public init?(createTable statement: [UInt8]) {
         // Not a table with plain keys: skipped without decoding the text.
-        guard statement.count < 1 << 20, Self.contains(statement, "\n  KEY ") else { return nil }
+        guard statement.count < 1 << 20, Self.contains(statement[...], "\n  KEY ") else { return nil }
         let text = String(decoding: statement, as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count >= 3, let head = lines.first, head.hasPrefix("CREATE TABLE "), head.hasSuffix(" (") else {
@@ -58,16 +58,7 @@ public struct DeferredIndexes: Equatable, Sendable {
         addIndexes = Array(("ALTER TABLE \(name) " + deferred.map { "ADD \($0)" }.joined(separator: ", ")).utf8)
     }
 
-    static func contains(_ bytes: [UInt8], _ needle: String) -> Bool {
-        let needle = Array(needle.utf8)
-        guard bytes.count >= needle.count else { return false }
-        return bytes.withUnsafeBufferPointer { p in
-            var i = 0
-            while i <= p.count - needle.count {
-                if p[i] == needle[0] && p[i..<(i + needle.count)].elementsEqual(needle) { return true }
-                i += 1
-            }
-            return false
-        }
+    static func contains(_ bytes: ArraySlice<UInt8>, _ needle: String) -> Bool {
+        bytes.firstRange(of: Array(needle.utf8)) != nil
     }
 }

@@ -127,7 +127,7 @@ public final class ParallelApplier: @unchecked Sendable {
     static func endsRows(_ kind: StatementKind, _ statement: [UInt8]) -> Bool {
         switch kind {
         case .data, .session, .lockTables, .unlockTables: return false
-        case .other: return !DeferredIndexes.contains(Array(statement.prefix(400)), " DISABLE KEYS")
+        case .other: return !DeferredIndexes.contains(statement.prefix(400), " DISABLE KEYS")
         default: return true
         }
     }
