@@ -239,11 +239,11 @@ public enum BackupPipeline {
     /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
     /// the write in flight has settled, and the caller stops the child and aborts the writer.
     static func pump(
-        _ child: ChildProcess, compression: CompressionAlgorithm, gzipLevel: Int?, into writer: any ObjectWriter,
-        progress: BackupProgress, inspect: ([UInt8]) -> Void
+        _ child: ChildProcess, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
+        into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) -> Void
     ) async throws -> StreamDigests {
         // Compression is CPU work on every core: it runs on its own queue, not the cooperative pool.
-        let compressor = CompressorBox(try compression.makeCompressor(level: gzipLevel))
+        let compressor = CompressorBox(try compression.makeCompressor(level: gzipLevel, workers: workers))
         let compressionQueue = DispatchQueue(label: "backup-compression")
         let contentHash = SHA256Hasher()
         let objectHash = SHA256Hasher()
@@ -267,10 +267,13 @@ public enum BackupPipeline {
             while let chunk = try await child.read() {
                 try Task.checkCancellation()
                 inspect(chunk)
-                contentHash.update(chunk)
                 contentBytes += UInt64(chunk.count)
                 progress.dumped(chunk.count)
-                pending += try await runBlocking(on: compressionQueue) { try compressor.transform.update(chunk) }
+                // The SQL's hash runs here while the chunk compresses on the compression queue.
+                async let compressed = runBlocking(on: compressionQueue) { try compressor.transform.update(chunk) }
+                contentHash.update(chunk)
+                pending += try await compressed
+                child.recycle(consume chunk)
                 // Hand the store about a megabyte at a time.
                 if pending.count >= 1 << 20 {
                     try await send(pending)

@@ -190,9 +190,10 @@ public enum PhysicalBackupPipeline {
         let digests: BackupPipeline.StreamDigests
         do {
             try child.start()
+            // mariadb-backup streams pages about twice as fast as one core of ISA-L compresses them.
             digests = try await BackupPipeline.pump(
-                child, compression: request.compression, gzipLevel: request.gzipLevel, into: writer,
-                progress: progress
+                child, compression: request.compression, gzipLevel: request.gzipLevel,
+                workers: ParallelGzipCompressor.defaultWorkers, into: writer, progress: progress
             ) { chunk in
                 scanner.consume(chunk)
                 if consistentPoint == nil && scanner.reachedConsistentPoint {

@@ -26,7 +26,7 @@ public final class GzipCompressor: StreamTransform {
 /// One zlib deflate stream: gzip-framed (window bits 31) for `GzipCompressor`, raw (-15) for the
 /// blocks of `ParallelGzipCompressor`, which reuses it block after block (deflateReset keeps its
 /// memory).
-final class DeflateStream: @unchecked Sendable {
+final class DeflateStream: BlockDeflater, @unchecked Sendable {
     private let stream: UnsafeMutablePointer<z_stream>
     private var output = [UInt8](repeating: 0, count: 256 * 1024)
 
@@ -48,6 +48,14 @@ final class DeflateStream: @unchecked Sendable {
     /// Feeds `input` with `flush` and returns what deflate produced.
     func deflate(_ input: UnsafeRawBufferPointer, flush: Int32) throws(CompressionError) -> [UInt8] {
         var produced: [UInt8] = []
+        try deflate(input, flush: flush, into: &produced)
+        return produced
+    }
+
+    /// Feeds `input` with `flush` and appends what deflate produced to `produced`.
+    func deflate(
+        _ input: UnsafeRawBufferPointer, flush: Int32, into produced: inout [UInt8]
+    ) throws(CompressionError) {
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         // zlib's usual loop: call deflate until it leaves room in the output buffer.
@@ -62,20 +70,19 @@ final class DeflateStream: @unchecked Sendable {
             }
             produced.append(contentsOf: output[0..<(output.count - Int(stream.pointee.avail_out))])
         } while stream.pointee.avail_out == 0
-        return produced
     }
 
     /// One block of a parallel stream: starts afresh with `dictionary` as the preceding 32 KiB,
     /// ends with a sync flush (or finishes the stream).
     func deflateBlock(
-        _ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, finish: Bool
-    ) throws(CompressionError) -> [UInt8] {
+        _ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, finish: Bool, into output: inout [UInt8]
+    ) throws(CompressionError) {
         deflateReset(stream)
         if dictionary.count > 0 {
             deflateSetDictionary(
                 stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
         }
-        return try deflate(input, flush: finish ? Z_FINISH : Z_SYNC_FLUSH)
+        try deflate(input, flush: finish ? Z_FINISH : Z_SYNC_FLUSH, into: &output)
     }
 }
 

@@ -54,6 +54,60 @@ public final class IsalGzipCompressor: StreamTransform {
     }
 }
 
+/// Raw deflate blocks through ISA-L for `ParallelGzipCompressor`: one stream reset per block.
+final class IsalBlockDeflater: BlockDeflater, @unchecked Sendable {
+    private let stream: UnsafeMutablePointer<isal_zstream>
+    private let levelBuffer: UnsafeMutableRawPointer
+    private var output = [UInt8](repeating: 0, count: 256 * 1024)
+
+    init(level: Int) throws(CompressionError) {
+        guard IsalGzipCompressor.levels.contains(level) else {
+            throw .initialisationFailed(library: "isa-l", code: Int32(level))
+        }
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: isal_zstream())
+        isal_deflate_init(stream)
+        let size = mm_isal_level_buf_size(Int32(level))
+        levelBuffer = .allocate(byteCount: Int(size), alignment: 16)
+        stream.pointee.level = UInt32(level)
+        stream.pointee.level_buf = levelBuffer.assumingMemoryBound(to: UInt8.self)
+        stream.pointee.level_buf_size = size
+    }
+
+    deinit {
+        levelBuffer.deallocate()
+        stream.deallocate()
+    }
+
+    func deflateBlock(
+        _ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, finish: Bool, into produced: inout [UInt8]
+    ) throws(CompressionError) {
+        isal_deflate_reset(stream)
+        stream.pointee.gzip_flag = UInt16(IGZIP_DEFLATE)
+        stream.pointee.flush = UInt16(finish ? NO_FLUSH : SYNC_FLUSH)
+        stream.pointee.end_of_stream = finish ? 1 : 0
+        if dictionary.count > 0 {
+            let status = isal_deflate_set_dict(
+                stream, UnsafeMutablePointer(mutating: dictionary.baseAddress!.assumingMemoryBound(to: UInt8.self)),
+                UInt32(dictionary.count))
+            guard status == COMP_OK else { throw .internalError(library: "isa-l", code: status) }
+        }
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = UInt32(input.count)
+        // A call returns with the input consumed and the flush (or the end) written, or the output full.
+        repeat {
+            let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
+                stream.pointee.next_out = out.baseAddress
+                stream.pointee.avail_out = UInt32(out.count)
+                return isal_deflate(stream)
+            }
+            guard status == COMP_OK else { throw .internalError(library: "isa-l", code: status) }
+            produced.append(contentsOf: output[0..<(output.count - Int(stream.pointee.avail_out))])
+        } while stream.pointee.avail_in > 0 || stream.pointee.avail_out == 0
+            || (finish && mm_isal_deflate_ended(stream) == 0)
+    }
+}
+
 /// gzip read through ISA-L's inflate, several members one after another (pigz's and ours).
 public final class IsalGzipDecompressor: StreamTransform {
     private let state: UnsafeMutablePointer<inflate_state>

@@ -47,16 +47,13 @@ public final class ChildProcess: @unchecked Sendable {
         let stdout = stdoutPipe.fileHandleForReading
         let output = self.output
         Thread.detachNewThread {
-            // read(2) into one buffer: `availableData` made a Data per read, and a dump's writes
-            // (a few KiB each) came one read at a time.
+            // read(2) straight into the bridge's chunks: `availableData` made a Data per read, and
+            // a copy out of one buffer faulted in a fresh megabyte per chunk.
             let descriptor = stdout.fileDescriptor
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-            defer { buffer.deallocate() }
             while true {
-                let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+                guard let count = output.fill({ Glibc.read(descriptor, $0.baseAddress, $0.count) }) else { break }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
-                if !output.push(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { break }
             }
             output.finish(error: nil)
         }
@@ -78,6 +75,9 @@ public final class ChildProcess: @unchecked Sendable {
     public func read() async throws -> [UInt8]? {
         try await output.next()
     }
+
+    /// Gives a chunk from `read` back for reuse (see `StreamBridge.recycle`).
+    public func recycle(_ chunk: consuming [UInt8]) { output.recycle(chunk) }
 
     public func write(_ bytes: [UInt8]) async throws {
         guard let handle = stdinPipe?.fileHandleForWriting else { return }

@@ -55,7 +55,7 @@ func transform(_ data: [UInt8], with transform: any StreamTransform, chunk: Int 
         )
     }
 
-    @Test(arguments: [1, 2, 3], [1, 6])
+    @Test(arguments: [1, 2, 3], [0, 1, 2, 3, 6])
     func parallelGzipIsOneStandardStream(workers: Int, level: Int) throws {
         let data = Array(Self.tenMiB.prefix(3_000_001))
         let compressed = try transform(
@@ -67,17 +67,20 @@ func transform(_ data: [UInt8], with transform: any StreamTransform, chunk: Int 
         #expect(
             Digest.sha256(try transform(compressed, with: GzipDecompressor())).hexString
                 == Digest.sha256(data).hexString)
-        let single = try transform(data, with: GzipCompressor(level: level))
+        let single = try transform(data, with: try CompressionAlgorithm.gzip.makeCompressor(level: level, workers: 1))
         #expect(
             Double(compressed.count) < Double(single.count) * 1.05,
             "the preset dictionaries keep the ratio close to one stream's")
     }
 
-    @Test(arguments: [0, 1, 128 * 1024, 128 * 1024 + 1])
-    func parallelGzipEdgeSizes(size: Int) throws {
+    /// Inputs of no block, one byte, and a block exactly or just over the default sizes of zlib's (128 KiB)
+    /// and ISA-L's (1 MiB) blocks.
+    @Test(arguments: [0, 1, 128 * 1024, 128 * 1024 + 1, 1 << 20, (1 << 20) + 1], [2, 6])
+    func parallelGzipEdgeSizes(size: Int, level: Int) throws {
         let data = Array(Self.tenMiB.prefix(size))
-        let compressed = try transform(data, with: ParallelGzipCompressor(workers: 2))
+        let compressed = try transform(data, with: ParallelGzipCompressor(level: level, workers: 2))
         #expect(try runTool(["gzip", "-dc"], input: compressed) == data)
+        _ = try runTool(["gzip", "-t"], input: compressed)
     }
 
     @Test func readsConcatenatedGzipMembers() throws {
@@ -130,7 +133,14 @@ func runTool(_ command: [String], input: [UInt8]) throws -> [UInt8] {
     writer.start()
     let output = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw ToolFailed(command: command, status: process.terminationStatus) }
     return Array(output)
+}
+
+struct ToolFailed: Error, CustomStringConvertible {
+    var command: [String]
+    var status: Int32
+    var description: String { "\(command.joined(separator: " ")) exited \(status)" }
 }
 
 /// gzip through ISA-L (levels 1-3): ordinary gzip every reader takes, read back by ISA-L as well.
