@@ -76,6 +76,13 @@ extension MariaDBMigrate {
 
         @Flag(
             help: ArgumentHelp(
+                "With --physical: move the prepared files into --datadir (mariadb-backup --move-back) instead of "
+                    + "copying them as the operator's init job does. When the staging directory is on the data "
+                    + "directory's file system, that saves writing the data a second time."))
+        var moveBack = false
+
+        @Flag(
+            help: ArgumentHelp(
                 "Do not write the restore to the target's binlog (SET sql_log_bin=0, as myloader does by default; "
                     + "replicas will not see it).")
         )
@@ -112,6 +119,8 @@ extension MariaDBMigrate {
                 }
             } else if let dataDirectory {
                 throw ValidationError("--datadir '\(dataDirectory)' goes with --physical")
+            } else if moveBack {
+                throw ValidationError("--move-back goes with --physical: a logical restore has no files to move")
             }
         }
 
@@ -177,7 +186,7 @@ extension MariaDBMigrate {
         func runPhysical() async throws {
             let store = try storage.makeStore(forWriting: false)
             let request = PhysicalRestoreRequest(
-                target: target, dataDirectory: dataDirectory ?? "", stagingDirectory: stagingDir)
+                target: target, dataDirectory: dataDirectory ?? "", stagingDirectory: stagingDir, moveBack: moveBack)
             if dryRun {
                 let plan = try await PhysicalRestore.plan(request, store: store)
                 if output.json { return try output.printJSON(plan) }
@@ -200,7 +209,8 @@ extension MariaDBMigrate {
             print("restored \(report.location) into \(report.dataDirectory)")
             print(
                 "  \(ByteFormat.string(report.objectBytes)) read, \(ByteFormat.string(report.streamBytes)) of xbstream "
-                    + "extracted, prepared and copied back in \(String(format: "%.1f", seconds)) s")
+                    + "extracted, prepared and \(moveBack ? "moved" : "copied") back in "
+                    + "\(String(format: "%.1f", seconds)) s")
             print(
                 report.verifiedAgainstManifest
                     ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")

@@ -7,7 +7,7 @@ import UTCTime
 /// A physical restore as the operator's bootstrap init job does it, into a data directory on this
 /// host: `mbstream -x -C <dir>`, `mariadb-backup --prepare --target-dir=<dir>`, `mariadb-backup
 /// --copy-back --target-dir=<dir> --force-non-empty-directories`, then the binlog position copied
-/// to `mariadb-operator.info`.
+/// to `mariadb-operator.info`. `moveBack` renames the files instead of copying them (`--move-back`).
 public struct PhysicalRestoreRequest: Sendable {
     public var target: RestoreTarget
     /// Where the server's files go: absent or empty (a `lost+found` is allowed).
@@ -16,11 +16,13 @@ public struct PhysicalRestoreRequest: Sendable {
     public var stagingDirectory: String?
     public var toolExecutable: String?
     public var streamExecutable: String?
+    public var moveBack: Bool
 
     public init(
         target: RestoreTarget, dataDirectory: String, stagingDirectory: String? = nil, toolExecutable: String? = nil,
-        streamExecutable: String? = nil
+        streamExecutable: String? = nil, moveBack: Bool = false
     ) {
+        self.moveBack = moveBack
         self.target = target
         self.dataDirectory = dataDirectory
         self.stagingDirectory = stagingDirectory
@@ -114,14 +116,16 @@ public enum PhysicalRestore {
         }
     }
 
-    /// The commands of the operator's init job, for `dir` and `datadir`. Pure.
-    public static func commands(workDirectory dir: String, dataDirectory: String) -> [[String]] {
+    /// The commands of the operator's init job, for `dir` and `datadir` (with `--move-back` in place
+    /// of `--copy-back` when asked). Pure.
+    public static func commands(workDirectory dir: String, dataDirectory: String, moveBack: Bool = false) -> [[String]]
+    {
         [
             ["mbstream", "-x", "-C", dir],
             ["mariadb-backup", "--prepare", "--target-dir=\(dir)"],
             [
-                "mariadb-backup", "--copy-back", "--target-dir=\(dir)", "--force-non-empty-directories",
-                "--datadir=\(dataDirectory)",
+                "mariadb-backup", moveBack ? "--move-back" : "--copy-back", "--target-dir=\(dir)",
+                "--force-non-empty-directories", "--datadir=\(dataDirectory)",
             ],
         ]
     }
@@ -168,7 +172,9 @@ public enum PhysicalRestore {
             name: backup.fileName, location: store.location + backup.fileName, bytes: size, manifest: manifest != nil,
             serverVersion: manifest?.serverVersion, toolVersion: toolVersion, dataDirectory: dataDirectory,
             workDirectory: work,
-            commands: commands(workDirectory: work, dataDirectory: dataDirectory).map { $0.joined(separator: " ") })
+            commands: commands(workDirectory: work, dataDirectory: dataDirectory, moveBack: request.moveBack).map {
+                $0.joined(separator: " ")
+            })
         return (plan, backup, manifest, [stream, tool])
     }
 
@@ -182,7 +188,7 @@ public enum PhysicalRestore {
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? fileManager.removeItem(atPath: (work as NSString).deletingLastPathComponent) }
-        let lines = commands(workDirectory: work, dataDirectory: plan.dataDirectory)
+        let lines = commands(workDirectory: work, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
 
         // 1. extract: the object, decompressed, into mbstream's standard input.
         let extract = ChildProcess(executable: tools[0], arguments: Array(lines[0].dropFirst()), standardInput: true)
@@ -231,10 +237,10 @@ public enum PhysicalRestore {
                 location: plan.location, detail: scanner.fault ?? "it ends inside a chunk")
         }
 
-        // 2. prepare, 3. copy back: the data directory is touched only by the last step.
+        // 2. prepare, 3. copy (or move) back: the data directory is touched only by the last step.
         progress.begin("prepare", 0)
         try await runStep(tools[1], lines[1], touched: false)
-        progress.begin("copy-back", 0)
+        progress.begin(request.moveBack ? "move-back" : "copy-back", 0)
         try fileManager.createDirectory(atPath: plan.dataDirectory, withIntermediateDirectories: true)
         try await runStep(tools[1], lines[2], touched: true)
         for file in binlogInfoFiles {

@@ -91,6 +91,26 @@ struct PhysicalRouteTests {
 
     func parsedTime(_ name: String) -> UTCDateTime { BackupName(parsingPhysical: name)!.time }
 
+    /// `--move-back`: the prepared files are renamed into the datadir instead of copied; the server
+    /// on it is the same, the binlog position still lands in mariadb-operator.info, no work directory stays.
+    @Test func moveBackRestoresTheSame() async throws {
+        let env = try TestEnvironment.require()
+        let (database, account) = try await seedSource(env)
+        let store = try temporaryStore()
+        let manifest = try await PhysicalBackupPipeline.run(
+            PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip), store: store)
+        let dataDirectory = scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let report = try await PhysicalRestore.run(
+            PhysicalRestoreRequest(target: .file(manifest.name), dataDirectory: dataDirectory, moveBack: true),
+            store: store)
+        #expect(report.commands[2].hasPrefix("mariadb-backup --move-back --target-dir="))
+        let info = try String(contentsOfFile: dataDirectory + "/mariadb-operator.info", encoding: .utf8)
+        #expect(info.contains(manifest.binlog?.gtid ?? "-"))
+        #expect(!FileManager.default.fileExists(atPath: report.commands[0].components(separatedBy: " ").last ?? "/"))
+        try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
+    }
+
     /// Backups of the same kind without a manifest in the prefix are the operator's own: its
     /// maxRetention would delete ours there too, and the backup says so.
     @Test func aSharedPrefixIsNoted() async throws {
