@@ -269,7 +269,7 @@ public enum BackupPipeline {
                 inspect(chunk)
                 contentBytes += UInt64(chunk.count)
                 progress.dumped(chunk.count)
-                // The SQL's hash runs here while the chunk compresses on the compression queue.
+                // The content's hash runs here while the chunk compresses on the compression queue.
                 async let compressed = runBlocking(on: compressionQueue) { try compressor.transform.update(chunk) }
                 contentHash.update(chunk)
                 pending += try await compressed

@@ -67,7 +67,6 @@ public final class StreamBridge: @unchecked Sendable {
     /// Gives a chunk from `next` back to be filled again. Pass it with `consume`: a chunk still
     /// referenced elsewhere is copied on its next fill instead of reused.
     public func recycle(_ chunk: consuming [UInt8]) {
-        let chunk = chunk
         // A whole chunk only: a shorter one would need growing (the last one of a stream).
         guard chunk.count == chunkSize else { return }
         condition.lock()

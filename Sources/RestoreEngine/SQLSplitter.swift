@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Cuts a SQL script (a `mariadb-dump` file) into statements the way the `mariadb` client does:
@@ -130,16 +130,15 @@ public struct SQLSplitter: Sendable {
                     // memchr (SIMD) finds the closing quote, then whether a backslash comes before it: a
                     // byte-at-a-time loop here was 18% of a restore's CPU samples.
                     let base = p.baseAddress!
-                    while i < count {
-                        let closing = memchr(base + i, Int32(quote), count - i).map {
+                    /// The index of the first `byte` in `base[start..<end]`, or nil.
+                    func find(_ byte: UInt8, from start: Int, before end: Int) -> Int? {
+                        memchr(base + start, Int32(byte), end - start).map {
                             UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base
                         }
-                        let limit = closing ?? count
-                        guard
-                            let backslash = memchr(base + i, 0x5C, limit - i).map({
-                                UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base
-                            })
-                        else {
+                    }
+                    while i < count {
+                        let limit = find(quote, from: i, before: count) ?? count
+                        guard let backslash = find(0x5C, from: i, before: limit) else {
                             i = limit
                             break
                         }
