@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "Blocking"),
         .target(name: "MariaDBClient", dependencies: ["CMariaDB", "Blocking"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "CShims", "Blocking"]),
-        .target(name: "Hashing", dependencies: ["COpenSSL"]),
-        .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CIsal", "CShims"]),
+        .target(name: "Hashing", dependencies: ["COpenSSL", "CIsal"]),
+        .target(name: "Compression", dependencies: ["CZlib", "CBZip2", "CIsal", "CShims", "Hashing"]),
         .target(name: "Terminal", dependencies: ["CEdit", "CShims", "UTCTime"]),
 
         // Pure cores.

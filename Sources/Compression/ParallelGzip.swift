@@ -1,8 +1,8 @@
-import CIsal
 import CShims
 import CZlib
 import Dispatch
 import Foundation
+import Hashing
 
 /// One deflater of the blocks of a parallel stream: raw deflate of a block after a preset
 /// dictionary, ended by a sync flush or, for the last block, the stream's end; appended to `output`.
@@ -179,8 +179,7 @@ final class BlockJob: @unchecked Sendable {
             let block = UnsafeRawBufferPointer(rebasing: all[dictionaryLength...])
             return Result { () throws(CompressionError) in
                 try stream.deflateBlock(block, dictionary: preset, finish: final, into: &buffers.output)
-                let base = block.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                return UInt(crc32_gzip_refl(0, base, UInt64(block.count)))
+                return UInt(CRC32.checksum(block))
             }
         }
         done.signal()

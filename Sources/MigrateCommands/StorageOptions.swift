@@ -68,6 +68,14 @@ public struct StorageOptions: ParsableArguments {
     @Option(help: "Parts in flight at once during an upload.")
     var s3Parallel = 4
 
+    @Option(
+        help: ArgumentHelp(
+            "Checksum each upload carries for S3 to check: crc32 (what aws-cli sends) or none, for S3-compatible "
+                + "servers that refuse checksum headers. Default: crc32, or none when AWS_REQUEST_CHECKSUM_CALCULATION "
+                + "is when_required.",
+            valueName: "crc32|none"))
+    var s3Checksum: String?
+
     public init() {}
 
     /// The flags as the engine's value.
@@ -90,6 +98,7 @@ public struct StorageOptions: ParsableArguments {
         settings.s3MaxParts = s3MaxParts
         settings.s3PartSizeMiB = s3PartSizeMib
         settings.s3Parallel = s3Parallel
+        settings.s3Checksum = s3Checksum
         return settings
     }
 

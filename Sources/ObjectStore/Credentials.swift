@@ -116,6 +116,9 @@ public struct AWSEnvironment: Sendable {
     public var endpointURL: String?
     public var stsEndpointURL: String?
     public var caBundle: String?
+    /// `when_supported` (the default) or `when_required`: whether uploads carry a checksum the
+    /// service does not demand (AWS_REQUEST_CHECKSUM_CALCULATION, request_checksum_calculation).
+    public var requestChecksumCalculation: String?
     var environment: [String: String]
     var credentialsFileValues: [String: String]
     var configFileValues: [String: String]
@@ -137,6 +140,8 @@ public struct AWSEnvironment: Sendable {
             environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"] ?? configFileValues["endpoint_url"]
         stsEndpointURL = environment["AWS_ENDPOINT_URL_STS"] ?? environment["AWS_ENDPOINT_URL"]
         caBundle = environment["AWS_CA_BUNDLE"] ?? configFileValues["ca_bundle"]
+        requestChecksumCalculation =
+            environment["AWS_REQUEST_CHECKSUM_CALCULATION"] ?? configFileValues["request_checksum_calculation"]
     }
 
     public func credentialsProvider(
@@ -169,7 +174,7 @@ public struct AWSEnvironment: Sendable {
         throw .invalidConfiguration(
             "no S3 credentials found: pass --s3-access-key-id with --s3-secret-access-key-file, set AWS_ACCESS_KEY_ID "
                 + "and AWS_SECRET_ACCESS_KEY, set up profile '\(profile)' in \(credentialsFilePath), or set "
-                    + "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE"
+                + "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE"
         )
     }
 }

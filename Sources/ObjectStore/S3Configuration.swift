@@ -97,6 +97,12 @@ public struct SSECustomerKey: Sendable, Equatable {
 public struct S3Configuration: Sendable {
     public enum Addressing: String, Sendable, CaseIterable { case auto, path, virtual }
 
+    /// What an upload carries for the server to check: S3's CRC32 of each part and whole object, as
+    /// aws-cli sends it, or nothing, for S3-compatible servers that refuse checksum headers. The CRC
+    /// also spares the server computing one of its own (S3 and moto now make a full-object CRC when
+    /// an upload names none).
+    public enum UploadChecksum: String, Sendable, CaseIterable { case crc32, none }
+
     public var bucket: String
     /// Normalized: empty, or ending with exactly one `/`.
     public var prefix: String
@@ -107,13 +113,14 @@ public struct S3Configuration: Sendable {
     public var sseCustomerKey: SSECustomerKey?
     public var plan: MultipartPlan
     public var partsInFlight: Int
+    public var checksum: UploadChecksum
     public var retry: RetryPolicy
     public var timeouts: TransportTimeouts
 
     public init(
         bucket: String, prefix: String = "", endpoint: S3Endpoint? = nil, region: String = "us-east-1",
         addressing: Addressing = .auto, tls: TLSOptions = TLSOptions(), sseCustomerKey: SSECustomerKey? = nil,
-        plan: MultipartPlan? = nil, partsInFlight: Int = 4,
+        plan: MultipartPlan? = nil, partsInFlight: Int = 4, checksum: UploadChecksum = .crc32,
         retry: RetryPolicy = RetryPolicy(), timeouts: TransportTimeouts = TransportTimeouts()
     ) throws(ObjectStoreError) {
         guard Self.isValidBucketName(bucket) else {
@@ -132,6 +139,7 @@ public struct S3Configuration: Sendable {
         self.sseCustomerKey = sseCustomerKey
         if let plan { self.plan = plan } else { self.plan = try MultipartPlan() }
         self.partsInFlight = partsInFlight
+        self.checksum = checksum
         self.retry = retry
         self.timeouts = timeouts
     }

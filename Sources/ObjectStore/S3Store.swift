@@ -205,15 +205,15 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         if source.size <= singleCopyLimit {
             _ = try await checked(Call(method: .put, key: destination, headers: headers, sseC: true, location: target))
         } else {
-            let uploadId = try await createMultipartUpload(key: destination, location: target)
+            let uploadId = try await createMultipartUpload(key: destination, location: target, checksummed: false)
             do {
                 let ranges = stride(from: UInt64(0), to: source.size, by: Int(copyPartBytes)).map {
                     ($0, min($0 + copyPartBytes, source.size) - 1)
                 }
                 // Parts copy on the server, `partsInFlight` at a time: a big backup's copy takes minutes alone.
-                var parts: [(Int, String)] = []
+                var parts: [UploadedPart] = []
                 let copyHeaders = headers
-                try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                try await withThrowingTaskGroup(of: UploadedPart.self) { group in
                     for (index, range) in ranges.enumerated() {
                         if index >= configuration.partsInFlight, let done = try await group.next() {
                             parts.append(done)
@@ -227,7 +227,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                     for try await done in group { parts.append(done) }
                 }
                 _ = try await completeMultipartUpload(
-                    key: destination, uploadId: uploadId, parts: parts.sorted { $0.0 < $1.0 }, location: target)
+                    key: destination, uploadId: uploadId, parts: parts.sorted { $0.number < $1.number },
+                    location: target)
             } catch {
                 try? await abortMultipartUpload(key: destination, uploadId: uploadId, location: target)
                 throw error
@@ -240,7 +241,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     func copyPart(
         number: Int, range: (UInt64, UInt64), headers: [(name: String, value: String)], key: String,
         uploadId: String, location: String
-    ) async throws -> (Int, String) {
+    ) async throws -> UploadedPart {
         let response = try await checked(
             Call(
                 method: .put, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
@@ -250,7 +251,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             throw ObjectStoreError.server(
                 location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
         }
-        return (number, etag.replacingOccurrences(of: "&quot;", with: "\""))
+        return UploadedPart(number: number, etag: etag.replacingOccurrences(of: "&quot;", with: "\""))
     }
 
     // MARK: bucket-level
@@ -289,11 +290,23 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
 
     // MARK: multipart pieces
 
-    func createMultipartUpload(key: String, location: String) async throws -> String {
+    /// The headers that carry a body's CRC, when uploads carry one, as botocore sends them (some
+    /// servers keep a PUT's checksum only when the SDK header names its algorithm).
+    func checksumHeaders(_ body: [UInt8]) -> [(name: String, value: String)] {
+        guard configuration.checksum == .crc32 else { return [] }
+        return [
+            ("x-amz-checksum-crc32", CRC32.base64(CRC32.checksum(body))), ("x-amz-sdk-checksum-algorithm", "CRC32"),
+        ]
+    }
+
+    /// `checksummed`: the parts will carry CRC32s (a copy's parts carry none).
+    func createMultipartUpload(key: String, location: String, checksummed: Bool = true) async throws -> String {
         // Not retried blindly: a lost answer would leave an upload we cannot name. Only answers
         // that say the server did nothing (503 SlowDown, 5xx) are retried by `send`.
+        let algorithm: [(name: String, value: String)] =
+            checksummed && configuration.checksum == .crc32 ? [("x-amz-checksum-algorithm", "CRC32")] : []
         let response = try await checked(
-            Call(method: .post, key: key, query: [("uploads", "")], sseC: true, location: location))
+            Call(method: .post, key: key, query: [("uploads", "")], headers: algorithm, sseC: true, location: location))
         guard let id = XMLScanner.value("UploadId", in: response.bodyText) else {
             throw ObjectStoreError.server(
                 location: location, status: response.status, code: "-", message: "no UploadId in the answer")
@@ -301,26 +314,39 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         return id
     }
 
-    func uploadPart(key: String, uploadId: String, number: Int, body: [UInt8], location: String) async throws -> String
+    /// A finished part, as CompleteMultipartUpload lists it.
+    struct UploadedPart: Sendable {
+        var number: Int
+        var etag: String
+        /// The part's `x-amz-checksum-crc32`, when it carried one.
+        var crc32: String? = nil
+    }
+
+    func uploadPart(
+        key: String, uploadId: String, number: Int, body: [UInt8], location: String
+    ) async throws
+        -> UploadedPart
     {
+        let checksum = checksumHeaders(body)
         let response = try await checked(
             Call(
                 method: .put, key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-                body: body, sseC: true, location: location))
+                headers: checksum, body: body, sseC: true, location: location))
         guard let etag = response.header("ETag") else {
             throw ObjectStoreError.server(
                 location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
         }
-        return etag
+        return UploadedPart(number: number, etag: etag, crc32: checksum.first?.value)
     }
 
     func completeMultipartUpload(
-        key: String, uploadId: String, parts: [(Int, String)], location: String
+        key: String, uploadId: String, parts: [UploadedPart], location: String
     ) async throws -> HTTPResponse {
         let xml =
             "<CompleteMultipartUpload>"
-            + parts.map {
-                "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(XMLScanner.escape($0.1))</ETag></Part>"
+            + parts.map { part in
+                "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(XMLScanner.escape(part.etag))</ETag>"
+                    + (part.crc32.map { "<ChecksumCRC32>\($0)</ChecksumCRC32>" } ?? "") + "</Part>"
             }.joined() + "</CompleteMultipartUpload>"
         let call = Call(
             method: .post, key: key, query: [("uploadId", uploadId)], body: Array(xml.utf8), sseC: true,
@@ -334,7 +360,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     }
 
     func putObject(key: String, body: [UInt8], location: String) async throws -> HTTPResponse {
-        try await checked(Call(method: .put, key: key, body: body, sseC: true, location: location))
+        try await checked(
+            Call(method: .put, key: key, headers: checksumHeaders(body), body: body, sseC: true, location: location))
     }
 
     /// Streams the object from `offset` into `bridge` (one GET, pinned to the ETag).
@@ -367,8 +394,8 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var uploadId: String?
     private var partCount = 0
-    private var inFlight: [(number: Int, task: Task<String, Error>)] = []
-    private var finished: [(Int, String)] = []
+    private var inFlight: [(number: Int, task: Task<S3Store.UploadedPart, Error>)] = []
+    private var finished: [S3Store.UploadedPart] = []
     private var total: UInt64 = 0
     private var closed = false
 
@@ -423,8 +450,7 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
     }
 
     private func finishOldest() async throws {
-        let (number, task) = inFlight.removeFirst()
-        finished.append((number, try await task.value))
+        finished.append(try await inFlight.removeFirst().task.value)
     }
 
     func commit() async throws -> ObjectInfo {

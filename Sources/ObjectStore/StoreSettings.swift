@@ -25,6 +25,8 @@ public struct StoreSettings: Codable, Sendable, Equatable {
     public var s3MaxParts = 10_000
     public var s3PartSizeMiB = 5
     public var s3Parallel = 4
+    /// crc32 or none; nil: none when AWS_REQUEST_CHECKSUM_CALCULATION is when_required, else crc32.
+    public var s3Checksum: String?
     /// A secret access key given by value (a prompt, the environment): used, never encoded.
     public var s3SecretAccessKey: String?
 
@@ -32,6 +34,7 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         case directory, s3Bucket, s3Prefix, s3Endpoint, s3Region, s3TLS, s3CAFile, s3SkipTLSVerify, s3Addressing,
             s3AccessKeyId
         case s3SecretAccessKeyFile, s3SessionTokenFile, awsProfile, s3SSECKeyFile, s3MaxParts, s3PartSizeMiB, s3Parallel
+        case s3Checksum
     }
 
     public init() {}
@@ -59,12 +62,13 @@ public struct StoreSettings: Codable, Sendable, Equatable {
             throw ObjectStoreError.invalidConfiguration(
                 "the S3 CA file '\(ca)' is not a readable file: give the PEM bundle that signs the endpoint")
         }
+        let checksum = try Self.checksum(s3Checksum, calculation: aws.requestChecksumCalculation)
         let endpoint = try (s3Endpoint ?? aws.endpointURL).map { try S3Endpoint.parse($0, tlsEnabled: s3TLS) }
         let sseC = try s3SSECKeyFile.map { try SSECustomerKey(base64: try Self.readSecret($0, what: "SSE-C key file")) }
         let configuration = try S3Configuration(
             bucket: bucket, prefix: s3Prefix, endpoint: endpoint, region: region, addressing: addressing, tls: tls,
             sseCustomerKey: sseC, plan: MultipartPlan(basePartSize: s3PartSizeMiB * 1024 * 1024, maxParts: s3MaxParts),
-            partsInFlight: s3Parallel)
+            partsInFlight: s3Parallel, checksum: checksum)
         var explicit: AWSCredentials?
         if let id = s3AccessKeyId {
             let secret: String
@@ -82,6 +86,24 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         }
         let provider = try aws.credentialsProvider(explicit: explicit, region: region, tls: tls)
         return S3Store(configuration: configuration, credentials: provider)
+    }
+
+    /// The flag's choice, else the AWS SDKs' setting: `when_required` turns checksums off.
+    static func checksum(_ value: String?, calculation: String?) throws -> S3Configuration.UploadChecksum {
+        if let value {
+            guard let checksum = S3Configuration.UploadChecksum(rawValue: value.lowercased()) else {
+                throw ObjectStoreError.invalidConfiguration(
+                    "S3 checksum '\(value)' is not crc32 or none: use none for servers that refuse checksum headers")
+            }
+            return checksum
+        }
+        switch calculation?.lowercased() {
+        case nil, "when_supported": return .crc32
+        case "when_required": return .none
+        case let other?:
+            throw ObjectStoreError.invalidConfiguration(
+                "AWS_REQUEST_CHECKSUM_CALCULATION '\(other)' is not when_supported or when_required")
+        }
     }
 
     /// A key or token file: the whole file without surrounding whitespace.

@@ -213,6 +213,48 @@ import UTCTime
         #expect(AWSSharedFiles.profile("default", in: config, isConfigFile: true)["region"] == "eu-west-1")
     }
 
+    @Test func crc32IsTheGzipAndS3Checksum() {
+        let check = Array("123456789".utf8)
+        #expect(CRC32.checksum(check) == 0xCBF4_3926)  // the CRC-32/ISO-HDLC check value
+        #expect(CRC32.base64(0xCBF4_3926) == "y/Q5Jg==")
+        #expect(CRC32.checksum([]) == 0 && CRC32.base64(0) == "AAAAAA==")
+        let data = randomBytes(100_003, seed: 5)
+        let whole = CRC32.checksum(data)
+        let split = data.withUnsafeBytes { all in
+            CRC32.checksum(
+                UnsafeRawBufferPointer(rebasing: all[777...]),
+                continuing: CRC32.checksum(
+                    UnsafeRawBufferPointer(rebasing: all[..<777])))
+        }
+        #expect(split == whole)
+    }
+
+    @Test(
+        arguments: [
+            (nil, nil, "crc32"), (nil, "when_supported", "crc32"), (nil, "WHEN_REQUIRED", "none"),
+            ("none", nil, "none"),
+            ("CRC32", "when_required", "crc32"), ("md5", nil, "'md5'"), (nil, "sometimes", "'sometimes'"),
+        ] as [(String?, String?, String)])
+    func uploadChecksumFromTheFlagElseTheAWSSetting(flag: String?, setting: String?, expected: String) {
+        do {
+            let checksum = try StoreSettings.checksum(flag, calculation: setting)
+            #expect(checksum.rawValue == expected)
+        } catch {
+            #expect(error.localizedDescription.contains(expected), "\(error.localizedDescription)")
+        }
+    }
+
+    @Test func awsChecksumSettingReachesTheStore() throws {
+        var settings = StoreSettings()
+        settings.s3Bucket = "backups"
+        let environment = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "x", "HOME": "/nonexistent"]
+        let plain = try #require(try settings.makeStore(forWriting: false, environment: environment) as? S3Store)
+        #expect(plain.configuration.checksum == .crc32)
+        let required = environment.merging(["AWS_REQUEST_CHECKSUM_CALCULATION": "when_required"]) { $1 }
+        let off = try #require(try settings.makeStore(forWriting: false, environment: required) as? S3Store)
+        #expect(off.configuration.checksum == .none)
+    }
+
     @Test func environmentChainOrder() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aws-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

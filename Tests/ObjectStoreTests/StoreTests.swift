@@ -49,14 +49,15 @@ let fiveMiB = 5 * 1024 * 1024
 func testS3Store(
     endpoint: String? = nil, prefix: String = "mariadb", bucket: String? = nil, sseC: SSECustomerKey? = nil,
     retry: RetryPolicy = RetryPolicy(maxAttempts: 4, baseDelaySeconds: 0.05, maxDelaySeconds: 0.2),
-    timeouts: TransportTimeouts = TransportTimeouts(), credentials: AWSCredentials? = nil
+    timeouts: TransportTimeouts = TransportTimeouts(), credentials: AWSCredentials? = nil,
+    checksum: S3Configuration.UploadChecksum = .crc32
 ) async throws -> S3Store {
     let env = try TestEnvironment.require()
     let name = bucket ?? "mm-\(UInt32.random(in: 0...UInt32.max))"
     let endpointText = try endpoint ?? env["MM_TEST_S3_ENDPOINT"]
     let configuration = try S3Configuration(
         bucket: name, prefix: prefix, endpoint: S3Endpoint.parse(endpointText, tlsEnabled: false),
-        sseCustomerKey: sseC, plan: MultipartPlan(basePartSize: fiveMiB), partsInFlight: 3,
+        sseCustomerKey: sseC, plan: MultipartPlan(basePartSize: fiveMiB), partsInFlight: 3, checksum: checksum,
         retry: retry, timeouts: timeouts)
     let defaultCredentials = AWSCredentials(
         accessKeyId: try env["MM_TEST_S3_ACCESS_KEY_ID"], secretAccessKey: try env["MM_TEST_S3_SECRET_ACCESS_KEY"])
@@ -197,6 +198,53 @@ struct S3StoreTests {
         }
     }
 
+    /// Each part and single PUT carries its CRC32 (the upload names the algorithm), so the server
+    /// keeps the CRCs we computed instead of computing one of its own; `none` sends no checksum header.
+    @Test(arguments: S3Configuration.UploadChecksum.allCases)
+    func uploadsCarryTheirCRC32s(checksum: S3Configuration.UploadChecksum) async throws {
+        let env = try TestEnvironment.require()
+        let proxy = try FaultProxy(upstream: try env["MM_TEST_S3_ENDPOINT"])
+        let store = try await testS3Store(endpoint: proxy.endpoint, checksum: checksum)
+        let data = randomBytes(12 * 1024 * 1024, seed: 11)
+        let small = randomBytes(1000, seed: 12)
+        _ = try await upload(data, as: "big.sql.gz", to: store)
+        try await store.put(name: "small.sql.gz", bytes: small)
+        #expect(sha(try await store.getAll(name: "big.sql.gz")) == sha(data))
+
+        let log = try await proxy.log()
+        let creates = log.filter { $0.method == "POST" && $0.query == "uploads=" }
+        let puts = log.filter { $0.method == "PUT" && $0.path != "/" + store.configuration.bucket }
+        #expect(creates.count == 1 && puts.count == 4)  // 5 + 5 + 2 MiB, and the small object
+        for entry in creates {
+            #expect(entry.headers["x-amz-checksum-algorithm"] == (checksum == .crc32 ? "CRC32" : nil))
+        }
+        for entry in puts {
+            #expect((entry.headers["x-amz-checksum-crc32"] != nil) == (checksum == .crc32), "\(entry.query)")
+        }
+
+        // What the server keeps: the small object's CRC, and the big one's CRC of its parts' CRCs.
+        func stored(_ name: String) async throws -> String? {
+            let call = S3Store.Call(
+                method: .head, key: store.key(name), headers: [("x-amz-checksum-mode", "ENABLED")],
+                location: store.location + name)
+            return try await store.checked(call).header("x-amz-checksum-crc32")
+        }
+        guard checksum == .crc32 else {
+            #expect(try await stored("small.sql.gz") == nil)
+            return
+        }
+        let smallCRC = try await stored("small.sql.gz")
+        #expect(smallCRC == CRC32.base64(CRC32.checksum(small)))
+        var partCRCs: [UInt8] = []
+        for range in [0..<fiveMiB, fiveMiB..<(2 * fiveMiB), (2 * fiveMiB)..<data.count] {
+            let crc = data[range].withUnsafeBytes { CRC32.checksum($0) }
+            partCRCs += [UInt8(crc >> 24), UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
+        }
+        // S3 writes the number of parts after the CRC; moto leaves it out.
+        let bigCRC = try await stored("big.sql.gz")?.split(separator: "-").first.map(String.init)
+        #expect(bigCRC == CRC32.base64(CRC32.checksum(partCRCs)))
+    }
+
     @Test func serverRefusalsBecomeTheRightMessages() async throws {
         let env = try TestEnvironment.require()
         let proxy = try FaultProxy(upstream: try env["MM_TEST_S3_ENDPOINT"])
@@ -218,7 +266,7 @@ struct S3StoreTests {
                 method: "GET", action: "status", status: 400, code: "InvalidRequest",
                 message:
                     "The object was stored using a form of Server Side Encryption. The correct parameters must be "
-                        + "provided to retrieve the object."
+                    + "provided to retrieve the object."
             )
         ])
         let plain = try await testS3Store(endpoint: proxy.endpoint, bucket: store.configuration.bucket)
