@@ -10,9 +10,9 @@ public final class StreamBridge: @unchecked Sendable {
     /// first `filled` are data.
     private var current: [UInt8] = []
     private var filled = 0
-    /// Chunks the consumer gave back (`recycle`), to be filled again: a fresh megabyte costs 256 page
-    /// faults and the kernel's zeroing each time, a fifth of a physical backup's CPU.
-    private var spares: [[UInt8]] = []
+    /// Chunks the consumer gave back (`recycle`), to be filled again: fresh ones were a fifth of a
+    /// physical backup's CPU.
+    private let spares: BufferPool
     private var finished = false
     private var failure: Error?
     private var cancelled = false
@@ -23,6 +23,7 @@ public final class StreamBridge: @unchecked Sendable {
     public init(capacity: Int = 4, chunkSize: Int = 1 << 20) {
         self.capacity = capacity
         self.chunkSize = chunkSize
+        spares = BufferPool(limit: 2, largest: 2 * chunkSize)
     }
 
     /// Called on the producer thread; false stops the producer.
@@ -45,9 +46,7 @@ public final class StreamBridge: @unchecked Sendable {
     /// pipe's bytes land in the chunk the consumer gets. nil: cancelled.
     public func fill(_ read: (UnsafeMutableRawBufferPointer) -> Int) -> Int? {
         if current.isEmpty {
-            condition.lock()
-            let spare = spares.popLast()
-            condition.unlock()
+            let spare = spares.take()
             // A spare is overwritten as it is; a new chunk's bytes are left as they are (no memset), as
             // only the `filled` bytes are ever read.
             current = spare ?? [UInt8](unsafeUninitializedCapacity: chunkSize) { _, count in count = chunkSize }
@@ -69,9 +68,7 @@ public final class StreamBridge: @unchecked Sendable {
     public func recycle(_ chunk: consuming [UInt8]) {
         // A whole chunk only: a shorter one would need growing (the last one of a stream).
         guard chunk.count == chunkSize else { return }
-        condition.lock()
-        defer { condition.unlock() }
-        if spares.count < 2 { spares.append(chunk) }
+        spares.give(chunk)
     }
 
     /// Must hold the lock. Queues the chunk being filled and waits for room; false when cancelled.

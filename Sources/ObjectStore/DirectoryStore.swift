@@ -229,6 +229,7 @@ final class DirectoryReader: ObjectReader, @unchecked Sendable {
     let size: UInt64
     private let queue: DispatchQueue
     static let chunkSize = 1 << 20
+    private let spares = BufferPool(limit: 2, largest: 2 * chunkSize)
 
     init(fd: Int32, size: UInt64, queue: DispatchQueue) {
         self.fd = fd
@@ -239,9 +240,12 @@ final class DirectoryReader: ObjectReader, @unchecked Sendable {
     deinit { close(fd) }
 
     func read() async throws -> [UInt8]? {
-        let fd = self.fd
+        let (fd, spares) = (self.fd, self.spares)
         let chunk: [UInt8] = try await runBlocking(on: queue) {
-            var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+            // Overwritten by read(2): a new chunk is not zeroed first (no memset, no faulting in twice).
+            var buffer =
+                spares.take()
+                ?? [UInt8](unsafeUninitializedCapacity: Self.chunkSize) { _, count in count = Self.chunkSize }
             while true {
                 let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
                 if n < 0 {
@@ -253,5 +257,10 @@ final class DirectoryReader: ObjectReader, @unchecked Sendable {
             }
         }
         return chunk.isEmpty ? nil : chunk
+    }
+
+    func recycle(_ chunk: consuming [UInt8]) {
+        // A whole chunk only: a shorter one would need growing.
+        if chunk.count == Self.chunkSize { spares.give(chunk) }
     }
 }

@@ -51,6 +51,13 @@ public protocol ObjectWriter: AnyObject, Sendable {
 public protocol ObjectReader: AnyObject, Sendable {
     var size: UInt64 { get }
     func read() async throws -> [UInt8]?
+    /// Gives a chunk from `read` back to be filled again, once nothing else holds it (pass it with
+    /// `consume`); optional.
+    func recycle(_ chunk: consuming [UInt8])
+}
+
+extension ObjectReader {
+    public func recycle(_ chunk: consuming [UInt8]) {}
 }
 
 public struct ObjectInfo: Sendable, Equatable, Codable {

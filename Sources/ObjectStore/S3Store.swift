@@ -542,6 +542,8 @@ final class S3Reader: ObjectReader, @unchecked Sendable {
         return nil
     }
 
+    func recycle(_ chunk: consuming [UInt8]) { bridge?.recycle(chunk) }
+
     private func start() -> StreamBridge {
         let bridge = StreamBridge()
         self.bridge = bridge

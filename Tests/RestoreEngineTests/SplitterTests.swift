@@ -1,9 +1,10 @@
+import Blocking
 import Testing
 
 @testable import RestoreEngine
 
-func split(_ text: String, pieces: Int) throws -> [String] {
-    var splitter = SQLSplitter()
+func split(_ text: String, pieces: Int, recycled: BufferPool? = nil) throws -> [String] {
+    var splitter = SQLSplitter(recycled: recycled)
     let bytes = Array(text.utf8)
     var out: [[UInt8]] = []
     var start = 0
@@ -48,6 +49,26 @@ func split(_ text: String, pieces: Int) throws -> [String] {
     @Test(arguments: [1, 2, 3, 7, 64, 100_000])
     func cutsAsTheClientDoesWhateverTheChunkSize(pieces: Int) throws {
         #expect(try split(Self.dump, pieces: pieces) == Self.expected)
+    }
+
+    /// Statements filled into buffers given back (longer and shorter ones, still holding old bytes)
+    /// are the same as new ones.
+    @Test(arguments: [1, 7, 100_000])
+    func reusedBuffersGiveTheSameStatements(pieces: Int) throws {
+        let pool = BufferPool(limit: 8, largest: 1 << 20)
+        for size in [0, 3, 200, 5000, 2 << 20] { pool.give(Array(repeating: UInt8(ascii: "#"), count: size)) }
+        #expect(try split(Self.dump, pieces: pieces, recycled: pool) == Self.expected)
+    }
+
+    @Test func aPoolKeepsFewSmallBuffersOldestFirst() {
+        let pool = BufferPool(limit: 2, largest: 100)
+        pool.give([1])
+        pool.give(Array(repeating: 9, count: 1000))  // too large to keep
+        pool.give([2])
+        pool.give([3])  // beyond the limit
+        #expect(pool.take() == [1])
+        #expect(pool.take() == [2])
+        #expect(pool.take() == nil)
     }
 
     @Test func anUnterminatedStatementIsAnError() {
