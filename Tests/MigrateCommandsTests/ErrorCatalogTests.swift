@@ -267,14 +267,17 @@ struct ErrorCatalogTests {
         // Kill one of its connections as soon as it loads rows.
         var killed = false
         for _ in 0..<500 where !killed && process.isRunning {
-            let ids = try shell(
-                "MYSQL_PWD='\(env.rootPassword)' mariadb --no-defaults -h127.0.0.1 -P\(targetPort) -uroot -N -e "
-                    + "\"SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%'\"")
+            // The password in the environment: SecretsAuditTests watches every command line.
+            let root = ["MYSQL_PWD": env.rootPassword]
+            let ids = try CLI.shell(
+                "mariadb --no-defaults -h127.0.0.1 -P\(targetPort) -uroot -N -e "
+                    + "\"SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%'\"",
+                environment: root)
             if let id = ids.stdout.split(separator: "\n").first {
                 killed =
-                    try shell(
-                        "MYSQL_PWD='\(env.rootPassword)' mariadb --no-defaults -h127.0.0.1 -P\(targetPort) -uroot -e "
-                            + "'KILL CONNECTION \(id)'"
+                    try CLI.shell(
+                        "mariadb --no-defaults -h127.0.0.1 -P\(targetPort) -uroot -e 'KILL CONNECTION \(id)'",
+                        environment: root
                     ).status == 0
             }
             usleep(10_000)

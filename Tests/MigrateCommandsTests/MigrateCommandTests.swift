@@ -24,11 +24,12 @@ struct MigrateEvents {
     }
 }
 
-/// Runs SQL as root on a test server through the client (setup and cleanup of the tests here).
+/// Runs SQL as root on a test server through the client (setup and cleanup of the tests here). The
+/// SQL goes on stdin: it may hold a password, and SecretsAuditTests watches every command line.
 func sql(_ env: TestEnvironment, port: String, _ statements: String) throws {
     let result = try CLI.shell(
-        "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -e \"$SQL\"",
-        environment: ["MYSQL_PWD": env.rootPassword, "SQL": statements])
+        "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot", environment: ["MYSQL_PWD": env.rootPassword],
+        stdin: statements)
     #expect(result.status == 0, "\(result.stderr)")
 }
 

@@ -14,8 +14,8 @@ struct RestoreCommandTests {
 
     func sql(_ env: TestEnvironment, port: String, _ statement: String) throws {
         let result = try CLI.shell(
-            "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -e \"\(statement)\"",
-            environment: ["MYSQL_PWD": env.rootPassword])
+            "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot", environment: ["MYSQL_PWD": env.rootPassword],
+            stdin: statement)
         #expect(result.status == 0, "\(result.stderr)")
     }
 

@@ -57,8 +57,8 @@ final class NumberedWriter: @unchecked Sendable {
 struct LiveCutoverTests {
     func sql(_ env: TestEnvironment, port: String, _ statements: String) throws {
         let result = try CLI.shell(
-            "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -N -e \"$SQL\"",
-            environment: ["MYSQL_PWD": env.rootPassword, "SQL": statements])
+            "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -N", environment: ["MYSQL_PWD": env.rootPassword],
+            stdin: statements)
         #expect(result.status == 0, "\(result.stderr)")
     }
 

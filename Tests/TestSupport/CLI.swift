@@ -32,8 +32,11 @@ public enum CLI {
     }
 
     /// A shell command (`mariadb -e …` to set up a test), with the same clean environment.
-    public static func shell(_ command: String, environment: [String: String] = [:]) throws -> Result {
-        try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment, stdin: "")
+    /// `stdin`: what the command reads (SQL that holds a password goes there, not on argv).
+    public static func shell(
+        _ command: String, environment: [String: String] = [:], stdin: String = ""
+    ) throws -> Result {
+        try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment, stdin: stdin)
     }
 
     static func launch(
