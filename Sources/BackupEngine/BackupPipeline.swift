@@ -238,6 +238,23 @@ public enum BackupPipeline {
     /// A child's standard output → `inspect` → compression → `writer`, streaming with backpressure:
     /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
     /// the write in flight has settled, and the caller stops the child and aborts the writer.
+    /// The compressed bytes not yet handed to the store, filled on the compression queue while the
+    /// pump awaits it (never touched by both at once), in buffers that come back after their write.
+    final class PendingOutput: @unchecked Sendable {
+        var bytes: [UInt8] = []
+        private let written = BufferPool(limit: 2, largest: 4 << 20)
+
+        /// The bytes so far; `bytes` goes on in a buffer given back earlier, if there is one.
+        func take() -> [UInt8] {
+            var next = written.take() ?? []
+            next.removeAll(keepingCapacity: true)
+            swap(&next, &bytes)
+            return next
+        }
+
+        func giveBack(_ buffer: consuming [UInt8]) { written.give(buffer) }
+    }
+
     static func pump(
         _ child: ChildProcess, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
         into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) -> Void
@@ -250,6 +267,9 @@ public enum BackupPipeline {
         var contentBytes: UInt64 = 0
         var storedBytes: UInt64 = 0
         var writing: Task<Void, any Error>?
+        // Compressed bytes collect in `pending` and go to the store about a megabyte at a time; the
+        // buffers come back once written, so no fresh megabyte is faulted in for each.
+        let pending = PendingOutput()
 
         func send(_ bytes: [UInt8]) async throws {
             guard !bytes.isEmpty else { return }
@@ -259,29 +279,27 @@ public enum BackupPipeline {
             writing = Task {
                 try await writer.write(bytes)
                 progress.stored(bytes.count)
+                pending.giveBack(bytes)
             }
         }
 
         do {
-            var pending: [UInt8] = []
             while let chunk = try await child.read() {
                 try Task.checkCancellation()
                 inspect(chunk)
                 contentBytes += UInt64(chunk.count)
                 progress.dumped(chunk.count)
                 // The content's hash runs here while the chunk compresses on the compression queue.
-                async let compressed = runBlocking(on: compressionQueue) { try compressor.transform.update(chunk) }
-                contentHash.update(chunk)
-                pending += try await compressed
-                child.recycle(consume chunk)
-                // Hand the store about a megabyte at a time.
-                if pending.count >= 1 << 20 {
-                    try await send(pending)
-                    pending = []
+                async let compressed: Void = runBlocking(on: compressionQueue) {
+                    try chunk.withUnsafeBytes { try compressor.transform.update($0, appendingTo: &pending.bytes) }
                 }
+                contentHash.update(chunk)
+                try await compressed
+                child.recycle(consume chunk)
+                if pending.bytes.count >= 1 << 20 { try await send(pending.take()) }
             }
-            try await send(
-                pending + (try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }))
+            pending.bytes += try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }
+            try await send(pending.take())
             try await writing?.value
         } catch {
             _ = try? await writing?.value

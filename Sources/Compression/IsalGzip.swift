@@ -18,6 +18,10 @@ public final class IsalGzipCompressor: StreamTransform {
         return produced
     }
 
+    public func update(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws(CompressionError) {
+        try deflater.deflate(input, end: false, into: &output)
+    }
+
     public func finish() throws(CompressionError) -> [UInt8] {
         var produced: [UInt8] = []
         try deflater.deflate(UnsafeRawBufferPointer(start: nil, count: 0), end: true, into: &produced)
