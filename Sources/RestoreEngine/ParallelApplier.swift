@@ -158,11 +158,15 @@ public final class ParallelApplier: @unchecked Sendable {
     }
 
     /// Whether a statement comes after the rows of the table being loaded: anything but row data,
-    /// session settings, table locks and the `ALTER TABLE … DISABLE KEYS` before the rows.
+    /// session settings, table locks and the `ALTER TABLE … DISABLE KEYS` and `ENABLE KEYS` around the
+    /// rows. The ENABLE KEYS (a no-op in InnoDB) runs before the index build is queued: after it, it
+    /// would wait for the whole build on the table's metadata lock, and the load with it.
     static func endsRows(_ kind: StatementKind, _ statement: [UInt8]) -> Bool {
         switch kind {
         case .data, .session, .lockTables, .unlockTables: return false
-        case .other: return !DeferredIndexes.contains(statement.prefix(400), " DISABLE KEYS")
+        case .other:
+            let head = statement.prefix(400)
+            return !DeferredIndexes.contains(head, " DISABLE KEYS") && !DeferredIndexes.contains(head, " ENABLE KEYS")
         default: return true
         }
     }

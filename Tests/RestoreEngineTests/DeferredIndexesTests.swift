@@ -95,7 +95,7 @@ import Testing
     @Test(arguments: [
         ("INSERT INTO `t` VALUES (1)", false),
         ("/*!40000 ALTER TABLE `t` DISABLE KEYS */", false),
-        ("/*!40000 ALTER TABLE `t` ENABLE KEYS */", true),
+        ("/*!40000 ALTER TABLE `t` ENABLE KEYS */", false),
         ("LOCK TABLES `t` WRITE", false),
         ("UNLOCK TABLES", false),
         ("/*!40101 SET character_set_client = utf8 */", false),
