@@ -235,9 +235,6 @@ public enum BackupPipeline {
         var content: BackupManifest.Digest
     }
 
-    /// A child's standard output → `inspect` → compression → `writer`, streaming with backpressure:
-    /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
-    /// the write in flight has settled, and the caller stops the child and aborts the writer.
     /// The compressed bytes not yet handed to the store, filled on the compression queue while the
     /// pump awaits it (never touched by both at once), in buffers that come back after their write.
     final class PendingOutput: @unchecked Sendable {
@@ -255,6 +252,9 @@ public enum BackupPipeline {
         func giveBack(_ buffer: consuming [UInt8]) { written.give(buffer) }
     }
 
+    /// A child's standard output → `inspect` → compression → `writer`, streaming with backpressure:
+    /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
+    /// the write in flight has settled, and the caller stops the child and aborts the writer.
     static func pump(
         _ child: ChildProcess, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
         into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) -> Void

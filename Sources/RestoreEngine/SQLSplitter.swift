@@ -7,7 +7,7 @@ import Blocking
 /// Cuts a SQL script (a `mariadb-dump` file) into statements the way the `mariadb` client does:
 /// the current delimiter ends a statement outside quotes and comments; `DELIMITER x` lines change
 /// it; `--`/`#` comment lines between statements are dropped. Fed in chunks of any size; keeps
-/// only the statement in progress. Pure.
+/// only the statement in progress. Pure, but for the buffers it may take from `recycled`.
 public struct SQLSplitter: Sendable {
     enum State: Sendable { case between, normal, singleQuote, doubleQuote, backtick, blockComment }
 
