@@ -12,6 +12,8 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
     case invalidSSECustomerKey(reason: String)
     case tooLarge(location: String, maxParts: Int, capacityBytes: UInt64)
     case server(location: String, status: Int, code: String, message: String)
+    /// A request with checksum headers refused for them (an S3-compatible server without them).
+    case checksumRefused(location: String, status: Int, code: String, message: String)
     case changedWhileReading(location: String)
     case io(path: String, reason: String)
     case invalidConfiguration(String)
@@ -55,6 +57,9 @@ public enum ObjectStoreError: Error, LocalizedError, Equatable, Sendable {
                 + "--s3-max-parts or --s3-part-size"
         case .server(let location, let status, let code, let message):
             return "S3 answered \(status) \(code) for \(location): \(message)"
+        case .checksumRefused(let location, let status, let code, let message):
+            return "S3 answered \(status) \(code) for \(location): \(message); the server does not take S3's checksum "
+                + "headers: run again with --s3-checksum none (or AWS_REQUEST_CHECKSUM_CALCULATION=when_required)"
         case .changedWhileReading(let location):
             return "\(location) changed while it was being read: read it again"
         case .io(let path, let reason) where reason == String(cString: strerror(ENOSPC)):

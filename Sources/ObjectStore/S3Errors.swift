@@ -11,11 +11,14 @@ public enum S3ErrorMapping {
         public var usesSSEC: Bool
         public var method: String
         public var now: UTCDateTime
+        /// The request carried `x-amz-checksum-*` or `x-amz-sdk-checksum-*` headers.
+        public var sentChecksum: Bool
 
         public init(
             location: String, bucket: String, endpoint: String, accessKeyId: String, usesSSEC: Bool, method: String,
-            now: UTCDateTime
+            now: UTCDateTime, sentChecksum: Bool = false
         ) {
+            self.sentChecksum = sentChecksum
             self.location = location
             self.bucket = bucket
             self.endpoint = endpoint
@@ -70,6 +73,15 @@ public enum S3ErrorMapping {
         }
         if status == 403 {
             return .accessDenied(location: c.location, message: message.isEmpty ? "403 Forbidden" : message)
+        }
+        // A server that does not know the checksum headers says so in a 400 or 501 (BadDigest is a part
+        // that came in damaged, not a refusal).
+        if c.sentChecksum, status == 400 || status == 501, code != "BadDigest",
+            code == "NotImplemented" || lowered.contains("checksum") || code.lowercased().contains("checksum")
+        {
+            return .checksumRefused(
+                location: c.location, status: status, code: code.isEmpty ? "-" : code,
+                message: message.isEmpty ? "no message" : message)
         }
         return .server(
             location: c.location, status: status, code: code.isEmpty ? "-" : code,

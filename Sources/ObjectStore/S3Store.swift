@@ -124,7 +124,10 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             context: .init(
                 location: call.location, bucket: configuration.bucket, endpoint: configuration.endpoint.url,
                 accessKeyId: keyId, usesSSEC: configuration.sseCustomerKey != nil, method: call.method.rawValue,
-                now: UTCDateTime.now()))
+                now: UTCDateTime.now(),
+                sentChecksum: call.headers.contains {
+                    $0.name.hasPrefix("x-amz-checksum-") || $0.name.hasPrefix("x-amz-sdk-checksum-")
+                }))
     }
 
     // MARK: ObjectStore

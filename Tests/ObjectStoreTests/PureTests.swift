@@ -127,11 +127,30 @@ import UTCTime
         #expect(XMLScanner.escape("\"a\"&<b>") == "&quot;a&quot;&amp;&lt;b&gt;")
     }
 
-    static func context(sseC: Bool = false, method: String = "GET") -> S3ErrorMapping.Context {
+    static func context(sseC: Bool = false, method: String = "GET", checksum: Bool = false) -> S3ErrorMapping.Context {
         .init(
             location: "s3://b/p/x", bucket: "b", endpoint: "http://h:9000", accessKeyId: "AKIDX", usesSSEC: sseC,
             method: method,
-            now: UTCDateTime(year: 2026, month: 11, day: 25, hour: 12))
+            now: UTCDateTime(year: 2026, month: 11, day: 25, hour: 12), sentChecksum: checksum)
+    }
+
+    /// A refusal of the checksum headers names the way out; the same answer to a request without
+    /// them, and a damaged part (BadDigest), stay plain server errors.
+    @Test(arguments: [
+        (400, "InvalidArgument", "x-amz-checksum-crc32 is not supported", true, true),
+        (501, "NotImplemented", "A header you provided implies functionality that is not implemented", true, true),
+        (400, "InvalidRequest", "Checksum algorithm CRC32 is not supported", true, true),
+        (400, "InvalidArgument", "x-amz-checksum-crc32 is not supported", false, false),
+        (400, "BadDigest", "The CRC32 you specified did not match the calculated checksum.", true, false),
+        (400, "InvalidArgument", "Part number must be an integer", true, false),
+    ])
+    func checksumRefusalsSayHowToTurnThemOff(status: Int, code: String, message: String, sent: Bool, refused: Bool) {
+        let error = S3ErrorMapping.map(
+            status: status, body: Self.xml(code, message), dateHeader: nil,
+            context: Self.context(method: "PUT", checksum: sent))
+        #expect(
+            error == .checksumRefused(location: "s3://b/p/x", status: status, code: code, message: message) || !refused)
+        #expect(error == .server(location: "s3://b/p/x", status: status, code: code, message: message) || refused)
     }
 
     static func xml(_ code: String, _ message: String = "m") -> String {
@@ -165,6 +184,12 @@ import UTCTime
         ErrorCatalog.expect(
             "sse-c-key-missing", status: 1,
             output: ObjectStoreError.sseCustomerKeyMissing(location: "s3://b/p/x").localizedDescription)
+        ErrorCatalog.expect(
+            "s3-checksum-refused", status: 1,
+            output: ObjectStoreError.checksumRefused(
+                location: "s3://b/p/backup.2024-08-26T12:24:34Z.sql.gz", status: 400, code: "InvalidArgument",
+                message: "x-amz-checksum-crc32 is not supported"
+            ).localizedDescription)
         ErrorCatalog.expect(
             "sse-c-key-wrong", status: 1,
             output: ObjectStoreError.sseCustomerKeyWrong(location: "s3://b/p/x").localizedDescription)

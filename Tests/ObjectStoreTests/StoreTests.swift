@@ -245,6 +245,26 @@ struct S3StoreTests {
         #expect(bigCRC == CRC32.base64(CRC32.checksum(partCRCs)))
     }
 
+    /// A server that refuses the checksum headers (here the proxy, for CreateMultipartUpload) gets
+    /// an error that names `--s3-checksum none`, and the upload leaves nothing behind.
+    @Test func aRefusedChecksumNamesTheWayOut() async throws {
+        let env = try TestEnvironment.require()
+        let proxy = try FaultProxy(upstream: try env["MM_TEST_S3_ENDPOINT"])
+        let store = try await testS3Store(endpoint: proxy.endpoint)
+        try await proxy.set([
+            .init(
+                method: "POST", query: "uploads=", action: "status", status: 400, code: "InvalidArgument",
+                message: "x-amz-checksum-algorithm is not supported")
+        ])
+        let error = await #expect(throws: ObjectStoreError.self) {
+            _ = try await upload(randomBytes(6 * 1024 * 1024), as: "big.sql.gz", to: store)
+        }
+        #expect(error?.localizedDescription.contains("--s3-checksum none") == true, "\(String(describing: error))")
+        try await proxy.set([])
+        #expect(try await store.list().isEmpty)
+        #expect(try await store.pendingMultipartUploads().isEmpty)
+    }
+
     @Test func serverRefusalsBecomeTheRightMessages() async throws {
         let env = try TestEnvironment.require()
         let proxy = try FaultProxy(upstream: try env["MM_TEST_S3_ENDPOINT"])
