@@ -92,8 +92,8 @@ extension MariaDBMigrate {
             inversion: .prefixedNo,
             help: ArgumentHelp(
                 "Build an InnoDB table's plain secondary indexes after its rows are in (one sorted build instead of "
-                    + "an insert per row; mydumper's --innodb-optimize-keys), on a connection of its own while the next "
-                    + "table loads. The table comes out the same; tables with foreign keys keep their indexes "
+                    + "an insert per row; mydumper's --innodb-optimize-keys), on a connection of its own while the "
+                    + "next table loads. The table comes out the same; tables with foreign keys keep their indexes "
                     + "throughout. Not used by --parallel 1.")
         )
         var deferIndexes = true
