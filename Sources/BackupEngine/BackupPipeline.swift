@@ -243,8 +243,7 @@ public enum BackupPipeline {
 
         /// The bytes so far; `bytes` goes on in a buffer given back earlier, if there is one.
         func take() -> [UInt8] {
-            var next = written.take() ?? []
-            next.removeAll(keepingCapacity: true)
+            var next = written.emptied(reserving: 0)
             swap(&next, &bytes)
             return next
         }

@@ -24,6 +24,20 @@ public final class BufferPool: @unchecked Sendable {
         return spares.isEmpty ? nil : spares.removeFirst()
     }
 
+    /// A buffer given back, emptied, else a new one; with room for `capacity` bytes either way.
+    public func emptied(reserving capacity: Int) -> [UInt8] {
+        var buffer = take() ?? []
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(capacity)
+        return buffer
+    }
+
+    /// A chunk of `size` bytes to be overwritten: one given back with its old contents, else a new one
+    /// left uninitialised (no memset: only bytes written after are read). Give back whole chunks only.
+    public func chunk(of size: Int) -> [UInt8] {
+        take() ?? [UInt8](unsafeUninitializedCapacity: size) { _, count in count = size }
+    }
+
     /// Pass the buffer with `consume`: one still referenced elsewhere is copied when next written to
     /// instead of reused (correct, only slower).
     public func give(_ buffer: consuming [UInt8]) {

@@ -46,10 +46,8 @@ public final class StreamBridge: @unchecked Sendable {
     /// pipe's bytes land in the chunk the consumer gets. nil: cancelled.
     public func fill(_ read: (UnsafeMutableRawBufferPointer) -> Int) -> Int? {
         if current.isEmpty {
-            let spare = spares.take()
-            // A spare is overwritten as it is; a new chunk's bytes are left as they are (no memset), as
-            // only the `filled` bytes are ever read.
-            current = spare ?? [UInt8](unsafeUninitializedCapacity: chunkSize) { _, count in count = chunkSize }
+            // Only the `filled` bytes are ever read.
+            current = spares.chunk(of: chunkSize)
             filled = 0
         }
         let start = filled

@@ -242,10 +242,8 @@ final class DirectoryReader: ObjectReader, @unchecked Sendable {
     func read() async throws -> [UInt8]? {
         let (fd, spares) = (self.fd, self.spares)
         let chunk: [UInt8] = try await runBlocking(on: queue) {
-            // Overwritten by read(2): a new chunk is not zeroed first (no memset, no faulting in twice).
-            var buffer =
-                spares.take()
-                ?? [UInt8](unsafeUninitializedCapacity: Self.chunkSize) { _, count in count = Self.chunkSize }
+            // Overwritten by read(2), and cut to what it read.
+            var buffer = spares.chunk(of: Self.chunkSize)
             while true {
                 let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
                 if n < 0 {

@@ -339,7 +339,8 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             throw ObjectStoreError.server(
                 location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
         }
-        return UploadedPart(number: number, etag: etag, crc32: checksum.first?.value)
+        return UploadedPart(
+            number: number, etag: etag, crc32: checksum.first { $0.name == "x-amz-checksum-crc32" }?.value)
     }
 
     func completeMultipartUpload(
@@ -456,9 +457,7 @@ final class S3Writer: ObjectWriter, @unchecked Sendable {
                 }
             ))
         // A sent part's buffer is filled again: a fresh 5 MiB is 1,280 page faults.
-        buffer = sent.take() ?? []
-        buffer.removeAll(keepingCapacity: true)
-        buffer.reserveCapacity(currentPartSize)
+        buffer = sent.emptied(reserving: currentPartSize)
     }
 
     private func finishOldest() async throws {

@@ -275,7 +275,7 @@ final class ObjectDecompressor: @unchecked Sendable {
             let start = offset
             let (output, end) = try await run { () throws -> ([UInt8], Int) in
                 let transform = self.transform
-                var output = self.takeSpare()
+                var output = self.spare.emptied(reserving: Self.outputTarget + self.sliceBytes * 4)
                 var position = start
                 while position < chunk.count && output.count < Self.outputTarget {
                     let next = min(position + self.sliceBytes, chunk.count)
@@ -289,22 +289,14 @@ final class ObjectDecompressor: @unchecked Sendable {
             }
             offset = end
             try await emit(output)
-            spare = output
+            spare.give(output)
         }
     }
 
     /// The last output, given back once `emit` is done with it (its consumers copy what they keep):
     /// filled again in place, its pages are not faulted in anew for every 4 MiB of SQL (page faults
     /// were a tenth of a restore's CPU). Shared still, it is simply not reused.
-    private var spare: [UInt8] = []
-
-    private func takeSpare() -> [UInt8] {
-        var taken: [UInt8] = []
-        swap(&taken, &spare)
-        taken.removeAll(keepingCapacity: true)
-        if taken.capacity < Self.outputTarget { taken.reserveCapacity(Self.outputTarget + sliceBytes * 4) }
-        return taken
-    }
+    private let spare = BufferPool(limit: 1, largest: 4 * outputTarget)
 
     func finish() async throws -> [UInt8] { try await run { try self.transform.finish() } }
 

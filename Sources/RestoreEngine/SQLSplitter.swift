@@ -27,8 +27,8 @@ public struct SQLSplitter: Sendable {
     }
 
     static func statement(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, reusing pool: BufferPool?) -> [UInt8] {
-        guard var statement = pool?.take() else { return Array(bytes) }
-        statement.removeAll(keepingCapacity: true)
+        guard let pool else { return Array(bytes) }
+        var statement = pool.emptied(reserving: bytes.count)
         statement.append(contentsOf: UnsafeBufferPointer(rebasing: bytes))
         return statement
     }
