@@ -175,7 +175,7 @@ public enum BackupPipeline {
     public static func run(
         _ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
     ) async throws -> BackupManifest {
-        let (_, dump, facts, notes) = try await prepare(request, store: store)
+        let (_, prepared, facts, notes) = try await prepare(request, store: store)
         for note in notes { progress.noted(note) }
         let name = BackupName(time: request.now, compression: request.compression)
         guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else {
@@ -184,28 +184,87 @@ public enum BackupPipeline {
 
         let credentials = try CredentialsFile(settings: request.connection)
         defer { credentials.remove() }
-        let arguments = try dump.arguments(defaultsExtraFile: credentials.path)
-        let child = ChildProcess.buffered(executable: executable, arguments: arguments)
-        let writer = try await store.makeWriter(name: name.fileName)
+        var dump = prepared
+        func attempt() async throws -> DumpAttempt {
+            try await dumpOnce(
+                request, dump: dump, executable: executable, credentials: credentials.path,
+                into: try await store.makeWriter(name: name.fileName), progress: progress)
+        }
+        let done: DumpAttempt
+        do {
+            done = try await attempt()
+        } catch let refusal as BinaryDumpRefused {
+            // The information_schema check missed a definition: the same dump again, in utf8mb4.
+            progress.noted(
+                "table \(refusal.table) has non-ASCII text in its definition, which a binary-character-set dump "
+                    + "would change: dumping again in utf8mb4")
+            dump.binaryCharacterSet = false
+            done = try await attempt()
+        }
+        _ = try await done.writer.commit()
+
+        let manifest = BackupManifest(
+            name: name.fileName,
+            object: done.digests.object, sql: done.digests.content,
+            compression: request.compression, serverVersion: facts.version, galera: dump.galera,
+            binlog: done.scanner.position,
+            databases: dump.databases, dumpArguments: Array(done.arguments.dropFirst()),
+            startedAt: done.started, finishedAt: UTCDateTime.now(), tool: toolVersion)
+        try await manifest.write(besides: name, to: store)
+        return manifest
+    }
+
+    /// A binary-character-set dump stopped by `BinaryDumpGuard`; nothing was stored.
+    struct BinaryDumpRefused: Error { var table: String }
+
+    /// One dump in a writer not yet committed.
+    struct DumpAttempt {
+        var arguments: [String]
+        var writer: any ObjectWriter
+        var started: UTCDateTime
+        var scanner: DumpScanner
+        var digests: StreamDigests
+    }
+
+    /// Runs mariadb-dump once into `writer` without committing it; on a throw the child is stopped
+    /// and the writer aborted. A binary-character-set dump is watched by `BinaryDumpGuard`.
+    static func dumpOnce(
+        _ request: BackupRequest, dump: DumpOptions, executable: String, credentials: String,
+        into writer: any ObjectWriter, progress: BackupProgress
+    ) async throws -> DumpAttempt {
+        let arguments = try dump.arguments(defaultsExtraFile: credentials)
+        let guarded = dump.binaryCharacterSet
         let started = UTCDateTime.now()
+        let child = ChildProcess.buffered(executable: executable, arguments: arguments)
         var scanner = DumpScanner()
-        let digests: StreamDigests
+        var binaryGuard = BinaryDumpGuard()
         do {
             try child.start()
-            digests = try await pump(
+            let digests = try await pump(
                 child, compression: request.compression, gzipLevel: request.gzipLevel, into: writer,
                 progress: progress
-            ) { scanner.consume($0) }
+            ) { chunk in
+                scanner.consume(chunk)
+                guard guarded else { return }
+                binaryGuard.consume(chunk)
+                if let table = binaryGuard.offendingTable { throw BinaryDumpRefused(table: table) }
+            }
             let exit = await child.wait()
             guard exit.status == 0 else {
                 throw BackupError.dumpFailed(
                     status: exit.status, stderr: redact(exit.stderr, secret: request.connection.password))
             }
             guard scanner.sawTrailer else { throw BackupError.incompleteDump(bytes: scanner.bytes) }
+            return DumpAttempt(
+                arguments: arguments, writer: writer, started: started, scanner: scanner, digests: digests)
         } catch {
             child.terminate()
             await writer.abort()
             if error is CancellationError { throw error }
+            if error is BinaryDumpRefused {
+                _ = await child.wait()
+                throw error
+            }
             // A dump that died explains itself best through its own exit status and stderr.
             if !(error is BackupError) {
                 let exit = await child.wait()
@@ -216,17 +275,6 @@ public enum BackupPipeline {
             }
             throw error
         }
-        _ = try await writer.commit()
-
-        let manifest = BackupManifest(
-            name: name.fileName,
-            object: digests.object, sql: digests.content,
-            compression: request.compression, serverVersion: facts.version, galera: dump.galera,
-            binlog: scanner.position,
-            databases: dump.databases, dumpArguments: Array(arguments.dropFirst()),
-            startedAt: started, finishedAt: UTCDateTime.now(), tool: toolVersion)
-        try await manifest.write(besides: name, to: store)
-        return manifest
     }
 
     /// SHA-256 and size of what a child wrote (`content`) and of what was stored (`object`).
@@ -256,7 +304,7 @@ public enum BackupPipeline {
     /// the write in flight has settled, and the caller stops the child and aborts the writer.
     static func pump(
         _ child: ChildProcess, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
-        into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) -> Void
+        into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) throws -> Void
     ) async throws -> StreamDigests {
         // Compression is CPU work on every core: it runs on its own queue, not the cooperative pool.
         let compressor = CompressorBox(try compression.makeCompressor(level: gzipLevel, workers: workers))
@@ -285,7 +333,7 @@ public enum BackupPipeline {
         do {
             while let chunk = try await child.read() {
                 try Task.checkCancellation()
-                inspect(chunk)
+                try inspect(chunk)
                 contentBytes += UInt64(chunk.count)
                 progress.dumped(chunk.count)
                 // The content's hash runs here while the chunk compresses on the compression queue.
@@ -335,6 +383,7 @@ public enum BackupPipeline {
             }
         }
         try await checkPrivileges(source, dump: dump)
+        dump.binaryCharacterSet = try await binaryCharacterSetIsSafe(source, dump: dump)
         let name = BackupName(time: request.now, compression: request.compression)
         guard try await store.head(name: name.fileName) == nil else {
             throw BackupError.alreadyExists(location: store.location + name.fileName)
@@ -345,6 +394,15 @@ public enum BackupPipeline {
             serverVersion: facts.version,
             galera: dump.galera, compression: request.compression, dumpArguments: arguments)
         return (plan, dump, facts, notes)
+    }
+
+    /// Whether the dump may travel in the binary character set: not with the operator's exact flags or
+    /// a character set of the user's, nor when a table definition holds non-ASCII text (`BinaryDumpGuard`).
+    static func binaryCharacterSetIsSafe(_ source: MariaDBConnection, dump: DumpOptions) async throws -> Bool {
+        guard !dump.operatorFlags, !dump.extraArguments.contains(where: { $0.hasPrefix("--default-character-set") })
+        else { return false }
+        let query = BinaryDumpGuard.nonASCIIDefinitionQuery(databases: dump.databases)
+        return try await source.query(query).rows.isEmpty
     }
 
     /// Refuses before dumping when the account lacks a privilege the dump needs, with the GRANT.

@@ -14,11 +14,17 @@ public struct DumpOptions: Sendable, Equatable {
     /// Record the binlog file/offset and GTID of the snapshot as comments (`--master-data=2
     /// --gtid`); MariaDB takes them from the consistent snapshot without a global read lock.
     public var binlogPosition: Bool
+    /// Dump in the binary character set (`--default-character-set=binary`): rows travel as stored,
+    /// with no conversion on either server and mariadb-dump's single-byte escaping, about half its CPU.
+    /// Only for sources whose table definitions are ASCII (`BinaryDumpGuard` says why).
+    public var binaryCharacterSet: Bool
 
     public init(
         databases: [String] = [], galera: Bool = false, ignoreGlobalPrivileges: Bool? = nil,
-        operatorFlags: Bool = false, extraArguments: [String] = [], binlogPosition: Bool = false
+        operatorFlags: Bool = false, extraArguments: [String] = [], binlogPosition: Bool = false,
+        binaryCharacterSet: Bool = false
     ) {
+        self.binaryCharacterSet = binaryCharacterSet
         self.databases = databases
         self.galera = galera
         self.ignoreGlobalPrivileges = ignoreGlobalPrivileges
@@ -62,6 +68,7 @@ public struct DumpOptions: Sendable, Equatable {
             arguments += databases
         }
         if binlogPosition && !operatorFlags { arguments += ["--master-data=2", "--gtid"] }
+        if binaryCharacterSet && !operatorFlags { arguments.append("--default-character-set=binary") }
         if galera { arguments.append("--skip-add-locks") }
         if ignoresPrivileges {
             let tables = operatorFlags ? ["global_priv"] : Self.privilegeTables

@@ -87,7 +87,7 @@ struct BackupPipelineTests {
         #expect(
             manifest.dumpArguments == [
                 "--single-transaction", "--events", "--routines", "--databases", first, second, "--master-data=2",
-                "--gtid",
+                "--gtid", "--default-character-set=binary",
             ])
         let plain = try shell(
             "mariadb-dump --defaults-extra-file=\(credentials.path) \(manifest.dumpArguments.joined(separator: " "))")
@@ -216,6 +216,31 @@ struct BackupPipelineTests {
         #expect(try await store.pendingMultipartUploads().isEmpty)
     }
 
+    @Test func aTableDefinitionTheCheckMissedMakesTheDumpRunAgainInUTF8() async throws {
+        let env = try TestEnvironment.require()
+        let (database, connection) = try await seededDatabase(env)
+        defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
+        let store = try makeDirectoryStore()
+        // As if a latin1 default had appeared between the check and the dump: the binary dump starts
+        // with a definition the guard refuses; the second dump is the real one.
+        let wrapper = try script(
+            "#!/bin/sh\ncase \" $* \" in *\" --default-character-set=binary \"*)\n"
+                + "printf 'CREATE TABLE `late` (\\n  `c` varchar(2) DEFAULT \\047\u{E9}\\047\\n);\\n' ;;\nesac\n"
+                + "exec mariadb-dump \"$@\"\n")
+        let notes = LockedNotes()
+        let manifest = try await BackupPipeline.run(
+            BackupRequest(
+                connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: .gzip,
+                dumpExecutable: wrapper, now: nowUTC()),
+            store: store, progress: BackupProgress(noted: { notes.append($0) }))
+        #expect(notes.all.contains { $0.contains("table late has non-ASCII text") && $0.contains("utf8mb4") })
+        #expect(!manifest.dumpArguments.contains("--default-character-set=binary"))
+        #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
+        let sql = try shell("gunzip -c '\(store.location + manifest.name)'").output
+        #expect(!sql.contains("`late`") && sql.contains("/*!40101 SET NAMES utf8mb4 */;"))
+        #expect(manifest.sql.sha256 == Digest.sha256(Array(sql.utf8)).hexString)
+    }
+
     @Test func aDumpWithoutItsTrailerPublishesNothing() async throws {
         let env = try TestEnvironment.require()
         let store = try makeDirectoryStore()
@@ -297,4 +322,12 @@ func script(_ text: String) throws -> String {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
     return path
+}
+
+/// Notes a backup made, collected from its progress callback.
+final class LockedNotes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var notes: [String] = []
+    func append(_ note: String) { lock.withLock { notes.append(note) } }
+    var all: [String] { lock.withLock { notes } }
 }

@@ -148,6 +148,16 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
                 "--master-data=2"))
     }
 
+    @Test func binaryCharacterSetButNotWithOperatorFlags() throws {
+        let arguments = try DumpOptions(extraArguments: ["--default-character-set=utf8mb4"], binaryCharacterSet: true)
+            .arguments(defaultsExtraFile: file)
+        // The user's character set comes after ours: mariadb-dump takes the last.
+        #expect(Array(arguments.suffix(2)) == ["--default-character-set=binary", "--default-character-set=utf8mb4"])
+        #expect(
+            try !DumpOptions(operatorFlags: true, binaryCharacterSet: true).arguments(defaultsExtraFile: file)
+                .contains("--default-character-set=binary"))
+    }
+
     @Test func extraArgumentsKeepRepeats() throws {
         let arguments = try DumpOptions(extraArguments: [
             "--ignore-table=app.a", "--ignore-table=app.b", "--single-transaction", "--verbose",
@@ -259,5 +269,57 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
     @Test func aWriteWhoseStartIsUnknownIsKept() {
         let write = UnfinishedWrite(name: "backup.2026-11-25T10:00:00Z.sql.gz", started: nil, id: "u")
         #expect(StoreGC.candidates([write], now: t("2026-11-25T12:00:00Z"), minimumAgeSeconds: 0).isEmpty)
+    }
+}
+
+@Suite struct BinaryDumpGuardTests {
+    static let table = """
+        /*!40101 SET character_set_client = utf8mb4 */;
+        CREATE TABLE `tëst` (
+          `id` int(11) NOT NULL,
+          `çol` varchar(20) DEFAULT 'plain' COMMENT 'it\\'s `not` an identifier',
+          PRIMARY KEY (`id`)
+        ) ENGINE=InnoDB DEFAULT CHARSET=latin1;
+        /*!40101 SET character_set_client = @saved_cs_client */;
+        -- Dumping data for table `tëst` é
+
+        """
+    static let rows = "INSERT INTO `tëst` VALUES\n(1,'é\\'ÿ'),\n(2,'CREATE TABLE é');\n"
+
+    /// Whole and byte by byte: a chunk boundary anywhere gives the same answer.
+    static func verdicts(_ text: String) -> [String?] {
+        let bytes = Array(text.utf8)
+        var whole = BinaryDumpGuard()
+        var bytewise = BinaryDumpGuard()
+        whole.consume(bytes)
+        for byte in bytes { bytewise.consume([byte]) }
+        return [whole.offendingTable, bytewise.offendingTable]
+    }
+
+    @Test(arguments: [
+        ("identifiers, rows and comments only", table + rows, nil),
+        ("a latin1 default", table.replacingOccurrences(of: "'plain'", with: "'été'"), "tëst"),
+        ("after an escaped quote", table.replacingOccurrences(of: "an identifier", with: "ü"), "tëst"),
+        ("an ENUM value", table.replacingOccurrences(of: "varchar(20)", with: "enum('ä')"), "tëst"),
+        (
+            "a doubled backtick in the name",
+            table.replacingOccurrences(of: "CHARSET=latin1", with: "CHARSET=latin1 COMMENT='ß'")
+                .replacingOccurrences(of: "CREATE TABLE `tëst`", with: "CREATE TABLE `a``b`"), "a`b"
+        ),
+        ("a trigger's literal", rows + "/*!50003 CREATE*/ /*!50003 TRIGGER `tr` SET NEW.c = 'ï' */;;\n", nil),
+    ])
+    func flagsNonASCIILiteralsInTableDefinitionsOnly(_ what: String, dump: String, table: String?) {
+        #expect(Self.verdicts(dump) == [table, table], "\(what)")
+    }
+
+    @Test func theDefinitionQueryCoversTheDatabasesAndEveryPlaceALiteralLives() {
+        let some = BinaryDumpGuard.nonASCIIDefinitionQuery(databases: ["app", "it's"])
+        #expect(some.contains("IN ('app', 'it''s')"))
+        for column in ["COLUMN_DEFAULT", "COLUMN_TYPE", "TABLE_COMMENT", "CHECK_CLAUSE", "PARTITION_DESCRIPTION"] {
+            #expect(some.contains("LENGTH(\(column)) <> CHAR_LENGTH(\(column))"))
+        }
+        #expect(
+            BinaryDumpGuard.nonASCIIDefinitionQuery(databases: []).contains(
+                "NOT IN ('information_schema', 'performance_schema')"))
     }
 }

@@ -32,11 +32,13 @@ public enum CLI {
     }
 
     /// A shell command (`mariadb -e …` to set up a test), with the same clean environment.
-    /// `stdin`: what the command reads (SQL that holds a password goes there, not on argv).
+    /// `stdin`: what the command reads (SQL that holds a password goes there, not on argv);
+    /// `arguments`: `$0`, `$1`… of the command, so paths need no quoting.
     public static func shell(
-        _ command: String, environment: [String: String] = [:], stdin: String = ""
+        _ command: String, environment: [String: String] = [:], stdin: String = "", arguments: [String] = []
     ) throws -> Result {
-        try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment, stdin: stdin)
+        try launch(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", command] + arguments, environment: environment, stdin: stdin)
     }
 
     static func launch(
