@@ -27,6 +27,8 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public var backupArguments: [String] = []
     /// The source's data directory as this host sees it (physical; nil: the server's @@datadir).
     public var dataDirectory: String?
+    /// The token of a physical backup's pending name, known before it starts (the wizard records it).
+    public var run = BackupName.newRun()
 
     public init() {}
 
@@ -68,7 +70,7 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public func physicalRequest(connection: ConnectionSettings, now: UTCDateTime) -> PhysicalBackupRequest {
         PhysicalBackupRequest(
             connection: connection, compression: compression, gzipLevel: gzipLevel, extraArguments: backupArguments,
-            dataDirectory: dataDirectory, now: now)
+            dataDirectory: dataDirectory, now: now, run: run)
     }
 
     /// The name a backup started at `now` gets (a physical one is named at its end, later).

@@ -44,7 +44,7 @@ public struct BackupName: Sendable, Equatable, Hashable, Comparable, CustomStrin
 
     /// Parses a name as the operator's `PhysicalBackupProcessor` does: `physicalbackup-<14 digits>`,
     /// then one more dot part (any: no compression) or two (the second `gz`, `bz2` or empty). So a
-    /// `….xb.gz.manifest.json` sidecar and a `….xb.partial` upload are not backups.
+    /// `….xb.gz.manifest.json` sidecar and a `….xb.gz.<run>.partial` upload are not backups.
     public init?(parsingPhysical name: String) {
         let prefix = "physicalbackup-"
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -101,8 +101,27 @@ public struct BackupName: Sendable, Equatable, Hashable, Comparable, CustomStrin
     }
 
     /// Where a physical backup waits, complete, for its name (the consistent point is known only
-    /// at its end). Three dot parts whose last is not a compression: the operator skips it.
-    public var pendingName: String { fileName + ".partial" }
+    /// at its end): `<name>.<run>.partial`, `run` a token of its own so two backups started in one
+    /// second do not share an upload. Too many dot parts for the operator, which skips it.
+    public func pendingName(run: String) -> String { fileName + ".\(run).partial" }
+
+    /// A fresh run token: 8 hex digits.
+    public static func newRun() -> String {
+        let digits = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    /// The backup a pending name (`pendingName(run:)`, or `<name>.partial` as earlier versions
+    /// wrote it) waits to become; nil for any other name.
+    public static func waiting(in pendingName: String) -> BackupName? {
+        guard pendingName.hasSuffix(".partial") else { return nil }
+        let base = String(pendingName.dropLast(".partial".count))
+        if let name = parseAnyKind(base) { return name }
+        guard let dot = base.lastIndex(of: "."), base[base.index(after: dot)...].allSatisfy(\.isHexDigit) else {
+            return nil
+        }
+        return parseAnyKind(String(base[..<dot]))
+    }
 
     /// Beside each backup: five dot parts, which the operator ignores.
     public var manifestName: String { fileName + ".manifest.json" }

@@ -19,12 +19,15 @@ public struct PhysicalBackupRequest: Sendable {
     /// The server's data directory as this host sees it; nil reads `@@datadir` from the server.
     public var dataDirectory: String?
     public var now: UTCDateTime
+    /// This run's token in its pending name (`BackupName.pendingName(run:)`).
+    public var run: String
 
     public init(
         connection: ConnectionSettings, compression: CompressionAlgorithm = .gzip, gzipLevel: Int? = nil,
         extraArguments: [String] = [], toolExecutable: String? = nil, dataDirectory: String? = nil,
-        now: UTCDateTime = .now()
+        now: UTCDateTime = .now(), run: String = BackupName.newRun()
     ) {
+        self.run = run
         self.connection = connection
         self.compression = compression
         self.gzipLevel = gzipLevel
@@ -183,7 +186,8 @@ public enum PhysicalBackupPipeline {
         defer { credentials.remove() }
         let arguments = arguments(request, dataDirectory: plan.dataDirectory, credentials: credentials.path)
         let child = ChildProcess(executable: executable, arguments: arguments)
-        let writer = try await store.makeWriter(name: provisional.pendingName)
+        let pendingName = provisional.pendingName(run: request.run)
+        let writer = try await store.makeWriter(name: pendingName)
         let started = UTCDateTime.now()
         var scanner = XBStreamScanner()
         var consistentPoint: Double?
@@ -227,9 +231,13 @@ public enum PhysicalBackupPipeline {
         let name = BackupName(
             time: UTCDateTime(epochSeconds: Int64(point)), compression: request.compression, kind: .physical)
         do {
-            try await store.rename(provisional.pendingName, to: name.fileName)
+            // Another backup may have taken this second's name: it stays, and this one goes.
+            guard try await store.head(name: name.fileName) == nil else {
+                throw BackupError.alreadyExists(location: store.location + name.fileName)
+            }
+            try await store.rename(pendingName, to: name.fileName)
         } catch {
-            try? await store.delete(name: provisional.pendingName)
+            try? await store.delete(name: pendingName)
             throw error
         }
         let manifest = BackupManifest(

@@ -24,15 +24,13 @@ public enum StoreGC {
         }
     }
 
-    /// Complete physical backups still waiting for their name (`….xb.gz.partial`, see
-    /// `BackupName.pendingName`) whose run was killed before the rename, at least that old. Pure.
+    /// Complete physical backups still waiting for their name (`….xb.gz.<run>.partial`, see
+    /// `BackupName.pendingName(run:)`) whose run was killed before the rename, at least that old. Pure.
     public static func stalePending(
         _ objects: [ObjectInfo], now: UTCDateTime, minimumAgeSeconds: Int64
     ) -> [ObjectInfo] {
         objects.filter { object in
-            guard object.name.hasSuffix(".partial"),
-                BackupName.parseAnyKind(String(object.name.dropLast(".partial".count))) != nil,
-                let modified = object.lastModified
+            guard BackupName.waiting(in: object.name) != nil, let modified = object.lastModified
             else { return false }
             return now.epochSeconds - modified.epochSeconds >= minimumAgeSeconds
         }

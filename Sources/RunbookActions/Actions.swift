@@ -170,7 +170,7 @@ public enum Actions {
         }
         let now = UTCDateTime.now()
         let started = BackupName(time: now, compression: job.compression, kind: job.kind)
-        try context.recordAttempt(["name": job.physical ? started.pendingName : started.fileName])
+        try context.recordAttempt(["name": job.physical ? started.pendingName(run: job.run) : started.fileName])
         let meter = context.meter("dumped", output: "stored")
         let result = try await job.run(
             connection: try values.connection("source").resolve(), store: store, now: now,

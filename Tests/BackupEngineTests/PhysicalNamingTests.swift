@@ -20,7 +20,10 @@ import UTCTime
         #expect(BackupName(parsingPhysical: expected) == name)
         #expect(BackupName(parsing: expected) == nil, "a logical restore must not pick it")
         #expect(BackupName(parsingPhysical: name.manifestName) == nil, "the operator must ignore the manifest")
-        #expect(BackupName(parsingPhysical: name.pendingName) == nil, "nor the pending upload")
+        let pending = name.pendingName(run: "0badcafe")
+        #expect(BackupName.parseAnyKind(pending) == nil, "nor the pending upload")
+        #expect(BackupName.waiting(in: pending) == name && BackupName.waiting(in: name.fileName + ".partial") == name)
+        #expect(BackupName.newRun().count == 8 && BackupName.newRun() != BackupName.newRun())
     }
 
     /// Valid: `physicalbackup-` + 14 digits of a real UTC time, then one dot part (anything: no
@@ -97,10 +100,16 @@ import UTCTime
                 name: "physicalbackup-20250101115900.xb.gz.partial", size: 9, lastModified: t("2025-01-01T11:59:00Z")),
             ObjectInfo(name: "physicalbackup-20250101100000.xb.gz", size: 9, lastModified: t("2025-01-01T10:00:00Z")),
             ObjectInfo(name: "notes.partial", size: 9, lastModified: t("2025-01-01T10:00:00Z")),
+            ObjectInfo(
+                name: "physicalbackup-20250101100000.xb.gz.0badcafe.partial", size: 9,
+                lastModified: t("2025-01-01T10:00:00Z")),
+            ObjectInfo(
+                name: "physicalbackup-20250101100000.xb.gz.not-a-run.partial", size: 9,
+                lastModified: t("2025-01-01T10:00:00Z")),
         ]
         #expect(
             StoreGC.stalePending(objects, now: now, minimumAgeSeconds: 3600).map(\.name) == [
-                "physicalbackup-20250101100000.xb.gz.partial"
+                "physicalbackup-20250101100000.xb.gz.partial", "physicalbackup-20250101100000.xb.gz.0badcafe.partial",
             ])
     }
 

@@ -125,6 +125,29 @@ struct PhysicalRouteTests {
         #expect(notes.all.contains { $0.contains("as an operator PhysicalBackup writes them: its maxRetention") })
     }
 
+    /// Another backup took the name of this one's consistent point (two started in one second): it
+    /// stays as it was, and this one leaves nothing behind, its pending upload included.
+    @Test func aTakenNameIsNotOverwritten() async throws {
+        let env = try TestEnvironment.require()
+        let store = try temporaryStore()
+        let start = UTCDateTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+        var taken: [String] = []
+        for second in 0...300 {
+            let name = BackupName(
+                time: UTCDateTime(epochSeconds: start.epochSeconds + Int64(second)), compression: .gzip,
+                kind: .physical)
+            try await store.put(name: name.fileName, bytes: [7])
+            taken.append(name.fileName)
+        }
+        let error = await #expect(throws: BackupError.self) {
+            try await PhysicalBackupPipeline.run(
+                PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip), store: store)
+        }
+        #expect(error?.localizedDescription.contains("nothing was overwritten") == true)
+        #expect(try await store.list().map(\.name).sorted() == taken.sorted())
+        for name in taken.prefix(30) { #expect(try await store.getAll(name: name) == [7]) }
+    }
+
     /// Tables created, renamed and dropped while mariadb-backup runs put rename and remove chunks
     /// into the stream (as the other tests' DDL on the shared source once did): still one whole
     /// stream, restored and equal to the source.
