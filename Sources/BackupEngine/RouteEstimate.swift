@@ -2,8 +2,8 @@
 /// that bench/physical.sh measured (bench/results.json, "physical": data bytes per second of the
 /// whole route, backup to restored server, medians); a test keeps the two equal. Pure.
 public enum RouteEstimate {
-    public static let logicalBytesPerSecond: Double = 18_825_359
-    public static let physicalBytesPerSecond: Double = 36_678_867
+    public static let logicalBytesPerSecond: Double = 18_181_901
+    public static let physicalBytesPerSecond: Double = 32_121_549
     /// The wizard suggests the physical route when the logical one would take longer than this and
     /// a physical backup can run here.
     public static let physicalAboveSeconds: Double = 600
