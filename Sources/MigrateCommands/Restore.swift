@@ -220,9 +220,14 @@ extension MariaDBMigrate {
                     "  binlog position \(binlog.file ?? "-"):\(binlog.offset.map(String.init) ?? "-"), gtid "
                         + "\(binlog.gtid ?? "none") (in \(PhysicalRestore.operatorInfoFile))")
             }
-            print(
-                "  next: chown -R mysql:mysql \(report.dataDirectory) and start mariadbd with "
-                    + "--datadir=\(report.dataDirectory)")
+            if let owner = report.owner {
+                print("  files given to \(owner.description)")
+                print("  next: start mariadbd with --datadir=\(report.dataDirectory)")
+            } else {
+                print(
+                    "  next: chown -R mysql:mysql \(report.dataDirectory) if the server runs as mysql, and start "
+                        + "mariadbd with --datadir=\(report.dataDirectory)")
+            }
         }
     }
 }

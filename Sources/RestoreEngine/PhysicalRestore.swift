@@ -56,6 +56,8 @@ public struct PhysicalRestoreReport: Codable, Sendable, Equatable {
     /// The binlog position the backup recorded (also in `<datadir>/mariadb-operator.info`).
     public var binlog: DumpPosition?
     public var commands: [String]
+    /// Who the files were given to (a restore run as root); nil: they stay the runner's.
+    public var owner: DataDirectoryOwner?
 }
 
 public enum PhysicalRestoreError: Error, LocalizedError, Equatable, Sendable {
@@ -65,6 +67,7 @@ public enum PhysicalRestoreError: Error, LocalizedError, Equatable, Sendable {
     case toolVersion(tool: String, backup: String)
     case stepFailed(command: String, status: Int32, stderr: String, dataDirectoryTouched: Bool)
     case incompleteStream(location: String, detail: String)
+    case ownership(path: String, owner: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -83,6 +86,9 @@ public enum PhysicalRestoreError: Error, LocalizedError, Equatable, Sendable {
         case .incompleteStream(let location, let detail):
             return "\(location) is not a whole mariadb-backup stream (\(detail)): it was cut short; the data "
                 + "directory was not changed"
+        case .ownership(let path, let owner, let reason):
+            return "could not give \(path) to \(owner): \(reason); the data directory holds the whole backup: "
+                + "chown -R it to the server's user before starting the server"
         case .stepFailed(let command, let status, let stderr, let touched):
             let detail =
                 stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
@@ -241,6 +247,7 @@ public enum PhysicalRestore {
         progress.begin("prepare", 0)
         try await runStep(tools[1], lines[1], touched: false)
         progress.begin(request.moveBack ? "move-back" : "copy-back", 0)
+        let owner = DataDirectoryOwner.decide(for: plan.dataDirectory)
         try fileManager.createDirectory(atPath: plan.dataDirectory, withIntermediateDirectories: true)
         try await runStep(tools[1], lines[2], touched: true)
         for file in binlogInfoFiles {
@@ -251,11 +258,12 @@ public enum PhysicalRestore {
             try fileManager.copyItem(atPath: source, toPath: destination)
             break
         }
+        try owner?.apply(to: plan.dataDirectory)
         return PhysicalRestoreReport(
             name: backup.fileName, location: plan.location, objectBytes: transferred.object.bytes,
             streamBytes: transferred.content.bytes, objectSHA256: transferred.object.sha256,
             streamSHA256: transferred.content.sha256, verifiedAgainstManifest: manifest != nil,
-            dataDirectory: plan.dataDirectory, binlog: scanner.binlogPosition, commands: plan.commands)
+            dataDirectory: plan.dataDirectory, binlog: scanner.binlogPosition, commands: plan.commands, owner: owner)
     }
 
     static func runStep(_ executable: String, _ line: [String], touched: Bool) async throws {

@@ -308,6 +308,7 @@ public enum Actions {
         let meter = context.meter("extract", output: "stream")
         let report = try await PhysicalRestore.run(request, store: store, progress: .showing(meter))
         meter.finish()
+        if let owner = report.owner { context.note("its files were given to \(owner.description)") }
         context.note(
             "start a server on it to compare: mariadbd --datadir=\(report.dataDirectory) …, then "
                 + "mariadb-migrate verify --target-host … (the restored server has the source's accounts)")

@@ -101,10 +101,25 @@ struct PhysicalRouteTests {
             PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip), store: store)
         let dataDirectory = scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        // Made for the server by another account: as root, the restored files become that account's.
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: false)
+        let asRoot = geteuid() == 0
+        if asRoot { #expect(chown(dataDirectory, 4242, 4243) == 0) }
         let report = try await PhysicalRestore.run(
             PhysicalRestoreRequest(target: .file(manifest.name), dataDirectory: dataDirectory, moveBack: true),
             store: store)
         #expect(report.commands[2].hasPrefix("mariadb-backup --move-back --target-dir="))
+        #expect(report.owner == (asRoot ? DataDirectoryOwner(uid: 4242, gid: 4243, account: nil) : nil))
+        if asRoot {
+            let entries = [""] + (FileManager.default.subpaths(atPath: dataDirectory) ?? [])
+            #expect(entries.count > 5)
+            let strays = entries.filter { entry in
+                var status = stat()
+                return lstat(dataDirectory + "/" + entry, &status) != 0 || status.st_uid != 4242
+                    || status.st_gid != 4243
+            }
+            #expect(strays == [])
+        }
         let info = try String(contentsOfFile: dataDirectory + "/mariadb-operator.info", encoding: .utf8)
         #expect(info.contains(manifest.binlog?.gtid ?? "-"))
         #expect(!FileManager.default.fileExists(atPath: report.commands[0].components(separatedBy: " ").last ?? "/"))
@@ -375,4 +390,21 @@ final class NoteBox: @unchecked Sendable {
     private var notes: [String] = []
     func add(_ note: String) { lock.withLock { notes.append(note) } }
     var all: [String] { lock.withLock { notes } }
+}
+
+@Suite struct DataDirectoryOwnerTests {
+    static let mysql = DataDirectoryOwner(uid: 105, gid: 107, account: "mysql")
+    static let made = DataDirectoryOwner(uid: 999, gid: 999, account: nil)
+    static let root = DataDirectoryOwner(uid: 0, gid: 0, account: nil)
+
+    @Test(
+        arguments: [
+            (true, made, mysql, made), (true, root, mysql, mysql), (true, nil, mysql, mysql), (true, root, nil, nil),
+            (true, nil, nil, nil), (false, made, mysql, nil), (false, nil, mysql, nil),
+        ] as [(Bool, DataDirectoryOwner?, DataDirectoryOwner?, DataDirectoryOwner?)])
+    func rootHandsTheFilesToTheDirectorysOwnerOrMySQL(
+        root: Bool, existing: DataDirectoryOwner?, mysql: DataDirectoryOwner?, expected: DataDirectoryOwner?
+    ) {
+        #expect(DataDirectoryOwner.choose(runningAsRoot: root, existing: existing, mysqlAccount: mysql) == expected)
+    }
 }
