@@ -9,7 +9,7 @@ die() { log "error: $*"; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the build and the tests need; installed only when one is missing.
-APT_PACKAGES=(libmariadb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev libedit-dev libisal-dev
+APT_PACKAGES=(openssl libmariadb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev libedit-dev libisal-dev
   mariadb-server mariadb-client mariadb-backup galera-4 socat pigz bzip2 gzip curl ca-certificates)
 
 install_dependencies() {

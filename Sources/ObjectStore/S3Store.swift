@@ -52,7 +52,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
             + (queryString.isEmpty ? "" : "?\(queryString)")
         var headers = call.headers
         if call.sseC, let key = c.sseCustomerKey { headers += key.headers }
-        let payloadHash = Digest.sha256(call.body).hexString
+        let payloadHash = Self.payloadHash(body: call.body, headers: headers, secure: c.endpoint.secure)
 
         var attempt = 1
         while true {
@@ -87,6 +87,17 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                 attempt += 1
             }
         }
+    }
+
+    /// What `x-amz-content-sha256` says. Over TLS a body that carries its CRC32 goes as
+    /// `UNSIGNED-PAYLOAD`, as aws-cli sends parts over HTTPS: TLS keeps the bytes from being changed
+    /// on the way, the server checks the CRC32, and each byte is hashed once less. Over plain HTTP
+    /// the signature covers the body. Pure.
+    static func payloadHash(body: [UInt8], headers: [(name: String, value: String)], secure: Bool) -> String {
+        if secure, !body.isEmpty, headers.contains(where: { $0.name.lowercased() == "x-amz-checksum-crc32" }) {
+            return SigV4Signer.unsignedPayload
+        }
+        return Digest.sha256(body).hexString
     }
 
     /// Sleeps before a retry. Not cut short by cancellation: an abort must still be able to
