@@ -27,8 +27,9 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public var backupArguments: [String] = []
     /// The source's data directory as this host sees it (physical; nil: the server's @@datadir).
     public var dataDirectory: String?
-    /// The token of a physical backup's pending name, known before it starts (the wizard records it).
-    public var run = BackupName.newRun()
+    /// The token of a physical backup's pending name when it must be known before the run starts
+    /// (the wizard records it); nil: a fresh one for each run.
+    public var pendingRun: String?
 
     public init() {}
 
@@ -70,7 +71,7 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public func physicalRequest(connection: ConnectionSettings, now: UTCDateTime) -> PhysicalBackupRequest {
         PhysicalBackupRequest(
             connection: connection, compression: compression, gzipLevel: gzipLevel, extraArguments: backupArguments,
-            dataDirectory: dataDirectory, now: now, run: run)
+            dataDirectory: dataDirectory, now: now, pendingRun: pendingRun ?? BackupName.newRun())
     }
 
     /// The name a backup started at `now` gets (a physical one is named at its end, later).

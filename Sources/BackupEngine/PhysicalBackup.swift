@@ -20,14 +20,14 @@ public struct PhysicalBackupRequest: Sendable {
     public var dataDirectory: String?
     public var now: UTCDateTime
     /// This run's token in its pending name (`BackupName.pendingName(run:)`).
-    public var run: String
+    public var pendingRun: String
 
     public init(
         connection: ConnectionSettings, compression: CompressionAlgorithm = .gzip, gzipLevel: Int? = nil,
         extraArguments: [String] = [], toolExecutable: String? = nil, dataDirectory: String? = nil,
-        now: UTCDateTime = .now(), run: String = BackupName.newRun()
+        now: UTCDateTime = .now(), pendingRun: String = BackupName.newRun()
     ) {
-        self.run = run
+        self.pendingRun = pendingRun
         self.connection = connection
         self.compression = compression
         self.gzipLevel = gzipLevel
@@ -186,7 +186,7 @@ public enum PhysicalBackupPipeline {
         defer { credentials.remove() }
         let arguments = arguments(request, dataDirectory: plan.dataDirectory, credentials: credentials.path)
         let child = ChildProcess(executable: executable, arguments: arguments)
-        let pendingName = provisional.pendingName(run: request.run)
+        let pendingName = provisional.pendingName(run: request.pendingRun)
         let writer = try await store.makeWriter(name: pendingName)
         let started = UTCDateTime.now()
         var scanner = XBStreamScanner()

@@ -7,7 +7,7 @@ import Foundation
 /// Who owns a physically restored data directory's files. mariadb-backup leaves them to whoever ran
 /// it, and a server running as `mysql` cannot open files root restored (the operator's init job runs
 /// as the server's user, so there they are right already): a restore run as root hands them on.
-public struct DataDirectoryOwner: Codable, Sendable, Equatable {
+public struct DataDirectoryOwner: Codable, Sendable, Equatable, CustomStringConvertible {
     public var uid: UInt32
     public var gid: UInt32
     /// The account's name when it has one (`mysql`), else nil.

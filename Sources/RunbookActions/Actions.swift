@@ -170,7 +170,8 @@ public enum Actions {
         }
         let now = UTCDateTime.now()
         let started = BackupName(time: now, compression: job.compression, kind: job.kind)
-        try context.recordAttempt(["name": job.physical ? started.pendingName(run: job.run) : started.fileName])
+        if job.physical { job.pendingRun = BackupName.newRun() }
+        try context.recordAttempt(["name": job.pendingRun.map { started.pendingName(run: $0) } ?? started.fileName])
         let meter = context.meter("dumped", output: "stored")
         let result = try await job.run(
             connection: try values.connection("source").resolve(), store: store, now: now,
