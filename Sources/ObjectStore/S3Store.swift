@@ -94,7 +94,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
     /// on the way, the server checks the CRC32, and each byte is hashed once less. Over plain HTTP
     /// the signature covers the body. Pure.
     static func payloadHash(body: [UInt8], headers: [(name: String, value: String)], secure: Bool) -> String {
-        if secure, !body.isEmpty, headers.contains(where: { $0.name.lowercased() == "x-amz-checksum-crc32" }) {
+        if secure, !body.isEmpty, headers.contains(where: { $0.name.lowercased() == crc32Header }) {
             return SigV4Signer.unsignedPayload
         }
         return Digest.sha256(body).hexString
@@ -304,12 +304,15 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
 
     // MARK: multipart pieces
 
+    /// The header that carries a body's CRC32 (a part's, or a single PUT's).
+    static let crc32Header = "x-amz-checksum-crc32"
+
     /// The headers that carry a body's CRC, when uploads carry one, as botocore sends them (some
     /// servers keep a PUT's checksum only when the SDK header names its algorithm).
     func checksumHeaders(_ body: [UInt8]) -> [(name: String, value: String)] {
         guard configuration.checksum == .crc32 else { return [] }
         return [
-            ("x-amz-checksum-crc32", CRC32.base64(CRC32.checksum(body))), ("x-amz-sdk-checksum-algorithm", "CRC32"),
+            (Self.crc32Header, CRC32.base64(CRC32.checksum(body))), ("x-amz-sdk-checksum-algorithm", "CRC32"),
         ]
     }
 
@@ -351,7 +354,7 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
                 location: location, status: response.status, code: "-", message: "no ETag for part \(number)")
         }
         return UploadedPart(
-            number: number, etag: etag, crc32: checksum.first { $0.name == "x-amz-checksum-crc32" }?.value)
+            number: number, etag: etag, crc32: checksum.first { $0.name == Self.crc32Header }?.value)
     }
 
     func completeMultipartUpload(
