@@ -16,6 +16,8 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public var compression: CompressionAlgorithm = .gzip
     public var gzipLevel: Int?
     public var recordBinlogPosition = true
+    /// mariadb-dump reads the rows as well (true), instead of this tool's own snapshot reader.
+    public var dumpReadsRows: Bool?
     /// Go duration, as the operator's maxRetention (e.g. 720h).
     public var maxRetention: String?
     public var keepLast: Int?
@@ -65,7 +67,8 @@ public struct BackupJob: Codable, Sendable, Equatable {
             dump: DumpOptions(
                 databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPrivileges,
                 operatorFlags: operatorFlags, extraArguments: dumpArguments),
-            compression: compression, gzipLevel: gzipLevel, now: now, recordBinlogPosition: recordBinlogPosition)
+            compression: compression, gzipLevel: gzipLevel, now: now, recordBinlogPosition: recordBinlogPosition,
+            readRows: dumpReadsRows != true)
     }
 
     public func physicalRequest(connection: ConnectionSettings, now: UTCDateTime) -> PhysicalBackupRequest {

@@ -18,12 +18,16 @@ public struct BackupRequest: Sendable {
     public var now: UTCDateTime
     /// Record the snapshot's binlog/GTID position in the dump and manifest when the source logs binlogs.
     public var recordBinlogPosition: Bool
+    /// Read the rows over a connection of this tool's own (`SnapshotRows`) when the dump allows it;
+    /// false leaves them to mariadb-dump.
+    public var readRows: Bool
 
     public init(
         connection: ConnectionSettings, dump: DumpOptions, compression: CompressionAlgorithm, gzipLevel: Int? = nil,
-        dumpExecutable: String? = nil, now: UTCDateTime, recordBinlogPosition: Bool = true
+        dumpExecutable: String? = nil, now: UTCDateTime, recordBinlogPosition: Bool = true, readRows: Bool = true
     ) {
         self.recordBinlogPosition = recordBinlogPosition
+        self.readRows = readRows
         self.connection = connection
         self.dump = dump
         self.compression = compression
@@ -64,13 +68,17 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var startedAt: UTCDateTime
     public var finishedAt: UTCDateTime
     public var tool: String
+    /// The tool that read the rows, when not mariadb-dump (which then wrote the definitions only,
+    /// with `--no-data`); `dumpArguments` are what mariadb-dump alone would need for the same file.
+    public var rowsReadBy: String?
 
     public init(
         name: String, object: Digest, sql: Digest, compression: CompressionAlgorithm, serverVersion: String,
         galera: Bool,
         binlog: DumpPosition?, databases: [String], dumpArguments: [String], startedAt: UTCDateTime,
-        finishedAt: UTCDateTime, tool: String, kind: BackupKind? = nil
+        finishedAt: UTCDateTime, tool: String, kind: BackupKind? = nil, rowsReadBy: String? = nil
     ) {
+        self.rowsReadBy = rowsReadBy
         self.name = name
         self.kind = kind
         self.object = object
@@ -185,22 +193,31 @@ public enum BackupPipeline {
         let credentials = try CredentialsFile(settings: request.connection)
         defer { credentials.remove() }
         var dump = prepared
+        var readRows = request.readRows
         func attempt() async throws -> DumpAttempt {
-            try await dumpOnce(
-                request, dump: dump, executable: executable, credentials: credentials.path,
+            let rows = readRows ? try await snapshotRows(request, dump: dump) : nil
+            return try await dumpOnce(
+                request, dump: dump, executable: executable, credentials: credentials.path, rows: rows,
                 into: try await store.makeWriter(name: name.fileName), progress: progress)
         }
-        let done: DumpAttempt
-        do {
-            done = try await attempt()
-        } catch let refusal as BinaryDumpRefused {
-            // The information_schema check missed a definition: the same dump again, in utf8mb4.
-            progress.noted(
-                "table \(refusal.table) has non-ASCII text in its definition, which a binary-character-set dump "
-                    + "would change: dumping again in utf8mb4")
-            dump.binaryCharacterSet = false
-            done = try await attempt()
+        var done: DumpAttempt?
+        while done == nil {
+            do {
+                done = try await attempt()
+            } catch let refusal as BinaryDumpRefused where dump.binaryCharacterSet {
+                // The information_schema check missed a definition: the same dump again, in utf8mb4.
+                progress.noted(
+                    "table \(refusal.table) has non-ASCII text in its definition, which a binary-character-set "
+                        + "dump would change: dumping again in utf8mb4")
+                dump.binaryCharacterSet = false
+            } catch let unplanned as SplicedDump.UnplannedTable where readRows {
+                progress.noted(
+                    "table \(unplanned.table) appeared or changed while the dump ran: dumping again with "
+                        + "mariadb-dump reading the rows")
+                readRows = false
+            }
         }
+        guard let done else { throw CancellationError() }
         _ = try await done.writer.commit()
 
         let manifest = BackupManifest(
@@ -209,7 +226,8 @@ public enum BackupPipeline {
             compression: request.compression, serverVersion: facts.version, galera: dump.galera,
             binlog: done.scanner.position,
             databases: dump.databases, dumpArguments: Array(done.arguments.dropFirst()),
-            startedAt: done.started, finishedAt: UTCDateTime.now(), tool: toolVersion)
+            startedAt: done.started, finishedAt: UTCDateTime.now(), tool: toolVersion,
+            rowsReadBy: done.rowsReadHere ? toolVersion : nil)
         try await manifest.write(besides: name, to: store)
         return manifest
     }
@@ -224,24 +242,42 @@ public enum BackupPipeline {
         var started: UTCDateTime
         var scanner: DumpScanner
         var digests: StreamDigests
+        var rowsReadHere: Bool
+    }
+
+    /// A snapshot to read the rows from, when every table's rows can be read here: mariadb-dump's
+    /// own flags only (no extra arguments, not the operator's) in the binary character set, where
+    /// its escaping is byte by byte; nil keeps the whole dump with mariadb-dump.
+    static func snapshotRows(_ request: BackupRequest, dump: DumpOptions) async throws -> SnapshotRows? {
+        guard dump.binaryCharacterSet, dump.extraArguments.isEmpty, !dump.operatorFlags else { return nil }
+        let rows = try await SnapshotRows.open(
+            request.connection, databases: dump.databases, binlogPosition: dump.binlogPosition)
+        // Without the snapshot's own position (a server without binlog_snapshot_file), the file
+        // would carry mariadb-dump's, which is not the rows'.
+        guard rows.plan.unsupported == nil, !dump.binlogPosition || rows.position != nil else { return nil }
+        return rows
     }
 
     /// Runs mariadb-dump once into `writer` without committing it; on a throw the child is stopped
     /// and the writer aborted. A binary-character-set dump is watched by `BinaryDumpGuard`.
     static func dumpOnce(
-        _ request: BackupRequest, dump: DumpOptions, executable: String, credentials: String,
+        _ request: BackupRequest, dump: DumpOptions, executable: String, credentials: String, rows: SnapshotRows?,
         into writer: any ObjectWriter, progress: BackupProgress
     ) async throws -> DumpAttempt {
         let arguments = try dump.arguments(defaultsExtraFile: credentials)
         let guarded = dump.binaryCharacterSet
         let started = UTCDateTime.now()
-        let child = ChildProcess.buffered(executable: executable, arguments: arguments)
+        // With rows read here, mariadb-dump writes the definitions only.
+        let child = ChildProcess.buffered(
+            executable: executable, arguments: rows == nil ? arguments : arguments + ["--no-data"])
+        let source: any DumpSource =
+            rows.map { SplicedDump(definitions: child, rows: $0, addLocks: !dump.galera) } ?? child
         var scanner = DumpScanner()
         var binaryGuard = BinaryDumpGuard()
         do {
             try child.start()
             let digests = try await pump(
-                child, compression: request.compression, gzipLevel: request.gzipLevel, into: writer,
+                source, compression: request.compression, gzipLevel: request.gzipLevel, into: writer,
                 progress: progress
             ) { chunk in
                 scanner.consume(chunk)
@@ -256,12 +292,14 @@ public enum BackupPipeline {
             }
             guard scanner.sawTrailer else { throw BackupError.incompleteDump(bytes: scanner.bytes) }
             return DumpAttempt(
-                arguments: arguments, writer: writer, started: started, scanner: scanner, digests: digests)
+                arguments: arguments, writer: writer, started: started, scanner: scanner, digests: digests,
+                rowsReadHere: rows != nil)
         } catch {
+            (source as? SplicedDump)?.cancel()
             child.terminate()
             await writer.abort()
             if error is CancellationError { throw error }
-            if error is BinaryDumpRefused {
+            if error is BinaryDumpRefused || error is SplicedDump.UnplannedTable {
                 _ = await child.wait()
                 throw error
             }
@@ -303,7 +341,7 @@ public enum BackupPipeline {
     /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
     /// the write in flight has settled, and the caller stops the child and aborts the writer.
     static func pump(
-        _ child: ChildProcess, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
+        _ child: any DumpSource, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
         into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) throws -> Void
     ) async throws -> StreamDigests {
         // Compression is CPU work on every core: it runs on its own queue, not the cooperative pool.

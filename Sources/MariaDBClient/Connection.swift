@@ -175,7 +175,12 @@ public final class MariaDBConnection: @unchecked Sendable {
         return Column(name: String(cString: field.name), kind: kind)
     }
 
-    private func lastError(_ kind: MariaDBError.Kind, statement: String?) -> MariaDBError {
+    /// Runs `body` with the handle on the connection's queue (for the extensions in other files).
+    func onQueue<T: Sendable>(_ body: @escaping @Sendable (UnsafeMutablePointer<MYSQL>) throws -> T) async throws -> T {
+        try await runBlocking(on: queue) { try body(self.handle) }
+    }
+
+    func lastError(_ kind: MariaDBError.Kind, statement: String?) -> MariaDBError {
         MariaDBError(
             kind: kind, code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)),
             message: String(cString: mysql_error(handle)), endpoint: endpoint, statement: statement)
