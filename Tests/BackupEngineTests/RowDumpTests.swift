@@ -198,3 +198,31 @@ struct RowDumpPlanTests {
         #expect(plan.kind(of: .init(database: "db", name: "zz")) == nil)
     }
 }
+
+struct QuotingTests {
+    /// Byte by byte, the way `mysql_real_escape_string` does it over a binary connection.
+    static func reference(_ value: [UInt8]) -> [UInt8] {
+        let letters: [UInt8: UInt8] = [0: 48, 10: 110, 13: 114, 26: 90, 34: 34, 39: 39, 92: 92]
+        var out: [UInt8] = [39]
+        for byte in value {
+            if let letter = letters[byte] { out += [92, letter] } else { out.append(byte) }
+        }
+        return out + [39]
+    }
+
+    /// Every escaped byte (and some that are not) at every offset of values up to 40 bytes, so each
+    /// falls in, before and after the 8-byte blocks checked at once.
+    @Test(arguments: [0, 10, 13, 26, 34, 39, 92, 9, 0x1F, 0x20, 0x7F, 0x80, 0xA7, 0xDC, 0xFF] as [UInt8])
+    func blocksAndBytesAgree(special: UInt8) {
+        for length in 0...40 {
+            for position in 0..<max(length, 1) {
+                var value = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                if length > 0 { value[position] = special }
+                if length > 3 { value[length - 1] = special }
+                var buffer = DumpBuffer(capacity: 16)
+                value.withUnsafeBytes { buffer.appendQuoted($0) }
+                #expect(Array(buffer.bytes) == Self.reference(value), "length \(length), position \(position)")
+            }
+        }
+    }
+}
