@@ -50,7 +50,8 @@ public struct PhysicalRestoreReport: Codable, Sendable, Equatable {
     public var objectBytes: UInt64
     public var streamBytes: UInt64
     public var objectSHA256: String
-    public var streamSHA256: String
+    /// nil when the object is compressed (see `BackupManifest.ContentDigest`).
+    public var streamSHA256: String?
     public var verifiedAgainstManifest: Bool
     public var dataDirectory: String
     /// The binlog position the backup recorded (also in `<datadir>/mariadb-operator.info`).
@@ -207,7 +208,9 @@ public enum PhysicalRestore {
         var writing: Task<Void, any Error>?
         let transferred: RestorePipeline.Transferred
         do {
-            transferred = try await RestorePipeline.transfer(reader, through: decompressor, progress: progress) {
+            transferred = try await RestorePipeline.transfer(
+                reader, through: decompressor, hashingContent: manifest?.sql.sha256 != nil, progress: progress
+            ) {
                 stream in
                 scanner.consume(stream)
                 try await writing?.value

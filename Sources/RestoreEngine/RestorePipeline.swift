@@ -133,7 +133,8 @@ public struct RestoreReport: Codable, Sendable, Equatable {
     public var objectBytes: UInt64
     public var sqlBytes: UInt64
     public var objectSHA256: String
-    public var sqlSHA256: String
+    /// nil when the object is compressed (see `BackupManifest.ContentDigest`).
+    public var sqlSHA256: String?
     /// Whether a manifest was there to check the checksums against.
     public var verifiedAgainstManifest: Bool
     public var method: RestoreMethod
@@ -254,9 +255,12 @@ final class ObjectDecompressor: @unchecked Sendable {
     /// decompresses fastest; a physical backup's empty pages come close to gzip's 1032-fold limit,
     /// so 4 KiB (about 4 MiB out at most).
     let sliceBytes: Int
+    /// No compression: what comes out is what went in.
+    let passesThrough: Bool
 
     init(_ compression: CompressionAlgorithm, location: String, sliceBytes: Int = 64 << 10) throws {
         transform = try compression.makeDecompressor()
+        passesThrough = compression == .none
         self.location = location
         self.sliceBytes = sliceBytes
     }
@@ -430,7 +434,9 @@ public enum RestorePipeline {
         let decompressor = try ObjectDecompressor(compression, location: location)
         let transferred: Transferred
         do {
-            transferred = try await transfer(reader, through: decompressor, progress: progress) { sql in
+            transferred = try await transfer(
+                reader, through: decompressor, hashingContent: manifest?.sql.sha256 != nil, progress: progress
+            ) { sql in
                 try await sink.write(sql)
                 progress.applied(sql.count)
             }
@@ -451,10 +457,11 @@ public enum RestorePipeline {
             connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
     }
 
-    /// SHA-256 and size of the object read and of the content it decompressed to.
+    /// SHA-256 and size of the object read, and size (and SHA-256, when asked for or when it is
+    /// the object) of the content it decompressed to.
     struct Transferred {
         var object: BackupManifest.Digest
-        var content: BackupManifest.Digest
+        var content: BackupManifest.ContentDigest
 
         /// Throws when the backup's manifest says otherwise (`content`: what it holds, for the message).
         func check(against manifest: BackupManifest?, location: String, content name: String) throws {
@@ -463,25 +470,26 @@ public enum RestorePipeline {
                 throw RestoreError.checksumMismatch(
                     location: location, what: "object", expected: manifest.object.sha256, actual: object.sha256)
             }
-            if manifest.sql.sha256 != content.sha256 {
-                throw RestoreError.checksumMismatch(
-                    location: location, what: name, expected: manifest.sql.sha256, actual: content.sha256)
+            if let expected = manifest.sql.sha256, let actual = content.sha256, expected != actual {
+                throw RestoreError.checksumMismatch(location: location, what: name, expected: expected, actual: actual)
             }
         }
     }
 
-    /// Reads the object to its end, decompresses it and hands the content to `deliver`, hashing both:
-    /// the reading side of a logical and a physical restore.
+    /// Reads the object to its end, decompresses it and hands the content to `deliver`, hashing the
+    /// object, and the content too when `hashingContent` (a manifest that has its SHA-256): the
+    /// reading side of a logical and a physical restore.
     static func transfer(
-        _ reader: any ObjectReader, through decompressor: ObjectDecompressor, progress: RestoreProgress,
-        deliver: ([UInt8]) async throws -> Void
+        _ reader: any ObjectReader, through decompressor: ObjectDecompressor, hashingContent: Bool,
+        progress: RestoreProgress, deliver: ([UInt8]) async throws -> Void
     ) async throws -> Transferred {
         let objectHash = SHA256Hasher()
-        let contentHash = SHA256Hasher()
+        // Without compression the content is the object: its hash is the object's.
+        let contentHash = hashingContent && !decompressor.passesThrough ? SHA256Hasher() : nil
         var objectBytes: UInt64 = 0
         var contentBytes: UInt64 = 0
         func pass(_ content: [UInt8]) async throws {
-            contentHash.update(content)
+            contentHash?.update(content)
             contentBytes += UInt64(content.count)
             try await deliver(content)
         }
@@ -494,9 +502,12 @@ public enum RestorePipeline {
             reader.recycle(consume chunk)
         }
         try await pass(try await decompressor.finish())
+        let objectSHA256 = objectHash.finalize().hexString
         return Transferred(
-            object: .init(sha256: objectHash.finalize().hexString, bytes: objectBytes),
-            content: .init(sha256: contentHash.finalize().hexString, bytes: contentBytes))
+            object: .init(sha256: objectSHA256, bytes: objectBytes),
+            content: .init(
+                sha256: decompressor.passesThrough ? objectSHA256 : contentHash?.finalize().hexString,
+                bytes: contentBytes))
     }
 
     /// Whether restoring `databases` (empty: all) of this backup writes a privilege table of the

@@ -102,7 +102,10 @@ struct BackupPipelineTests {
         let stored = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(Digest.sha256(Array(stored)).hexString == manifest.object.sha256)
         #expect(UInt64(stored.count) == manifest.object.bytes)
-        #expect(manifest.sql.sha256 == Digest.sha256(Array(ours.output.utf8)).hexString)
+        // The content's own SHA-256 only where it is the object (no compression).
+        let content = Digest.sha256(Array(ours.output.utf8)).hexString
+        #expect(manifest.sql.sha256 == (compression == .none ? content : nil))
+        #expect(manifest.sql.bytes == UInt64(ours.output.utf8.count))
         #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
     }
 
@@ -125,7 +128,7 @@ struct BackupPipelineTests {
         let object = try await store.getAll(name: manifest.name)
         #expect(Digest.sha256(object).hexString == manifest.object.sha256)
         let sql = try transformAll(object, GzipDecompressor())
-        #expect(Digest.sha256(sql).hexString == manifest.sql.sha256)
+        #expect(manifest.sql.sha256 == nil && UInt64(sql.count) == manifest.sql.bytes)
         #expect(String(decoding: sql.suffix(200), as: UTF8.self).contains("-- Dump completed"))
     }
 
@@ -238,7 +241,7 @@ struct BackupPipelineTests {
         #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
         let sql = try shell("gunzip -c '\(store.location + manifest.name)'").output
         #expect(!sql.contains("`late`") && sql.contains("/*!40101 SET NAMES utf8mb4 */;"))
-        #expect(manifest.sql.sha256 == Digest.sha256(Array(sql.utf8)).hexString)
+        #expect(manifest.sql.bytes == UInt64(sql.utf8.count))
     }
 
     @Test func aDumpWithoutItsTrailerPublishesNothing() async throws {

@@ -31,9 +31,13 @@ struct RowReaderTests {
             "CREATE TABLE `\(name)`.empty (id INT PRIMARY KEY) ENGINE=InnoDB",
             "CREATE TABLE `\(name)`.mem (id INT, v VARCHAR(10)) ENGINE=MEMORY",
             "INSERT INTO `\(name)`.mem VALUES (1, 'm'), (NULL, NULL)",
-            "CREATE TABLE `\(name)`.`we``ird` (id INT, v MEDIUMTEXT) ENGINE=MyISAM",
+            // InnoDB: mariadb-backup 10.11 runs BACKUP LOCK on other engines' tables without doubling a
+            // backtick in the name, and fails on it (a physical backup test may run meanwhile).
+            "CREATE TABLE `\(name)`.`we``ird` (id INT, v MEDIUMTEXT) ENGINE=InnoDB",
             "INSERT INTO `\(name)`.`we``ird` SELECT seq, REPEAT(CHAR(65 + seq % 26), seq * 7 % 5003) "
                 + "FROM `\(name)`.seq_1_to_3000",
+            "CREATE TABLE `\(name)`.mys (id INT, v VARCHAR(40)) ENGINE=MyISAM",
+            "INSERT INTO `\(name)`.mys SELECT seq, REPEAT('m', seq % 41) FROM `\(name)`.seq_1_to_300",
         ])
     }
 
