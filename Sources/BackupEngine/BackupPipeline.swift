@@ -285,8 +285,8 @@ public enum BackupPipeline {
         // With rows read here, mariadb-dump writes the definitions only.
         let child = ChildProcess.buffered(
             executable: executable, arguments: rows == nil ? arguments : arguments + ["--no-data"])
-        let source: any DumpSource =
-            rows.map { SplicedDump(definitions: child, rows: $0, addLocks: !dump.galera) } ?? child
+        let spliced = rows.map { SplicedDump(definitions: child, rows: $0, addLocks: !dump.galera) }
+        let source: any DumpSource = spliced ?? child
         var scanner = DumpScanner()
         var binaryGuard = BinaryDumpGuard()
         do {
@@ -296,7 +296,7 @@ public enum BackupPipeline {
                 progress: progress
             ) { chunk in
                 scanner.consume(chunk)
-                guard guarded else { return }
+                guard guarded, spliced?.lastReadWasRows != true else { return }
                 binaryGuard.consume(chunk)
                 if let table = binaryGuard.offendingTable { throw BinaryDumpRefused(table: table) }
             }
@@ -310,7 +310,7 @@ public enum BackupPipeline {
                 arguments: arguments, writer: writer, started: started, scanner: scanner, digests: digests,
                 rowsReadHere: rows != nil)
         } catch {
-            (source as? SplicedDump)?.cancel()
+            spliced?.cancel()
             child.terminate()
             await writer.abort()
             if error is CancellationError { throw error }
