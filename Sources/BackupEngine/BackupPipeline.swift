@@ -215,24 +215,26 @@ public enum BackupPipeline {
                 request, dump: dump, executable: executable, credentials: credentials.path, rows: rows,
                 into: try await store.makeWriter(name: name.fileName), progress: progress)
         }
-        var done: DumpAttempt?
-        while done == nil {
-            do {
-                done = try await attempt()
-            } catch let refusal as BinaryDumpRefused where dump.binaryCharacterSet {
-                // The information_schema check missed a definition: the same dump again, in utf8mb4.
-                progress.noted(
-                    "table \(refusal.table) has non-ASCII text in its definition, which a binary-character-set "
-                        + "dump would change: dumping again in utf8mb4")
-                dump.binaryCharacterSet = false
-            } catch let unplanned as SplicedDump.UnplannedTable where readRows {
-                progress.noted(
-                    "table \(unplanned.table) appeared or changed while the dump ran: dumping again with "
-                        + "mariadb-dump reading the rows")
-                readRows = false
+        // A refused attempt stored nothing; the next one does without what made it fail.
+        func attemptUntilDone() async throws -> DumpAttempt {
+            while true {
+                do {
+                    return try await attempt()
+                } catch let refusal as BinaryDumpRefused where dump.binaryCharacterSet {
+                    // The information_schema check missed a definition: the same dump again, in utf8mb4.
+                    progress.noted(
+                        "table \(refusal.table) has non-ASCII text in its definition, which a binary-character-set "
+                            + "dump would change: dumping again in utf8mb4")
+                    dump.binaryCharacterSet = false
+                } catch let unplanned as SplicedDump.UnplannedTable where readRows {
+                    progress.noted(
+                        "table \(unplanned.table) appeared or changed while the dump ran: dumping again with "
+                            + "mariadb-dump reading the rows")
+                    readRows = false
+                }
             }
         }
-        guard let done else { throw CancellationError() }
+        let done = try await attemptUntilDone()
         _ = try await done.writer.commit()
 
         let manifest = BackupManifest(

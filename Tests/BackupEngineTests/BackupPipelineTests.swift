@@ -219,6 +219,31 @@ struct BackupPipelineTests {
         #expect(try await store.pendingMultipartUploads().isEmpty)
     }
 
+    @Test func aTableTheSnapshotDidNotListMakesTheDumpRunAgainWithMariaDBDumpsRows() async throws {
+        let env = try TestEnvironment.require()
+        let (database, connection) = try await seededDatabase(env)
+        defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
+        let store = try makeDirectoryStore()
+        // As if a table had been created after the row snapshot: the definitions name one the
+        // snapshot did not list; the second dump is mariadb-dump's alone.
+        let wrapper = try script(
+            "#!/bin/sh\ncase \" $* \" in *\" --no-data \"*)\n"
+                + "printf 'USE `\(database)`;\\nCREATE TABLE `ghost` (\\n  `id` int\\n);\\n"
+                + "/*!40101 SET character_set_client = @saved_cs_client */;\\n' ;;\nesac\n"
+                + "exec mariadb-dump \"$@\"\n")
+        let notes = LockedNotes()
+        let manifest = try await BackupPipeline.run(
+            BackupRequest(
+                connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: .none,
+                dumpExecutable: wrapper, now: nowUTC()),
+            store: store, progress: BackupProgress(noted: { notes.append($0) }))
+        #expect(notes.all.contains { $0.contains("table \(database).ghost appeared or changed") })
+        #expect(manifest.rowsReadBy == nil)
+        #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
+        let sql = try shell("cat '\(store.location + manifest.name)'").output
+        #expect(!sql.contains("`ghost`") && sql.contains("INSERT INTO `t` VALUES"))
+    }
+
     @Test func aTableDefinitionTheCheckMissedMakesTheDumpRunAgainInUTF8() async throws {
         let env = try TestEnvironment.require()
         let (database, connection) = try await seededDatabase(env)
