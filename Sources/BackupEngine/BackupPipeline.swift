@@ -164,6 +164,10 @@ public struct BackupPlan: Codable, Sendable, Equatable {
     public var compression: CompressionAlgorithm
     /// mariadb-dump's arguments after the credentials file.
     public var dumpArguments: [String]
+    /// Who reads the rows: `mariadb-migrate` (mariadb-dump then adds `--no-data`) or `mariadb-dump`.
+    public var rowsReadBy = "mariadb-dump"
+    /// Why mariadb-dump reads them, when it does.
+    public var rowsReason: String?
 }
 
 /// Progress callbacks: SQL bytes read from the dump, bytes handed to the store.
@@ -210,7 +214,7 @@ public enum BackupPipeline {
         var dump = prepared
         var readRows = request.readRows
         func attempt() async throws -> DumpAttempt {
-            let rows = readRows ? try await snapshotRows(request, dump: dump) : nil
+            let rows = readRows ? try await rowReader(request, dump: dump).0 : nil
             return try await dumpOnce(
                 request, dump: dump, executable: executable, credentials: credentials.path, rows: rows,
                 into: try await store.makeWriter(name: name.fileName), progress: progress)
@@ -264,15 +268,18 @@ public enum BackupPipeline {
 
     /// A snapshot to read the rows from, when every table's rows can be read here: mariadb-dump's
     /// own flags only (no extra arguments, not the operator's) in the binary character set, where
-    /// its escaping is byte by byte; nil keeps the whole dump with mariadb-dump.
-    static func snapshotRows(_ request: BackupRequest, dump: DumpOptions) async throws -> SnapshotRows? {
-        guard dump.binaryCharacterSet, dump.extraArguments.isEmpty, !dump.operatorFlags else { return nil }
+    /// its escaping is byte by byte. Otherwise nil, and why mariadb-dump reads them.
+    static func rowReader(_ request: BackupRequest, dump: DumpOptions) async throws -> (SnapshotRows?, why: String?) {
+        guard request.readRows else { return (nil, "--dump-reads-rows") }
+        guard dump.binaryCharacterSet else { return (nil, "the dump travels in utf8mb4") }
+        guard dump.extraArguments.isEmpty else { return (nil, "--dump-arg given") }
+        guard !dump.operatorFlags else { return (nil, "--operator-flags") }
         let rows = try await SnapshotRows.open(
             request.connection, databases: dump.databases, binlogPosition: dump.binlogPosition)
-        // Without the snapshot's own position (a server without binlog_snapshot_file), the file
-        // would carry mariadb-dump's, which is not the rows'.
-        guard rows.plan.unsupported == nil, !dump.binlogPosition || rows.position != nil else { return nil }
-        return rows
+        if let table = rows.plan.unsupported { return (nil, "table \(table)") }
+        // Without the snapshot's own position the file would carry mariadb-dump's, not the rows'.
+        if dump.binlogPosition && rows.position == nil { return (nil, "the server gives no snapshot binlog position") }
+        return (rows, nil)
     }
 
     /// Runs mariadb-dump once into `writer` without committing it; on a throw the child is stopped
@@ -415,7 +422,12 @@ public enum BackupPipeline {
     /// What a backup would do, checked against the source and the store, without dumping:
     /// `backup --dry-run`.
     public static func plan(_ request: BackupRequest, store: any ObjectStore) async throws -> BackupPlan {
-        try await prepare(request, store: store).plan
+        let prepared = try await prepare(request, store: store)
+        var plan = prepared.plan
+        let (rows, why) = try await rowReader(request, dump: prepared.dump)
+        if rows != nil { plan.rowsReadBy = "mariadb-migrate" }
+        plan.rowsReason = why
+        return plan
     }
 
     static func prepare(

@@ -197,6 +197,11 @@ extension MariaDBMigrate {
                     + "to \(plan.location)"
             )
             print("  mariadb-dump \(plan.dumpArguments.joined(separator: " ")) | \(plan.compression.rawValue)")
+            if let why = plan.rowsReason {
+                print("  rows read by mariadb-dump: \(why)")
+            } else {
+                print("  rows read by mariadb-migrate in one snapshot; mariadb-dump writes the rest (--no-data)")
+            }
             if let next { print("  next scheduled run at \(next.rfc3339)") }
             if maxRetention != nil || keepLast != nil {
                 print("  then retention: max \(maxRetention ?? "-"), keep last \(keepLast.map(String.init) ?? "-")")

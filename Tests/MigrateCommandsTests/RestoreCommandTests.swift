@@ -88,6 +88,11 @@ struct RestoreCommandTests {
             environment: password)
         #expect(planned.status == 0, "\(planned.stderr)")
         #expect(planned.stdout.contains("\"--databases\"") && planned.stdout.contains(name))
+        #expect(planned.stdout.contains("\"rowsReadBy\" : \"mariadb-migrate\""), "\(planned.stdout)")
+        let classic = try CLI.run(
+            ["backup", "--dry-run", "--dump-reads-rows", "--database", name, "--storage-dir", dir] + source(env),
+            environment: password)
+        #expect(classic.stdout.contains("rows read by mariadb-dump: --dump-reads-rows"), "\(classic.stdout)")
         #expect(
             ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).isEmpty, "a dry run wrote to the store")
         let backup = try CLI.run(
