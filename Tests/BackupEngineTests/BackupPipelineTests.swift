@@ -219,52 +219,53 @@ struct BackupPipelineTests {
         #expect(try await store.pendingMultipartUploads().isEmpty)
     }
 
-    @Test func aTableTheSnapshotDidNotListMakesTheDumpRunAgainWithMariaDBDumpsRows() async throws {
+    /// A backup of a seeded database through a wrapper mariadb-dump that, when its arguments hold
+    /// `whenGiven`, first prints `prefix` (printf format): a refused first attempt. The SQL stored, the
+    /// manifest and the notes.
+    func backupAfterARefusal(
+        whenGiven argument: String, prefix: (String) -> String, compression: CompressionAlgorithm
+    ) async throws -> (sql: String, manifest: BackupManifest, notes: [String]) {
         let env = try TestEnvironment.require()
         let (database, connection) = try await seededDatabase(env)
         defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
         let store = try makeDirectoryStore()
-        // As if a table had been created after the row snapshot: the definitions name one the
-        // snapshot did not list; the second dump is mariadb-dump's alone.
         let wrapper = try script(
-            "#!/bin/sh\ncase \" $* \" in *\" --no-data \"*)\n"
-                + "printf 'USE `\(database)`;\\nCREATE TABLE `ghost` (\\n  `id` int\\n);\\n"
-                + "/*!40101 SET character_set_client = @saved_cs_client */;\\n' ;;\nesac\n"
+            "#!/bin/sh\ncase \" $* \" in *\" \(argument) \"*)\nprintf '\(prefix(database))' ;;\nesac\n"
                 + "exec mariadb-dump \"$@\"\n")
         let notes = LockedNotes()
         let manifest = try await BackupPipeline.run(
             BackupRequest(
-                connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: .none,
+                connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: compression,
                 dumpExecutable: wrapper, now: nowUTC()),
             store: store, progress: BackupProgress(noted: { notes.append($0) }))
-        #expect(notes.all.contains { $0.contains("table \(database).ghost appeared or changed") })
-        #expect(manifest.rowsReadBy == nil)
         #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
-        let sql = try shell("cat '\(store.location + manifest.name)'").output
+        let reader = compression == .gzip ? "gunzip -c" : "cat"
+        return (try shell("\(reader) '\(store.location + manifest.name)'").output, manifest, notes.all)
+    }
+
+    @Test func aTableTheSnapshotDidNotListMakesTheDumpRunAgainWithMariaDBDumpsRows() async throws {
+        // As if a table had been created after the row snapshot: the definitions name one the
+        // snapshot did not list; the second dump is mariadb-dump's alone.
+        let (sql, manifest, notes) = try await backupAfterARefusal(
+            whenGiven: "--no-data",
+            prefix: {
+                "USE `\($0)`;\\nCREATE TABLE `ghost` (\\n  `id` int\\n);\\n"
+                    + "/*!40101 SET character_set_client = @saved_cs_client */;\\n"
+            }, compression: .none)
+        #expect(notes.contains { $0.contains("ghost appeared or changed") && $0.contains("mariadb-dump reading") })
+        #expect(manifest.rowsReadBy == nil)
         #expect(!sql.contains("`ghost`") && sql.contains("INSERT INTO `t` VALUES"))
     }
 
     @Test func aTableDefinitionTheCheckMissedMakesTheDumpRunAgainInUTF8() async throws {
-        let env = try TestEnvironment.require()
-        let (database, connection) = try await seededDatabase(env)
-        defer { Task { try? await connection.query("DROP DATABASE `\(database)`") } }
-        let store = try makeDirectoryStore()
         // As if a latin1 default had appeared between the check and the dump: the binary dump starts
         // with a definition the guard refuses; the second dump is the real one.
-        let wrapper = try script(
-            "#!/bin/sh\ncase \" $* \" in *\" --default-character-set=binary \"*)\n"
-                + "printf 'CREATE TABLE `late` (\\n  `c` varchar(2) DEFAULT \\047\u{E9}\\047\\n);\\n' ;;\nesac\n"
-                + "exec mariadb-dump \"$@\"\n")
-        let notes = LockedNotes()
-        let manifest = try await BackupPipeline.run(
-            BackupRequest(
-                connection: try env.sourceTCP(), dump: DumpOptions(databases: [database]), compression: .gzip,
-                dumpExecutable: wrapper, now: nowUTC()),
-            store: store, progress: BackupProgress(noted: { notes.append($0) }))
-        #expect(notes.all.contains { $0.contains("table late has non-ASCII text") && $0.contains("utf8mb4") })
+        let (sql, manifest, notes) = try await backupAfterARefusal(
+            whenGiven: "--default-character-set=binary",
+            prefix: { _ in "CREATE TABLE `late` (\\n  `c` varchar(2) DEFAULT \\047\u{E9}\\047\\n);\\n" },
+            compression: .gzip)
+        #expect(notes.contains { $0.contains("table late has non-ASCII text") && $0.contains("utf8mb4") })
         #expect(!manifest.dumpArguments.contains("--default-character-set=binary"))
-        #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
-        let sql = try shell("gunzip -c '\(store.location + manifest.name)'").output
         #expect(!sql.contains("`late`") && sql.contains("/*!40101 SET NAMES utf8mb4 */;"))
         #expect(manifest.sql.bytes == UInt64(sql.utf8.count))
     }
