@@ -398,7 +398,6 @@ public enum BackupPipeline {
                 try inspect(chunk)
                 contentBytes += UInt64(chunk.count)
                 progress.dumped(chunk.count)
-                // The content's hash runs here while the chunk compresses on the compression queue.
                 async let compressed: Void = runBlocking(on: compressionQueue) {
                     try chunk.withUnsafeBytes { try compressor.transform.update($0, appendingTo: &pending.bytes) }
                 }

@@ -103,19 +103,9 @@ public struct BinaryDumpGuard: Sendable {
 
     /// The name in `CREATE TABLE `name` (`.
     static func tableName(_ line: [UInt8]) -> String {
-        let text = String(decoding: line.dropFirst(createTable.count), as: UTF8.self)
-        guard text.hasPrefix("`") else { return String(text.prefix { $0 != " " && $0 != "\n" }) }
-        var name = ""
-        var rest = text.dropFirst()
-        while let character = rest.first {
-            rest = rest.dropFirst()
-            if character == "`" {
-                guard rest.first == "`" else { break }
-                rest = rest.dropFirst()
-            }
-            name.append(character)
-        }
-        return name
+        let rest = line.dropFirst(createTable.count)
+        if let name = DumpSplicer.identifier(rest) { return String(decoding: name, as: UTF8.self) }
+        return String(decoding: rest.prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
     }
 
     /// One row naming a table (`schema.table`) whose definition has non-ASCII text where the guard
@@ -123,10 +113,7 @@ public struct BinaryDumpGuard: Sendable {
     /// every database but the two virtual ones. (information_schema is utf8mb3: a non-ASCII character
     /// makes LENGTH exceed CHAR_LENGTH.)
     public static func nonASCIIDefinitionQuery(databases: [String]) -> String {
-        let scope =
-            databases.isEmpty
-            ? "NOT IN ('information_schema', 'performance_schema')"
-            : "IN (" + databases.map(SQLQuoting.literal).joined(separator: ", ") + ")"
+        let scope = schemaScope(databases)
         func nonASCII(_ columns: [String]) -> String {
             columns.map { "LENGTH(\($0)) <> CHAR_LENGTH(\($0))" }.joined(separator: " OR ")
         }
@@ -152,4 +139,12 @@ public struct BinaryDumpGuard: Sendable {
                 + "WHERE \(source.schema) \(scope) AND (\(nonASCII(source.columns))) LIMIT 1)"
         }.joined(separator: " UNION ALL ") + " LIMIT 1"
     }
+}
+
+/// The schemas a dump of `databases` covers, as the end of a WHERE condition on a schema column:
+/// `IN (…)`, or for every database (empty) all but the two virtual ones. Pure.
+func schemaScope(_ databases: [String]) -> String {
+    databases.isEmpty
+        ? "NOT IN ('information_schema', 'performance_schema')"
+        : "IN (" + databases.map(SQLQuoting.literal).joined(separator: ", ") + ")"
 }

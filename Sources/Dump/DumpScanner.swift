@@ -33,14 +33,14 @@ public struct DumpScanner: Sendable {
     public var position: DumpPosition? {
         var position = DumpPosition()
         for line in String(decoding: head, as: UTF8.self).split(separator: "\n")
-        where line.hasPrefix("-- CHANGE MASTER TO MASTER_LOG_FILE=") {
+        where line.hasPrefix(DumpPosition.fileLinePrefix) {
             position.file = Self.quoted(after: "MASTER_LOG_FILE=", in: line)
             position.offset = line.range(of: "MASTER_LOG_POS=").flatMap {
                 UInt64(line[$0.upperBound...].prefix { $0.isNumber })
             }
         }
         for line in String(decoding: tail, as: UTF8.self).split(separator: "\n")
-        where line.hasPrefix("-- SET GLOBAL gtid_slave_pos=") {
+        where line.hasPrefix(DumpPosition.gtidLinePrefix) {
             position.gtid = Self.quoted(after: "gtid_slave_pos=", in: line)
         }
         return position == DumpPosition() ? nil : position
@@ -64,4 +64,8 @@ public struct DumpPosition: Sendable, Equatable, Codable {
         self.offset = offset
         self.gtid = gtid
     }
+
+    /// How the commented lines of `--master-data=2 --gtid` start: the file and offset, the GTID.
+    static let fileLinePrefix = "-- CHANGE MASTER TO MASTER_LOG_FILE="
+    static let gtidLinePrefix = "-- SET GLOBAL gtid_slave_pos="
 }

@@ -27,8 +27,8 @@ public struct DumpSplicer {
     private static let closesDefinition = Array("/*!40101 SET character_set_client = @saved_cs_client */;\n".utf8)
     private static let delimiterOpen = Array("DELIMITER ;;\n".utf8)
     private static let delimiterClose = Array("DELIMITER ;\n".utf8)
-    private static let changeMaster = Array("-- CHANGE MASTER TO MASTER_LOG_FILE='".utf8)
-    private static let gtidSlavePos = Array("-- SET GLOBAL gtid_slave_pos='".utf8)
+    private static let changeMaster = Array((DumpPosition.fileLinePrefix + "'").utf8)
+    private static let gtidSlavePos = Array((DumpPosition.gtidLinePrefix + "'").utf8)
 
     /// The chunk cut into segments; a line that does not end in this chunk waits for the next.
     public mutating func consume(_ chunk: [UInt8]) -> [Segment] {
@@ -80,9 +80,9 @@ public struct DumpSplicer {
             pendingTable = nil
             return (line, .tableData(database: database, table: table))
         } else if let file = position?.file, let offset = position?.offset, line.starts(with: Self.changeMaster) {
-            return (Array("-- CHANGE MASTER TO MASTER_LOG_FILE='\(file)', MASTER_LOG_POS=\(offset);\n".utf8), nil)
+            return (Array("\(DumpPosition.fileLinePrefix)'\(file)', MASTER_LOG_POS=\(offset);\n".utf8), nil)
         } else if let gtid = position?.gtid, line.starts(with: Self.gtidSlavePos) {
-            return (Array("-- SET GLOBAL gtid_slave_pos='\(gtid)';\n".utf8), nil)
+            return (Array("\(DumpPosition.gtidLinePrefix)'\(gtid)';\n".utf8), nil)
         }
         return (line, nil)
     }

@@ -33,11 +33,7 @@ public final class SnapshotRows: @unchecked Sendable {
         ])
         var position: DumpPosition?
         if binlogPosition {
-            let status = try await connection.query("SHOW STATUS LIKE 'binlog_snapshot_%'")
-            var values: [String: String] = [:]
-            for row in status.rows {
-                if let name = row[0].string, let value = row[1].string { values[name.lowercased()] = value }
-            }
+            let values = try await connection.keyValues("SHOW STATUS LIKE 'binlog_snapshot_%'")
             if let file = values["binlog_snapshot_file"], !file.isEmpty,
                 let offset = values["binlog_snapshot_position"].flatMap(UInt64.init)
             {
@@ -46,10 +42,7 @@ public final class SnapshotRows: @unchecked Sendable {
                 position = DumpPosition(file: file, offset: offset, gtid: gtid.scalar.string)
             }
         }
-        let scope =
-            databases.isEmpty
-            ? "TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema')"
-            : "TABLE_SCHEMA IN (\(databases.map(SQLQuoting.literal).joined(separator: ", ")))"
+        let scope = "TABLE_SCHEMA \(schemaScope(databases))"
         let special = try await connection.query(
             "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME FROM information_schema.COLUMNS WHERE \(scope) "
                 + "AND (IS_GENERATED <> 'NEVER' OR EXTRA LIKE '%INVISIBLE%')")

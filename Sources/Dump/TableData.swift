@@ -172,23 +172,12 @@ public struct TableDataWriter: ~Copyable {
 
     /// `table`: the table's name as it appears in the dump (UTF-8 bytes, not quoted).
     public init(table: [UInt8], addLocks: Bool, statementLimit: Int = Self.defaultStatementLimit) {
-        quotedTable = Self.quoted(table)
+        quotedTable = Array(SQLQuoting.identifier(String(decoding: table, as: UTF8.self)).utf8)
         insertPattern = Array("INSERT INTO ".utf8) + quotedTable + Array(" VALUES\n".utf8)
         statementBreak = Array(";\n".utf8) + insertPattern
         self.addLocks = addLocks
         limit = statementLimit
         total = statementLimit
-    }
-
-    /// `name` in backticks, a backtick in it doubled (mariadb-dump's `quote_name`).
-    public static func quoted(_ name: [UInt8]) -> [UInt8] {
-        var quoted: [UInt8] = [UInt8(ascii: "`")]
-        for byte in name {
-            quoted.append(byte)
-            if byte == UInt8(ascii: "`") { quoted.append(byte) }
-        }
-        quoted.append(UInt8(ascii: "`"))
-        return quoted
     }
 
     /// The comment, the lock and DISABLE KEYS that come before the rows.
