@@ -47,11 +47,13 @@ mariadbd_path() {
 # (root@localhost keeps unix_socket too, so the scripts can always get in through the socket).
 start_mariadb() {
   local dir=$1 port=$2 password=$3; shift 3
-  mkdir -p "$dir"
+  # Each server gets its own tmpdir: a mariadbd that starts deletes every #sql* file in its tmpdir, and with a
+  # shared /tmp that is the temporary tables of the servers already running (error 6 on their queries).
+  mkdir -p "$dir/tmp"
   local user_opt=()
   [ "$(id -u)" = 0 ] && user_opt=(--user=root)
   if [ ! -d "$dir/data/mysql" ]; then
-    mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/data" --skip-test-db \
+    mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/data" --tmpdir="$dir/tmp" --skip-test-db \
       --auth-root-authentication-method=socket >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; die "mariadb-install-db failed in $dir"; }
   fi
   # A node's own option file when it has one (a Galera node's SST script reads its settings there;
@@ -60,7 +62,7 @@ start_mariadb() {
   # node with its own file keeps the defaults.
   local defaults=(--no-defaults) sizes=(--innodb-buffer-pool-size=128M --innodb-log-file-size=64M)
   [ -f "$dir/my.cnf" ] && { defaults=(--defaults-file="$dir/my.cnf"); sizes=(); }
-  "$(mariadbd_path)" "${defaults[@]}" "${user_opt[@]}" --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+  "$(mariadbd_path)" "${defaults[@]}" "${user_opt[@]}" --datadir="$dir/data" --tmpdir="$dir/tmp" --socket="$dir/mysqld.sock" \
     --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
     "${sizes[@]}" --max-connections=200 "$@" </dev/null >/dev/null 2>&1 &
   echo $! >"$dir/mysqld.launcher.pid"

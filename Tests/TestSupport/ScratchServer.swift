@@ -12,7 +12,9 @@ public final class ScratchServer: @unchecked Sendable {
     public init(dataDirectory: String, password: String) async throws {
         self.dataDirectory = dataDirectory
         runDirectory = NSTemporaryDirectory() + "mm-scratch-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        // Its own tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, which in a shared /tmp are
+        // the temporary tables of the test servers already running.
+        try FileManager.default.createDirectory(atPath: runDirectory + "/tmp", withIntermediateDirectories: true)
         port = try Self.freePort()
         let binary = ["/usr/sbin/mariadbd", "/usr/bin/mariadbd"].first {
             FileManager.default.isExecutableFile(atPath: $0)
@@ -21,7 +23,7 @@ public final class ScratchServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         var arguments = [
             "--no-defaults", "--datadir=\(dataDirectory)", "--socket=\(runDirectory)/mysqld.sock", "--port=\(port)",
-            "--bind-address=127.0.0.1", "--pid-file=\(runDirectory)/mysqld.pid",
+            "--tmpdir=\(runDirectory)/tmp", "--bind-address=127.0.0.1", "--pid-file=\(runDirectory)/mysqld.pid",
             "--log-error=\(runDirectory)/error.log", "--innodb-buffer-pool-size=128M", "--innodb-log-file-size=64M",
             "--skip-log-bin",
         ]
