@@ -55,6 +55,7 @@ public enum PhysicalBackupError: Error, LocalizedError, Equatable, Sendable {
     case toolVersion(tool: String, server: String)
     case dataDirectoryUnreadable(path: String, endpoint: String)
     case missingPrivileges(account: String, missing: [String])
+    case backtickInName(tables: [String], tool: String)
     case failed(status: Int32, stderr: String)
     case notCompleted(stderr: String)
     case malformedStream(detail: String)
@@ -73,6 +74,13 @@ public enum PhysicalBackupError: Error, LocalizedError, Equatable, Sendable {
         case .missingPrivileges(let account, let missing):
             return "\(account) lacks what mariadb-backup needs: \(missing.joined(separator: ", ")); fix: GRANT "
                 + "\(missing.joined(separator: ", ")) ON *.* TO \(account); nothing was backed up"
+        case .backtickInName(let tables, let tool):
+            let shown =
+                tables.prefix(3).joined(separator: ", ") + (tables.count > 3 ? " and \(tables.count - 3) more" : "")
+            let them = tables.count == 1 ? "it" : "them"
+            return "mariadb-backup \(tool) cannot copy \(shown): it locks a table that is not InnoDB with a BACKUP "
+                + "LOCK that does not double a backtick in a name; fix: rename \(them), or ALTER TABLE … "
+                + "ENGINE=InnoDB, or take the logical route; nothing was backed up"
         case .failed(let status, let stderr):
             let detail =
                 stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
@@ -106,6 +114,7 @@ public enum PhysicalBackupPipeline {
         }
         let (executable, toolVersion, dataDirectory) = try await checkHost(
             source, facts: facts, toolExecutable: request.toolExecutable, dataDirectory: request.dataDirectory)
+        try await checkTableNames(source, toolVersion: toolVersion)
         var notes: [String] = []
         if !facts.binlog.enabled {
             notes.append(
@@ -138,6 +147,24 @@ public enum PhysicalBackupPipeline {
             throw PhysicalBackupError.dataDirectoryUnreadable(path: directory, endpoint: source.endpoint)
         }
         return (executable, toolVersion, directory)
+    }
+
+    /// mariadb-backup (10.11.19 seen) runs ``BACKUP LOCK `db`.`t` `` for each table it copies that is
+    /// not InnoDB (Aria, MyISAM, CSV, MERGE; MEMORY has no file) without doubling a backtick in either
+    /// name, and fails midway with a syntax error: refused before it starts.
+    public static func checkTableNames(_ source: MariaDBConnection, toolVersion: String) async throws {
+        let result = try await source.query(
+            """
+            SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE FROM information_schema.TABLES
+            WHERE TABLE_TYPE <> 'VIEW' AND ENGINE NOT IN ('InnoDB', 'MEMORY')
+              AND (LOCATE('`', TABLE_SCHEMA) > 0 OR LOCATE('`', TABLE_NAME) > 0)
+            ORDER BY TABLE_SCHEMA, TABLE_NAME
+            """)
+        let tables = result.rows.map {
+            SQLQuoting.identifier($0[0].string ?? "") + "." + SQLQuoting.identifier($0[1].string ?? "")
+                + " (\($0[2].string ?? "?"))"
+        }
+        guard tables.isEmpty else { throw PhysicalBackupError.backtickInName(tables: tables, tool: toolVersion) }
     }
 
     /// mariadb-backup's arguments as the operator's `PhysicalBackup` job passes them, and the datadir.

@@ -110,7 +110,8 @@ public enum Actions {
         // The physical route runs mariadb-backup here: possible only on the source's host.
         var physicalProblem: String?
         do {
-            _ = try await PhysicalBackupPipeline.checkHost(connection, facts: server)
+            let host = try await PhysicalBackupPipeline.checkHost(connection, facts: server)
+            try await PhysicalBackupPipeline.checkTableNames(connection, toolVersion: host.toolVersion)
         } catch {
             physicalProblem = error.localizedDescription
         }

@@ -57,6 +57,22 @@ struct PhysicalErrorCatalogTests {
                 ], environment: ["MARIADB_PASSWORD": "pw"]))
     }
 
+    /// On the target server: the shared source must stay fit for the physical tests that run meanwhile.
+    @Test func aBacktickInANonInnoDBTablesNameIsRefusedFirst() throws {
+        let name = TestEnvironment.uniqueName("ptick")
+        let port = try env["MM_TEST_TARGET_PORT"]
+        try sql(env, port: port, "CREATE DATABASE \(name); CREATE TABLE \(name).`we``ird` (id INT) ENGINE=Aria")
+        defer { try? sql(env, port: port, "DROP DATABASE \(name)") }
+        ErrorCatalog.expect(
+            "physical-backtick-name",
+            try CLI.run(
+                [
+                    "backup", "--physical", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", port,
+                    "--user", "root",
+                ], environment: password))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/store").isEmpty)
+    }
+
     @Test func aPhysicalBackupHoldsEveryDatabase() throws {
         ErrorCatalog.expect("physical-with-database", try CLI.run(["backup", "--physical", "--database", "shop"]))
     }
