@@ -150,8 +150,9 @@ public enum PhysicalBackupPipeline {
     }
 
     /// mariadb-backup (10.11.19 seen) runs ``BACKUP LOCK `db`.`t` `` for each table it copies that is
-    /// not InnoDB (Aria, MyISAM, CSV, MERGE; MEMORY has no file) without doubling a backtick in either
-    /// name, and fails midway with a syntax error: refused before it starts.
+    /// not InnoDB (Aria, MyISAM, CSV, MERGE, ARCHIVE; MEMORY has no file) without doubling a backtick
+    /// in either name, and fails midway with a syntax error: refused before it starts. MariaDB's newest
+    /// source read (extra/mariabackup/common_engine.cc, `Table::copy`) still joins the raw names.
     public static func checkTableNames(_ source: MariaDBConnection, toolVersion: String) async throws {
         let result = try await source.query(
             """
