@@ -271,11 +271,11 @@ public enum BackupPipeline {
     /// its escaping is byte by byte. Otherwise nil, and why mariadb-dump reads them.
     static func rowReader(_ request: BackupRequest, dump: DumpOptions) async throws -> (SnapshotRows?, why: String?) {
         guard request.readRows else { return (nil, "--dump-reads-rows") }
-        guard dump.binaryCharacterSet else { return (nil, "the dump travels in utf8mb4") }
         guard dump.extraArguments.isEmpty else { return (nil, "--dump-arg given") }
         guard !dump.operatorFlags else { return (nil, "--operator-flags") }
         let rows = try await SnapshotRows.open(
-            request.connection, databases: dump.databases, binlogPosition: dump.binlogPosition)
+            request.connection, databases: dump.databases, binlogPosition: dump.binlogPosition,
+            binaryCharacterSet: dump.binaryCharacterSet)
         if let table = rows.plan.unsupported { return (nil, "table \(table)") }
         // Without the snapshot's own position the file would carry mariadb-dump's, not the rows'.
         if dump.binlogPosition && rows.position == nil { return (nil, "the server gives no snapshot binlog position") }

@@ -89,8 +89,8 @@ extension MariaDBMigrate {
 
         @Flag(
             help: ArgumentHelp(
-                "Let mariadb-dump read the rows too. By default, when the dump is in the binary character set and "
-                    + "has no --dump-arg, this tool reads the rows itself in one consistent snapshot and mariadb-dump "
+                "Let mariadb-dump read the rows too. By default, when the dump has no --dump-arg and no "
+                    + "--operator-flags, this tool reads the rows itself in one consistent snapshot and mariadb-dump "
                     + "writes the definitions (--no-data); the file is the one mariadb-dump would write, for about "
                     + "half of mariadb-dump's CPU.")
         )

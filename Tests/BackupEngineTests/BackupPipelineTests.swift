@@ -266,6 +266,7 @@ struct BackupPipelineTests {
             compression: .gzip)
         #expect(notes.contains { $0.contains("table late has non-ASCII text") && $0.contains("utf8mb4") })
         #expect(!manifest.dumpArguments.contains("--default-character-set=binary"))
+        #expect(manifest.rowsReadBy != nil)
         #expect(!sql.contains("`late`") && sql.contains("/*!40101 SET NAMES utf8mb4 */;"))
         #expect(manifest.sql.bytes == UInt64(sql.utf8.count))
     }

@@ -59,12 +59,26 @@ struct RowReaderTests {
         return (Array(text[..<completion.lowerBound].utf8), manifest)
     }
 
-    @Test(arguments: [false, true])
-    func theFileIsMariaDBDumps(galera: Bool) async throws {
+    /// A latin1 default in a definition: the dump travels in utf8mb4 (the binary character set would
+    /// change it), and the rows are converted from latin1 and cp1251; all 256 bytes stay raw in binary
+    /// columns, invalid UTF-8 included.
+    static func seedUTF8(_ connection: MariaDBConnection, _ name: String) async throws {
+        let highBytes = (128...255).map { String(format: "%02X", $0) }.joined()
+        try await connection.execute([
+            "CREATE TABLE `\(name)`.accent (id INT PRIMARY KEY, l VARCHAR(200) CHARACTER SET latin1 DEFAULT 'é', "
+                + "c VARCHAR(20) CHARACTER SET cp1251, b VARBINARY(20)) ENGINE=InnoDB",
+            "INSERT INTO `\(name)`.accent VALUES (1, CONVERT(UNHEX('\(highBytes)') USING latin1), 'Жук', "
+                + "0xC327E280F09F985C00), (2, 'naïve\\'', '', 0xFF)",
+        ])
+    }
+
+    @Test(arguments: [(galera: false, utf8: false), (galera: true, utf8: false), (galera: false, utf8: true)])
+    func theFileIsMariaDBDumps(galera: Bool, utf8: Bool) async throws {
         let scratch = try await ScratchDatabase.make("rows")
         defer { scratch.drop() }
         try await seed(scratch.source, scratch.name, rows: 12000)
         try await Self.seedTypes(scratch.source, scratch.name)
+        if utf8 { try await Self.seedUTF8(scratch.source, scratch.name) }
         let store = try temporaryStore()
         let (ours, oursManifest) = try await Self.dump(
             scratch.env, scratch.name, galera: galera, readRows: true, store: store, second: 0)
@@ -73,6 +87,7 @@ struct RowReaderTests {
         #expect(oursManifest.rowsReadBy == BackupPipeline.toolVersion)
         #expect(theirsManifest.rowsReadBy == nil)
         #expect(oursManifest.dumpArguments == theirsManifest.dumpArguments)
+        #expect(oursManifest.dumpArguments.contains("--default-character-set=binary") == !utf8)
         #expect(!oursManifest.dumpArguments.contains("--no-data"))
         // The position is the row snapshot's, taken before mariadb-dump started.
         let (position, later) = (try #require(oursManifest.binlog), try #require(theirsManifest.binlog))
