@@ -267,11 +267,12 @@ public enum BackupPipeline {
     }
 
     /// A snapshot to read the rows from, when every table's rows can be read here: mariadb-dump's
-    /// own flags only (no extra arguments, not the operator's), in the binary character set or
-    /// utf8mb4 (its escaping is byte by byte in both). Otherwise nil, and why mariadb-dump reads them.
+    /// own flags (not the operator's; extra arguments only if they leave data sections alone), in
+    /// the binary character set or utf8mb4 (its escaping is byte by byte in both). Otherwise nil,
+    /// and why mariadb-dump reads them.
     static func rowReader(_ request: BackupRequest, dump: DumpOptions) async throws -> (SnapshotRows?, why: String?) {
         guard request.readRows else { return (nil, "--dump-reads-rows") }
-        guard dump.extraArguments.isEmpty else { return (nil, "--dump-arg given") }
+        if let argument = dump.firstRowShapingArgument { return (nil, "--dump-arg \(argument)") }
         guard !dump.operatorFlags else { return (nil, "--operator-flags") }
         let rows = try await SnapshotRows.open(
             request.connection, databases: dump.databases, binlogPosition: dump.binlogPosition,

@@ -41,6 +41,24 @@ public struct DumpOptions: Sendable, Equatable {
 
     public var ignoresPrivileges: Bool { ignoreGlobalPrivileges ?? galera }
 
+    /// mariadb-dump options that choose tables or shape definitions but leave every data section as
+    /// it is, so this tool may still read the rows (any other extra argument leaves them to
+    /// mariadb-dump): by name, `_` read as `-`, as mariadb-dump does.
+    static let rowNeutralOptions: Set<String> = [
+        "--verbose", "-v", "--quick", "-q", "--max-allowed-packet", "--ignore-table", "--ignore-database",
+        "--triggers", "--skip-triggers", "--add-drop-database", "--add-drop-table", "--skip-add-drop-table",
+        "--add-drop-trigger", "--no-create-db", "-n", "--skip-dump-date",
+    ]
+
+    /// The first extra argument that may change a data section, or nil when none does. Pure.
+    public var firstRowShapingArgument: String? {
+        extraArguments.first { argument in
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            let normal = name.hasPrefix("--") ? "--" + name.dropFirst(2).replacingOccurrences(of: "_", with: "-") : name
+            return !Self.rowNeutralOptions.contains(normal)
+        }
+    }
+
     /// `defaultsExtraFile` (the 0600 credentials file) must come first, as mariadb-dump requires.
     public func arguments(defaultsExtraFile: String) throws(DumpOptionsError) -> [String] {
         for database in databases where database.isEmpty || database.contains("\0") || database.hasPrefix("-") {

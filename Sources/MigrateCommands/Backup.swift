@@ -89,10 +89,10 @@ extension MariaDBMigrate {
 
         @Flag(
             help: ArgumentHelp(
-                "Let mariadb-dump read the rows too. By default, when the dump has no --dump-arg and no "
-                    + "--operator-flags, this tool reads the rows itself in one consistent snapshot and mariadb-dump "
-                    + "writes the definitions (--no-data); the file is the one mariadb-dump would write, for about "
-                    + "half of mariadb-dump's CPU.")
+                "Let mariadb-dump read the rows too. By default, without --operator-flags and with no --dump-arg "
+                    + "that may change the rows (see the README), this tool reads the rows itself in one "
+                    + "consistent snapshot and mariadb-dump writes the definitions (--no-data); the file is the "
+                    + "one mariadb-dump would write, for about half of mariadb-dump's CPU.")
         )
         var dumpReadsRows = false
 

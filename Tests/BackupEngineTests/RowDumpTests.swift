@@ -199,6 +199,23 @@ struct RowDumpPlanTests {
     }
 }
 
+/// Extra mariadb-dump arguments that leave the data sections alone keep the rows read here.
+struct RowNeutralArgumentsTests {
+    @Test(
+        arguments: [
+            ([], nil), (["--verbose", "-q", "--max-allowed-packet=1G", "--ignore-table=db.t"], nil),
+            (["--skip_triggers", "--add-drop-database", "--ignore_database=x", "--skip-dump-date"], nil),
+            (["--ignore-table=db.t", "--hex-blob"], "--hex-blob"), (["--where=id<10"], "--where=id<10"),
+            (["--skip-comments"], "--skip-comments"), (["--complete-insert"], "--complete-insert"),
+            (["--default-character-set=latin1"], "--default-character-set=latin1"),
+            (["--ignore-t=db.t"], "--ignore-t=db.t"),
+            (["-vq"], "-vq"), (["--order-by-primary"], "--order-by-primary"),
+        ] as [([String], String?)])
+    func theFirstArgumentThatShapesRowsIsNamed(arguments: [String], expected: String?) {
+        #expect(DumpOptions(extraArguments: arguments).firstRowShapingArgument == expected)
+    }
+}
+
 struct QuotingTests {
     /// Byte by byte, the way `mysql_real_escape_string` does it over a binary connection.
     static func reference(_ value: [UInt8]) -> [UInt8] {
