@@ -9,8 +9,9 @@ public struct RowDumpPlan: Sendable, Equatable {
         /// mariadb-dump writes no rows for it either (a view; a log table).
         case noData
         /// Rows mariadb-dump writes in a way of its own (a sequence's SETVAL, a column list for
-        /// generated or invisible columns, system versioning, a federated engine): the whole
-        /// dump stays with mariadb-dump.
+        /// invisible columns, system versioning, a federated engine): the whole dump stays with
+        /// mariadb-dump. Generated columns are not of them: mariadb-dump writes their values like
+        /// any other column's (`SELECT *`), and a restore ignores them.
         case unsupported(String)
     }
 
@@ -39,21 +40,20 @@ public struct RowDumpPlan: Sendable, Equatable {
         }
     }
 
-    /// One row of `information_schema.TABLES`, and whether the table has a generated or an
-    /// invisible column.
+    /// One row of `information_schema.TABLES`, and whether the table has an invisible column.
     public struct Listing: Sendable, Equatable {
         public var database: String
         public var name: String
         public var type: String
         public var engine: String
-        public var hiddenOrGeneratedColumns: Bool
+        public var invisibleColumns: Bool
 
-        public init(database: String, name: String, type: String, engine: String, hiddenOrGeneratedColumns: Bool) {
+        public init(database: String, name: String, type: String, engine: String, invisibleColumns: Bool) {
             self.database = database
             self.name = name
             self.type = type
             self.engine = engine
-            self.hiddenOrGeneratedColumns = hiddenOrGeneratedColumns
+            self.invisibleColumns = invisibleColumns
         }
     }
 
@@ -96,7 +96,7 @@ public struct RowDumpPlan: Sendable, Equatable {
                 return .noData
             }
             if enginesApart.contains(listing.engine.uppercased()) { return .unsupported("engine \(listing.engine)") }
-            if listing.hiddenOrGeneratedColumns { return .unsupported("generated or invisible columns") }
+            if listing.invisibleColumns { return .unsupported("invisible columns") }
             return .rows
         default:
             return .unsupported(listing.type.lowercased())

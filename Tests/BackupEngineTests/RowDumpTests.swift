@@ -171,7 +171,7 @@ struct RowDumpPlanTests {
         _ type: String, engine: String = "InnoDB", database: String = "db", name: String = "t", special: Bool = false
     ) -> RowDumpPlan.Kind {
         RowDumpPlan.kind(
-            of: .init(database: database, name: name, type: type, engine: engine, hiddenOrGeneratedColumns: special))
+            of: .init(database: database, name: name, type: type, engine: engine, invisibleColumns: special))
     }
 
     @Test func kinds() {
@@ -184,14 +184,14 @@ struct RowDumpPlanTests {
         #expect(Self.kind("SEQUENCE") == .unsupported("sequence"))
         #expect(Self.kind("SYSTEM VERSIONED") == .unsupported("system versioned"))
         #expect(Self.kind("BASE TABLE", engine: "MRG_MyISAM") == .unsupported("engine MRG_MyISAM"))
-        #expect(Self.kind("BASE TABLE", special: true) == .unsupported("generated or invisible columns"))
+        #expect(Self.kind("BASE TABLE", special: true) == .unsupported("invisible columns"))
         #expect(Self.kind("BASE TABLE", name: "a\nb") == .unsupported("a control character in its name"))
     }
 
     @Test func theFirstUnsupportedTableIsNamed() {
         let plan = RowDumpPlan([
-            .init(database: "db", name: "a", type: "BASE TABLE", engine: "InnoDB", hiddenOrGeneratedColumns: false),
-            .init(database: "db", name: "s", type: "SEQUENCE", engine: "InnoDB", hiddenOrGeneratedColumns: false),
+            .init(database: "db", name: "a", type: "BASE TABLE", engine: "InnoDB", invisibleColumns: false),
+            .init(database: "db", name: "s", type: "SEQUENCE", engine: "InnoDB", invisibleColumns: false),
         ])
         #expect(plan.unsupported == "db.s (sequence)")
         #expect(plan.kind(of: .init(database: "db", name: "a")) == .rows)
