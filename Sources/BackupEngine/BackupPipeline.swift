@@ -367,7 +367,7 @@ public enum BackupPipeline {
     /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
     /// the write in flight has settled, and the caller stops the child and aborts the writer.
     static func pump(
-        _ child: any DumpSource, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
+        _ source: any DumpSource, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
         into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) throws -> Void
     ) async throws -> StreamDigests {
         // Compression is CPU work on every core: it runs on its own queue, not the cooperative pool.
@@ -394,7 +394,7 @@ public enum BackupPipeline {
         }
 
         do {
-            while let chunk = try await child.read() {
+            while let chunk = try await source.read() {
                 try Task.checkCancellation()
                 try inspect(chunk)
                 contentBytes += UInt64(chunk.count)
@@ -403,7 +403,7 @@ public enum BackupPipeline {
                     try chunk.withUnsafeBytes { try compressor.transform.update($0, appendingTo: &pending.bytes) }
                 }
                 try await compressed
-                child.recycle(consume chunk)
+                source.recycle(consume chunk)
                 if pending.bytes.count >= 1 << 20 { try await send(pending.take()) }
             }
             pending.bytes += try await runBlocking(on: compressionQueue) { try compressor.transform.finish() }

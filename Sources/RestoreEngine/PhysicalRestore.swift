@@ -209,7 +209,7 @@ public enum PhysicalRestore {
         let transferred: RestorePipeline.Transferred
         do {
             transferred = try await RestorePipeline.transfer(
-                reader, through: decompressor, hashingContent: manifest?.sql.sha256 != nil, progress: progress
+                reader, through: decompressor, checkedAgainst: manifest, progress: progress
             ) {
                 stream in
                 scanner.consume(stream)

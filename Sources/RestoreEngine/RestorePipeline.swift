@@ -435,7 +435,7 @@ public enum RestorePipeline {
         let transferred: Transferred
         do {
             transferred = try await transfer(
-                reader, through: decompressor, hashingContent: manifest?.sql.sha256 != nil, progress: progress
+                reader, through: decompressor, checkedAgainst: manifest, progress: progress
             ) { sql in
                 try await sink.write(sql)
                 progress.applied(sql.count)
@@ -477,15 +477,15 @@ public enum RestorePipeline {
     }
 
     /// Reads the object to its end, decompresses it and hands the content to `deliver`, hashing the
-    /// object, and the content too when `hashingContent` (a manifest that has its SHA-256): the
-    /// reading side of a logical and a physical restore.
+    /// object, and the content too when `manifest` has its SHA-256 (`Transferred.check` compares
+    /// them): the reading side of a logical and a physical restore.
     static func transfer(
-        _ reader: any ObjectReader, through decompressor: ObjectDecompressor, hashingContent: Bool,
+        _ reader: any ObjectReader, through decompressor: ObjectDecompressor, checkedAgainst manifest: BackupManifest?,
         progress: RestoreProgress, deliver: ([UInt8]) async throws -> Void
     ) async throws -> Transferred {
         let objectHash = SHA256Hasher()
         // Without compression the content is the object: its hash is the object's.
-        let contentHash = hashingContent && !decompressor.passesThrough ? SHA256Hasher() : nil
+        let contentHash = manifest?.sql.sha256 != nil && !decompressor.passesThrough ? SHA256Hasher() : nil
         var objectBytes: UInt64 = 0
         var contentBytes: UInt64 = 0
         func pass(_ content: [UInt8]) async throws {
