@@ -45,11 +45,11 @@ public final class SnapshotRows: @unchecked Sendable {
             }
         }
         let scope = "TABLE_SCHEMA \(schemaScope(databases))"
-        let special = try await connection.query(
+        let invisible = try await connection.query(
             "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME FROM information_schema.COLUMNS WHERE \(scope) "
                 + "AND EXTRA LIKE '%INVISIBLE%'")
-        let specialTables = Set(
-            special.rows.map { RowDumpPlan.Table(database: $0[0].string ?? "", name: $0[1].string ?? "") })
+        let invisibleTables = Set(
+            invisible.rows.map { RowDumpPlan.Table(database: $0[0].string ?? "", name: $0[1].string ?? "") })
         let tables = try await connection.query(
             "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IFNULL(ENGINE, '') FROM information_schema.TABLES "
                 + "WHERE \(scope)")
@@ -59,7 +59,7 @@ public final class SnapshotRows: @unchecked Sendable {
                 let name = row[1].string ?? ""
                 return RowDumpPlan.Listing(
                     database: database, name: name, type: row[2].string ?? "", engine: row[3].string ?? "",
-                    invisibleColumns: specialTables.contains(RowDumpPlan.Table(database: database, name: name)))
+                    invisibleColumns: invisibleTables.contains(RowDumpPlan.Table(database: database, name: name)))
             })
         try await connection.query("/*!40101 SET NAMES \(binaryCharacterSet ? "binary" : "utf8mb4") */")
         return SnapshotRows(connection: connection, plan: plan, position: position)
