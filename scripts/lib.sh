@@ -10,7 +10,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the build and the tests need; installed only when one is missing.
 APT_PACKAGES=(openssl libmariadb-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev libedit-dev libisal-dev
-  mariadb-server mariadb-client mariadb-backup galera-4 socat pigz bzip2 gzip curl ca-certificates)
+  mariadb-server mariadb-client mariadb-backup galera-4 mariadb-test-data socat pigz bzip2 gzip curl ca-certificates)
 
 install_dependencies() {
   local missing=()
@@ -122,4 +122,28 @@ stop_pidfile() {
   [ -f "$file" ] || return 0
   kill "$(cat "$file")" 2>/dev/null || true
   rm -f "$file"
+}
+
+# prepare_corpus DIR — real sample databases that nobody here wrote, for the restore-equivalence test,
+# from Debian's own packages with their copyright files beside them: MySQL's world database (from
+# mariadb-test-data's mysql-test suite) and Zabbix 6.0's MySQL schema, images and data
+# (zabbix-server-mysql, downloaded and unpacked only, never installed). Kept between runs.
+prepare_corpus() {
+  local dir=$1 tests=/usr/share/mysql/mysql-test/include
+  mkdir -p "$dir"
+  if [ ! -s "$dir/world.sql" ]; then
+    [ -f "$tests/world.inc" ] || die "$tests/world.inc not found: install mariadb-test-data"
+    cat "$tests/world_schema.inc" "$tests/world.inc" >"$dir/world.sql"
+    cp /usr/share/doc/mariadb-test-data/copyright "$dir/world.copyright"
+  fi
+  if [ ! -s "$dir/zabbix/usr/share/zabbix-server-mysql/data.sql.gz" ]; then
+    log "downloading Zabbix's MySQL schema and data (zabbix-server-mysql, unpacked only)"
+    rm -f "$dir"/zabbix-server-mysql_*.deb
+    # apt-get download writes into the current directory; as root it warns that _apt cannot, and goes on.
+    (cd "$dir" && { apt-get download zabbix-server-mysql >/dev/null 2>&1 \
+      || { as_root apt-get update -qq && apt-get download zabbix-server-mysql >/dev/null 2>&1; }; }) \
+      || die "apt-get download zabbix-server-mysql failed"
+    dpkg-deb -x "$dir"/zabbix-server-mysql_*.deb "$dir/zabbix"
+    rm -f "$dir"/zabbix-server-mysql_*.deb
+  fi
 }

@@ -102,7 +102,8 @@ public final class ChildProcess: @unchecked Sendable {
         return (output, exit.status, exit.stderr)
     }
 
-    /// Waits for the exit; returns the status (128 + n for a signal) and the end of stderr.
+    /// Waits for the exit; returns the status (128 + n for a signal) and the end of stderr. May be
+    /// called again (a failed write waits, then the abort that follows waits once more).
     public func wait() async -> (status: Int32, stderr: String) {
         let process = self.process
         let semaphore = errorReaderDone
@@ -110,7 +111,9 @@ public final class ChildProcess: @unchecked Sendable {
             (try? await runBlocking(on: queue) { [self] in
                 process.waitUntilExit()
                 lock.withLock { exited = true }
+                // Left signalled for the next wait: a second wait on a taken semaphore never returned.
                 semaphore.wait()
+                semaphore.signal()
                 return process.terminationReason == .uncaughtSignal
                     ? 128 + process.terminationStatus : process.terminationStatus
             }) ?? -1

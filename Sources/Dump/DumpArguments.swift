@@ -41,6 +41,9 @@ public struct DumpOptions: Sendable, Equatable {
 
     public var ignoresPrivileges: Bool { ignoreGlobalPrivileges ?? galera }
 
+    /// The dump holds the mysql schema's privilege tables: all databases, or mysql named.
+    public var carriesPrivilegeTables: Bool { !ignoresPrivileges && (databases.isEmpty || databases.contains("mysql")) }
+
     /// mariadb-dump options that choose tables or shape definitions but leave every data section as
     /// it is, so this tool may still read the rows (any other extra argument leaves them to
     /// mariadb-dump): by name, `_` read as `-`, as mariadb-dump does.
@@ -91,6 +94,10 @@ public struct DumpOptions: Sendable, Equatable {
         if ignoresPrivileges {
             let tables = operatorFlags ? ["global_priv"] : Self.privilegeTables
             arguments += tables.map { "--ignore-table=mysql.\($0)" }
+        } else if carriesPrivilegeTables && !operatorFlags {
+            // Without it the accounts loaded into mysql.global_priv are not in force until the server restarts
+            // (SHOW GRANTS: error 1141), after `mariadb < file` as after any restore.
+            arguments.append("--flush-privileges")
         }
         // The user's arguments go after ours, repeats (several --ignore-table=) kept; only an
         // argument identical to one of ours is dropped.

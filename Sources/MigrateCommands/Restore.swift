@@ -51,7 +51,11 @@ extension MariaDBMigrate {
         )
         var parallel: Int?
 
-        @Flag(help: "On a Galera target, apply a dump that writes mysql.global_priv or mysql.wsrep_* anyway.")
+        @Flag(
+            help: ArgumentHelp(
+                "Apply a dump that does not end with mariadb-dump's completion line (cut short, or another tool's) "
+                    + "anyway, as far as it goes; on a Galera target, also one that writes mysql.global_priv or "
+                    + "mysql.wsrep_*."))
         var force = false
 
         @Flag(
@@ -143,6 +147,7 @@ extension MariaDBMigrate {
                 let connections = "\(plan.connections) connection\(plan.connections == 1 ? "" : "s")"
                 let databases = plan.databases.isEmpty ? "" : ", databases \(plan.databases.joined(separator: ", "))"
                 print("  \(plan.method), \(connections)\(databases)\(plan.staged ? ", staged first" : "")")
+                print("  whole dump: \(plan.completeness)")
                 return
             }
             let meter = ProgressMeter(
@@ -166,6 +171,11 @@ extension MariaDBMigrate {
             print(
                 report.verifiedAgainstManifest
                     ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
+            if !report.complete {
+                print(
+                    "  warning: the dump has no completion line (-- Dump completed): it was cut short, and the target "
+                        + "holds what it had up to the cut (--force)")
+            }
         }
 
         /// `--file`, or the newest backup at or before `--target-time` (default: now).

@@ -7,7 +7,10 @@
 /// unique keys and before full-text ones in `SHOW CREATE TABLE`, so adding them back in their order
 /// keeps the definition. Left whole: tables with a foreign key or a check constraint (a foreign key
 /// may need the index, and InnoDB would make its own), an `AUTO_INCREMENT` column that only a plain
-/// key covers (the table cannot exist without it), system-versioned tables.
+/// key covers (the table cannot exist without it), system-versioned tables, and `CREATE TABLE IF NOT
+/// EXISTS` (mariadb-dump writes it, with no `DROP TABLE` first, for tables a server makes itself, such
+/// as `mysql.transaction_registry`): where the table is there already the CREATE does nothing and
+/// the keys added afterwards would clash with its own (error 1061), where `mariadb < file` leaves it be.
 public struct DeferredIndexes: Equatable, Sendable {
     /// The `CREATE TABLE` without the deferred keys.
     public var createTable: [UInt8]
@@ -22,8 +25,7 @@ public struct DeferredIndexes: Equatable, Sendable {
         guard lines.count >= 3, let head = lines.first, head.hasPrefix("CREATE TABLE "), head.hasSuffix(" (") else {
             return nil
         }
-        var name = head.dropFirst("CREATE TABLE ".count).dropLast(2)
-        if name.hasPrefix("IF NOT EXISTS ") { name = name.dropFirst("IF NOT EXISTS ".count) }
+        let name = head.dropFirst("CREATE TABLE ".count).dropLast(2)
         guard name.first == "`", name.last == "`",
             let close = lines.firstIndex(where: { $0.hasPrefix(")") }), close > 1
         else { return nil }

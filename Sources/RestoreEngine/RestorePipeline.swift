@@ -20,6 +20,8 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
     case invalidSQL(location: String, detail: String)
     case decompression(location: String, detail: String)
     case applyFailed(location: String, detail: String)
+    /// No mariadb-dump completion line at the end: refused before anything is applied.
+    case incompleteDump(location: String)
 
     public var errorDescription: String? {
         switch self {
@@ -58,6 +60,11 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
                 + "and run the restore again"
         case .decompression(let location, let detail):
             return "\(location) cannot be decompressed: \(detail); the target may hold part of it"
+        case .incompleteDump(let location):
+            return
+                "\(location) does not end with mariadb-dump's completion line (-- Dump completed): it was cut short, "
+                + "or another tool wrote it; nothing was applied: take the backup again, or pass --force to load it "
+                + "anyway"
         }
     }
 }
@@ -85,6 +92,10 @@ public struct RestorePlan: Codable, Sendable, Equatable {
     public var connections: Int
     public var databases: [String]
     public var staged: Bool
+    /// How the dump is known to be whole before anything is applied: "manifest" (this tool's backups
+    /// publish one only after the completion line), "read first" (no manifest: the SQL is read to its
+    /// end once before it is applied), "not checked (--force)".
+    public var completeness: String
 }
 
 /// Which backup to restore: the newest at or before a time (the operator's targetRecoveryTime), or a name.
@@ -101,7 +112,8 @@ public struct RestoreRequest: Sendable {
     public var stagingDirectory: String?
     /// Connections to load on; nil chooses (the cores, at least 2; 1 on Galera).
     public var parallel: Int?
-    /// Apply a dump that writes the privilege or wsrep tables to a Galera target anyway.
+    /// Apply a dump that writes the privilege or wsrep tables to a Galera target anyway, and one
+    /// without mariadb-dump's completion line (cut short, or another tool's).
     public var force: Bool
     /// `SET sql_log_bin=0` on the loading connections (as myloader does by default).
     public var skipBinlog: Bool
@@ -141,6 +153,8 @@ public struct RestoreReport: Codable, Sendable, Equatable {
     public var connections: Int
     public var databases: [String]
     public var staged: Bool
+    /// The SQL ended with mariadb-dump's completion line; false only when `force` let a cut dump through.
+    public var complete: Bool = true
 }
 
 public struct RestoreProgress: Sendable {
@@ -370,7 +384,8 @@ public enum RestorePipeline {
             name: name, location: location, bytes: size, manifest: manifest != nil, target: first.endpoint,
             targetVersion: facts.version, galera: galera, method: useClient ? .client : .parallel,
             connections: useClient ? 1 : connections, databases: request.databases,
-            staged: request.stagingDirectory != nil)
+            staged: request.stagingDirectory != nil,
+            completeness: manifest != nil ? "manifest" : request.force ? "not checked (--force)" : "read first")
         return (plan, compression, manifest, first)
     }
 
@@ -399,6 +414,15 @@ public enum RestorePipeline {
                 name: (staged as NSString).lastPathComponent)
         } else {
             reader = try await store.makeReader(name: name)
+        }
+        // A dump without a manifest is read to its end once before anything is applied: one cut short
+        // would otherwise leave the target half restored (`mariadb < file` applies it up to the cut).
+        if plan.completeness == "read first" {
+            let check: any ObjectReader =
+                if let staged { try LocalFileReader(path: staged) } else { try await store.makeReader(name: name) }
+            progress.begin("check", check.size)
+            guard try await endsWithCompletionLine(check, compression: compression, location: location, progress: progress)
+            else { throw RestoreError.incompleteDump(location: location) }
         }
 
         let sink: any SQLSink
@@ -433,10 +457,12 @@ public enum RestorePipeline {
         progress.begin("apply", reader.size)
         let decompressor = try ObjectDecompressor(compression, location: location)
         let transferred: Transferred
+        var trailer = DumpScanner()
         do {
             transferred = try await transfer(
                 reader, through: decompressor, checkedAgainst: manifest, progress: progress
             ) { sql in
+                trailer.consume(sql)
                 try await sink.write(sql)
                 progress.applied(sql.count)
             }
@@ -454,7 +480,21 @@ public enum RestorePipeline {
         return RestoreReport(
             name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
             sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? .client : .parallel,
-            connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil)
+            connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil,
+            complete: trailer.sawTrailer)
+    }
+
+    /// Whether the dump's SQL ends with mariadb-dump's completion line (`-- Dump completed`), read
+    /// through to its end without applying anything.
+    static func endsWithCompletionLine(
+        _ reader: any ObjectReader, compression: CompressionAlgorithm, location: String, progress: RestoreProgress
+    ) async throws -> Bool {
+        var scanner = DumpScanner()
+        _ = try await transfer(
+            reader, through: try ObjectDecompressor(compression, location: location), checkedAgainst: nil,
+            progress: progress
+        ) { scanner.consume($0) }
+        return scanner.sawTrailer
     }
 
     /// SHA-256 and size of the object read, and size (and SHA-256, when asked for or when it is

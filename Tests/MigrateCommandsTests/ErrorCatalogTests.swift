@@ -358,6 +358,30 @@ struct ErrorCatalogTests {
             "dump-without-trailer", try CLI.run(["scan", dir + "/scan/backup.2024-08-26T12:24:34Z.sql"]))
     }
 
+    /// The same dump given to `restore`: refused before anything is applied; --force loads it, saying it is cut.
+    @Test func restoreOfADumpWithoutItsCompletionLine() throws {
+        let name = TestEnvironment.uniqueName("cut")
+        let port = try env["MM_TEST_TARGET_PORT"]
+        try sql(env, port: port, "CREATE DATABASE \(name)")
+        defer { try? sql(env, port: port, "DROP DATABASE \(name)") }
+        _ = try write(
+            "cut/backup.2024-08-26T12:24:34Z.sql",
+            "CREATE TABLE `t` (`id` int PRIMARY KEY);\nINSERT INTO `t` VALUES (1),(2);\n")
+        let restore = ["restore", "--storage-dir", dir + "/cut", "--database", name] + (try target)
+        ErrorCatalog.expect("restore-without-trailer", try CLI.run(restore, environment: password))
+        func scalar(_ query: String) throws -> String {
+            try CLI.shell(
+                "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -N -B", environment: ["MYSQL_PWD": env.rootPassword],
+                stdin: query
+            ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='\(name)'") == "0")
+        let forced = try CLI.run(restore + ["--force"], environment: password)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.stdout.contains("warning: the dump has no completion line"))
+        #expect(try scalar("SELECT COUNT(*) FROM `\(name)`.t") == "2")
+    }
+
     @Test func checksumMismatch() throws {
         let store = dir + "/store"
         _ = try write("store/backup.2024-08-26T12:24:34Z.sql", Self.dump)

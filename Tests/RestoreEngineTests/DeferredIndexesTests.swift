@@ -70,6 +70,12 @@ import Testing
             "CREATE TABLE `v` (\n  `id` int NOT NULL,\n  KEY `i` (`id`)\n) ENGINE=InnoDB WITH SYSTEM VERSIONING", nil,
             nil
         ),
+        // IF NOT EXISTS (mysql.transaction_registry in a whole-server dump): the table may be there already.
+        (
+            "CREATE TABLE IF NOT EXISTS `transaction_registry` (\n  `transaction_id` bigint(20) unsigned NOT NULL,\n"
+                + "  `begin_timestamp` timestamp(6) NOT NULL,\n  PRIMARY KEY (`transaction_id`),\n"
+                + "  KEY `begin_timestamp` (`begin_timestamp`)\n) ENGINE=InnoDB", nil, nil
+        ),
         // AUTO_INCREMENT led only by a plain key: the table needs the key at creation.
         ("CREATE TABLE `t` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  KEY `id` (`id`)\n) ENGINE=InnoDB", nil, nil),
         // AUTO_INCREMENT led by a unique key: the plain key may wait.

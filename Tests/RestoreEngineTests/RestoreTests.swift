@@ -416,3 +416,38 @@ struct LockRetryTests {
         #expect(try await admin.query("SELECT COUNT(*) FROM \(name).t").scalar.int == 1)
     }
 }
+
+/// A `mariadb` client that fails mid-restore ends the restore with its error. It used to hang: the
+/// failed write waited for the child, then the abort waited again on the child's spent semaphore.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct ClientFailureTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aClientThatFailsMidwayEndsTheRestoreWithItsError() async throws {
+        let env = try TestEnvironment.require()
+        let name = TestEnvironment.uniqueName("clientfail")
+        let store = try temporaryStore()
+        // The error comes first; megabytes follow, more than the pipe holds, so the writer is still writing.
+        var sql = "CREATE DATABASE `\(name)`;\nUSE `\(name)`;\nCREATE TABLE t (id INT PRIMARY KEY, v TEXT);\n"
+            + "SELECT no_such_function();\n"
+        let row = String(repeating: "x", count: 1000)
+        for block in 0..<400 {
+            sql += "INSERT INTO t VALUES " + (0..<10).map { "(\(block * 10 + $0),'\(row)')" }.joined(separator: ",")
+                + ";\n"
+        }
+        sql += "-- Dump completed on 2024-08-26 12:24:34\n"
+        let writer = try await store.makeWriter(name: "backup.2024-08-26T12:24:34Z.sql")
+        try await writer.write(Array(sql.utf8))
+        _ = try await writer.commit()
+        let admin = try await MariaDBConnection.connect(try env.targetTCP())
+        defer { Task { _ = try? await admin.query("DROP DATABASE IF EXISTS `\(name)`") } }
+        await #expect {
+            try await RestorePipeline.run(
+                RestoreRequest(connection: try env.targetTCP(), target: .file("backup.2024-08-26T12:24:34Z.sql"),
+                    parallel: 1),
+                store: store)
+        } throws: { error in
+            guard case .clientFailed(let status, let stderr) = error as? RestoreError else { return false }
+            return status == 1 && stderr.contains("no_such_function")
+        }
+    }
+}
