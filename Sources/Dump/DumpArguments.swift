@@ -41,6 +41,12 @@ public struct DumpOptions: Sendable, Equatable {
 
     public var ignoresPrivileges: Bool { ignoreGlobalPrivileges ?? galera }
 
+    /// The mysql schema's tables whose rows the dump's routine and event sections make again.
+    public static let recreatedSystemTables = ["proc", "event"]
+
+    /// The dump holds the mysql schema: all databases, or mysql named.
+    public var dumpsMySQLSchema: Bool { databases.isEmpty || databases.contains("mysql") }
+
     /// The dump holds the mysql schema's privilege tables: all databases, or mysql named.
     public var carriesPrivilegeTables: Bool { !ignoresPrivileges && (databases.isEmpty || databases.contains("mysql")) }
 
@@ -98,6 +104,12 @@ public struct DumpOptions: Sendable, Equatable {
             // Without it the accounts loaded into mysql.global_priv are not in force until the server restarts
             // (SHOW GRANTS: error 1141), after `mariadb < file` as after any restore.
             arguments.append("--flush-privileges")
+        }
+        if dumpsMySQLSchema && !operatorFlags {
+            // The routine and event sections create every routine and event again. Loaded as rows as well, a
+            // routine is there when its section's DROP PROCEDURE IF EXISTS runs, and dropping it revokes its
+            // grants (automatic_sp_privileges): a whole-server restore lost every GRANT EXECUTE ON PROCEDURE.
+            arguments += Self.recreatedSystemTables.map { "--ignore-table=mysql.\($0)" }
         }
         // The user's arguments go after ours, repeats (several --ignore-table=) kept; only an
         // argument identical to one of ours is dropped.

@@ -40,7 +40,10 @@ inputs:
     optional: true
     env: AWS_SECRET_ACCESS_KEY
     help: "S3 secret access key"
-  - {name: databases, type: text, help: "Databases to copy, comma-separated; they are created on the target if missing"}
+  - name: databases
+    type: text
+    optional: true
+    help: "Databases to copy, comma-separated; they are created on the target if missing (empty: all, the mysql schema and its accounts included)"
   - {name: compression, type: choice, choices: [gzip, bzip2, none], default: gzip, help: "Backup compression"}
   - {name: target-host, type: text, env: MARIADB_TARGET_HOST, help: "Target server host"}
   - name: target-port

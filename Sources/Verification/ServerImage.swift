@@ -115,10 +115,11 @@ public struct ServerImage: Sendable, Equatable {
 
     /// `CHECKSUM TABLE`, or for a table with server-made columns (and a system-versioned table, whose
     /// row start and end the server stamps unless the dump carried them) the row count and a sum of
-    /// CRC-32s over the other columns, every version of every row included.
+    /// CRC-32s over the other columns: every version of every row, or with `currentRowsOnly` the rows
+    /// as they are now.
     static func rowsChecksum(
-        of table: String, schema: String, name: String, versioned: Bool, leavingOut stamped: Set<String>,
-        on connection: MariaDBConnection
+        of table: String, schema: String, name: String, versioned: Bool, leavingOut stamped: Set<String> = [],
+        currentRowsOnly: Bool = false, on connection: MariaDBConnection
     ) async throws -> String {
         if stamped.contains("*") { return "server-made" }
         guard versioned || !stamped.isEmpty else {
@@ -136,7 +137,7 @@ public struct ServerImage: Sendable, Equatable {
             }
             return "QUOTE(\(SQLQuoting.identifier(column)))"
         }
-        let all = versioned ? " FOR SYSTEM_TIME ALL" : ""
+        let all = versioned && !currentRowsOnly ? " FOR SYSTEM_TIME ALL" : ""
         let row = try await connection.query(
             "SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS(',', \(columns.joined(separator: ", "))))), 0) "
                 + "FROM \(table)\(all)"

@@ -124,8 +124,19 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         #expect(
             try DumpOptions().arguments(defaultsExtraFile: file) == [
                 "--defaults-extra-file=/tmp/x/credentials.cnf", "--single-transaction", "--events", "--routines",
-                "--all-databases", "--flush-privileges",
+                "--all-databases", "--flush-privileges", "--ignore-table=mysql.proc", "--ignore-table=mysql.event",
             ])
+    }
+
+    /// The mysql schema in the dump: mysql.proc and mysql.event left out (their sections make them again).
+    @Test(arguments: [
+        (DumpOptions(), true), (DumpOptions(databases: ["mysql"]), true), (DumpOptions(galera: true), true),
+        (DumpOptions(databases: ["shop"]), false), (DumpOptions(operatorFlags: true), false),
+    ])
+    func routinesAndEventsAreNotLoadedTwice(options: DumpOptions, leftOut: Bool) throws {
+        let arguments = try options.arguments(defaultsExtraFile: file)
+        #expect(arguments.contains("--ignore-table=mysql.proc") == leftOut)
+        #expect(arguments.contains("--ignore-table=mysql.event") == leftOut)
     }
 
     /// The privilege tables in the dump: FLUSH PRIVILEGES after them, or restored accounts are not in force.

@@ -1,0 +1,73 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The runbooks as a new user first runs them (issue #27): scripted, every default kept, so the whole
+/// server (all databases, the mysql schema and its accounts) moves, from a fresh server that holds the
+/// feature zoo and MySQL's world database into fresh targets, ending with `verify` green.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"), .serialized)
+struct WholeServerRunbookTests {
+    func loadedSource() async throws -> FreshServer {
+        let env = try TestEnvironment.require()
+        let source = try await FreshServer()
+        let port = String(source.server.port)
+        let zoo = TestEnvironment.repositoryRoot.appendingPathComponent("fixtures/corpus/feature-zoo.sql").path
+        let corpus = try env["MM_TEST_CORPUS_DIR"]
+        let load = try CLI.shell(
+            "M='mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot'; $M -e 'INSTALL SONAME \"auth_ed25519\"' && "
+                + "$M <'\(zoo)' >/dev/null && $M -e 'CREATE DATABASE world' && $M world <'\(corpus)/world.sql' >/dev/null",
+            environment: ["MYSQL_PWD": FreshServer.password])
+        #expect(load.status == 0, "\(load.stderr)")
+        return source
+    }
+
+    func runbook(_ name: String, from source: FreshServer, to target: FreshServer, _ extra: [String] = [])
+        throws -> (CLI.Result, MigrateEvents)
+    {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-whole-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try CLI.run(
+            [
+                "migrate", name, "--yes", "--json", "--state-dir", dir + "/state", "--source-port",
+                String(source.server.port), "--storage-dir", dir + "/store", "--target-host", "127.0.0.1",
+                "--target-port", String(target.server.port),
+            ] + extra,
+            environment: [
+                "MARIADB_PASSWORD": FreshServer.password, "MARIADB_ROOT_PASSWORD": FreshServer.password,
+                "MARIADB_TARGET_PASSWORD": FreshServer.password,
+            ])
+        return (run, MigrateEvents(run.stdout))
+    }
+
+    @Test(.timeLimit(.minutes(10)))
+    func externalToOperatorWithItsDefaultsEndsGreen() async throws {
+        let source = try await loadedSource()
+        defer { source.stop() }
+        let target = try await FreshServer()
+        defer { target.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-whole-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (run, events) = try runbook(
+            "external-to-operator", from: source, to: target, ["--output-dir", dir.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(events.finishedSteps.last == "verify", "\(run.stdout)")
+        let verify = events.outputs(of: "verify")
+        #expect(verify?["differences"] == "0", "\(verify ?? [:])")
+        // Every database of the zoo and world, and the accounts beside root's.
+        #expect(Int(verify?["tables"] ?? "") ?? 0 >= 20 && Int(verify?["accounts"] ?? "") ?? 0 >= 6, "\(verify ?? [:])")
+    }
+
+    @Test(.timeLimit(.minutes(10)))
+    func backupRestoreWithItsDefaultsEndsGreen() async throws {
+        let source = try await loadedSource()
+        defer { source.stop() }
+        let target = try await FreshServer()
+        defer { target.stop() }
+        let (run, events) = try runbook("backup-restore", from: source, to: target)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(events.finishedSteps == ["survey", "backup", "restore", "verify"], "\(run.stdout)")
+        let verify = events.outputs(of: "verify")
+        #expect(verify?["differences"] == "0", "\(verify ?? [:])")
+    }
+}
