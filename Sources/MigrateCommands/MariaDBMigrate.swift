@@ -8,9 +8,9 @@ public struct MariaDBMigrate: AsyncParsableCommand {
         commandName: "mariadb-migrate",
         abstract: "Move a MariaDB server into the MariaDB operator: survey, back up, restore, write the manifests.",
         discussion: """
-            Automates the operator's logical-backup migration runbook. Connection settings come from flags,
-            then MARIADB_HOST / MARIADB_PORT / MARIADB_USER / MARIADB_PASSWORD, then --defaults-file.
-            Passwords are never taken on the command line: use --password-file, the environment, an option
+            Automates the operator's logical-backup migration runbook. Connection settings come from flags, \
+            then MARIADB_HOST / MARIADB_PORT / MARIADB_USER / MARIADB_PASSWORD, then --defaults-file. \
+            Passwords are never taken on the command line: use --password-file, the environment, an option \
             file or --ask-password.
             """,
         version: version,

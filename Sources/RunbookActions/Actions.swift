@@ -119,7 +119,7 @@ public enum Actions {
         let suggested = RouteEstimate.suggested(dataBytes: bytes, physicalPossible: physicalProblem == nil)
         let estimate = RouteEstimate.describe(dataBytes: bytes)
         context.note(
-            "\(ByteFormat.string(bytes)) of data: \(estimate) (throughputs measured by bench/physical.sh); "
+            "\(ByteFormat.string(bytes)) of data: \(estimate); "
                 + "suggested route: \(suggested.rawValue)"
                 + (physicalProblem.map { " (physical not possible from here: \($0))" } ?? ""))
         return [
