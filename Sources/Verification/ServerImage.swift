@@ -69,22 +69,18 @@ public struct ServerImage: Sendable, Equatable {
             image.entries["\(type.lowercased()) \(quoted(schema, name))"] = (1..<6).map { shown?[$0].string ?? "" }
                 .joined(separator: " | ")
         }
-        for row in try await connection.query(
-            "SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS ORDER BY 1, 2"
-        ).rows {
-            guard let schema = row[0].string, let name = row[1].string else { continue }
-            // Its sixth column, Created, is the time the CREATE ran.
-            let shown = try await connection.query("SHOW CREATE TRIGGER \(quoted(schema, name))").rows.first
-            image.entries["trigger \(quoted(schema, name))"] = (1..<6).map { shown?[$0].string ?? "" }
-                .joined(separator: " | ")
-        }
-        for row in try await connection.query(
-            "SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS ORDER BY 1, 2"
-        ).rows {
-            guard let schema = row[0].string, let name = row[1].string else { continue }
-            let shown = try await connection.query("SHOW CREATE EVENT \(quoted(schema, name))").rows.first
-            image.entries["event \(quoted(schema, name))"] = (1..<6).map { shown?[$0].string ?? "" }
-                .joined(separator: " | ")
+        // SHOW CREATE TRIGGER's sixth column, Created, is the time the CREATE ran: columns 1 to 5 of each.
+        for (kind, list) in [
+            ("trigger", "SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS ORDER BY 1, 2"),
+            ("event", "SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS ORDER BY 1, 2"),
+        ] {
+            for row in try await connection.query(list).rows {
+                guard let schema = row[0].string, let name = row[1].string else { continue }
+                let shown = try await connection.query("SHOW CREATE \(kind.uppercased()) \(quoted(schema, name))")
+                    .rows.first
+                image.entries["\(kind) \(quoted(schema, name))"] = (1..<6).map { shown?[$0].string ?? "" }
+                    .joined(separator: " | ")
+            }
         }
         for (account, grants) in try await accountGrants(on: connection) {
             image.entries["account \(account)"] = grants.joined(separator: "\n")
