@@ -421,7 +421,9 @@ public enum RestorePipeline {
             let check: any ObjectReader =
                 if let staged { try LocalFileReader(path: staged) } else { try await store.makeReader(name: name) }
             progress.begin("check", check.size)
-            guard try await endsWithCompletionLine(check, compression: compression, location: location, progress: progress)
+            guard
+                try await endsWithCompletionLine(
+                    check, compression: compression, location: location, progress: progress)
             else { throw RestoreError.incompleteDump(location: location) }
         }
 
