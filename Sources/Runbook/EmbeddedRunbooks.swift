@@ -43,7 +43,7 @@ inputs:
   - name: databases
     type: text
     optional: true
-    help: "Databases to copy, comma-separated; they are created on the target if missing (empty: all, the mysql schema and its accounts included)"
+    help: "Databases to copy, comma-separated, created on the target if missing (empty: all, mysql included)"
   - {name: compression, type: choice, choices: [gzip, bzip2, none], default: gzip, help: "Backup compression"}
   - {name: target-host, type: text, env: MARIADB_TARGET_HOST, help: "Target server host"}
   - name: target-port
