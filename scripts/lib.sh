@@ -80,6 +80,57 @@ FLUSH PRIVILEGES;
 SQL
 }
 
+# start_galera_cluster DIR ROOT_PASSWORD: a three-node Galera cluster on loopback
+# (../shared/GALERA-ON-LOOPBACK.md) in DIR/galera1..3: per node a client, group communication, IST
+# and SST port; node 1 bootstraps, nodes 2 and 3 join by mariabackup SST. Sets galera_ports (the
+# three client ports; declare it local in the caller) and writes them to DIR/galera-ports.
+start_galera_cluster() {
+  local data=$1 password=$2
+  local gcomm_ports=() ist_ports=() sst_ports=() n address
+  galera_ports=()
+  for n in 1 2 3; do
+    galera_ports+=("$(free_port)"); gcomm_ports+=("$(free_port)"); ist_ports+=("$(free_port)"); sst_ports+=("$(free_port)")
+  done
+  address="gcomm://127.0.0.1:${gcomm_ports[0]},127.0.0.1:${gcomm_ports[1]},127.0.0.1:${gcomm_ports[2]}"
+  for n in 1 2 3; do
+    local i=$((n - 1)) bootstrap=()
+    [ "$n" = 1 ] && bootstrap=(--wsrep-new-cluster)
+    mkdir -p "$data/galera$n"
+    cat >"$data/galera$n/my.cnf" <<CNF
+[mysqld]
+datadir=$data/galera$n/data
+socket=$data/galera$n/mysqld.sock
+port=${galera_ports[$i]}
+bind-address=127.0.0.1
+wsrep_on=ON
+wsrep_provider=/usr/lib/galera/libgalera_smm.so
+wsrep_cluster_address=$address
+wsrep_cluster_name=mm-test
+wsrep_node_name=node$n
+wsrep_node_address=127.0.0.1:${gcomm_ports[$i]}
+wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:${gcomm_ports[$i]};ist.recv_addr=127.0.0.1:${ist_ports[$i]}"
+wsrep_sst_receive_address=127.0.0.1:${sst_ports[$i]}
+wsrep_sst_method=mariabackup
+binlog_format=ROW
+server_id=10
+innodb_autoinc_lock_mode=2
+[sst]
+sst-syslog=-1
+sst-log-archive-dir=$data/galera$n/sst-logs
+CNF
+    start_mariadb "$data/galera$n" "${galera_ports[$i]}" "$password" "${bootstrap[@]}"
+  done
+  echo "${galera_ports[*]}" >"$data/galera-ports"
+}
+
+# stop_galera_cluster DIR: joiners first, the bootstrap node last, so the cluster ends cleanly.
+stop_galera_cluster() {
+  local data=$1
+  stop_mariadb "$data/galera3"
+  stop_mariadb "$data/galera2"
+  stop_mariadb "$data/galera1"
+}
+
 stop_mariadb() {
   local dir=$1 pid
   [ -f "$dir/mysqld.pid" ] && pid=$(cat "$dir/mysqld.pid") || pid=$(cat "$dir/mysqld.launcher.pid" 2>/dev/null || true)

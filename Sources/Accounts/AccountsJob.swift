@@ -72,6 +72,12 @@ public struct AccountsJob: Codable, Sendable, Equatable {
         return statements.count
     }
 
+    /// Whether Galera leaves a statement on the node that ran it: GRANT PROXY (MariaDB 10.11 with galera-4
+    /// writes mysql.proxies_priv on that node only; seen on the test cluster), so it runs on every node.
+    public static func notReplicatedByGalera(_ statement: String) -> Bool {
+        statement.uppercased().hasPrefix("GRANT PROXY ")
+    }
+
     /// Whether a statement carries a password hash or plugin argument (it must not go to a ConfigMap).
     public static func holdsCredential(_ statement: String) -> Bool {
         let upper = statement.uppercased()
@@ -123,9 +129,12 @@ public struct AccountsJob: Codable, Sendable, Equatable {
                 withJob = true
             }
         }
-        let sqlFile =
+        var sqlFile =
             "-- Run after the MariaDB is bootstrapped and the User/Grant CRs are ready: what CRs cannot express.\n"
-            + plan.fallbackSQL.map { $0 + ";\n" }.joined()
+        if plan.fallbackSQL.contains(where: Self.notReplicatedByGalera) {
+            sqlFile += "-- On Galera, run the GRANT PROXY lines on every node: Galera does not replicate them.\n"
+        }
+        sqlFile += plan.fallbackSQL.map { $0 + ";\n" }.joined()
         let files = try ManifestDirectory.write(
             documents,
             extra: [

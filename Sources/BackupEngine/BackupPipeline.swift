@@ -213,11 +213,12 @@ public enum BackupPipeline {
         defer { credentials.remove() }
         var dump = prepared
         var readRows = request.readRows
+        let preface = try await Self.preface(request, dump: dump, progress: progress)
         func attempt() async throws -> DumpAttempt {
             let rows = readRows ? try await rowReader(request, dump: dump).0 : nil
             return try await dumpOnce(
                 request, dump: dump, executable: executable, credentials: credentials.path, rows: rows,
-                into: try await store.makeWriter(name: name.fileName), progress: progress)
+                preface: preface, into: try await store.makeWriter(name: name.fileName), progress: progress)
         }
         // A refused attempt stored nothing; the next one does without what made it fail.
         func attemptUntilDone() async throws -> DumpAttempt {
@@ -251,6 +252,24 @@ public enum BackupPipeline {
             rowsReadBy: done.rowsReadHere ? toolVersion : nil)
         try await manifest.write(besides: name, to: store)
         return manifest
+    }
+
+    /// What the dump makes before its databases (`DumpPreface`): the source's plugins, and the accounts the
+    /// dumped objects run as.
+    static func preface(
+        _ request: BackupRequest, dump: DumpOptions, progress: BackupProgress
+    ) async throws -> [UInt8] {
+        guard !dump.operatorFlags else { return [] }
+        let connection = try await MariaDBConnection.connect(request.connection)
+        let (plugins, statements) = try await DumpPreface.read(from: connection, options: dump)
+        let accounts = statements.filter { $0.hasPrefix("CREATE USER") }.count
+        if accounts > 0 {
+            progress.noted(
+                "the dump first creates the \(accounts == 1 ? "account" : "\(accounts) accounts") its views, routines, "
+                    + "triggers and events run as (with their global and database grants), since it leaves the "
+                    + "privilege tables out and a view over such a view cannot be made without them")
+        }
+        return DumpPreface.text(plugins: plugins, accounts: statements)
     }
 
     /// A binary-character-set dump stopped by `BinaryDumpGuard`; nothing was stored.
@@ -287,7 +306,7 @@ public enum BackupPipeline {
     /// and the writer aborted. A binary-character-set dump is watched by `BinaryDumpGuard`.
     static func dumpOnce(
         _ request: BackupRequest, dump: DumpOptions, executable: String, credentials: String, rows: SnapshotRows?,
-        into writer: any ObjectWriter, progress: BackupProgress
+        preface: [UInt8] = [], into writer: any ObjectWriter, progress: BackupProgress
     ) async throws -> DumpAttempt {
         let arguments = try dump.arguments(defaultsExtraFile: credentials)
         let guarded = dump.binaryCharacterSet
@@ -296,7 +315,8 @@ public enum BackupPipeline {
         let child = ChildProcess.buffered(
             executable: executable, arguments: rows == nil ? arguments : arguments + ["--no-data"])
         let spliced = rows.map { SplicedDump(definitions: child, rows: $0, addLocks: !dump.galera) }
-        let source: any DumpSource = spliced ?? child
+        let unprefaced: any DumpSource = spliced ?? child
+        let source: any DumpSource = preface.isEmpty ? unprefaced : PrefacedDump(unprefaced, preface: preface)
         var scanner = DumpScanner()
         var binaryGuard = BinaryDumpGuard()
         do {

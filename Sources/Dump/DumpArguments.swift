@@ -41,8 +41,9 @@ public struct DumpOptions: Sendable, Equatable {
 
     public var ignoresPrivileges: Bool { ignoreGlobalPrivileges ?? galera }
 
-    /// The mysql schema's tables whose rows the dump's routine and event sections make again.
-    public static let recreatedSystemTables = ["proc", "event"]
+    /// The mysql schema's tables whose rows the dump makes again by statements: proc and event in its routine
+    /// and event sections, plugin in its preface (`DumpPreface`).
+    public static let recreatedSystemTables = ["proc", "event", "plugin"]
 
     /// The dump holds the mysql schema: all databases, or mysql named.
     public var dumpsMySQLSchema: Bool { databases.isEmpty || databases.contains("mysql") }

@@ -32,6 +32,22 @@ extension PreflightFacts {
                 schema: row[0].string ?? "", name: row[1].string ?? "", engine: row[2].string ?? "",
                 hasPrimaryKey: (row[4].int ?? 0) != 0, dataBytes: row[3].uint64 ?? 0)
         }
+        // A sequence is a one-row table: reading its cache and increment reads that row only.
+        for row in try await connection.query(
+            """
+            SELECT TABLE_SCHEMA, TABLE_NAME, IFNULL(ENGINE, '') FROM information_schema.TABLES
+            WHERE TABLE_TYPE = 'SEQUENCE' AND \(scope("TABLE_SCHEMA")) ORDER BY TABLE_SCHEMA, TABLE_NAME
+            """
+        ).rows {
+            let schema = row[0].string ?? "", name = row[1].string ?? ""
+            let settings = try await connection.query(
+                "SELECT cache_size, increment FROM \(SQLQuoting.identifier(schema)).\(SQLQuoting.identifier(name))"
+            ).rows.first
+            result.sequences.append(
+                Sequence(
+                    schema: schema, name: name, engine: row[2].string ?? "", cacheSize: settings?[0].uint64 ?? 0,
+                    increment: settings?[1].int64 ?? 0))
+        }
         result.wsrepTables = try await connection.query(
             "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME LIKE "
                 + "'wsrep\\\\_%'"

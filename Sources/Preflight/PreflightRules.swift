@@ -78,12 +78,32 @@ public struct PreflightFacts: Codable, Sendable, Equatable {
         }
     }
 
+    /// A sequence and what Galera asks of one: InnoDB, and no cache unless it increments by 0.
+    public struct Sequence: Codable, Sendable, Equatable {
+        public var schema: String
+        public var name: String
+        public var engine: String
+        public var cacheSize: UInt64
+        public var increment: Int64
+
+        public init(schema: String, name: String, engine: String = "InnoDB", cacheSize: UInt64, increment: Int64) {
+            self.schema = schema
+            self.name = name
+            self.engine = engine
+            self.cacheSize = cacheSize
+            self.increment = increment
+        }
+
+        public var qualified: String { "\(schema).\(name)" }
+    }
+
     public var major: Int
     public var minor: Int
     /// Base tables of the application schemas (views and sequences left out).
     public var tables: [Table]
     /// `mysql.wsrep_*` tables on the source.
     public var wsrepTables: [String]
+    public var sequences: [Sequence]
     public var definers: [Definer]
     /// `user@host` of every account on the source.
     public var accounts: [String]
@@ -97,7 +117,8 @@ public struct PreflightFacts: Codable, Sendable, Equatable {
     public var maxWriteSetBytes: UInt64
 
     public init(
-        major: Int, minor: Int, tables: [Table] = [], wsrepTables: [String] = [], definers: [Definer] = [],
+        major: Int, minor: Int, tables: [Table] = [], wsrepTables: [String] = [], sequences: [Sequence] = [],
+        definers: [Definer] = [],
         accounts: [String] = [], events: [String] = [], triggers: [String] = [], logBin: Bool = true,
         binlogFormat: String = "ROW", serverID: Int = 1, maxWriteSetBytes: UInt64 = 2_147_483_647
     ) {
@@ -105,6 +126,7 @@ public struct PreflightFacts: Codable, Sendable, Equatable {
         self.minor = minor
         self.tables = tables
         self.wsrepTables = wsrepTables
+        self.sequences = sequences
         self.definers = definers
         self.accounts = accounts
         self.events = events
@@ -156,6 +178,7 @@ public enum PreflightRules {
                     fix: "add a PRIMARY KEY to each, e.g. ALTER TABLE … ADD COLUMN id BIGINT UNSIGNED AUTO_INCREMENT "
                         + "PRIMARY KEY FIRST;"))
         }
+        findings += galeraSequences(facts.sequences)
         if !facts.wsrepTables.isEmpty {
             findings.append(
                 Finding(
@@ -193,6 +216,37 @@ public enum PreflightRules {
                     .note, "triggers",
                     "triggers fire on the node that takes the write; their changes replicate as rows",
                     objects: facts.triggers, fix: "nothing to do"))
+        }
+        return findings
+    }
+
+    /// MariaDB refuses, on a Galera node, a sequence that is not InnoDB (error 1235 'non-InnoDB sequences in
+    /// Galera cluster') and one with a cache that does not increment by 0 ('CACHE without INCREMENT BY 0'), so
+    /// the restore would stop at its CREATE SEQUENCE.
+    static func galeraSequences(_ sequences: [PreflightFacts.Sequence]) -> [Finding] {
+        var findings: [Finding] = []
+        let notInnoDB = sequences.filter { $0.engine.lowercased() != "innodb" }
+        if !notInnoDB.isEmpty {
+            findings.append(
+                Finding(
+                    .blocker, "sequence-engine",
+                    "\(notInnoDB.count) sequence\(notInnoDB.count == 1 ? " is" : "s are") not InnoDB: a Galera node "
+                        + "refuses to create one (error 1235), so the restore would stop there",
+                    objects: notInnoDB.map { "\($0.qualified) (\($0.engine))" },
+                    fix: notInnoDB.map { "ALTER TABLE \(quote($0.schema)).\(quote($0.name)) ENGINE=InnoDB;" }
+                        .sorted().joined(separator: " ")))
+        }
+        let cached = sequences.filter { $0.cacheSize > 0 && $0.increment != 0 }
+        if !cached.isEmpty {
+            findings.append(
+                Finding(
+                    .blocker, "sequence-cache",
+                    "\(cached.count) sequence\(cached.count == 1 ? " keeps" : "s keep") a cache without INCREMENT BY "
+                        + "0: a Galera node refuses to create one (error 1235), so the restore would stop there",
+                    objects: cached.map { "\($0.qualified) (cache \($0.cacheSize), increment \($0.increment))" },
+                    fix: cached.map { "ALTER SEQUENCE \(quote($0.schema)).\(quote($0.name)) NOCACHE;" }.sorted()
+                        .joined(separator: " ")
+                        + " (or INCREMENT BY 0, so that each node draws from its own auto_increment_offset)"))
         }
         return findings
     }

@@ -45,7 +45,7 @@ public enum ActionCatalog {
             ],
             outputs: ["directory", "users", "grants", "databases", "sql-statements", "sql-job"]),
         "apply-accounts": Action(
-            required: [], optional: source + target + ["accounts", "databases"],
+            required: [], optional: source + target + ["accounts", "databases", "other-nodes"],
             outputs: ["statements"]),
         "manifests": Action(
             required: ["manifests-dir", "store"],

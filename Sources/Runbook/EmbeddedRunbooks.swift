@@ -711,6 +711,18 @@ steps:
     action: preflight
     inputs: [source-host, source-port, source-user, source-password, topology, databases]
     outputs: [blockers, warnings]
+  - id: apply-accounts
+    title: Create the accounts in the restored cluster
+    why: >-
+      Optional, with the restore. Runs on the node restored into what the operator runs for the User, Grant and
+      Database CRs, then the SQL the CRs cannot say; Galera replicates them, except GRANT PROXY, which also runs
+      on each other node given.
+    action: apply-accounts
+    when: target-host
+    inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
+             target-password, accounts, databases, other-nodes]
+    outputs: [statements]
+    changes: true
   - id: verify
     title: Compare the source with every node of the cluster
     why: >-

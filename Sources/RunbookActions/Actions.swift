@@ -326,7 +326,27 @@ public enum Actions {
         let source = try await MariaDBConnection.connect(try values.connection("source").resolve())
         let plan = try await accountsJob(values).plan(source: source)
         let target = try await MariaDBConnection.connect(try values.connection("target").resolve())
-        return ["statements": String(try await AccountsJob.apply(plan, to: target))]
+        let count = try await AccountsJob.apply(plan, to: target)
+        // What Galera does not replicate runs on each other node of the cluster too.
+        let unreplicated = AccountsJob.statements(plan).filter(AccountsJob.notReplicatedByGalera)
+        if !unreplicated.isEmpty {
+            for node in try otherNodes(values) {
+                let connection = try await MariaDBConnection.connect(node)
+                for statement in unreplicated { _ = try await connection.query(statement) }
+            }
+        }
+        return ["statements": String(count)]
+    }
+
+    /// The cluster's other nodes (`other-nodes`, host:port), reached as the target is.
+    static func otherNodes(_ values: StepValues) throws -> [ConnectionSettings] {
+        try values.list("other-nodes").map { node in
+            var request = values.connection("target")
+            let parts = node.split(separator: ":", maxSplits: 1)
+            request.host = String(parts[0])
+            request.port = parts.count == 2 ? Int(parts[1]) : nil
+            return try request.resolve()
+        }
     }
 
     /// The checks before the migration; a blocker fails the step, warnings and notes are shown.
@@ -361,15 +381,8 @@ public enum Actions {
             databases: values.list("databases"), accounts: values.text("compare-accounts").flatMap(Runbook.parseBool),
             accountPatterns: values.list("accounts"))
         let source = try values.connection("source").resolve()
-        var targets = [try values.connection("target").resolve()]
         // The other nodes of a cluster, compared too: what replicated must be on every node.
-        for node in values.list("other-nodes") {
-            var request = values.connection("target")
-            let parts = node.split(separator: ":", maxSplits: 1)
-            request.host = String(parts[0])
-            request.port = parts.count == 2 ? Int(parts[1]) : nil
-            targets.append(try request.resolve())
-        }
+        let targets = [try values.connection("target").resolve()] + (try otherNodes(values))
         var tables = 0
         var accounts = 0
         for target in targets {

@@ -125,23 +125,27 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
             try DumpOptions().arguments(defaultsExtraFile: file) == [
                 "--defaults-extra-file=/tmp/x/credentials.cnf", "--single-transaction", "--events", "--routines",
                 "--all-databases", "--flush-privileges", "--ignore-table=mysql.proc", "--ignore-table=mysql.event",
+                "--ignore-table=mysql.plugin",
             ])
     }
 
-    /// The mysql schema in the dump: mysql.proc and mysql.event left out (their sections make them again).
+    /// The mysql schema in the dump: mysql.proc, mysql.event and mysql.plugin left out (the routine and event
+    /// sections and the preface make them again).
     @Test(arguments: [
         (DumpOptions(), true), (DumpOptions(databases: ["mysql"]), true), (DumpOptions(galera: true), true),
         (DumpOptions(databases: ["shop"]), false), (DumpOptions(operatorFlags: true), false),
     ])
-    func routinesAndEventsAreNotLoadedTwice(options: DumpOptions, leftOut: Bool) throws {
+    func routinesEventsAndPluginsAreNotLoadedAsRows(options: DumpOptions, leftOut: Bool) throws {
         let arguments = try options.arguments(defaultsExtraFile: file)
-        #expect(arguments.contains("--ignore-table=mysql.proc") == leftOut)
-        #expect(arguments.contains("--ignore-table=mysql.event") == leftOut)
+        for table in ["proc", "event", "plugin"] {
+            #expect(arguments.contains("--ignore-table=mysql.\(table)") == leftOut, "\(table)")
+        }
     }
 
     /// The privilege tables in the dump: FLUSH PRIVILEGES after them, or restored accounts are not in force.
     @Test(arguments: [
-        (DumpOptions(), true), (DumpOptions(databases: ["shop", "mysql"]), true), (DumpOptions(databases: ["shop"]), false),
+        (DumpOptions(), true), (DumpOptions(databases: ["shop", "mysql"]), true),
+        (DumpOptions(databases: ["shop"]), false),
         (DumpOptions(galera: true), false), (DumpOptions(ignoreGlobalPrivileges: true), false),
         (DumpOptions(operatorFlags: true), false),
     ])

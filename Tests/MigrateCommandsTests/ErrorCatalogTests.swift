@@ -371,7 +371,8 @@ struct ErrorCatalogTests {
         ErrorCatalog.expect("restore-without-trailer", try CLI.run(restore, environment: password))
         func scalar(_ query: String) throws -> String {
             try CLI.shell(
-                "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -N -B", environment: ["MYSQL_PWD": env.rootPassword],
+                "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -N -B",
+                environment: ["MYSQL_PWD": env.rootPassword],
                 stdin: query
             ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }

@@ -43,6 +43,30 @@ import Testing
         #expect(finding?.objects == ["shop.log`s (MyISAM)"])
     }
 
+    @Test(arguments: [
+        // (engine, cache, increment, findings)
+        ("InnoDB", UInt64(0), Int64(1), [String]()), ("InnoDB", 1000, 0, []),
+        ("InnoDB", 1000, 1, ["blocker sequence-cache"]), ("InnoDB", 10, -5, ["blocker sequence-cache"]),
+        ("Aria", 0, 1, ["blocker sequence-engine"]),
+        ("MyISAM", 1000, 1, ["blocker sequence-cache", "blocker sequence-engine"]),
+    ])
+    func sequencesAGaleraNodeRefusesAreBlockers(engine: String, cache: UInt64, increment: Int64, expected: [String]) {
+        var facts = Self.clean
+        facts.sequences = [
+            .init(schema: "shop", name: "tickets", engine: engine, cacheSize: cache, increment: increment)
+        ]
+        #expect(checks(facts, .galera) == expected)
+        #expect(checks(facts, .standalone).isEmpty && checks(facts, .replication).isEmpty)
+    }
+
+    @Test func theFixOfACachedSequenceIsItsNocache() throws {
+        var facts = Self.clean
+        facts.sequences = [.init(schema: "shop", name: "t`s", cacheSize: 1000, increment: 1)]
+        let finding = try #require(PreflightRules.findings(facts, target: .galera).first)
+        #expect(finding.fix.hasPrefix("ALTER SEQUENCE `shop`.`t``s` NOCACHE;"), "\(finding.fix)")
+        #expect(finding.objects == ["shop.t`s (cache 1000, increment 1)"])
+    }
+
     struct GaleraCase: Sendable, CustomStringConvertible {
         var wsrep: [String] = []
         var events: [String] = []

@@ -18,12 +18,19 @@ struct PreflightServerTests {
             "CREATE TABLE `\(name)`.nokey (a INT, b INT) ENGINE=InnoDB",
             "CREATE DEFINER = 'gone'@'%' VIEW `\(name)`.v AS SELECT 1 AS one",
             "CREATE EVENT `\(name)`.nightly ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1",
+            "CREATE SEQUENCE `\(name)`.tickets START WITH 100 INCREMENT BY 5 CACHE 10",
+            "CREATE SEQUENCE `\(name)`.galera_ready INCREMENT BY 0",
         ])
         defer { Task { _ = try? await source.query("DROP DATABASE `\(name)`") } }
 
         let facts = try await PreflightFacts.read(from: source, databases: [name])
         #expect(facts.tables.map(\.name) == ["legacy", "nokey", "ok"])
         #expect(facts.tables.map(\.hasPrimaryKey) == [true, false, true])
+        #expect(
+            facts.sequences == [
+                .init(schema: name, name: "galera_ready", cacheSize: 1000, increment: 0),
+                .init(schema: name, name: "tickets", cacheSize: 10, increment: 5),
+            ])
 
         let run = try CLI.run(
             [
@@ -34,11 +41,13 @@ struct PreflightServerTests {
         let report = try JSONDecoder().decode(PreflightJob.Report.self, from: Data(run.stdout.utf8))
         #expect(
             report.findings.map { "\($0.severity.rawValue) \($0.check)" } == [
-                "blocker no-primary-key", "blocker non-innodb", "warning definer", "warning events",
+                "blocker no-primary-key", "blocker non-innodb", "blocker sequence-cache", "warning definer",
+                "warning events",
             ])
         #expect(report.findings[0].objects == ["\(name).nokey"])
         #expect(report.findings[1].fix == "ALTER TABLE `\(name)`.`legacy` ENGINE=InnoDB;")
-        #expect(report.findings[2].objects == ["view \(name).v (DEFINER gone@%)"])
+        #expect(report.findings[2].objects == ["\(name).tickets (cache 10, increment 5)"])
+        #expect(report.findings[3].objects == ["view \(name).v (DEFINER gone@%)"])
 
         let standalone = try CLI.run(
             [
