@@ -3,6 +3,14 @@
 public enum SystemObjects {
     public static let schemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
 
+    /// The account `replicate` makes on the source for a live migration (its default name).
+    public static let replicationAccount = "mariadb_migrate_repl"
+
+    /// Account names this tool makes for its own use, with what for: `verify` leaves them out and says so.
+    public static let toolAccounts: [String: String] = [
+        replicationAccount: "the account replicate made on the source for the live migration"
+    ]
+
     /// Account names a server (or the operator) owns, with why they are not migrated.
     public static let accounts: [String: String] = [
         "root": "the MariaDB CR's rootPasswordSecretKeyRef manages root",

@@ -109,6 +109,7 @@ extension MariaDBMigrate {
                     + " s, \(report.drainedTransactions) transactions applied meanwhile, up to \(report.finalPosition)")
             print("  \(report.source) stays read-only (read_only=1): point the applications at \(report.target)")
             if report.targetMadeWritable { print("  \(report.target) was read-only: read_only=0 was set there") }
+            if let note = report.leftAccountsNote { print("  " + note) }
         }
     }
 }

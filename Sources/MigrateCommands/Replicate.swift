@@ -35,7 +35,7 @@ extension MariaDBMigrate {
         var databases: [String] = []
 
         @Option(help: "The account the target replicates with.")
-        var replicationUser = "mariadb_migrate_repl"
+        var replicationUser = SystemObjects.replicationAccount
 
         @Option(
             help: ArgumentHelp(

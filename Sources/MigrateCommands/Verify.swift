@@ -33,9 +33,18 @@ extension MariaDBMigrate {
                 valueName: "pattern"))
         var accountPatterns: [String] = []
 
+        @Option(
+            name: .customLong("tool-account"),
+            help: ArgumentHelp(
+                "A user name this tool made for the migration itself, left out of the comparison like "
+                    + "\(SystemObjects.replicationAccount), the replication account replicate makes (repeat for "
+                    + "several).",
+                valueName: "user"))
+        var toolUsers: [String] = []
+
         func run() async throws {
             let report = try await VerifyJob(
-                databases: databases, accounts: self.accounts, accountPatterns: accountPatterns
+                databases: databases, accounts: self.accounts, accountPatterns: accountPatterns, toolUsers: toolUsers
             )
             .run(source: try connection.resolve(prompter: nil), target: try target.resolve())
             if output.json {
@@ -49,6 +58,7 @@ extension MariaDBMigrate {
                 )
                 for line in report.differences { print("  \(line)") }
             }
+            if !output.json, let note = report.leftOutNote { print("  " + note) }
             if !report.differences.isEmpty { throw ExitCode(1) }
         }
     }

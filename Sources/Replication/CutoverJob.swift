@@ -58,6 +58,17 @@ public struct CutoverJob: Sendable {
         public var sourceLeftReadOnly: Bool
         public var targetMadeWritable: Bool
         public var lockHeld: Bool
+        /// The source's accounts the replica logged in with (`'user'@'host'`): they stay, for a way back; drop
+        /// them by hand when done (`leftAccountsNote`).
+        public var replicationAccounts: [String] = []
+
+        /// One line on the replication account left on the source and how to drop it, nil without one.
+        public var leftAccountsNote: String? {
+            guard !replicationAccounts.isEmpty else { return nil }
+            let accounts = replicationAccounts.joined(separator: ", ")
+            return "the replication account \(accounts) stays on \(source) (kept for a way back); drop it when you "
+                + "are done: DROP USER \(accounts);"
+        }
     }
 
     public static func lag(
@@ -73,6 +84,13 @@ public struct CutoverJob: Sendable {
             sourcePosition: position, appliedPosition: status.gtidSlavePos,
             transactions: position.transactions(after: status.gtidSlavePos), seconds: status.secondsBehind,
             running: status.running)
+    }
+
+    /// The source's accounts of that user name, as `'user'@'host'`.
+    static func accounts(named user: String, on source: MariaDBConnection) async throws -> [String] {
+        guard !user.isEmpty else { return [] }
+        return try await source.query("SELECT Host FROM mysql.user WHERE User = \(SQLQuoting.literal(user))").rows
+            .compactMap { $0[0].string }.sorted().map { "\(SQLQuoting.literal(user))@\(SQLQuoting.literal($0))" }
     }
 
     /// The replica must run; its error otherwise.
@@ -120,6 +138,7 @@ public struct CutoverJob: Sendable {
             let startLag = try await Self.lag(source: source, target: target, connectionName: connectionName)
             try await drain(to: final, target: target, source: source, events: events)
             let name = SQLQuoting.literal(connectionName)
+            let user = try await target.replicaStatus(connectionName)?.sourceUser ?? ""
             try await target.execute(["STOP SLAVE \(name)", "RESET SLAVE \(name) ALL"])
             let downtime = ContinuousClock.now - refused
             let targetReadOnly = try await target.query("SELECT @@GLOBAL.read_only").scalar.int == 1
@@ -132,7 +151,8 @@ public struct CutoverJob: Sendable {
                 writeDowntimeSeconds: Double(downtime.components.seconds)
                     + Double(downtime.components.attoseconds) / 1e18,
                 drainedTransactions: startLag.transactions, sourceLeftReadOnly: true,
-                targetMadeWritable: targetReadOnly, lockHeld: locked)
+                targetMadeWritable: targetReadOnly, lockHeld: locked,
+                replicationAccounts: try await Self.accounts(named: user, on: source))
         } catch {
             if locked { _ = try? await lockConnection?.query("UNLOCK TABLES") }
             let restored = (try? await source.query("SET GLOBAL read_only = \(wasReadOnly ? 1 : 0)")) != nil

@@ -10,7 +10,7 @@ public struct ReplicateRequest: Sendable {
     public var gtid: String?
     /// Databases to apply (empty: the backup's selection).
     public var databases: [String] = []
-    public var user = "mariadb_migrate_repl"
+    public var user = SystemObjects.replicationAccount
     public var passwordFile: String?
     /// Where a made-up password goes when `passwordFile` is not given.
     public var fallbackPasswordFile = "migration-out/replication.password"

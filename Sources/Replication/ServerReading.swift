@@ -13,6 +13,8 @@ public struct ReplicaStatus: Codable, Sendable, Equatable {
     public var lastSQLError: String
     public var secondsBehind: Int?
     public var gtidSlavePos: GTIDPosition
+    /// The account the replica logs in to the source with.
+    public var sourceUser: String = ""
 
     public var running: Bool { ioRunning == "Yes" && sqlRunning == "Yes" }
 
@@ -70,7 +72,8 @@ extension MariaDBConnection {
                 sourcePort: row["Master_Port"].int ?? 0, ioRunning: row["Slave_IO_Running"].string ?? "No",
                 sqlRunning: row["Slave_SQL_Running"].string ?? "No", lastIOError: row["Last_IO_Error"].string ?? "",
                 lastSQLError: row["Last_SQL_Error"].string ?? "", secondsBehind: row["Seconds_Behind_Master"].int,
-                gtidSlavePos: try GTIDPosition(parsing: row["Gtid_Slave_Pos"].string ?? ""))
+                gtidSlavePos: try GTIDPosition(parsing: row["Gtid_Slave_Pos"].string ?? ""),
+                sourceUser: row["Master_User"].string ?? "")
         }
     }
 

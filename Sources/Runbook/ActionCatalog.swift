@@ -74,7 +74,10 @@ public enum ActionCatalog {
             required: [], optional: source + target + ["max-lag", "catch-up-timeout", "cutover-timeout", "lock"],
             outputs: ["downtime-seconds", "final-position"]),
         "verify": Action(
-            required: [], optional: source + target + ["databases", "compare-accounts", "accounts", "other-nodes"],
-            outputs: ["differences", "tables", "accounts", "nodes"]),
+            required: [],
+            optional: source + target + [
+                "databases", "compare-accounts", "accounts", "other-nodes", "replication-user",
+            ],
+            outputs: ["differences", "tables", "accounts", "nodes", "left-out"]),
     ]
 }

@@ -348,7 +348,8 @@ steps:
     title: Compare the source with the new server
     why: >-
       With writes stopped on the source, both servers must now be equal: tables, row counts, checksums, views,
-      routines, triggers, events and the migrated accounts.
+      routines, triggers, events and the migrated accounts. The replication account made for this migration is
+      left out, and named.
     action: verify
     inputs:
       - target-host
@@ -362,7 +363,8 @@ steps:
       - databases
       - compare-accounts
       - accounts
-    outputs: [differences, tables, accounts]
+      - replication-user
+    outputs: [differences, tables, accounts, left-out]
 
 """##,
         "external-to-operator": ##"""

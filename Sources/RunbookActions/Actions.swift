@@ -94,7 +94,7 @@ public enum Actions {
         case "manifests": return try await manifests(values, context: context)
         case "restore": return try await restore(values, context: context)
         case "physical-restore": return try await physicalRestore(values, context: context)
-        case "verify": return try await verify(values)
+        case "verify": return try await verify(values, context: context)
         case "apply-accounts": return try await applyAccounts(values)
         case "preflight": return try await preflight(values, context: context)
         case "replicate": return try await replicate(values, context: context)
@@ -376,17 +376,22 @@ public enum Actions {
         return ["blockers": "0", "warnings": String(report.warnings)]
     }
 
-    static func verify(_ values: StepValues) async throws -> [String: String] {
+    static func verify(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        // The replication account the live runbook made (under the name it was given) is the tool's, not the
+        // application's: left out, and said so.
         let job = VerifyJob(
             databases: values.list("databases"), accounts: values.text("compare-accounts").flatMap(Runbook.parseBool),
-            accountPatterns: values.list("accounts"))
+            accountPatterns: values.list("accounts"), toolUsers: values.text("replication-user").map { [$0] } ?? [])
         let source = try values.connection("source").resolve()
         // The other nodes of a cluster, compared too: what replicated must be on every node.
         let targets = [try values.connection("target").resolve()] + (try otherNodes(values))
         var tables = 0
         var accounts = 0
+        var leftOut: Set<String> = []
         for target in targets {
             let report = try await job.run(source: source, target: target)
+            if let note = report.leftOutNote, leftOut.isEmpty { context.note(note) }
+            leftOut.formUnion(report.leftOut)
             guard report.differences.isEmpty else {
                 throw ActionFailure(
                     message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
@@ -397,6 +402,7 @@ public enum Actions {
         }
         return [
             "differences": "0", "tables": String(tables), "accounts": String(accounts), "nodes": String(targets.count),
+            "left-out": leftOut.sorted().joined(separator: ","),
         ]
     }
 
@@ -448,6 +454,7 @@ public enum Actions {
         context.note(
             "writes were refused for \(String(format: "%.2f", report.writeDowntimeSeconds)) s; \(report.source) "
                 + "stays read-only: point the applications at \(report.target)")
+        if let note = report.leftAccountsNote { context.note(note) }
         return [
             "downtime-seconds": String(format: "%.3f", report.writeDowntimeSeconds),
             "final-position": report.finalPosition,

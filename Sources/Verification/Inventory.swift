@@ -42,6 +42,8 @@ public struct Inventory: Codable, Sendable, Equatable {
     public var schemas: [String: Schema] = [:]
     /// "'user'@'host'" → sorted grant lines; nil when accounts were not compared.
     public var accounts: [String: [String]]?
+    /// The accounts of `toolUsers` found and left out of `accounts` (`'user'@'host'`).
+    public var leftOut: [String] = []
 
     public init(schemas: [String: Schema] = [:], accounts: [String: [String]]? = nil) {
         self.schemas = schemas
@@ -55,10 +57,11 @@ public struct Inventory: Codable, Sendable, Equatable {
 
 extension Inventory {
     /// Reads `databases` (empty: every non-system schema) and, with `accounts`, the non-system accounts.
-    /// `accountPatterns`: SQL LIKE patterns on user and role names to compare (all when empty).
+    /// `accountPatterns`: SQL LIKE patterns on user and role names to compare (all when empty); `toolUsers`:
+    /// user names this tool made for its own use, left out whatever the patterns say, and listed in `leftOut`.
     public static func take(
         from connection: MariaDBConnection, databases: [String], accounts: Bool,
-        accountPatterns: [String] = []
+        accountPatterns: [String] = [], toolUsers: Set<String> = []
     ) async throws -> Inventory {
         var inventory = Inventory()
         for row in try await connection.query(
@@ -70,7 +73,7 @@ extension Inventory {
         }
         guard !inventory.schemas.isEmpty else {
             return try await withAccounts(
-                inventory, connection: connection, accounts: accounts, patterns: accountPatterns)
+                inventory, connection: connection, accounts: accounts, patterns: accountPatterns, toolUsers: toolUsers)
         }
         let list = inventory.schemas.keys.sorted().map { connection.quote($0) }.joined(separator: ",")
 
@@ -123,20 +126,24 @@ extension Inventory {
             guard let schema = row[0].string, let name = row[1].string else { continue }
             inventory.schemas[schema]?.events[name] = row[2].string ?? ""
         }
-        return try await withAccounts(inventory, connection: connection, accounts: accounts, patterns: accountPatterns)
+        return try await withAccounts(
+            inventory, connection: connection, accounts: accounts, patterns: accountPatterns, toolUsers: toolUsers)
     }
 
     private static func withAccounts(
         _ inventory: Inventory, connection: MariaDBConnection, accounts: Bool,
-        patterns: [String]
+        patterns: [String], toolUsers: Set<String>
     ) async throws -> Inventory {
         guard accounts else { return inventory }
         var result = inventory
         var grants: [String: [String]] = [:]
         for row in try await connection.query("SELECT User, Host, is_role FROM mysql.user").rows {
-            guard let user = row[0].string, let host = row[1].string, !systemUsers.contains(user),
-                SQLLike.matchesAny(user, patterns: patterns)
-            else { continue }
+            guard let user = row[0].string, let host = row[1].string, !systemUsers.contains(user) else { continue }
+            if toolUsers.contains(user) {
+                result.leftOut.append("\(connection.quote(user))@\(connection.quote(host))")
+                continue
+            }
+            guard SQLLike.matchesAny(user, patterns: patterns) else { continue }
             // A role has no host: `SHOW GRANTS FOR 'r'@''` is error 1141, `SHOW GRANTS FOR 'r'` is its grants.
             let isRole = row[2].string == "Y"
             let account =
@@ -146,6 +153,7 @@ extension Inventory {
                 .compactMap { $0[0].string.map(sortingColumnLists) }.sorted()
         }
         result.accounts = grants
+        result.leftOut.sort()
         return result
     }
 

@@ -8,8 +8,14 @@ public struct VerifyJob: Codable, Sendable, Equatable {
     public var accounts: Bool?
     /// SQL LIKE patterns on the user and role names to compare; empty: every account.
     public var accountPatterns: [String] = []
+    /// User names this tool made for its own use (the replication account; a runbook adds the name it chose):
+    /// left out of the comparison, and said so.
+    public var toolUsers: [String] = Array(SystemObjects.toolAccounts.keys)
 
-    public init(databases: [String] = [], accounts: Bool? = nil, accountPatterns: [String] = []) {
+    public init(
+        databases: [String] = [], accounts: Bool? = nil, accountPatterns: [String] = [], toolUsers: [String] = []
+    ) {
+        self.toolUsers = Array(Set(self.toolUsers + toolUsers)).sorted()
         self.accountPatterns = accountPatterns
         self.databases = databases
         self.accounts = accounts
@@ -22,6 +28,15 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         public var tables: Int
         public var accounts: Int?
         public var differences: [String]
+        /// Accounts this tool made for its own use, found on either server and not compared.
+        public var leftOut: [String] = []
+
+        /// One line on what was left out, nil when nothing was.
+        public var leftOutNote: String? {
+            guard !leftOut.isEmpty else { return nil }
+            return "left out of the comparison: \(leftOut.joined(separator: ", ")) (made by mariadb-migrate for the "
+                + "migration itself, not the application's)"
+        }
 
         /// "3 databases, 12 tables, 5 accounts"
         public var scope: String {
@@ -38,14 +53,16 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         let databases = self.databases
         let accounts = self.accounts ?? databases.isEmpty
         let patterns = accountPatterns
+        let tool = Set(toolUsers)
         async let sourceInventory = Inventory.take(
-            from: source, databases: databases, accounts: accounts, accountPatterns: patterns)
+            from: source, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool)
         async let targetInventory = Inventory.take(
-            from: target, databases: databases, accounts: accounts, accountPatterns: patterns)
+            from: target, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool)
         let (a, b) = try await (sourceInventory, targetInventory)
         return Report(
             source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),
             tables: a.schemas.values.reduce(0) { $0 + $1.tables.count }, accounts: a.accounts?.count,
-            differences: Inventory.differences(source: a, target: b))
+            differences: Inventory.differences(source: a, target: b),
+            leftOut: Array(Set(a.leftOut + b.leftOut)).sorted())
     }
 }

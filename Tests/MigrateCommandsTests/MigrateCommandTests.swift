@@ -4,26 +4,6 @@ import ObjectStore
 import TestSupport
 import Testing
 
-/// The JSON events of a `migrate --json` run.
-struct MigrateEvents {
-    let events: [[String: Any]]
-
-    init(_ stdout: String) {
-        events = stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
-    var finishedSteps: [String] {
-        events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
-    }
-
-    func outputs(of step: String) -> [String: String]? {
-        events.first { $0["event"] as? String == "step-finished" && $0["step"] as? String == step }?["outputs"]
-            as? [String: String]
-    }
-}
-
 /// Runs SQL as root on a test server through the client (setup and cleanup of the tests here). The
 /// SQL goes on stdin: it may hold a password, and SecretsAuditTests watches every command line.
 func sql(_ env: TestEnvironment, port: String, _ statements: String) throws {
