@@ -8,9 +8,9 @@ import Testing
 /// feature zoo and MySQL's world database into fresh targets, ending with `verify` green.
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"), .serialized)
 struct WholeServerRunbookTests {
-    func loadedSource() async throws -> FreshServer {
+    func loadedSource(options: [String] = []) async throws -> FreshServer {
         let env = try TestEnvironment.require()
-        let source = try await FreshServer()
+        let source = try await FreshServer(options: options)
         let port = String(source.server.port)
         let zoo = TestEnvironment.repositoryRoot.appendingPathComponent("fixtures/corpus/feature-zoo.sql").path
         let corpus = try env["MM_TEST_CORPUS_DIR"]
@@ -115,5 +115,24 @@ struct WholeServerRunbookTests {
         #expect(try await login.query("SELECT CURRENT_USER()").scalar.string == "zoo_ed@%")
         let node3 = try await MariaDBConnection.connect(cluster.settings(node: 2))
         #expect(try await node3.query("SELECT COUNT(*) FROM zoo.v_top").scalar.int64 ?? 0 > 0)
+    }
+
+    /// The live runbook with every default: the whole server backed up, restored, replicated from the backup's
+    /// position and cut over (source and target with a binlog and server ids of their own), verify green.
+    @Test(.timeLimit(.minutes(10)))
+    func externalToOperatorLiveWithItsDefaultsEndsGreen() async throws {
+        let source = try await loadedSource(options: ["--log-bin=mysql-bin", "--server-id=1001", "--binlog-format=ROW"])
+        defer { source.stop() }
+        let target = try await FreshServer(options: ["--log-bin=mysql-bin", "--server-id=1002"])
+        defer { target.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-whole-live-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (run, events) = try runbook(
+            "external-to-operator-live", from: source, to: target, ["--output-dir", dir.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(events.finishedSteps.suffix(3) == ["replicate", "cutover", "verify"], "\(run.stdout)")
+        let verify = events.outputs(of: "verify")
+        #expect(verify?["differences"] == "0", "\(verify ?? [:])")
+        #expect(verify?["left-out"] == "'mariadb_migrate_repl'@'%'", "\(verify ?? [:])")
     }
 }

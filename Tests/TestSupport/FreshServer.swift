@@ -11,11 +11,12 @@ public final class FreshServer: @unchecked Sendable {
 
     public var settings: ConnectionSettings { server.settings(password: Self.password) }
 
-    public init() async throws {
+    /// `options`: more mariadbd options, e.g. a binlog and a server id for a live migration's source.
+    public init(options: [String] = []) async throws {
         let template = try await Self.template.value
         dataDirectory = NSTemporaryDirectory() + "mm-fresh-\(UUID().uuidString)"
         try Self.run("/bin/cp", ["-a", template, dataDirectory])
-        server = try await ScratchServer(dataDirectory: dataDirectory, password: Self.password)
+        server = try await ScratchServer(dataDirectory: dataDirectory, password: Self.password, options: options)
     }
 
     public func stop() {

@@ -9,7 +9,8 @@ public final class ScratchServer: @unchecked Sendable {
     let process = Process()
     let runDirectory: String
 
-    public init(dataDirectory: String, password: String) async throws {
+    /// `options`: more mariadbd options (`--log-bin`, `--server-id=…`), after the defaults, so they win.
+    public init(dataDirectory: String, password: String, options: [String] = []) async throws {
         self.dataDirectory = dataDirectory
         runDirectory = NSTemporaryDirectory() + "mm-scratch-\(UUID().uuidString)"
         // Its own tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, which in a shared /tmp are
@@ -26,7 +27,7 @@ public final class ScratchServer: @unchecked Sendable {
             "--tmpdir=\(runDirectory)/tmp", "--bind-address=127.0.0.1", "--pid-file=\(runDirectory)/mysqld.pid",
             "--log-error=\(runDirectory)/error.log", "--innodb-buffer-pool-size=128M", "--innodb-log-file-size=64M",
             "--skip-log-bin",
-        ]
+        ] + options
         if getuid() == 0 { arguments.append("--user=root") }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
