@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/restore.sh — `mariadb-migrate restore` side by side with what a shell user runs, same data and
-# servers, one run: sysbench tables (4 × TABLE_SIZE rows, default 500,000: about 385 MiB of SQL),
-# loaded into the same empty target (no binlog, so myloader's default sql_log_bin=0 gains nothing).
+# servers, one run: a whole-server backup (every database, the mysql schema included, as a first
+# migration takes it) of a server holding sysbench tables (4 × TABLE_SIZE rows, default 500,000: about
+# 385 MiB of SQL), loaded into the same target (no binlog, so myloader's default sql_log_bin=0 gains
+# nothing); before each run the sysbench database is dropped there.
 # Peers at their best settings, ours at its defaults:
 #   `mariadb < dump.sql`, `gzip -dc dump.sql.gz | mariadb` (gunzip), myloader with <cores> threads on a
 #   `mydumper --threads <cores> --rows 100000` dump (chunked tables), `mariadb-migrate restore` from a
@@ -54,7 +56,7 @@ start_bench_s3 "$work"
 # The inputs, untimed: one backup of ours (in a directory and in S3), its SQL as a plain and a gzip
 # file, and a chunked mydumper dump.
 MARIADB_SOCKET=$source_socket MARIADB_USER=root MARIADB_PASSWORD=$password \
-  "$bin" backup --database sbtest --storage-dir "$files/backups" >/dev/null
+  "$bin" backup --storage-dir "$files/backups" >/dev/null
 object=$(ls "$files"/backups/backup.*.sql.gz)
 for f in "$object" "$object.manifest.json"; do
   aws --endpoint-url "$endpoint" s3 cp "$f" "s3://bench/mariadb/$(basename "$f")" --only-show-errors
@@ -62,7 +64,7 @@ done
 gzip -dc "$object" >"$work/dump.sql"
 cp "$object" "$work/dump.sql.gz"
 sql_bytes=$(stat -c %s "$work/dump.sql")
-mydumper --defaults-file="$work/source.cnf" --socket="$source_socket" --user=root --database=sbtest \
+mydumper --defaults-file="$work/source.cnf" --socket="$source_socket" --user=root --triggers --events --routines \
   --threads="$cores" --rows=100000 --outputdir="$work/mydumper" >/dev/null 2>&1
 log "dataset: $((sql_bytes / 1048576)) MiB of SQL; mydumper wrote $(ls "$work/mydumper" | wc -l) files"
 
@@ -91,16 +93,15 @@ JSON
 python3 bench/alternate.py --rounds "$rounds" --filesystem "$files" --watch server="$(cat "$work/target/mysqld.pid")" \
   --watch moto="$(cat "$work/moto-$s3port.pid")" "$work/spec.json" "$work/runs.json"
 
-# Peak RSS at 4× the data: a backup of 16 tables of the same size (12 more in a second database),
-# restored by ours from S3 once.
+# Peak RSS at 4× the data: a whole-server backup with 16 tables of the same size (12 more in a second
+# database), restored by ours from S3 once.
 fourx='{}'
 if [ "${FOURX:-1}" != 0 ]; then
   log "generating 12 more sysbench tables for the 4x run"
   mariadb --defaults-extra-file="$work/source.cnf" -e "CREATE DATABASE sbtest4x"
   sysbench oltp_read_write --db-driver=mysql --mysql-socket="$source_socket" --mysql-user=root --mysql-db=sbtest4x \
     --tables=12 --table-size="$table_size" --threads="$cores" prepare >/dev/null
-  MARIADB_SOCKET=$source_socket "$bin" backup --database sbtest --database sbtest4x --s3-bucket bench \
-    --s3-prefix fourx --s3-endpoint "$endpoint" >/dev/null
+  MARIADB_SOCKET=$source_socket "$bin" backup --s3-bucket bench --s3-prefix fourx --s3-endpoint "$endpoint" >/dev/null
   $target -e "DROP DATABASE IF EXISTS sbtest4x"
   eval "$reset"
   /usr/bin/time -f "%e %M" -o "$work/fourx.time" "$bin" restore --s3-bucket bench --s3-prefix fourx --s3-endpoint "$endpoint" >/dev/null
@@ -125,8 +126,8 @@ labels = {"plain": "\`mariadb < dump.sql\`", "gunzip": "\`gunzip -c dump.sql.gz 
   "myloader": "\`myloader --threads $cores\` (\`mydumper --rows 100000\` dump)",
   "ours_dir": "**\`mariadb-migrate restore\` from a directory**", "ours_s3": "**\`mariadb-migrate restore\` from S3**"}
 lines = ["## restore", "",
-  f"\`bench/restore.sh\`, {numbers['date']}, $machine; sysbench 4 × $table_size rows = {$sql_bytes // 1048576} MiB of SQL "
-  f"into an empty MariaDB on loopback (no binlog), moto_server as S3; {$rounds} alternating rounds (A B B A …), each run "
+  f"\`bench/restore.sh\`, {numbers['date']}, $machine; a whole-server backup (every database, mysql included) with "
+  f"sysbench 4 × $table_size rows = {$sql_bytes // 1048576} MiB of SQL into a MariaDB on loopback (no binlog), moto_server as S3; {$rounds} alternating rounds (A B B A …), each run "
   "checked to have loaded every row. Ours at its defaults ($cores connections, secondary keys after the rows). CPU-seconds "
   "are medians: \`job\` is the whole command with every process it waited for; \`server\` the target mariadbd.",
   ""] + report.run_table(runs, labels) + [""] + report.ratio_table(ratios)
