@@ -55,7 +55,7 @@ inputs:
     help: "Target server port"
   - {name: target-user, type: text, default: root, env: MARIADB_TARGET_USER, help: "Target user"}
   - {name: target-password, type: secret, env: MARIADB_TARGET_PASSWORD, help: "Target password"}
-  - {name: backup-file, type: text, default: "${backup.name}"}
+  - {name: backup-file, type: text, default: "${backup.name}", help: "The backup to restore (the one just made)"}
 steps:
   - id: survey
     title: Survey the source
@@ -205,8 +205,14 @@ inputs:
     help: "The source's root password (it goes into the MariaDB's root Secret)"
   - {name: sql-job, type: bool, default: "yes", help: "Run what CRs cannot say (roles, column grants) as an SqlJob"}
   - {name: output-dir, type: path, default: "migration-out/${migration.id}", help: "Where the manifests are written"}
-  - {name: accounts-dir, type: path, default: "${output-dir}/accounts"}
-  - {name: manifests-dir, type: path, default: "${output-dir}/manifests"}
+  - name: accounts-dir
+    type: path
+    default: "${output-dir}/accounts"
+    help: "Where the accounts' User, Grant and Database CRs are written"
+  - name: manifests-dir
+    type: path
+    default: "${output-dir}/manifests"
+    help: "Where the MariaDB resource and its Secret are written"
 steps:
   - id: survey
     title: Survey the source
@@ -460,8 +466,14 @@ inputs:
     help: "PersistentVolumeClaim that holds the backup directory in the cluster"
   - {name: sql-job, type: bool, default: "yes", help: "Run what CRs cannot say (roles, column grants) as an SqlJob"}
   - {name: output-dir, type: path, default: "migration-out/${migration.id}", help: "Where the manifests are written"}
-  - {name: accounts-dir, type: path, default: "${output-dir}/accounts"}
-  - {name: manifests-dir, type: path, default: "${output-dir}/manifests"}
+  - name: accounts-dir
+    type: path
+    default: "${output-dir}/accounts"
+    help: "Where the accounts' User, Grant and Database CRs are written"
+  - name: manifests-dir
+    type: path
+    default: "${output-dir}/manifests"
+    help: "Where the MariaDB resource and its Secret are written"
   - name: target-host
     when: route=logical
     type: text
@@ -482,7 +494,7 @@ inputs:
     help: "Port of that server"
   - {name: target-user, type: text, default: root, env: MARIADB_TARGET_USER, help: "User on that server"}
   - {name: target-password, type: secret, optional: true, env: MARIADB_TARGET_PASSWORD, help: "Password on that server"}
-  - {name: backup-file, type: text, default: "${backup.name}"}
+  - {name: backup-file, type: text, default: "${backup.name}", help: "The backup to restore (the one just made)"}
 steps:
   - id: survey
     title: Survey the source
@@ -698,6 +710,7 @@ inputs:
     type: choice
     choices: [galera]
     default: galera
+    help: "The topology the source moves into"
   - name: other-nodes
     type: text
     optional: true

@@ -61,10 +61,12 @@ extension Runbook {
         }
         guard let template = input.defaultValue else { return .ask(defaultValue: nil) }
         var waiting = false
+        var fromOutput = false
         let expanded = References.expand(template) { reference in
             switch reference {
             case .migrationID: return context.migrationID
             case .output(let step, let output):
+                fromOutput = true
                 guard let value = context.outputs[step]?[output] else {
                     waiting = true
                     return nil
@@ -81,6 +83,9 @@ extension Runbook {
             }
         }
         if waiting { return .waiting }
+        // What an earlier step produced (the backup just made) is not asked: a person cannot know it better;
+        // a flag or the answers file still sets it.
+        if fromOutput, let expanded { return .value(expanded, .defaultValue) }
         return .ask(defaultValue: expanded)
     }
 

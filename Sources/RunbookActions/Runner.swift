@@ -204,9 +204,9 @@ public final class MigrationRunner: @unchecked Sendable {
                     "step-started", migration: state.id, step: step.id, fields: ["title": step.title],
                     text: "\(header)\n  runs: \(CommandPreview.render(step, values))")
             }
-            if step.changes && !options.yes && interactive {
+            if !options.yes && interactive, let question = StepConfirmation.question(step, values) {
                 do {
-                    guard try confirm("Run this step? It changes things outside this machine") else {
+                    guard try confirm(question) else {
                         state.steps[step.id] =
                             record
                             ?? MigrationState.StepRecord(

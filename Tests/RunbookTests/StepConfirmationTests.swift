@@ -1,0 +1,37 @@
+import Runbook
+import RunbookActions
+import Testing
+
+/// What the wizard asks before a step that changes something (issue #27: it asked "changes things outside this
+/// machine" before a backup into a local directory).
+@Suite struct StepConfirmationTests {
+    static let galera = try! Runbook.named("standalone-to-galera", path: nil)
+
+    func question(_ id: String, _ values: [String: String]) throws -> String? {
+        let step = try #require(Self.galera.steps.first { $0.id == id })
+        return StepConfirmation.question(step, StepValues(values: values, secrets: [:]))
+    }
+
+    @Test(arguments: [
+        ("backup", ["store": "directory", "storage-dir": "/backups"], nil),
+        ("store-check", ["store": "directory"], nil),
+        ("backup", ["store": "s3", "s3-bucket": "backups"], "Run this step? It writes to the S3 bucket backups"),
+        ("restore", ["target-host": "10.0.0.9", "target-port": "3306"],
+         "Run this step? It changes the server at 10.0.0.9:3306"),
+        ("apply-accounts", ["target-host": "db"], "Run this step? It changes the server at db"),
+        ("survey", ["source-host": "old"], nil),
+    ] as [(String, [String: String], String?)])
+    func aStepIsAskedForWhatItChanges(id: String, values: [String: String], expected: String?) throws {
+        #expect(try question(id, values) == expected)
+    }
+
+    /// Every step of every shipped runbook that changes something outside this machine is asked for.
+    @Test(arguments: ["external-to-operator", "standalone-to-galera", "backup-restore", "external-to-operator-live"])
+    func everyChangingStepWithARemoteEffectIsAsked(name: String) throws {
+        let runbook = try Runbook.named(name, path: nil)
+        for step in runbook.steps where step.changes {
+            let values = StepValues(values: ["store": "s3", "s3-bucket": "b", "target-host": "t"], secrets: [:])
+            #expect(StepConfirmation.question(step, values) != nil, "\(name) \(step.id)")
+        }
+    }
+}
