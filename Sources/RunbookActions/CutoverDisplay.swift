@@ -53,7 +53,7 @@ public final class CutoverDisplay: @unchecked Sendable {
     private func emit(_ line: String, final: Bool, json: [String: Any]) {
         switch mode {
         case .terminal:
-            Console.error("\r\u{1B}[K" + line + (final ? "\n" : ""))
+            Console.progressLine(line, final: final)
             lineOpen = !final
         case .json:
             Console.writeJSONLine(json, tags: tags, to: jsonOutput)

@@ -97,7 +97,7 @@ public final class ProgressMeter: @unchecked Sendable {
             if let total, !final, rate > 0, total > bytes {
                 line += ", ETA \(Self.duration(Double(total - bytes) / rate))"
             }
-            Console.error("\r\u{1B}[K" + line + (final ? "\n" : ""))
+            Console.progressLine(line, final: final)
         case .json:
             var event: [String: Any] = [
                 "event": final ? "done" : "progress", "label": label, "bytes": bytes,

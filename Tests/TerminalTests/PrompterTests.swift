@@ -46,3 +46,17 @@ func pipedInput(_ text: String) -> Int32 {
         #expect(ByteFormat.string(12) == "12 B")
     }
 }
+
+/// Issue #27: an error after a progress line was written on the same line.
+@Suite struct ProgressLineTests {
+    @Test func aMessageAfterAnOpenProgressLineStartsOnALineOfItsOwn() {
+        let state = ProgressLineState()
+        #expect(!state.endForMessage())
+        state.drew(final: false)
+        #expect(state.endForMessage())
+        #expect(!state.endForMessage(), "ended once")
+        state.drew(final: false)
+        state.drew(final: true)
+        #expect(!state.endForMessage(), "a final draw ends its own line")
+    }
+}
