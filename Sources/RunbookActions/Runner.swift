@@ -1,4 +1,5 @@
 import Foundation
+import MariaDBClient
 import Runbook
 import Terminal
 import UTCTime
@@ -243,7 +244,7 @@ public final class MigrationRunner: @unchecked Sendable {
             do {
                 // A step that finished is recorded as done even when a signal came meanwhile: the
                 // loop stops before the next one, and a resume does not redo this one.
-                let outputs = try await Actions.perform(step.action, values, context: actionContext)
+                let outputs = try await performAskingAgainForAWrongPassword(step, values, context: actionContext)
                 state.steps[step.id]?.status = .done
                 state.steps[step.id]?.outputs = outputs
                 state.steps[step.id]?.attempt = [:]
@@ -267,6 +268,41 @@ public final class MigrationRunner: @unchecked Sendable {
     }
 
     struct StopRequest: Error { var exit: MigrationExit }
+
+    /// Runs the step's action; on a terminal, a password typed at the prompt that the server refuses (error 1045,
+    /// or 1698 for an account that also takes unix_socket)
+    /// is asked again and the step run again, as `mariadb --password` users expect. A password from a flag, a
+    /// file or the environment, and any run without a terminal, fail at once.
+    func performAskingAgainForAWrongPassword(
+        _ step: Step, _ values: StepValues, context actionContext: ActionContext
+    ) async throws -> [String: String] {
+        var values = values
+        while true {
+            do {
+                return try await Actions.perform(step.action, values, context: actionContext)
+            } catch let error as MariaDBError
+                where error.kind == .connect && [1045, 1698].contains(error.code) && interactive
+            {
+                guard let name = typedPassword(refusedBy: error, values), let input = runbook.input(name),
+                    let prompter
+                else { throw error }
+                Console.error("  \(error.localizedDescription); try again\n")
+                let value = try ask {
+                    try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH")
+                }
+                promptedSecrets[name] = value
+                values.secrets[name] = value
+            }
+        }
+    }
+
+    /// The password input typed at the prompt this run for the server that refused it.
+    func typedPassword(refusedBy error: MariaDBError, _ values: StepValues) -> String? {
+        ["source", "target"].first { side in
+            promptedSecrets["\(side)-password"] != nil
+                && (try? values.connection(side).resolve().endpointDescription) == error.endpoint
+        }.map { "\($0)-password" }
+    }
 
     func interrupted(_ step: Step) -> MigrationExit {
         if state.steps[step.id]?.status == .running { state.steps[step.id]?.status = .interrupted }

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The wizard on a real pseudo-terminal: answers typed at its prompts, a secret never shown, a
-/// wrong answer asked again, ^C at a confirmation, then `--resume` finishes the migration.
+/// wrong answer and a wrong password asked again, ^C at a confirmation, then `--resume` finishes the migration.
 @Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
 struct WizardTerminalTests {
     @Test func typedAnswersAHiddenSecretAReaskAndCtrlCThenResume() throws {
@@ -35,8 +35,13 @@ struct WizardTerminalTests {
         try terminal.expect("Source user [root]:")
         terminal.type("\r")
         try terminal.expect("Source password:")
-        terminal.type("\(env.rootPassword)\r")
+        // A wrong password is asked again, as mariadb --password asks, and the step runs again.
+        terminal.type("not-the-password\r")
         try terminal.expect("runs: mariadb-migrate inspect")
+        try terminal.expect("Access denied")
+        try terminal.expect("; try again")
+        try terminal.expect("Source password:")
+        terminal.type("\(env.rootPassword)\r")
         try terminal.expect("done: version")
 
         try terminal.expect("Back up the databases")
