@@ -215,6 +215,17 @@ public enum ManifestJob {
             if inputs.storageSize == nil {
                 plan.storageSize = ManifestPlan.suggestedStorage(dataBytes: survey.totals.sizeBytes)
             }
+            plan.authPluginLibraries = try await connection.query(
+                """
+                SELECT DISTINCT p.PLUGIN_LIBRARY FROM mysql.user u JOIN information_schema.PLUGINS p
+                  ON p.PLUGIN_NAME = u.plugin AND p.PLUGIN_TYPE = 'AUTHENTICATION' AND p.PLUGIN_LIBRARY IS NOT NULL
+                """
+            ).rows.compactMap { $0[0].string }
+            if let cnf = ManifestPlan.myCnf(pluginLibraries: plan.authPluginLibraries) {
+                notes.append(
+                    "the source's accounts use authentication plugins a server does not build in: the MariaDB loads "
+                        + "them (myCnf: \(cnf.split(separator: "\n").dropFirst().joined(separator: "; ")))")
+            }
         } else if inputs.image == nil, let version = inputs.mariadbVersion {
             let parts = version.split(separator: ".").compactMap { Int($0) }
             plan.image = ManifestPlan.image(apiGroup: inputs.apiGroup, major: parts[0], minor: parts[1])

@@ -133,6 +133,10 @@ public struct ManifestPlan: Sendable {
     /// The in-cluster route: the operator's own Job dumps this ExternalMariaDB into a Backup,
     /// and the MariaDB bootstraps from that Backup (`source` is then its `backupRef`).
     public var external: ExternalSource?
+    /// Libraries of the authentication plugins the source's accounts use that a server does not build in
+    /// (`auth_ed25519`): every pod loads them (spec.myCnf), or the User CRs of those accounts fail with error
+    /// 1524 ('Plugin … is not loaded'), on each Galera node and replica alike.
+    public var authPluginLibraries: [String] = []
     /// Secret manifests to write (empty with `--secrets reference`).
     public var secrets: [SecretFile] = []
 
@@ -256,6 +260,7 @@ public struct ManifestPlan: Sendable {
                         "galera": galera ? .object(["enabled": .bool(true)]) : nil,
                         "replication": replication ? .object(["enabled": .bool(true)]) : nil,
                         "storage": .object(["size": .string(storageSize)]),
+                        "myCnf": Self.myCnf(pluginLibraries: authPluginLibraries).map(JSON.string),
                         "bootstrapFrom": .object(bootstrap),
                     ]),
                 ])))
@@ -313,6 +318,13 @@ public struct ManifestPlan: Sendable {
     public static func suggestedStorage(dataBytes: UInt64) -> String {
         let gib = (dataBytes * 2 + (1 << 30) - 1) >> 30
         return "\(max(1, gib))Gi"
+    }
+
+    /// The MariaDB's spec.myCnf that loads `libraries` (file names with or without `.so`), nil for none. Pure.
+    public static func myCnf(pluginLibraries libraries: [String]) -> String? {
+        let names = Set(libraries.map { $0.hasSuffix(".so") ? String($0.dropLast(3)) : $0 }.filter { !$0.isEmpty })
+        guard !names.isEmpty else { return nil }
+        return "[mariadb]\n" + names.sorted().map { "plugin_load_add = \($0)\n" }.joined()
     }
 
     /// The server image for a source's major.minor: the Enterprise registry for the Enterprise

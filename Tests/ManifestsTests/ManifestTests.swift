@@ -58,6 +58,7 @@ enum Scenario: String, CaseIterable, Sendable {
                 source: .s3(.init(bucket: "backups", endpoint: "s3.amazonaws.com", region: "eu-west-1")))
             plan.name = "mariadb-galera"
             plan.galera = true
+            plan.authPluginLibraries = ["auth_ed25519.so"]
             plan.backup = .init(name: "mariadb-galera-backup", schedule: "0 */6 * * *", maxRetention: "168h")
             return plan
         }
@@ -79,6 +80,16 @@ enum Scenario: String, CaseIterable, Sendable {
             "run with MM_UPDATE_SNAPSHOTS=1 after an intended change")
         // What was written reads back as the same documents.
         #expect(try ManifestCatalog.documents(yaml: yaml) == documents.map(\.json))
+    }
+
+    /// Every pod loads the authentication plugins the accounts use, or their User CRs fail with error 1524.
+    @Test(arguments: [
+        ([String](), nil), (["auth_ed25519.so"], "[mariadb]\nplugin_load_add = auth_ed25519\n"),
+        (["auth_pam.so", "auth_ed25519", "auth_ed25519.so"],
+         "[mariadb]\nplugin_load_add = auth_ed25519\nplugin_load_add = auth_pam\n"),
+    ] as [([String], String?)])
+    func authenticationPluginsAreLoadedByMyCnf(libraries: [String], expected: String?) {
+        #expect(ManifestPlan.myCnf(pluginLibraries: libraries) == expected)
     }
 
     @Test func galeraGetsThreeReplicasAndIgnoreGlobalPriv() {

@@ -64,6 +64,10 @@ struct WholeServerRunbookTests {
         #expect(verify?["differences"] == "0", "\(verify ?? [:])")
         // Every database of the zoo and world, and the accounts beside root's.
         #expect(Int(verify?["tables"] ?? "") ?? 0 >= 20 && Int(verify?["accounts"] ?? "") ?? 0 >= 6, "\(verify ?? [:])")
+        // The zoo has an ed25519 account: every pod of the MariaDB loads the plugin, or its User CR fails.
+        let mariadb = try String(
+            contentsOf: dir.appendingPathComponent("manifests/mariadb-mariadb.yaml"), encoding: .utf8)
+        #expect(mariadb.contains("plugin_load_add = auth_ed25519"), "\(mariadb)")
     }
 
     @Test(.timeLimit(.minutes(10)))
