@@ -25,7 +25,11 @@ extension Runbook {
         for (index, step) in steps.enumerated() {
             var notes: [String] = []
             if let when = step.when { notes.append("Only when \(describe(when)).") }
-            if step.changes { notes.append("It changes things outside this machine: asks first, unless --yes.") }
+            if step.changes && StepConfirmation.storeSteps.contains(step.action) {
+                notes.append("With an S3 store it writes there: asks first, unless --yes.")
+            } else if step.changes {
+                notes.append("It changes things outside this machine: asks first, unless --yes.")
+            }
             text += "\n\(String(repeating: " ", count: index < 9 ? 1 : 0))\(index + 1). \(step.title)\n"
             text += Self.wrap(([step.why] + notes).joined(separator: " "), indent: "    ") + "\n"
         }

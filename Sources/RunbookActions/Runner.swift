@@ -205,7 +205,7 @@ public final class MigrationRunner: @unchecked Sendable {
                     "step-started", migration: state.id, step: step.id, fields: ["title": step.title],
                     text: "\(header)\n  runs: \(CommandPreview.render(step, values))")
             }
-            if !options.yes && interactive, let question = StepConfirmation.question(step, values) {
+            if !options.yes && interactive, let question = StepConfirmation.question(step, values.values) {
                 do {
                     guard try confirm(question) else {
                         state.steps[step.id] =

@@ -1,5 +1,4 @@
 import Runbook
-import RunbookActions
 import Testing
 
 /// What the wizard asks before a step that changes something (issue #27: it asked "changes things outside this
@@ -9,7 +8,7 @@ import Testing
 
     func question(_ id: String, _ values: [String: String]) throws -> String? {
         let step = try #require(Self.galera.steps.first { $0.id == id })
-        return StepConfirmation.question(step, StepValues(values: values, secrets: [:]))
+        return StepConfirmation.question(step, values)
     }
 
     @Test(arguments: [
@@ -30,7 +29,7 @@ import Testing
     func everyChangingStepWithARemoteEffectIsAsked(name: String) throws {
         let runbook = try Runbook.named(name, path: nil)
         for step in runbook.steps where step.changes {
-            let values = StepValues(values: ["store": "s3", "s3-bucket": "b", "target-host": "t"], secrets: [:])
+            let values = ["store": "s3", "s3-bucket": "b", "target-host": "t"]
             #expect(StepConfirmation.question(step, values) != nil, "\(name) \(step.id)")
         }
     }
