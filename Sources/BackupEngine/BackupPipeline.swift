@@ -315,8 +315,9 @@ public enum BackupPipeline {
         let child = ChildProcess.buffered(
             executable: executable, arguments: rows == nil ? arguments : arguments + ["--no-data"])
         let spliced = rows.map { SplicedDump(definitions: child, rows: $0, addLocks: !dump.galera) }
-        let unprefaced: any DumpSource = spliced ?? child
-        let source: any DumpSource = preface.isEmpty ? unprefaced : PrefacedDump(unprefaced, preface: preface)
+        let source: any DumpSource =
+            spliced.map { RewrittenDump($0, preface: preface, orderViews: false) }
+            ?? RewrittenDump(child, preface: preface, orderViews: !dump.operatorFlags)
         var scanner = DumpScanner()
         var binaryGuard = BinaryDumpGuard()
         do {

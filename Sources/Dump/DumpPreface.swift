@@ -204,25 +204,29 @@ public struct PrefaceInserter {
     }
 }
 
-/// A dump source with a preface put in by `PrefaceInserter`.
-public final class PrefacedDump: DumpSource, @unchecked Sendable {
+/// A dump source with this tool's rewrites of mariadb-dump's output: the final views in dependency order
+/// (`FinalViewOrder`, when the rows come from mariadb-dump; `SplicedDump` orders its definitions itself) and the
+/// preface (`PrefaceInserter`).
+public final class RewrittenDump: DumpSource, @unchecked Sendable {
     private let inner: any DumpSource
+    private var viewOrder: FinalViewOrder?
     private var inserter: PrefaceInserter
     private var ended = false
 
-    public init(_ inner: any DumpSource, preface: [UInt8]) {
+    public init(_ inner: any DumpSource, preface: [UInt8], orderViews: Bool) {
         self.inner = inner
         inserter = PrefaceInserter(preface: preface)
+        viewOrder = orderViews ? FinalViewOrder() : nil
     }
 
     public func read() async throws -> [UInt8]? {
         while !ended {
             guard let chunk = try await inner.read() else {
                 ended = true
-                let rest = inserter.finish()
+                let rest = inserter.consume(viewOrder?.finish() ?? []) + inserter.finish()
                 return rest.isEmpty ? nil : rest
             }
-            let output = inserter.consume(chunk)
+            let output = inserter.consume(viewOrder?.consume(chunk) ?? chunk)
             if !output.isEmpty { return output }
         }
         return nil

@@ -140,6 +140,7 @@ public final class SplicedDump: DumpSource, @unchecked Sendable {
     private let rows: SnapshotRows
     private let addLocks: Bool
     private var splicer: DumpSplicer
+    private var viewOrder = FinalViewOrder()
     private var queued: [DumpSplicer.Segment] = []
     private var current: StreamBridge?
     private var ended = false
@@ -181,10 +182,10 @@ public final class SplicedDump: DumpSource, @unchecked Sendable {
             }
             if ended { return nil }
             if let chunk = try await definitions.read() {
-                queued = splicer.consume(chunk)
+                queued = splicer.consume(viewOrder.consume(chunk))
                 definitions.recycle(chunk)
             } else {
-                queued = splicer.finish()
+                queued = splicer.consume(viewOrder.finish()) + splicer.finish()
                 ended = true
             }
         }
