@@ -104,6 +104,9 @@ public struct PreflightFacts: Codable, Sendable, Equatable {
     /// `mysql.wsrep_*` tables on the source.
     public var wsrepTables: [String]
     public var sequences: [Sequence]
+    /// `schema.table` of the system-versioned tables, and of those the transaction-precise ones.
+    public var versionedTables: [String] = []
+    public var transactionPreciseTables: [String] = []
     public var definers: [Definer]
     /// `user@host` of every account on the source.
     public var accounts: [String]
@@ -150,6 +153,7 @@ public enum PreflightRules {
         if target == .galera { findings += galera(facts) }
         if target == .replication { findings += replication(facts) }
         findings += definers(facts)
+        findings += history(facts)
         if let targetVersion { findings += version(facts, target: targetVersion) }
         return findings.sorted { ($0.severity, $0.check) < ($1.severity, $1.check) }
     }
@@ -286,6 +290,33 @@ public enum PreflightRules {
                     .note, "events",
                     "events replicate disabled (SLAVESIDE_DISABLED) to replicas and run on the primary only",
                     objects: facts.events, fix: "nothing to do; after a switch-over enable them on the new primary"))
+        }
+        return findings
+    }
+
+    /// System-versioned tables: a logical backup carries their current rows only (issue #33), and no logical
+    /// backup can carry transaction-precise history (mariadb-dump refuses --dump-history for it).
+    static func history(_ facts: PreflightFacts) -> [Finding] {
+        let precise = Set(facts.transactionPreciseTables)
+        let timestamp = facts.versionedTables.filter { !precise.contains($0) }
+        var findings: [Finding] = []
+        if !timestamp.isEmpty {
+            findings.append(
+                Finding(
+                    .warning, "history",
+                    "\(timestamp.count) system-versioned table\(timestamp.count == 1 ? "" : "s"): a logical backup "
+                        + "carries the current rows only, so the history (FOR SYSTEM_TIME ALL) stays on the source",
+                    objects: timestamp,
+                    fix: "take the physical route (backup --physical), which copies the history with the pages"))
+        }
+        if !precise.isEmpty {
+            findings.append(
+                Finding(
+                    .warning, "history-transaction-precise",
+                    "\(precise.count) table\(precise.count == 1 ? " keeps" : "s keep") transaction-precise history, "
+                        + "which no logical backup can carry (mariadb-dump refuses --dump-history for it)",
+                    objects: Array(precise),
+                    fix: "take the physical route (backup --physical), which copies the history with the pages"))
         }
         return findings
     }

@@ -121,6 +121,18 @@ import Testing
         #expect(checks(Self.clean, .standalone, version: (parts[0], parts[1])) == (expected.isEmpty ? [] : [expected]))
     }
 
+    /// Issue #33: the history of a versioned table does not travel in a logical backup; said for every target.
+    @Test(arguments: TargetTopology.allCases)
+    func versionedTablesWarnThatTheirHistoryStays(target: TargetTopology) {
+        var facts = Self.clean
+        facts.versionedTables = ["shop.audit", "shop.ledger"]
+        facts.transactionPreciseTables = ["shop.ledger"]
+        let findings = PreflightRules.findings(facts, target: target).filter { $0.check.hasPrefix("history") }
+        #expect(findings.map(\.check) == ["history", "history-transaction-precise"])
+        #expect(findings.map(\.objects) == [["shop.audit"], ["shop.ledger"]])
+        #expect(findings.allSatisfy { $0.severity == .warning && $0.fix.contains("backup --physical") })
+    }
+
     @Test func blockersComeFirst() {
         var facts = Self.clean
         facts.events = ["shop.e"]

@@ -49,11 +49,32 @@ struct PreflightServerTests {
         #expect(report.findings[2].objects == ["\(name).tickets (cache 10, increment 5)"])
         #expect(report.findings[3].objects == ["view \(name).v (DEFINER gone@%)"])
 
+        // No versioned table here: no history finding.
+        #expect(facts.versionedTables.isEmpty && facts.transactionPreciseTables.isEmpty)
+
         let standalone = try CLI.run(
             [
                 "preflight", "--target", "standalone", "--database", name, "--host", "127.0.0.1",
                 "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root",
             ], environment: ["MARIADB_PASSWORD": env.rootPassword])
         #expect(standalone.status == 0 && standalone.stdout.contains("0 blockers, 1 warning"), "\(standalone.stdout)")
+    }
+
+    /// A versioned table with implicit period columns (not listed in COLUMNS) and a transaction-precise one.
+    @Test func versionedTablesAndTheirKindOfHistoryAreRead() async throws {
+        let env = try TestEnvironment.require()
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        let name = TestEnvironment.uniqueName("pfhist")
+        try await source.execute([
+            "CREATE DATABASE `\(name)`",
+            "CREATE TABLE `\(name)`.audit (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING",
+            "CREATE TABLE `\(name)`.ledger (id INT PRIMARY KEY, s BIGINT UNSIGNED AS ROW START INVISIBLE, "
+                + "e BIGINT UNSIGNED AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM VERSIONING",
+            "CREATE TABLE `\(name)`.plain (id INT PRIMARY KEY)",
+        ])
+        defer { Task { _ = try? await source.query("DROP DATABASE `\(name)`") } }
+        let facts = try await PreflightFacts.read(from: source, databases: [name])
+        #expect(facts.versionedTables == ["\(name).audit", "\(name).ledger"])
+        #expect(facts.transactionPreciseTables == ["\(name).ledger"])
     }
 }
