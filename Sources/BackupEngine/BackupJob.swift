@@ -18,6 +18,8 @@ public struct BackupJob: Codable, Sendable, Equatable {
     public var recordBinlogPosition = true
     /// mariadb-dump reads the rows as well (true), instead of this tool's own snapshot reader.
     public var dumpReadsRows: Bool?
+    /// Leave the history of system-versioned tables out (`--no-history`).
+    public var noHistory: Bool?
     /// Go duration, as the operator's maxRetention (e.g. 720h).
     public var maxRetention: String?
     public var keepLast: Int?
@@ -62,13 +64,15 @@ public struct BackupJob: Codable, Sendable, Equatable {
     }
 
     public func request(connection: ConnectionSettings, now: UTCDateTime) -> BackupRequest {
-        BackupRequest(
+        var request = BackupRequest(
             connection: connection,
             dump: DumpOptions(
                 databases: databases, galera: galera, ignoreGlobalPrivileges: ignoreGlobalPrivileges,
                 operatorFlags: operatorFlags, extraArguments: dumpArguments),
             compression: compression, gzipLevel: gzipLevel, now: now, recordBinlogPosition: recordBinlogPosition,
             readRows: dumpReadsRows != true)
+        request.history = noHistory != true
+        return request
     }
 
     public func physicalRequest(connection: ConnectionSettings, now: UTCDateTime) -> PhysicalBackupRequest {

@@ -21,6 +21,8 @@ public struct BackupRequest: Sendable {
     /// Read the rows over a connection of this tool's own (`SnapshotRows`) when the dump allows it;
     /// false leaves them to mariadb-dump.
     public var readRows: Bool
+    /// Carry the history of system-versioned tables (off: `--no-history`, their current rows only).
+    public var history = true
 
     public init(
         connection: ConnectionSettings, dump: DumpOptions, compression: CompressionAlgorithm, gzipLevel: Int? = nil,
@@ -83,6 +85,8 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var startedAt: UTCDateTime
     public var finishedAt: UTCDateTime
     public var tool: String
+    /// The system-versioned tables whose history the dump carries (nil in manifests from before it did).
+    public var historyTables: [String]?
     /// The tool that read the rows, when not mariadb-dump (which then wrote the definitions only,
     /// with `--no-data`); `dumpArguments` are what mariadb-dump alone would need for the same file.
     public var rowsReadBy: String?
@@ -168,6 +172,8 @@ public struct BackupPlan: Codable, Sendable, Equatable {
     public var rowsReadBy = "mariadb-dump"
     /// Why mariadb-dump reads them, when it does.
     public var rowsReason: String?
+    /// The system-versioned tables whose history the dump carries.
+    public var historyTables: [String] = []
 }
 
 /// Progress callbacks: SQL bytes read from the dump, bytes handed to the store.
@@ -202,7 +208,7 @@ public enum BackupPipeline {
     public static func run(
         _ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
     ) async throws -> BackupManifest {
-        let (_, prepared, facts, notes) = try await prepare(request, store: store)
+        let (plan, prepared, facts, notes) = try await prepare(request, store: store)
         for note in notes { progress.noted(note) }
         let name = BackupName(time: request.now, compression: request.compression)
         guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else {
@@ -242,7 +248,7 @@ public enum BackupPipeline {
         let done = try await attemptUntilDone()
         _ = try await done.writer.commit()
 
-        let manifest = BackupManifest(
+        var manifest = BackupManifest(
             name: name.fileName,
             object: done.digests.object, sql: done.digests.content,
             compression: request.compression, serverVersion: facts.version, galera: dump.galera,
@@ -250,6 +256,7 @@ public enum BackupPipeline {
             databases: dump.databases, dumpArguments: Array(done.arguments.dropFirst()),
             startedAt: done.started, finishedAt: UTCDateTime.now(), tool: toolVersion,
             rowsReadBy: done.rowsReadHere ? toolVersion : nil)
+        manifest.historyTables = dump.dumpHistory ? plan.historyTables : nil
         try await manifest.write(besides: name, to: store)
         return manifest
     }
@@ -291,6 +298,8 @@ public enum BackupPipeline {
     /// and why mariadb-dump reads them.
     static func rowReader(_ request: BackupRequest, dump: DumpOptions) async throws -> (SnapshotRows?, why: String?) {
         guard request.readRows else { return (nil, "--dump-reads-rows") }
+        // The history's rows and their row start and end: mariadb-dump writes them as the server takes them back.
+        guard !dump.dumpHistory else { return (nil, "system-versioned tables with their history (--dump-history)") }
         if let argument = dump.firstRowShapingArgument { return (nil, "--dump-arg \(argument)") }
         guard !dump.operatorFlags else { return (nil, "--operator-flags") }
         let rows = try await SnapshotRows.open(
@@ -460,6 +469,7 @@ public enum BackupPipeline {
         if facts.galera.enabled { dump.galera = true }
         // `file` is set only when SHOW MASTER STATUS worked: mariadb-dump needs the same privilege.
         var notes: [String] = []
+        var historyTables: [String] = []
         if request.recordBinlogPosition && facts.binlog.enabled {
             if facts.binlog.file != nil {
                 dump.binlogPosition = true
@@ -470,6 +480,14 @@ public enum BackupPipeline {
                         + "MASTER STATUS; fix: GRANT BINLOG MONITOR ON *.* TO \(account)")
             }
         }
+        if !dump.operatorFlags {
+            let versioned = try await source.systemVersionedTables(
+                filter: "TABLE_SCHEMA " + schemaScope(dump.databases))
+            let (dumpHistory, note) = historyDecision(versioned, wanted: request.history)
+            dump.dumpHistory = dumpHistory
+            if dumpHistory { historyTables = versioned.timestamp }
+            if let note { notes.append(note) }
+        }
         try await checkPrivileges(source, dump: dump)
         dump.binaryCharacterSet = await binaryCharacterSetIsSafe(source, dump: dump)
         let name = BackupName(time: request.now, compression: request.compression)
@@ -477,11 +495,42 @@ public enum BackupPipeline {
             throw BackupError.alreadyExists(location: store.location + name.fileName)
         }
         let arguments = Array(try dump.arguments(defaultsExtraFile: "<credentials file>").dropFirst())
-        let plan = BackupPlan(
+        var plan = BackupPlan(
             name: name.fileName, location: store.location + name.fileName, source: source.endpoint,
             serverVersion: facts.version,
             galera: dump.galera, compression: request.compression, dumpArguments: arguments)
+        plan.historyTables = historyTables
         return (plan, dump, facts, notes)
+    }
+
+    /// Whether the dump carries history (`--dump-history`), and what to tell the user. Pure.
+    public static func historyDecision(_ versioned: SystemVersionedTables, wanted: Bool) -> (Bool, String?) {
+        let timestamp = versioned.timestamp
+        guard !timestamp.isEmpty else {
+            guard !versioned.transactionPrecise.isEmpty else { return (false, nil) }
+            return (
+                false,
+                "the history of \(listed(versioned.transactionPrecise)) is transaction-precise, which no logical "
+                    + "backup carries: current rows only; the physical route (backup --physical) keeps it"
+            )
+        }
+        guard wanted else {
+            return (false, "--no-history: the history of \(listed(timestamp)) is left out, current rows only")
+        }
+        guard versioned.transactionPrecise.isEmpty else {
+            return (
+                false,
+                "the history of \(listed(timestamp)) is left out: mariadb-dump cannot dump any history beside the "
+                    + "transaction-precise \(listed(versioned.transactionPrecise)); the physical route (backup "
+                    + "--physical) keeps all of it"
+            )
+        }
+        return (true, "the history of \(listed(timestamp)) travels with their rows (mariadb-dump --dump-history)")
+    }
+
+    public static func listed(_ tables: [String]) -> String {
+        let shown = tables.prefix(5).joined(separator: ", ")
+        return (tables.count == 1 ? "table " : "\(tables.count) tables ") + shown + (tables.count > 5 ? ", …" : "")
     }
 
     /// Whether the dump may travel in the binary character set: not with the operator's exact flags or

@@ -143,7 +143,7 @@ public struct BinaryDumpGuard: Sendable {
 
 /// The schemas a dump of `databases` covers, as the end of a WHERE condition on a schema column:
 /// `IN (…)`, or for every database (empty) all but the two virtual ones. Pure.
-func schemaScope(_ databases: [String]) -> String {
+public func schemaScope(_ databases: [String]) -> String {
     databases.isEmpty
         ? "NOT IN ('information_schema', 'performance_schema')"
         : "IN (" + databases.map(SQLQuoting.literal).joined(separator: ", ") + ")"

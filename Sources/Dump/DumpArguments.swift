@@ -18,6 +18,10 @@ public struct DumpOptions: Sendable, Equatable {
     /// with no conversion on either server and mariadb-dump's single-byte escaping, about half its CPU.
     /// Only for sources whose table definitions are ASCII (`BinaryDumpGuard` says why).
     public var binaryCharacterSet: Bool
+    /// Dump the history of system-versioned tables too (`--dump-history`: every row FOR SYSTEM_TIME ALL with
+    /// its row start and end, restored under `system_versioning_insert_history`). mariadb-dump refuses it for
+    /// a transaction-precise table, so the backup sets it only when the dump holds none.
+    public var dumpHistory = false
 
     public init(
         databases: [String] = [], galera: Bool = false, ignoreGlobalPrivileges: Bool? = nil,
@@ -98,6 +102,7 @@ public struct DumpOptions: Sendable, Equatable {
         if binlogPosition && !operatorFlags { arguments += ["--master-data=2", "--gtid"] }
         if binaryCharacterSet && !operatorFlags { arguments.append("--default-character-set=binary") }
         if galera { arguments.append("--skip-add-locks") }
+        if dumpHistory && !operatorFlags { arguments.append("--dump-history") }
         if ignoresPrivileges {
             let tables = operatorFlags ? ["global_priv"] : Self.privilegeTables
             arguments += tables.map { "--ignore-table=mysql.\($0)" }

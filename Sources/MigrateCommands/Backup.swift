@@ -96,6 +96,14 @@ extension MariaDBMigrate {
         )
         var dumpReadsRows = false
 
+        @Flag(
+            help: ArgumentHelp(
+                "Leave the history of system-versioned tables out: their current rows only. By default a logical "
+                    + "backup carries it (mariadb-dump --dump-history), unless a transaction-precise table, whose "
+                    + "history no logical backup carries, is among the tables; the physical route keeps any history.")
+        )
+        var noHistory = false
+
         @Option(
             help: ArgumentHelp(
                 "Delete backups older than this after a successful backup (Go duration, e.g. 720h), as the operator's "
@@ -146,6 +154,7 @@ extension MariaDBMigrate {
             job.gzipLevel = gzipLevel
             job.recordBinlogPosition = binlogPosition
             if dumpReadsRows { job.dumpReadsRows = true }
+            if noHistory { job.noHistory = true }
             job.maxRetention = maxRetention
             job.keepLast = keepLast
             job.gcAge = gcAge == "off" ? nil : gcAge
@@ -201,6 +210,9 @@ extension MariaDBMigrate {
                 print("  rows read by mariadb-dump: \(why)")
             } else {
                 print("  rows read by mariadb-migrate in one snapshot; mariadb-dump writes the rest (--no-data)")
+            }
+            if !plan.historyTables.isEmpty {
+                print("  history carried for \(BackupPipeline.listed(plan.historyTables)) (--no-history leaves it out)")
             }
             if let next { print("  next scheduled run at \(next.rfc3339)") }
             if maxRetention != nil || keepLast != nil {

@@ -48,17 +48,9 @@ extension PreflightFacts {
                     schema: schema, name: name, engine: row[2].string ?? "", cacheSize: settings?[0].uint64 ?? 0,
                     increment: settings?[1].int64 ?? 0))
         }
-        // A versioned table's row-start column says which history it keeps: a timestamp, or a transaction id
-        // (BIGINT; only explicit columns can be, so an implicit row_start, not listed in COLUMNS, is a timestamp).
-        result.versionedTables = try await connection.query(
-            "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.TABLES "
-                + "WHERE TABLE_TYPE = 'SYSTEM VERSIONED' AND \(scope("TABLE_SCHEMA")) ORDER BY 1"
-        ).rows.compactMap { $0[0].string }
-        result.transactionPreciseTables = try await connection.query(
-            "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.COLUMNS "
-                + "WHERE GENERATION_EXPRESSION = 'ROW START' AND DATA_TYPE = 'bigint' AND \(scope("TABLE_SCHEMA")) "
-                + "ORDER BY 1"
-        ).rows.compactMap { $0[0].string }
+        let versioned = try await connection.systemVersionedTables(filter: scope("TABLE_SCHEMA"))
+        result.versionedTables = versioned.all
+        result.transactionPreciseTables = versioned.transactionPrecise
         result.wsrepTables = try await connection.query(
             "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME LIKE "
                 + "'wsrep\\\\_%'"

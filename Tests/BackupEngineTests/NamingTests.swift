@@ -2,6 +2,7 @@ import Compression
 import Foundation
 import ObjectStore
 import Testing
+import MariaDBClient
 import UTCTime
 
 @testable import BackupEngine
@@ -158,6 +159,14 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         #expect(arguments.contains("--skip-add-locks"))
         #expect(Array(arguments[4...6]) == ["--databases", "db1", "db2"])
         for table in DumpOptions.privilegeTables { #expect(arguments.contains("--ignore-table=mysql.\(table)")) }
+    }
+
+    @Test func historyIsDumpedWhenAskedButNotWithOperatorFlags() throws {
+        var options = DumpOptions(databases: ["shop"])
+        options.dumpHistory = true
+        #expect(try options.arguments(defaultsExtraFile: file).contains("--dump-history"))
+        options.operatorFlags = true
+        #expect(try !options.arguments(defaultsExtraFile: file).contains("--dump-history"))
     }
 
     @Test func operatorFlagsLeaveOutOnlyGlobalPriv() throws {
@@ -349,5 +358,25 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
         #expect(
             BinaryDumpGuard.nonASCIIDefinitionQuery(databases: []).contains(
                 "NOT IN ('information_schema', 'performance_schema')"))
+    }
+}
+
+/// Issue #33: whether a backup carries the history of system-versioned tables, and what it says.
+@Suite struct HistoryDecisionTests {
+    @Test(arguments: [
+        // (versioned, transaction-precise, wanted, dumps history, says)
+        ([String](), [String](), true, false, nil),
+        (["s.a"], [], true, true, "the history of table s.a travels with their rows"),
+        (["s.a", "s.b"], [], false, false, "--no-history: the history of 2 tables s.a, s.b is left out"),
+        (["s.a", "s.l"], ["s.l"], true, false, "beside the transaction-precise table s.l"),
+        (["s.l"], ["s.l"], true, false, "the history of table s.l is transaction-precise"),
+    ] as [([String], [String], Bool, Bool, String?)])
+    func theHistoryTravelsWhenItCan(
+        versioned: [String], precise: [String], wanted: Bool, dumps: Bool, says: String?
+    ) {
+        let (dumpHistory, note) = BackupPipeline.historyDecision(
+            SystemVersionedTables(all: versioned, transactionPrecise: precise), wanted: wanted)
+        #expect(dumpHistory == dumps)
+        if let says { #expect(note?.contains(says) == true, "\(note ?? "nil")") } else { #expect(note == nil) }
     }
 }

@@ -1,0 +1,127 @@
+import Foundation
+import MariaDBClient
+import TestSupport
+import Testing
+
+/// Issue #33: the history of timestamp-versioned tables travels in a logical backup by default, for this tool's
+/// restore and for the operator's `mariadb < file` alike; `--no-history` and a transaction-precise table leave
+/// it out, saying so.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"), .serialized)
+struct HistoryTests {
+    /// Every row of every version, with its row start and end, in a stable order.
+    static let allVersions = [
+        "plain": "SELECT id, v, row_start, row_end FROM %@.plain FOR SYSTEM_TIME ALL ORDER BY id, row_start",
+        "explicit": "SELECT id, v, rs, re FROM %@.explicit FOR SYSTEM_TIME ALL ORDER BY id, rs",
+        "parted": "SELECT id, v, row_start, row_end FROM %@.parted FOR SYSTEM_TIME ALL ORDER BY id, row_start",
+    ]
+
+    func makeSource(_ env: TestEnvironment, _ db: String, transactionPrecise: Bool = false) async throws
+        -> MariaDBConnection
+    {
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        var statements = [
+            "CREATE DATABASE `\(db)`",
+            "CREATE TABLE `\(db)`.plain (id INT PRIMARY KEY, v VARCHAR(10)) WITH SYSTEM VERSIONING",
+            "CREATE TABLE `\(db)`.explicit (id INT PRIMARY KEY, v INT, rs TIMESTAMP(6) AS ROW START INVISIBLE, "
+                + "re TIMESTAMP(6) AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(rs, re)) WITH SYSTEM VERSIONING",
+            "CREATE TABLE `\(db)`.parted (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING "
+                + "PARTITION BY SYSTEM_TIME (PARTITION p_hist HISTORY, PARTITION p_cur CURRENT)",
+        ]
+        for table in ["plain", "explicit", "parted"] {
+            let value = table == "plain" ? "'one'" : "1"
+            statements += [
+                "INSERT INTO `\(db)`.\(table) (id, v) VALUES (1, \(value)), (2, \(value)), (3, \(value))",
+                "UPDATE `\(db)`.\(table) SET v = \(table == "plain" ? "'two'" : "2") WHERE id = 1",
+                "UPDATE `\(db)`.\(table) SET v = \(table == "plain" ? "'three'" : "3") WHERE id = 1",
+                "DELETE FROM `\(db)`.\(table) WHERE id = 2",
+            ]
+        }
+        if transactionPrecise {
+            statements.append(
+                "CREATE TABLE `\(db)`.ledger (id INT PRIMARY KEY, s BIGINT UNSIGNED AS ROW START INVISIBLE, "
+                    + "e BIGINT UNSIGNED AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM VERSIONING")
+        }
+        try await source.execute(statements)
+        return source
+    }
+
+    func rows(_ connection: MariaDBConnection, _ query: String, _ db: String) async throws -> [String] {
+        try await connection.query(query.replacingOccurrences(of: "%@", with: "`\(db)`")).rows.map { row in
+            row.values.map { $0.string ?? "NULL" }.joined(separator: "|")
+        }
+    }
+
+    func backup(_ env: TestEnvironment, _ db: String, into dir: String, _ extra: [String] = []) throws -> CLI.Result {
+        try CLI.run(
+            ["backup", "--database", db, "--storage-dir", dir, "--host", "127.0.0.1", "--port",
+             try env["MM_TEST_MARIADB_PORT"], "--user", "root"] + extra,
+            environment: ["MARIADB_PASSWORD": env.rootPassword])
+    }
+
+    /// Restored by this tool and by `mariadb < file`: every version of every row, and AS OF a past time, as on
+    /// the source.
+    @Test(arguments: ["restore", "mariadb < file"])
+    func theHistoryTravels(way: String) async throws {
+        let env = try TestEnvironment.require()
+        let db = TestEnvironment.uniqueName("hist")
+        let source = try await makeSource(env, db)
+        let target = try await MariaDBConnection.connect(try env.targetTCP())
+        defer {
+            Task {
+                _ = try? await source.query("DROP DATABASE IF EXISTS `\(db)`")
+                _ = try? await target.query("DROP DATABASE IF EXISTS `\(db)`")
+            }
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-hist-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try backup(env, db, into: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stderr.contains("travels with their rows"), "\(made.stderr)")
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".gz") })
+        let manifest = try String(contentsOfFile: "\(dir)/\(name).manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"historyTables\"") && manifest.contains("\(db).parted"), "\(manifest)")
+        if way == "restore" {
+            let run = try CLI.run(
+                ["restore", "--storage-dir", dir, "--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"],
+                 "--user", "root"], environment: ["MARIADB_PASSWORD": env.rootPassword])
+            #expect(run.status == 0, "\(run.stderr)")
+        } else {
+            let run = try CLI.shell(
+                "gzip -dc \"$0\" | mariadb --no-defaults -h127.0.0.1 -P\(try env["MM_TEST_TARGET_PORT"]) -uroot",
+                environment: ["MYSQL_PWD": env.rootPassword], arguments: ["\(dir)/\(name)"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        for (table, query) in Self.allVersions {
+            let expected = try await rows(source, query, db)
+            #expect(expected.count >= 5, "\(table): \(expected)")
+            #expect(try await rows(target, query, db) == expected, "\(table)")
+        }
+        // AS OF the moment just after the first update: the same rows on both sides.
+        let moment = try #require(
+            try await source.query(
+                "SELECT MIN(row_end) FROM `\(db)`.plain FOR SYSTEM_TIME ALL WHERE id = 1").scalar.string)
+        let asOf = "SELECT id, v FROM %@.plain FOR SYSTEM_TIME AS OF TIMESTAMP'\(moment)' ORDER BY id"
+        #expect(try await rows(target, asOf, db) == (try await rows(source, asOf, db)))
+        #expect(try await rows(target, "SELECT PARTITION_NAME, TABLE_ROWS > 0 FROM information_schema.PARTITIONS "
+            + "WHERE TABLE_SCHEMA = '\(db)' AND TABLE_NAME = 'parted' ORDER BY 1", db).count == 2)
+    }
+
+    /// --no-history, and a transaction-precise table beside the others, leave the history out and say so.
+    @Test(arguments: [false, true])
+    func theHistoryIsLeftOutSayingSo(transactionPrecise: Bool) async throws {
+        let env = try TestEnvironment.require()
+        let db = TestEnvironment.uniqueName("nohist")
+        let source = try await makeSource(env, db, transactionPrecise: transactionPrecise)
+        defer { Task { _ = try? await source.query("DROP DATABASE IF EXISTS `\(db)`") } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-hist-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try backup(env, db, into: dir, transactionPrecise ? [] : ["--no-history"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let said =
+            transactionPrecise ? "beside the transaction-precise table \(db).ledger" : "--no-history: the history"
+        #expect(made.stderr.contains(said), "\(made.stderr)")
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".gz") })
+        let sql = try CLI.shell("gzip -dc \"$0\"", arguments: ["\(dir)/\(name)"]).stdout
+        #expect(!sql.contains("system_versioning_insert_history"))
+    }
+}
