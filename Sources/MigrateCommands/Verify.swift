@@ -42,11 +42,18 @@ extension MariaDBMigrate {
                 valueName: "user"))
         var toolUsers: [String] = []
 
+        @Flag(
+            help: ArgumentHelp(
+                "Compare the history of system-versioned tables too: every version with its row start and end (a "
+                    + "backup carries it for timestamp-versioned tables; without this, their current rows are "
+                    + "compared)."))
+        var history = false
+
         func run() async throws {
-            let report = try await VerifyJob(
-                databases: databases, accounts: self.accounts, accountPatterns: accountPatterns, toolUsers: toolUsers
-            )
-            .run(source: try connection.resolve(prompter: nil), target: try target.resolve())
+            var job = VerifyJob(
+                databases: databases, accounts: self.accounts, accountPatterns: accountPatterns, toolUsers: toolUsers)
+            job.history = history
+            let report = try await job.run(source: try connection.resolve(prompter: nil), target: try target.resolve())
             if output.json {
                 try output.printJSON(report)
             } else if report.differences.isEmpty {

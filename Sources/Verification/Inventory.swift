@@ -61,7 +61,7 @@ extension Inventory {
     /// user names this tool made for its own use, left out whatever the patterns say, and listed in `leftOut`.
     public static func take(
         from connection: MariaDBConnection, databases: [String], accounts: Bool,
-        accountPatterns: [String] = [], toolUsers: Set<String> = []
+        accountPatterns: [String] = [], toolUsers: Set<String> = [], history: Bool = false
     ) async throws -> Inventory {
         var inventory = Inventory()
         for row in try await connection.query(
@@ -87,14 +87,24 @@ extension Inventory {
         for (schema, table, versioned) in baseTables.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
             let qualified = "\(SQLQuoting.identifier(schema)).\(SQLQuoting.identifier(table))"
             let rows = try await connection.query("SELECT COUNT(*) FROM \(qualified)").scalar.uint64 ?? 0
-            // A system-versioned table's history and row start/end times do not travel in a logical backup
-            // (the restore stamps its own): its current rows are compared, without those columns.
-            let checksum =
-                versioned
-                ? try await ServerImage.rowsChecksum(
+            // A system-versioned table: its current rows without their row start/end, which a restore without the
+            // history stamps anew; with `history`, also every version with its row start and end.
+            var checksum: String
+            if versioned {
+                checksum = try await ServerImage.rowsChecksum(
                     of: qualified, schema: schema, name: table, versioned: true, currentRowsOnly: true,
-                    on: connection) + " (system-versioned: current rows, history not compared)"
-                : try await connection.query("CHECKSUM TABLE \(qualified)").rows.first?[1].string ?? "NULL"
+                    on: connection)
+                if history {
+                    let all = try await ServerImage.rowsChecksum(
+                        of: qualified, schema: schema, name: table, versioned: true, withPeriods: true,
+                        on: connection)
+                    checksum += "; history \(all) (system-versioned: current rows and history compared)"
+                } else {
+                    checksum += " (system-versioned: current rows, history not compared)"
+                }
+            } else {
+                checksum = try await connection.query("CHECKSUM TABLE \(qualified)").rows.first?[1].string ?? "NULL"
+            }
             inventory.schemas[schema]?.tables[table] = Table(rows: rows, checksum: checksum)
         }
         for row in try await connection.query(

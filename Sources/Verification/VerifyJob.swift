@@ -11,6 +11,8 @@ public struct VerifyJob: Codable, Sendable, Equatable {
     /// User names this tool made for its own use (the replication account; a runbook adds the name it chose):
     /// left out of the comparison, and said so.
     public var toolUsers: [String] = Array(SystemObjects.toolAccounts.keys)
+    /// Compare the history of system-versioned tables too: every version with its row start and end.
+    public var history = false
 
     public init(
         databases: [String] = [], accounts: Bool? = nil, accountPatterns: [String] = [], toolUsers: [String] = []
@@ -54,10 +56,13 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         let accounts = self.accounts ?? databases.isEmpty
         let patterns = accountPatterns
         let tool = Set(toolUsers)
+        let history = self.history
         async let sourceInventory = Inventory.take(
-            from: source, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool)
+            from: source, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool,
+            history: history)
         async let targetInventory = Inventory.take(
-            from: target, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool)
+            from: target, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool,
+            history: history)
         let (a, b) = try await (sourceInventory, targetInventory)
         return Report(
             source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),
