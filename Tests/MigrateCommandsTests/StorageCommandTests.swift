@@ -191,7 +191,15 @@ struct StorageGCTests {
                 bucket: bucket, prefix: "mariadb",
                 endpoint: S3Endpoint.parse(try env["MM_TEST_S3_ENDPOINT"], tlsEnabled: false)),
             credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
-        let left = try await store.pendingMultipartUploads().count
+        // A run killed while its CompleteMultipartUpload was in flight still completes on the server a moment
+        // later (seen once in CI under load): count once the listing has settled.
+        var left = try await store.pendingMultipartUploads().count
+        for _ in 0..<10 {
+            try await Task.sleep(for: .milliseconds(500))
+            let again = try await store.pendingMultipartUploads().count
+            if again == left { break }
+            left = again
+        }
         let next = try CLI.run(arguments, environment: credentials)
         #expect(next.status == 0, "\(next.stderr)")
         let said =
