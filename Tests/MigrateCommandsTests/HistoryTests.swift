@@ -132,10 +132,15 @@ struct HistoryTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-hist-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let made = try backup(env, db, into: dir, transactionPrecise ? [] : ["--no-history"])
-        #expect(made.status == 0, "\(made.stderr)")
-        let said =
-            transactionPrecise ? "beside the transaction-precise table \(db).ledger" : "--no-history: the history"
-        #expect(made.stderr.contains(said), "\(made.stderr)")
+        ErrorCatalog.expect(transactionPrecise ? "history-beside-transaction-precise" : "no-history", made)
+        if transactionPrecise {
+            #expect(made.stderr.contains("beside the transaction-precise table \(db).ledger"), "\(made.stderr)")
+            let preflight = try CLI.run(
+                ["preflight", "--target", "standalone", "--database", db, "--host", "127.0.0.1", "--port",
+                 try env["MM_TEST_MARIADB_PORT"], "--user", "root"],
+                environment: ["MARIADB_PASSWORD": env.rootPassword])
+            ErrorCatalog.expect("history-transaction-precise", preflight)
+        }
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".gz") })
         let sql = try CLI.shell("gzip -dc \"$0\"", arguments: ["\(dir)/\(name)"]).stdout
         #expect(!sql.contains("system_versioning_insert_history"))
