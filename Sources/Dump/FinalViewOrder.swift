@@ -5,8 +5,9 @@ import Foundation
 /// `WITH CHECK OPTION` over a view whose name sorts after it meets the placeholder, which is not updatable, and
 /// the restore stops with error 1368 (in `mariadb < file` too). Each "Final view structure" block moves whole;
 /// a view is placed after every view of the same section whose name it quotes; a cycle keeps the dump's order.
-/// Pure; fed chunk by chunk. Outside a view section a chunk is searched for a view header at memory speed and
-/// only its last lines are looked at line by line, so a dump with its rows passes at little cost.
+/// Pure; fed chunk by chunk. Outside a view section only a line that may be `--` is held: any other streams
+/// through as soon as its first bytes show it (memchr finds the newlines), so a dump with its rows, one long
+/// INSERT a line, passes without being gathered line by line.
 public struct FinalViewOrder {
     struct Block {
         var name: [UInt8]
@@ -18,6 +19,8 @@ public struct FinalViewOrder {
     private var buffering = false
     /// A `--` line held until the next line says whether it opens a block.
     private var heldDashes = false
+    /// The current line was already passed on (its start showed it is not `--`): its rest follows it unread.
+    private var streaming = false
 
     public init() {}
 
@@ -28,56 +31,31 @@ public struct FinalViewOrder {
     private static let viewLine = Array("/*!50001 VIEW ".utf8)
 
     public mutating func consume(_ chunk: [UInt8]) -> [UInt8] {
-        guard !buffering, !heldDashes, partialLine.isEmpty, !chunk.isEmpty else { return byLines(chunk[...]) }
-        // Up to a header that starts in this chunk, or else up to the line before the last (a header may begin
-        // in the chunk's last two lines and end in the next one), the chunk passes as it is.
-        let passing: Int
-        if let header = Self.find(Self.splitHeader, in: chunk) {
-            passing = header + 1
-        } else {
-            var newlines = 0
-            var index = chunk.count
-            while index > 0 && newlines < 2 {
-                index -= 1
-                if chunk[index] == UInt8(ascii: "\n") { newlines += 1 }
-            }
-            passing = newlines == 2 ? index + 1 : 0
-        }
-        if passing == chunk.count { return chunk }
-        return Array(chunk[..<passing]) + byLines(chunk[passing...])
-    }
-
-    private static let splitHeader = Array("\n--\n-- Final view structure for view ".utf8)
-
-    /// The offset of `needle` (which starts with a newline) in `haystack`: memchr (vectorised) to each newline,
-    /// then a compare; a dump's lines are long (one INSERT a line), so that is quick.
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        haystack.withUnsafeBytes { hay -> Int? in
-            guard let base = hay.baseAddress else { return nil }
-            var offset = 0
-            while offset < hay.count, let found = memchr(base + offset, Int32(needle[0]), hay.count - offset) {
-                let at = base.distance(to: UnsafeRawPointer(found))
-                if at + needle.count <= hay.count,
-                    memcmp(found, needle, needle.count) == 0
-                {
-                    return at
-                }
-                offset = at + 1
-            }
-            return nil
-        }
-    }
-
-    private mutating func byLines(_ chunk: ArraySlice<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
         var lineStart = chunk.startIndex
-        for index in Self.newlines(in: chunk) {
-            let line = partialLine + chunk[lineStart...index]
-            partialLine = []
+        for index in Self.newlines(in: chunk[...]) {
+            if streaming {
+                output += chunk[lineStart...index]
+                streaming = false
+            } else {
+                let line = partialLine + chunk[lineStart...index]
+                partialLine = []
+                handle(line, into: &output)
+            }
             lineStart = index + 1
-            handle(line, into: &output)
         }
-        partialLine += chunk[lineStart...]
+        let rest = chunk[lineStart...]
+        if streaming {
+            output += rest
+        } else if !rest.isEmpty {
+            partialLine += rest
+            // Outside a section, with no `--` held, only a line that is `--` matters.
+            if !buffering && !heldDashes && !Self.dashes.starts(with: partialLine) {
+                output += partialLine
+                partialLine = []
+                streaming = true
+            }
+        }
         return output
     }
 
@@ -101,6 +79,7 @@ public struct FinalViewOrder {
         var output = flush()
         if heldDashes { output += Self.dashes }
         heldDashes = false
+        streaming = false
         output += partialLine
         partialLine = []
         return output

@@ -63,6 +63,14 @@ import Testing
         #expect(reordered(Self.before + a + b + trailer, chunk: 3) == Self.before + b + a + trailer)
     }
 
+    /// A row line streams through before its newline arrives: nothing gathers a dump's long INSERT lines.
+    @Test func aLongLineIsNotHeldBack() {
+        var order = FinalViewOrder()
+        #expect(order.consume(Array("INSERT INTO `t` VALUES (1".utf8)) == Array("INSERT INTO `t` VALUES (1".utf8))
+        #expect(order.consume(Array("),(2);\n-".utf8)) == Array("),(2);\n".utf8))
+        #expect(order.finish() == Array("-".utf8))
+    }
+
     @Test func aDumpWithoutViewsPassesUnchanged() {
         let text = "-- MariaDB dump\n--\n-- Table structure for table `t`\n--\n\nCREATE TABLE `t` (`id` int);\n--"
         #expect(reordered(text, chunk: 4) == text)
