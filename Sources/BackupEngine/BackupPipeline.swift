@@ -208,7 +208,7 @@ public enum BackupPipeline {
     public static func run(
         _ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
     ) async throws -> BackupManifest {
-        let (plan, prepared, facts, notes) = try await prepare(request, store: store)
+        let (plan, prepared, facts, notes, preface) = try await prepare(request, store: store)
         for note in notes { progress.noted(note) }
         let name = BackupName(time: request.now, compression: request.compression)
         guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else {
@@ -219,7 +219,6 @@ public enum BackupPipeline {
         defer { credentials.remove() }
         var dump = prepared
         var readRows = request.readRows
-        let preface = try await Self.preface(request, dump: dump, progress: progress)
         func attempt() async throws -> DumpAttempt {
             let rows = readRows ? try await rowReader(request, dump: dump).0 : nil
             return try await dumpOnce(
@@ -262,21 +261,18 @@ public enum BackupPipeline {
     }
 
     /// What the dump makes before its databases (`DumpPreface`): the source's plugins, and the accounts the
-    /// dumped objects run as.
-    static func preface(
-        _ request: BackupRequest, dump: DumpOptions, progress: BackupProgress
-    ) async throws -> [UInt8] {
-        guard !dump.operatorFlags else { return [] }
-        let connection = try await MariaDBConnection.connect(request.connection)
-        let (plugins, statements) = try await DumpPreface.read(from: connection, options: dump)
+    /// dumped objects run as; the note that says so.
+    static func preface(_ source: MariaDBConnection, dump: DumpOptions) async throws -> (text: [UInt8], note: String?) {
+        guard !dump.operatorFlags else { return ([], nil) }
+        let (plugins, statements) = try await DumpPreface.read(from: source, options: dump)
         let accounts = statements.filter { $0.hasPrefix("CREATE USER") }.count
-        if accounts > 0 {
-            progress.noted(
-                "the dump first creates the \(accounts == 1 ? "account" : "\(accounts) accounts") its views, routines, "
-                    + "triggers and events run as (with their global and database grants), since it leaves the "
-                    + "privilege tables out and a view over such a view cannot be made without them")
-        }
-        return DumpPreface.text(plugins: plugins, accounts: statements)
+        let note =
+            accounts == 0
+            ? nil
+            : "the dump first creates the \(accounts == 1 ? "account" : "\(accounts) accounts") its views, routines, "
+                + "triggers and events run as (with their global and database grants), since it leaves the "
+                + "privilege tables out and a view over such a view cannot be made without them"
+        return (DumpPreface.text(plugins: plugins, accounts: statements), note)
     }
 
     /// A binary-character-set dump stopped by `BinaryDumpGuard`; nothing was stored.
@@ -462,7 +458,7 @@ public enum BackupPipeline {
 
     static func prepare(
         _ request: BackupRequest, store: any ObjectStore
-    ) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts, notes: [String]) {
+    ) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts, notes: [String], preface: [UInt8]) {
         let source = try await MariaDBConnection.connect(request.connection)
         let facts = try await source.serverFacts()
         var dump = request.dump
@@ -489,6 +485,9 @@ public enum BackupPipeline {
             if let note { notes.append(note) }
         }
         try await checkPrivileges(source, dump: dump)
+        // On the connection the checks used; the preface depends on the dump's scope, not on its character set.
+        let preface = try await Self.preface(source, dump: dump)
+        if let note = preface.note { notes.append(note) }
         dump.binaryCharacterSet = await binaryCharacterSetIsSafe(source, dump: dump)
         let name = BackupName(time: request.now, compression: request.compression)
         guard try await store.head(name: name.fileName) == nil else {
@@ -500,7 +499,7 @@ public enum BackupPipeline {
             serverVersion: facts.version,
             galera: dump.galera, compression: request.compression, dumpArguments: arguments)
         plan.historyTables = historyTables
-        return (plan, dump, facts, notes)
+        return (plan, dump, facts, notes, preface.text)
     }
 
     /// Whether the dump carries history (`--dump-history`), and what to tell the user. Pure.

@@ -121,27 +121,22 @@ public struct ServerImage: Sendable, Equatable {
         guard versioned || !stamped.isEmpty else {
             return try await connection.query("CHECKSUM TABLE \(table)").rows.first?[1].string ?? "NULL"
         }
-        var columns = try await connection.query(
+        let listed = try await connection.query(
             "SELECT COLUMN_NAME, IS_GENERATED, GENERATION_EXPRESSION FROM information_schema.COLUMNS "
                 + "WHERE TABLE_SCHEMA = \(connection.quote(schema)) AND TABLE_NAME = \(connection.quote(name)) "
                 + "ORDER BY ORDINAL_POSITION"
-        ).rows.compactMap { row -> String? in
+        ).rows
+        // A period column: its generation expression reads ROW START or ROW END.
+        func isPeriod(_ row: Row) -> Bool {
+            row[1].string == "ALWAYS" && ["ROW START", "ROW END"].contains(row[2].string ?? "")
+        }
+        var columns = listed.compactMap { row -> String? in
             guard let column = row[0].string, !stamped.contains(column) else { return nil }
-            // A period column: its generation expression reads ROW START or ROW END.
-            if versioned && !withPeriods && row[1].string == "ALWAYS"
-                && ["ROW START", "ROW END"].contains(row[2].string ?? "")
-            {
-                return nil
-            }
+            if versioned && !withPeriods && isPeriod(row) { return nil }
             return "QUOTE(\(SQLQuoting.identifier(column)))"
         }
         // Implicit period columns are not in COLUMNS: named by their pseudo-columns.
-        if withPeriods, try await connection.query(
-            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(connection.quote(schema)) "
-                + "AND TABLE_NAME = \(connection.quote(name)) AND GENERATION_EXPRESSION = 'ROW START'"
-        ).scalar.int64 == 0 {
-            columns += ["QUOTE(row_start)", "QUOTE(row_end)"]
-        }
+        if withPeriods && !listed.contains(where: isPeriod) { columns += ["QUOTE(row_start)", "QUOTE(row_end)"] }
         let all = versioned && !currentRowsOnly ? " FOR SYSTEM_TIME ALL" : ""
         let row = try await connection.query(
             "SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS(',', \(columns.joined(separator: ", "))))), 0) "
