@@ -35,6 +35,7 @@ public enum CommandPreview {
         case ("preflight", "topology"): return "--target"
         case (_, "other-nodes"): return nil
         case ("verify", "compare-accounts"): return "--accounts"
+        case ("verify", "replication-user"): return "--tool-account"
         case (_, "accounts-dir"): return action == "accounts" ? "--output-dir" : nil
         case (_, "manifests-dir"): return "--output-dir"
         case (_, "s3-secret-access-key"): return "--s3-secret-access-key-file"

@@ -483,3 +483,31 @@ final class LockedText: @unchecked Sendable {
     var text: String { lock.withLock { value } }
     func append(_ more: String) { lock.withLock { value += more } }
 }
+
+/// The live runbook's verify step previews a command `verify` parses: its replication account goes in as
+/// `--tool-account` (it read `--replication-user`, an option verify does not have).
+@Suite struct LiveVerifyPreviewTests {
+    @Test func theVerifyStepsRunsLineParses() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-preview-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plan = try CLI.run(
+            [
+                "migrate", "external-to-operator-live", "--dry-run", "--target-host", "db.invalid", "--databases",
+                "app", "--accounts", "app%", "--state-dir", dir.path,
+            ],
+            environment: ["MARIADB_PASSWORD": "x", "MARIADB_TARGET_PASSWORD": "x", "MARIADB_ROOT_PASSWORD": "x"])
+        let line = try #require(
+            plan.stdout.split(separator: "\n").first { $0.contains("runs: mariadb-migrate verify") })
+        #expect(line.contains("--tool-account mariadb_migrate_repl"), "\(line)")
+        // The words after the program name, a secret as a file, no quotes. Run as is (--help would hide an unknown
+        // option): it parses, then fails to reach the servers (exit 1), not the parser's usage error (64).
+        let secret = dir.appendingPathComponent("secret").path
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "x".write(toFile: secret, atomically: true, encoding: .utf8)
+        let words = line.split(separator: " ").drop { $0 != "verify" }.map {
+            $0 == "<secret>" ? secret : $0.replacingOccurrences(of: "'", with: "")
+        }
+        let parsed = try CLI.run(words)
+        #expect(parsed.status == 1 && !parsed.stderr.contains("Unknown option"), "\(parsed.stderr)")
+    }
+}
