@@ -87,6 +87,9 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var tool: String
     /// The system-versioned tables whose history the dump carries (nil in manifests from before it did).
     public var historyTables: [String]?
+    /// The system-versioned tables whose history the dump leaves out, on purpose or because no logical backup
+    /// can carry it (nil when none, or in manifests from before it was recorded).
+    public var historyLeftOut: [String]?
     /// The tool that read the rows, when not mariadb-dump (which then wrote the definitions only,
     /// with `--no-data`); `dumpArguments` are what mariadb-dump alone would need for the same file.
     public var rowsReadBy: String?
@@ -174,6 +177,8 @@ public struct BackupPlan: Codable, Sendable, Equatable {
     public var rowsReason: String?
     /// The system-versioned tables whose history the dump carries.
     public var historyTables: [String] = []
+    /// The system-versioned tables whose history the dump leaves out.
+    public var historyLeftOut: [String] = []
 }
 
 /// Progress callbacks: SQL bytes read from the dump, bytes handed to the store.
@@ -256,6 +261,7 @@ public enum BackupPipeline {
             startedAt: done.started, finishedAt: UTCDateTime.now(), tool: toolVersion,
             rowsReadBy: done.rowsReadHere ? toolVersion : nil)
         manifest.historyTables = dump.dumpHistory ? plan.historyTables : nil
+        manifest.historyLeftOut = plan.historyLeftOut.isEmpty ? nil : plan.historyLeftOut
         try await manifest.write(besides: name, to: store)
         return manifest
     }
@@ -476,14 +482,11 @@ public enum BackupPipeline {
                         + "MASTER STATUS; fix: GRANT BINLOG MONITOR ON *.* TO \(account)")
             }
         }
-        if !dump.operatorFlags {
-            let versioned = try await source.systemVersionedTables(
-                filter: "TABLE_SCHEMA " + schemaScope(dump.databases))
-            let (dumpHistory, note) = historyDecision(versioned, wanted: request.history)
-            dump.dumpHistory = dumpHistory
-            if dumpHistory { historyTables = versioned.timestamp }
-            if let note { notes.append(note) }
-        }
+        let versioned = try await source.systemVersionedTables(filter: "TABLE_SCHEMA " + schemaScope(dump.databases))
+        let history = historyDecision(versioned, wanted: request.history, operatorFlags: dump.operatorFlags)
+        dump.dumpHistory = history.dumpHistory
+        if history.dumpHistory { historyTables = versioned.timestamp }
+        if let note = history.note { notes.append(note) }
         try await checkPrivileges(source, dump: dump)
         // On the connection the checks used; the preface depends on the dump's scope, not on its character set.
         let preface = try await Self.preface(source, dump: dump)
@@ -499,32 +502,54 @@ public enum BackupPipeline {
             serverVersion: facts.version,
             galera: dump.galera, compression: request.compression, dumpArguments: arguments)
         plan.historyTables = historyTables
+        plan.historyLeftOut = history.leftOut
         return (plan, dump, facts, notes, preface.text)
     }
 
-    /// Whether the dump carries history (`--dump-history`), and what to tell the user. Pure.
-    public static func historyDecision(_ versioned: SystemVersionedTables, wanted: Bool) -> (Bool, String?) {
+    /// What a logical backup does with the history of system-versioned tables.
+    public struct HistoryDecision: Sendable, Equatable {
+        /// mariadb-dump `--dump-history`.
+        public var dumpHistory = false
+        /// The versioned tables whose history the dump leaves out (their current rows travel).
+        public var leftOut: [String] = []
+        /// What to tell the user; nil when no table is versioned.
+        public var note: String?
+    }
+
+    /// Whether the dump carries history (`--dump-history`), which tables' history it leaves out, and what to
+    /// tell the user. Pure.
+    public static func historyDecision(
+        _ versioned: SystemVersionedTables, wanted: Bool, operatorFlags: Bool = false
+    ) -> HistoryDecision {
         let timestamp = versioned.timestamp
+        guard !versioned.all.isEmpty else { return HistoryDecision() }
+        if operatorFlags {
+            return HistoryDecision(
+                leftOut: versioned.all,
+                note: "--operator-flags: the history of \(listed(versioned.all)) is left out, current rows only (the "
+                    + "operator's flags carry none)")
+        }
         guard !timestamp.isEmpty else {
-            guard !versioned.transactionPrecise.isEmpty else { return (false, nil) }
-            return (
-                false,
-                "the history of \(listed(versioned.transactionPrecise)) is transaction-precise, which no logical "
-                    + "backup carries: current rows only; the physical route (backup --physical) keeps it"
-            )
+            return HistoryDecision(
+                leftOut: versioned.all,
+                note: "the history of \(listed(versioned.transactionPrecise)) is transaction-precise, which no "
+                    + "logical backup carries: current rows only; the physical route (backup --physical) keeps it")
         }
         guard wanted else {
-            return (false, "--no-history: the history of \(listed(timestamp)) is left out, current rows only")
+            return HistoryDecision(
+                leftOut: versioned.all,
+                note: "--no-history: the history of \(listed(versioned.all)) is left out, current rows only")
         }
         guard versioned.transactionPrecise.isEmpty else {
-            return (
-                false,
-                "the history of \(listed(timestamp)) is left out: mariadb-dump cannot dump any history beside the "
-                    + "transaction-precise \(listed(versioned.transactionPrecise)); the physical route (backup "
-                    + "--physical) keeps all of it"
-            )
+            return HistoryDecision(
+                leftOut: versioned.all,
+                note: "the history of \(listed(timestamp)) is left out: mariadb-dump cannot dump any history beside "
+                    + "the transaction-precise \(listed(versioned.transactionPrecise)); the physical route (backup "
+                    + "--physical) keeps all of it")
         }
-        return (true, "the history of \(listed(timestamp)) travels with their rows (mariadb-dump --dump-history)")
+        return HistoryDecision(
+            dumpHistory: true,
+            note: "the history of \(listed(timestamp)) travels with their rows (mariadb-dump --dump-history)")
     }
 
     public static func listed(_ tables: [String]) -> String {

@@ -13,9 +13,14 @@ public enum RouteEstimate {
         return rate > 0 ? Double(dataBytes) / rate : 0
     }
 
-    /// `physical` when the logical route would be long and the physical one can run; else `logical`.
-    public static func suggested(dataBytes: UInt64, physicalPossible: Bool) -> BackupKind {
-        physicalPossible && seconds(dataBytes: dataBytes, kind: .logical) > physicalAboveSeconds ? .physical : .logical
+    /// `physical` when the physical route can run and the logical one would be long or would lose history that
+    /// only the physical route carries (transaction-precise system versioning); else `logical`.
+    public static func suggested(
+        dataBytes: UInt64, physicalPossible: Bool, historyOnlyPhysical: Bool = false
+    ) -> BackupKind {
+        guard physicalPossible else { return .logical }
+        return historyOnlyPhysical || seconds(dataBytes: dataBytes, kind: .logical) > physicalAboveSeconds
+            ? .physical : .logical
     }
 
     /// `logical ≈ 12 min, physical ≈ 3 min`.

@@ -192,11 +192,7 @@ public enum ManifestJob {
                     endpoint: settings.endpointDescription, message: error.message)
             }
             if inputs.physical {
-                var statements: [String: String?] = [:]
-                for host in RootAccounts.hosts {
-                    let user = "'root'@\(SQLQuoting.literal(host))"
-                    statements[host] = try? await connection.query("SHOW CREATE USER \(user)").rows.first?[0].string
-                }
+                let statements = await RootAccounts.createUserStatements(on: connection)
                 let problems = RootAccounts.problems(createUser: statements, password: settings.password ?? "")
                 guard problems.isEmpty else {
                     throw ManifestJobError.rootAccounts(endpoint: settings.endpointDescription, problems: problems)
@@ -332,5 +328,20 @@ public enum ManifestJob {
         }
         plan.secrets = secretFiles
         return plan
+    }
+}
+
+extension RootAccounts {
+    /// `SHOW CREATE USER` of root at each of `hosts` on `connection`: every host a key, its value nil where the
+    /// account does not exist.
+    public static func createUserStatements(on connection: MariaDBConnection) async -> [String: String?] {
+        var statements: [String: String?] = [:]
+        for host in hosts {
+            let user = "'root'@\(SQLQuoting.literal(host))"
+            // Typed first: `try?` straight into the subscript would take its type and drop the key on an error.
+            let statement: String? = try? await connection.query("SHOW CREATE USER \(user)").rows.first?[0].string
+            statements[host] = .some(statement)
+        }
+        return statements
     }
 }

@@ -214,6 +214,9 @@ extension MariaDBMigrate {
             if !plan.historyTables.isEmpty {
                 print("  history carried for \(BackupPipeline.listed(plan.historyTables)) (--no-history leaves it out)")
             }
+            if !plan.historyLeftOut.isEmpty {
+                print("  history left out for \(BackupPipeline.listed(plan.historyLeftOut)) (current rows only)")
+            }
             if let next { print("  next scheduled run at \(next.rfc3339)") }
             if maxRetention != nil || keepLast != nil {
                 print("  then retention: max \(maxRetention ?? "-"), keep last \(keepLast.map(String.init) ?? "-")")

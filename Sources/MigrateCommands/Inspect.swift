@@ -48,6 +48,7 @@ extension MariaDBMigrate {
                         ? "none"
                         : survey.engines.map { "\($0.engine.isEmpty ? "?" : $0.engine) \($0.tables)" }.joined(
                             separator: ", ")))
+            if let note = survey.historyNote { lines.append("history  " + note) }
             lines.append("")
             let rows = survey.schemas.map { schema in
                 [

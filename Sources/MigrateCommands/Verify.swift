@@ -43,16 +43,27 @@ extension MariaDBMigrate {
         var toolUsers: [String] = []
 
         @Flag(
+            inversion: .prefixedNo,
             help: ArgumentHelp(
                 "Compare the history of system-versioned tables too: every version with its row start and end (a "
-                    + "backup carries it for timestamp-versioned tables; without this, their current rows are "
-                    + "compared)."))
-        var history = false
+                    + "logical backup carries it for timestamp-versioned tables, the physical route for all). "
+                    + "--no-history compares their current rows only."))
+        var history = true
+
+        @Option(
+            name: .customLong("history-left-out"),
+            help: ArgumentHelp(
+                "A system-versioned table whose history the backup left out on purpose (its manifest's "
+                    + "historyLeftOut): its current rows are compared, and the report says so (repeat, or separate "
+                    + "with commas).",
+                valueName: "database.table"))
+        var historyLeftOut: [String] = []
 
         func run() async throws {
             var job = VerifyJob(
                 databases: databases, accounts: self.accounts, accountPatterns: accountPatterns, toolUsers: toolUsers)
             job.history = history
+            job.historyLeftOut = historyLeftOut.flatMap { $0.split(separator: ",").map(String.init) }
             let report = try await job.run(source: try connection.resolve(prompter: nil), target: try target.resolve())
             if output.json {
                 try output.printJSON(report)
@@ -65,7 +76,9 @@ extension MariaDBMigrate {
                 )
                 for line in report.differences { print("  \(line)") }
             }
-            if !output.json, let note = report.leftOutNote { print("  " + note) }
+            if !output.json {
+                for note in [report.historyNote, report.leftOutNote].compactMap({ $0 }) { print("  " + note) }
+            }
             if !report.differences.isEmpty { throw ExitCode(1) }
         }
     }

@@ -37,6 +37,20 @@ public struct SourceSurvey: Sendable, Equatable, Codable {
     public var engines: [Engine]
     public var users: Int
     public var roles: Int
+    /// System-versioned tables (`schema.table`), and those among them whose history is transaction-precise: no
+    /// logical backup carries that history, the physical route does.
+    public var versionedTables: [String] = []
+    public var transactionPreciseTables: [String] = []
+
+    /// What the survey tells about the history of system-versioned tables, nil when there are none.
+    public var historyNote: String? {
+        guard !versionedTables.isEmpty else { return nil }
+        let precise = transactionPreciseTables
+        let count = "\(versionedTables.count) system-versioned table\(versionedTables.count == 1 ? "" : "s")"
+        guard !precise.isEmpty else { return count + ": a logical backup carries their history" }
+        return count + ", \(precise.count) transaction-precise (\(precise.prefix(5).joined(separator: ", "))"
+            + (precise.count > 5 ? ", …" : "") + "): their history travels only by the physical route"
+    }
 
     /// Schemas that belong to the server, not to the application.
     public static var systemSchemas: Set<String> { SystemObjects.schemas }
@@ -128,10 +142,14 @@ extension SourceSurvey {
             users = try await connection.query("SELECT COUNT(*) FROM mysql.user").scalar.int ?? 0
         }
 
-        return SourceSurvey(
+        var survey = SourceSurvey(
             server: server,
             schemas: schemas.values.sorted { $0.name < $1.name },
             engines: engines.values.sorted { ($0.tables, $1.engine) > ($1.tables, $0.engine) },
             users: users, roles: roles)
+        let versioned = try await connection.systemVersionedTables(filter: "TABLE_SCHEMA NOT IN (\(excluded))")
+        survey.versionedTables = versioned.all
+        survey.transactionPreciseTables = versioned.transactionPrecise
+        return survey
     }
 }

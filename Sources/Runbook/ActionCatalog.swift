@@ -37,7 +37,7 @@ public enum ActionCatalog {
         "backup": Action(
             required: ["store"],
             optional: source + store + ["compression", "databases", "galera", "max-retention", "route"],
-            outputs: ["name", "location", "target-time", "bytes", "sha256"]),
+            outputs: ["name", "location", "target-time", "bytes", "sha256", "history-left-out"]),
         "accounts": Action(
             required: ["accounts-dir"],
             optional: source + [
@@ -76,7 +76,7 @@ public enum ActionCatalog {
         "verify": Action(
             required: [],
             optional: source + target + [
-                "databases", "compare-accounts", "accounts", "other-nodes", "replication-user",
+                "databases", "compare-accounts", "accounts", "other-nodes", "replication-user", "history-left-out",
             ],
             outputs: ["differences", "tables", "accounts", "nodes", "left-out"]),
     ]

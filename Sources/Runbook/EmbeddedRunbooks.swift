@@ -56,6 +56,11 @@ inputs:
   - {name: target-user, type: text, default: root, env: MARIADB_TARGET_USER, help: "Target user"}
   - {name: target-password, type: secret, env: MARIADB_TARGET_PASSWORD, help: "Target password"}
   - {name: backup-file, type: text, default: "${backup.name}", help: "The backup to restore (the one just made)"}
+  - name: history-left-out
+    type: text
+    optional: true
+    default: "${backup.history-left-out}"
+    help: "System-versioned tables whose history the backup left out, compared by their current rows only"
 steps:
   - id: survey
     title: Survey the source
@@ -84,7 +89,7 @@ steps:
       - s3-secret-access-key
       - databases
       - compression
-    outputs: [name, location, bytes]
+    outputs: [name, location, bytes, history-left-out]
     changes: true
   - id: restore
     title: Restore into the target
@@ -109,8 +114,8 @@ steps:
   - id: verify
     title: Prove the copy equal
     why: >-
-      Compares tables, row counts, checksums, views, routines, triggers and events of the databases on both
-      servers. Any difference fails the step.
+      Compares tables, row counts, checksums, views, routines, triggers, events and the history of
+      system-versioned tables of the databases on both servers. Any difference fails the step.
     action: verify
     inputs:
       - source-host
@@ -122,6 +127,7 @@ steps:
       - target-user
       - target-password
       - databases
+      - history-left-out
     outputs: [differences, tables]
 
 """##,
@@ -354,8 +360,8 @@ steps:
     title: Compare the source with the new server
     why: >-
       With writes stopped on the source, both servers must now be equal: tables, row counts, checksums, views,
-      routines, triggers, events and the migrated accounts. The replication account made for this migration is
-      left out, and named.
+      routines, triggers, events, the history of system-versioned tables and the migrated accounts. The
+      replication account made for this migration is left out, and named.
     action: verify
     inputs:
       - target-host
@@ -370,6 +376,7 @@ steps:
       - compare-accounts
       - accounts
       - replication-user
+      - history-left-out
     outputs: [differences, tables, accounts, left-out]
 
 """##,
@@ -495,6 +502,11 @@ inputs:
   - {name: target-user, type: text, default: root, env: MARIADB_TARGET_USER, help: "User on that server"}
   - {name: target-password, type: secret, optional: true, env: MARIADB_TARGET_PASSWORD, help: "Password on that server"}
   - {name: backup-file, type: text, default: "${backup.name}", help: "The backup to restore (the one just made)"}
+  - name: history-left-out
+    type: text
+    optional: true
+    default: "${backup.history-left-out}"
+    help: "System-versioned tables whose history the backup left out, compared by their current rows only"
 steps:
   - id: survey
     title: Survey the source
@@ -548,7 +560,7 @@ steps:
       - compression
       - databases
       - galera
-    outputs: [name, location, target-time, bytes, sha256]
+    outputs: [name, location, target-time, bytes, sha256, history-left-out]
     changes: true
   - id: accounts
     title: Turn the accounts into User, Grant and Database CRs
@@ -664,8 +676,8 @@ steps:
   - id: verify
     title: Compare the source with the restored server
     why: >-
-      Compares tables, row counts, checksums, views, routines, triggers, events and the migrated accounts of both
-      servers. Any difference fails the step.
+      Compares tables, row counts, checksums, views, routines, triggers, events, the history of system-versioned
+      tables and the migrated accounts of both servers. Any difference fails the step.
     action: verify
     when: target-host
     inputs:
@@ -680,6 +692,7 @@ steps:
       - databases
       - compare-accounts
       - accounts
+      - history-left-out
     outputs: [differences, tables, accounts]
 
 """##,
@@ -741,13 +754,14 @@ steps:
   - id: verify
     title: Compare the source with every node of the cluster
     why: >-
-      Compares tables, row counts, checksums, views, routines, triggers, events and the migrated accounts of the
-      source with the node restored into and with each other node: what Galera replicated must be on all of them.
-      Any difference fails the step.
+      Compares tables, row counts, checksums, views, routines, triggers, events, the history of system-versioned
+      tables and the migrated accounts of the source with the node restored into and with each other node: what
+      Galera replicated must be on all of them. Any difference fails the step.
     action: verify
     when: target-host
     inputs: [target-host, source-host, source-port, source-user, source-password, target-port, target-user,
-             target-password, databases, compare-accounts, accounts, other-nodes]
+             target-password, databases, compare-accounts, accounts, other-nodes,
+             history-left-out]
     outputs: [differences, tables, accounts, nodes]
 
 """##,

@@ -112,16 +112,31 @@ public enum Actions {
         do {
             let host = try await PhysicalBackupPipeline.checkHost(connection, facts: server)
             try await PhysicalBackupPipeline.checkTableNames(connection, toolVersion: host.toolVersion)
+            // The bootstrap keeps the source's accounts, and the operator logs in as root@'%' (checked again, with
+            // the root password, by the manifests step).
+            let missing = await RootAccounts.createUserStatements(on: connection).filter { $0.value == nil }.keys
+            if !missing.isEmpty {
+                physicalProblem = "the bootstrap keeps the source's accounts, and "
+                    + missing.sorted().map { "root@'\($0)'" }.joined(separator: " and ") + " does not exist"
+            }
         } catch {
             physicalProblem = error.localizedDescription
         }
         let bytes = survey.totals.sizeBytes
-        let suggested = RouteEstimate.suggested(dataBytes: bytes, physicalPossible: physicalProblem == nil)
+        let historyOnlyPhysical = !survey.transactionPreciseTables.isEmpty
+        let suggested = RouteEstimate.suggested(
+            dataBytes: bytes, physicalPossible: physicalProblem == nil, historyOnlyPhysical: historyOnlyPhysical)
         let estimate = RouteEstimate.describe(dataBytes: bytes)
         context.note(
             "\(ByteFormat.string(bytes)) of data: \(estimate); "
                 + "suggested route: \(suggested.rawValue)"
                 + (physicalProblem.map { " (physical not possible from here: \($0))" } ?? ""))
+        if let note = survey.historyNote {
+            context.note(
+                note + (historyOnlyPhysical && suggested == .logical
+                    ? "; the logical route keeps their current rows only (run this on the source's host for the "
+                        + "physical route)" : ""))
+        }
         return [
             "suggested-route": suggested.rawValue, "route-estimate": estimate,
             "version": server.version, "major-minor": "\(server.major).\(server.minor)",
@@ -182,6 +197,7 @@ public enum Actions {
             "name": result.name, "location": result.location,
             "target-time": (BackupName.parseAnyKind(result.name)?.time ?? result.manifest.startedAt).rfc3339,
             "bytes": String(result.manifest.object.bytes), "sha256": result.manifest.object.sha256,
+            "history-left-out": (result.manifest.historyLeftOut ?? []).joined(separator: ","),
         ]
     }
 
@@ -379,9 +395,10 @@ public enum Actions {
     static func verify(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         // The replication account the live runbook made (under the name it was given) is the tool's, not the
         // application's: left out, and said so.
-        let job = VerifyJob(
+        var job = VerifyJob(
             databases: values.list("databases"), accounts: values.text("compare-accounts").flatMap(Runbook.parseBool),
             accountPatterns: values.list("accounts"), toolUsers: values.text("replication-user").map { [$0] } ?? [])
+        job.historyLeftOut = values.list("history-left-out")
         let source = try values.connection("source").resolve()
         // The other nodes of a cluster, compared too: what replicated must be on every node.
         let targets = [try values.connection("target").resolve()] + (try otherNodes(values))
@@ -390,7 +407,9 @@ public enum Actions {
         var leftOut: Set<String> = []
         for target in targets {
             let report = try await job.run(source: source, target: target)
-            if let note = report.leftOutNote, leftOut.isEmpty { context.note(note) }
+            if target == targets.first {
+                for note in [report.historyNote, report.leftOutNote].compactMap({ $0 }) { context.note(note) }
+            }
             leftOut.formUnion(report.leftOut)
             guard report.differences.isEmpty else {
                 throw ActionFailure(

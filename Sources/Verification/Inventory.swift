@@ -44,6 +44,10 @@ public struct Inventory: Codable, Sendable, Equatable {
     public var accounts: [String: [String]]?
     /// The accounts of `toolUsers` found and left out of `accounts` (`'user'@'host'`).
     public var leftOut: [String] = []
+    /// System-versioned tables (`schema.table`) whose history was compared, every version with its row start and
+    /// end, and those whose history a backup left out on purpose (current rows compared).
+    public var historyCompared: [String] = []
+    public var historyLeftOut: [String] = []
 
     public init(schemas: [String: Schema] = [:], accounts: [String: [String]]? = nil) {
         self.schemas = schemas
@@ -59,9 +63,12 @@ extension Inventory {
     /// Reads `databases` (empty: every non-system schema) and, with `accounts`, the non-system accounts.
     /// `accountPatterns`: SQL LIKE patterns on user and role names to compare (all when empty); `toolUsers`:
     /// user names this tool made for its own use, left out whatever the patterns say, and listed in `leftOut`.
+    /// `history`: compare every version of system-versioned tables, except those in `historyLeftOut`
+    /// (`schema.table`), whose history a backup left out on purpose.
     public static func take(
         from connection: MariaDBConnection, databases: [String], accounts: Bool,
-        accountPatterns: [String] = [], toolUsers: Set<String> = [], history: Bool = false
+        accountPatterns: [String] = [], toolUsers: Set<String> = [], history: Bool = false,
+        historyLeftOut: Set<String> = []
     ) async throws -> Inventory {
         var inventory = Inventory()
         for row in try await connection.query(
@@ -94,10 +101,14 @@ extension Inventory {
                 checksum = try await ServerImage.rowsChecksum(
                     of: qualified, schema: schema, name: table, versioned: true, currentRowsOnly: true,
                     on: connection)
-                if history {
+                if historyLeftOut.contains("\(schema).\(table)") {
+                    inventory.historyLeftOut.append("\(schema).\(table)")
+                    checksum += " (system-versioned: current rows; the backup left the history out)"
+                } else if history {
                     let all = try await ServerImage.rowsChecksum(
                         of: qualified, schema: schema, name: table, versioned: true, withPeriods: true,
                         on: connection)
+                    inventory.historyCompared.append("\(schema).\(table)")
                     checksum += "; history \(all) (system-versioned: current rows and history compared)"
                 } else {
                     checksum += " (system-versioned: current rows, history not compared)"

@@ -12,7 +12,10 @@ public struct VerifyJob: Codable, Sendable, Equatable {
     /// left out of the comparison, and said so.
     public var toolUsers: [String] = Array(SystemObjects.toolAccounts.keys)
     /// Compare the history of system-versioned tables too: every version with its row start and end.
-    public var history = false
+    public var history = true
+    /// System-versioned tables (`schema.table`) whose history the backup left out on purpose: their current rows
+    /// are compared, and the report names them.
+    public var historyLeftOut: [String] = []
 
     public init(
         databases: [String] = [], accounts: Bool? = nil, accountPatterns: [String] = [], toolUsers: [String] = []
@@ -32,6 +35,26 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         public var differences: [String]
         /// Accounts this tool made for its own use, found on either server and not compared.
         public var leftOut: [String] = []
+        /// System-versioned tables whose history was compared, and those whose history the backup left out.
+        public var historyCompared: [String] = []
+        public var historyLeftOut: [String] = []
+
+        /// One line on the history of system-versioned tables, nil when there are none.
+        public var historyNote: String? {
+            var parts: [String] = []
+            if !historyCompared.isEmpty {
+                parts.append("history compared for \(Self.listed(historyCompared))")
+            }
+            if !historyLeftOut.isEmpty {
+                parts.append(
+                    "current rows only for \(Self.listed(historyLeftOut)), whose history the backup left out")
+            }
+            return parts.isEmpty ? nil : "system-versioned tables: " + parts.joined(separator: "; ")
+        }
+
+        static func listed(_ tables: [String]) -> String {
+            tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? " and \(tables.count - 5) more" : "")
+        }
 
         /// One line on what was left out, nil when nothing was.
         public var leftOutNote: String? {
@@ -57,17 +80,19 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         let patterns = accountPatterns
         let tool = Set(toolUsers)
         let history = self.history
+        let historyLeftOut = Set(self.historyLeftOut)
         async let sourceInventory = Inventory.take(
             from: source, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool,
-            history: history)
+            history: history, historyLeftOut: historyLeftOut)
         async let targetInventory = Inventory.take(
             from: target, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool,
-            history: history)
+            history: history, historyLeftOut: historyLeftOut)
         let (a, b) = try await (sourceInventory, targetInventory)
         return Report(
             source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),
             tables: a.schemas.values.reduce(0) { $0 + $1.tables.count }, accounts: a.accounts?.count,
             differences: Inventory.differences(source: a, target: b),
-            leftOut: Array(Set(a.leftOut + b.leftOut)).sorted())
+            leftOut: Array(Set(a.leftOut + b.leftOut)).sorted(), historyCompared: a.historyCompared,
+            historyLeftOut: a.historyLeftOut)
     }
 }

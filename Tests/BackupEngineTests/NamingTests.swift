@@ -364,19 +364,27 @@ func t(_ text: String) -> UTCDateTime { UTCDateTime.parseRFC3339(text)! }
 /// Issue #33: whether a backup carries the history of system-versioned tables, and what it says.
 @Suite struct HistoryDecisionTests {
     @Test(arguments: [
-        // (versioned, transaction-precise, wanted, dumps history, says)
-        ([String](), [String](), true, false, nil),
-        (["s.a"], [], true, true, "the history of table s.a travels with their rows"),
-        (["s.a", "s.b"], [], false, false, "--no-history: the history of 2 tables s.a, s.b is left out"),
-        (["s.a", "s.l"], ["s.l"], true, false, "beside the transaction-precise table s.l"),
-        (["s.l"], ["s.l"], true, false, "the history of table s.l is transaction-precise"),
-    ] as [([String], [String], Bool, Bool, String?)])
+        // (versioned, transaction-precise, wanted, operator flags, dumps history, says)
+        ([String](), [String](), true, false, false, nil),
+        (["s.a"], [], true, false, true, "the history of table s.a travels with their rows"),
+        (["s.a", "s.b"], [], false, false, false, "--no-history: the history of 2 tables s.a, s.b is left out"),
+        (["s.a", "s.l"], ["s.l"], true, false, false, "beside the transaction-precise table s.l"),
+        (["s.l"], ["s.l"], true, false, false, "the history of table s.l is transaction-precise"),
+        (["s.a"], [], true, true, false, "--operator-flags: the history of table s.a is left out"),
+    ] as [([String], [String], Bool, Bool, Bool, String?)])
     func theHistoryTravelsWhenItCan(
-        versioned: [String], precise: [String], wanted: Bool, dumps: Bool, says: String?
+        versioned: [String], precise: [String], wanted: Bool, operatorFlags: Bool, dumps: Bool, says: String?
     ) {
-        let (dumpHistory, note) = BackupPipeline.historyDecision(
-            SystemVersionedTables(all: versioned, transactionPrecise: precise), wanted: wanted)
-        #expect(dumpHistory == dumps)
-        if let says { #expect(note?.contains(says) == true, "\(note ?? "nil")") } else { #expect(note == nil) }
+        let decision = BackupPipeline.historyDecision(
+            SystemVersionedTables(all: versioned, transactionPrecise: precise), wanted: wanted,
+            operatorFlags: operatorFlags)
+        #expect(decision.dumpHistory == dumps)
+        // Every versioned table's history either travels or is named as left out.
+        #expect(decision.leftOut == (dumps ? [] : versioned))
+        if let says {
+            #expect(decision.note?.contains(says) == true, "\(decision.note ?? "nil")")
+        } else {
+            #expect(decision.note == nil)
+        }
     }
 }

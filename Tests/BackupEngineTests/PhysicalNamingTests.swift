@@ -224,6 +224,12 @@ enum XBStreamFixture {
         #expect(RouteEstimate.suggested(dataBytes: big, physicalPossible: true) == .physical)
         #expect(RouteEstimate.suggested(dataBytes: big, physicalPossible: false) == .logical)
         #expect(RouteEstimate.suggested(dataBytes: 1 << 20, physicalPossible: true) == .logical)
+        // Transaction-precise history travels only by the physical route: suggested for a small source too.
+        let small: UInt64 = 1 << 20
+        #expect(RouteEstimate.suggested(dataBytes: small,
+            physicalPossible: true, historyOnlyPhysical: true) == .physical)
+        #expect(RouteEstimate.suggested(dataBytes: small,
+            physicalPossible: false, historyOnlyPhysical: true) == .logical)
         // The figures follow bench/results.json; the form is what is checked.
         let text = RouteEstimate.describe(dataBytes: big)
         #expect(

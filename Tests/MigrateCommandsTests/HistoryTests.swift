@@ -19,6 +19,13 @@ struct HistoryTests {
         -> MariaDBConnection
     {
         let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        try await fill(source, db, transactionPrecise: transactionPrecise)
+        return source
+    }
+
+    /// Versioned tables (plain, explicit period columns, partitioned by SYSTEM_TIME) with history from several
+    /// updates and a delete; with `transactionPrecise`, a transaction-precise table beside them.
+    func fill(_ source: MariaDBConnection, _ db: String, transactionPrecise: Bool = false) async throws {
         var statements = [
             "CREATE DATABASE `\(db)`",
             "CREATE TABLE `\(db)`.plain (id INT PRIMARY KEY, v VARCHAR(10)) WITH SYSTEM VERSIONING",
@@ -42,7 +49,6 @@ struct HistoryTests {
                     + "e BIGINT UNSIGNED AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM VERSIONING")
         }
         try await source.execute(statements)
-        return source
     }
 
     func rows(_ connection: MariaDBConnection, _ query: String, _ db: String) async throws -> [String] {
@@ -114,21 +120,30 @@ struct HistoryTests {
                  "--target-user", "root"] + extra,
                 environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword])
         }
-        let equal = try verify(["--history"])
+        let equal = try verify([])
         #expect(equal.status == 0 && equal.stdout.contains("no differences"), "\(equal.stdout)\(equal.stderr)")
+        let compared = "history compared for \(db).explicit, \(db).parted, \(db).plain"
+        #expect(equal.stdout.contains(compared), "\(equal.stdout)")
         try await target.execute(["DELETE HISTORY FROM `\(db)`.plain"])
-        let differs = try verify(["--history"])
+        let differs = try verify([])
         #expect(differs.status == 1 && differs.stdout.contains("plain"), "\(differs.stdout)")
-        #expect(try verify([]).status == 0)
+        #expect(try verify(["--no-history"]).status == 0)
     }
 
-    /// --no-history, and a transaction-precise table beside the others, leave the history out and say so.
+    /// --no-history, and a transaction-precise table beside the others, leave the history out and say so; the
+    /// manifest names those tables, and verify told of them compares their current rows and says why.
     @Test(arguments: [false, true])
     func theHistoryIsLeftOutSayingSo(transactionPrecise: Bool) async throws {
         let env = try TestEnvironment.require()
         let db = TestEnvironment.uniqueName("nohist")
         let source = try await makeSource(env, db, transactionPrecise: transactionPrecise)
-        defer { Task { _ = try? await source.query("DROP DATABASE IF EXISTS `\(db)`") } }
+        let target = try await MariaDBConnection.connect(try env.targetTCP())
+        defer {
+            Task {
+                _ = try? await source.query("DROP DATABASE IF EXISTS `\(db)`")
+                _ = try? await target.query("DROP DATABASE IF EXISTS `\(db)`")
+            }
+        }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-hist-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let made = try backup(env, db, into: dir, transactionPrecise ? [] : ["--no-history"])
@@ -140,9 +155,72 @@ struct HistoryTests {
                  try env["MM_TEST_MARIADB_PORT"], "--user", "root"],
                 environment: ["MARIADB_PASSWORD": env.rootPassword])
             ErrorCatalog.expect("history-transaction-precise", preflight)
+            // The survey names the table and the route that keeps its history.
+            let survey = try CLI.run(
+                ["inspect", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root"],
+                environment: ["MARIADB_PASSWORD": env.rootPassword])
+            #expect(survey.stdout.contains("\(db).ledger"), "\(survey.stdout)")
+            #expect(survey.stdout.contains("their history travels only by the physical route"), "\(survey.stdout)")
         }
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".gz") })
         let sql = try CLI.shell("gzip -dc \"$0\"", arguments: ["\(dir)/\(name)"]).stdout
         #expect(!sql.contains("system_versioning_insert_history"))
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name).manifest.json"))) as? [String: Any])
+        let leftOut = try #require(manifest["historyLeftOut"] as? [String])
+        let versioned = ["explicit", "parted", "plain"] + (transactionPrecise ? ["ledger"] : [])
+        #expect(leftOut.sorted() == versioned.map { "\(db).\($0)" }.sorted())
+
+        let restored = try CLI.run(
+            ["restore", "--storage-dir", dir, "--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"],
+             "--user", "root"], environment: ["MARIADB_PASSWORD": env.rootPassword])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        func verify(_ extra: [String]) throws -> CLI.Result {
+            try CLI.run(
+                ["verify", "--database", db, "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"],
+                 "--user", "root", "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
+                 "--target-user", "root"] + extra,
+                environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword])
+        }
+        // Told nothing, verify finds the history missing; told what the backup left out, it is green and says so.
+        ErrorCatalog.expect("history-differs", try verify([]))
+        ErrorCatalog.expect("history-left-out", try verify(["--history-left-out", leftOut.joined(separator: ",")]))
+    }
+
+    /// `migrate external-to-operator` with every default, from a server whose versioned tables hold history:
+    /// the backup carries it, the restore loads it, and the verify step compares it, green.
+    @Test(.timeLimit(.minutes(10)))
+    func theRunbookWithItsDefaultsCarriesTheHistory() async throws {
+        let source = try await FreshServer()
+        defer { source.stop() }
+        let target = try await FreshServer()
+        defer { target.stop() }
+        let db = "temporal"
+        let sourceConnection = try await MariaDBConnection.connect(source.settings)
+        try await fill(sourceConnection, db)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-hist-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try CLI.run(
+            [
+                "migrate", "external-to-operator", "--yes", "--json", "--state-dir", dir + "/state", "--source-port",
+                String(source.server.port), "--storage-dir", dir + "/store", "--target-host", "127.0.0.1",
+                "--target-port", String(target.server.port), "--output-dir", dir + "/out",
+            ],
+            environment: [
+                "MARIADB_PASSWORD": FreshServer.password, "MARIADB_ROOT_PASSWORD": FreshServer.password,
+                "MARIADB_TARGET_PASSWORD": FreshServer.password,
+            ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = MigrateEvents(run.stdout)
+        #expect(events.finishedSteps.last == "verify", "\(run.stdout)")
+        #expect(events.outputs(of: "backup")?["history-left-out"] == "", "\(run.stdout)")
+        #expect(events.outputs(of: "verify")?["differences"] == "0")
+        #expect(run.stdout.contains("history compared for \(db).explicit, \(db).parted, \(db).plain"), "\(run.stdout)")
+        let targetConnection = try await MariaDBConnection.connect(target.settings)
+        for (table, query) in Self.allVersions {
+            let expected = try await rows(sourceConnection, query, db)
+            #expect(try await rows(targetConnection, query, db) == expected, "\(table)")
+        }
     }
 }

@@ -64,6 +64,11 @@ struct WholeServerRunbookTests {
         #expect(verify?["differences"] == "0", "\(verify ?? [:])")
         // Every database of the zoo and world, and the accounts beside root's.
         #expect(Int(verify?["tables"] ?? "") ?? 0 >= 20 && Int(verify?["accounts"] ?? "") ?? 0 >= 6, "\(verify ?? [:])")
+        // The zoo's transaction-precise table keeps every history out of a logical backup; the survey pointed at
+        // the physical route, which this source (no root@'%') cannot bootstrap, and verify knew what was left out.
+        #expect(events.outputs(of: "backup")?["history-left-out"]?.contains("zoo.ver_trx") == true)
+        #expect(run.stdout.contains("root@'%' does not exist"), "\(run.stdout)")
+        #expect(run.stdout.contains("whose history the backup left out"), "\(run.stdout)")
         // The zoo has an ed25519 account: every pod of the MariaDB loads the plugin, or its User CR fails.
         let mariadb = try String(
             contentsOf: dir.appendingPathComponent("manifests/mariadb-mariadb.yaml"), encoding: .utf8)
