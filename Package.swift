@@ -76,14 +76,14 @@ let package = Package(
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Hashing", "SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
         .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "Manifests", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport", "Blocking"]),
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunbookActions"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(
             name: "AccountsTests",
             dependencies: ["Accounts", "Manifests", "MariaDBClient", "RestoreEngine", "Verification", "TestSupport"]),
-        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient"]),
+        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Runbook", "RunbookActions"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -105,7 +105,9 @@ extension MariaDBMigrate.Migrate {
                 throw ValidationError("name a runbook (\(names)), give --runbook-file PATH, or --resume ID")
             }
             let book: Runbook
-            do { book = try Runbook.named(name, path: runbookFile ?? saved?.runbookPath) } catch {
+            do {
+                book = try Runbook.named(name, path: runbookFile ?? saved?.runbookPath, actions: Actions.specs)
+            } catch {
                 throw ValidationError(error.description)
             }
             if explain { return print(book.guide, terminator: "") }
@@ -253,7 +255,7 @@ extension MariaDBMigrate.Migrate {
                 throw ValidationError("no migrations under \(stateDir)")
             }
             if output.json { return try output.printJSON(state) }
-            let book = try? Runbook.named(state.runbook, path: state.runbookPath)
+            let book = try? Runbook.named(state.runbook, path: state.runbookPath, actions: Actions.specs)
             let order = book?.steps.map(\.id) ?? state.steps.keys.sorted()
             print("\(state.id): \(state.runbook), \(state.summary(order: order)), updated \(state.updatedAt)")
             for id in order {
@@ -287,9 +289,8 @@ extension MariaDBMigrate.Migrate {
                 var updatedAt: String
             }
             let entries = states.map { state in
-                let order =
-                    (try? Runbook.named(state.runbook, path: state.runbookPath))?.steps.map(\.id)
-                    ?? state.steps.keys.sorted()
+                let book = try? Runbook.named(state.runbook, path: state.runbookPath, actions: Actions.specs)
+                let order = book?.steps.map(\.id) ?? state.steps.keys.sorted()
                 return Entry(
                     id: state.id, runbook: state.runbook, progress: state.summary(order: order),
                     updatedAt: state.updatedAt)

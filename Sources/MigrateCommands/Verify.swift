@@ -59,11 +59,15 @@ extension MariaDBMigrate {
                 valueName: "database.table"))
         var historyLeftOut: [String] = []
 
-        func run() async throws {
+        var job: VerifyJob {
             var job = VerifyJob(
                 databases: databases, accounts: self.accounts, accountPatterns: accountPatterns, toolUsers: toolUsers)
             job.history = history
             job.historyLeftOut = historyLeftOut.flatMap { $0.split(separator: ",").map(String.init) }
+            return job
+        }
+
+        func run() async throws {
             let report = try await job.run(source: try connection.resolve(prompter: nil), target: try target.resolve())
             if output.json {
                 try output.printJSON(report)

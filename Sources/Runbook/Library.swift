@@ -1,13 +1,15 @@
 import Foundation
 
 extension Runbook {
-    /// A shipped runbook by name, or a file when `path` is given.
-    public static func named(_ name: String?, path: String?) throws(RunbookError) -> Runbook {
+    /// A shipped runbook by name, or a file when `path` is given, its steps checked against `actions`.
+    public static func named(_ name: String?, path: String?, actions: [String: ActionSpec]?) throws(RunbookError)
+        -> Runbook
+    {
         if let path {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw RunbookError(file: path, line: nil, "cannot read the runbook file: check the path")
             }
-            return try load(yaml: text, file: path)
+            return try load(yaml: text, file: path, actions: actions)
         }
         guard let name, let text = EmbeddedRunbooks.yaml[name] else {
             throw RunbookError(
@@ -16,7 +18,7 @@ extension Runbook {
                     + "or give --runbook-file PATH"
             )
         }
-        return try load(yaml: text, file: "runbooks/\(name).yaml")
+        return try load(yaml: text, file: "runbooks/\(name).yaml", actions: actions)
     }
 
     /// `migrate --explain`: the runbook as a short guide. Pure.
@@ -25,7 +27,7 @@ extension Runbook {
         for (index, step) in steps.enumerated() {
             var notes: [String] = []
             if let when = step.when { notes.append("Only when \(describe(when)).") }
-            if step.changes && StepConfirmation.storeSteps.contains(step.action) {
+            if step.changes && step.effect == .store {
                 notes.append("With an S3 store it writes there: asks first, unless --yes.")
             } else if step.changes {
                 notes.append("It changes things outside this machine: asks first, unless --yes.")

@@ -4,8 +4,11 @@ import Yams
 extension Runbook {
     /// Parses and checks a runbook. Every fault is a `RunbookError` naming `file` and the line:
     /// unknown keys, actions and inputs, an output used before a step gives it, a cycle among
-    /// defaults, a duplicate id or name.
-    public static func load(yaml: String, file: String) throws(RunbookError) -> Runbook {
+    /// defaults, a duplicate id or name. `actions`: the built-in actions steps are checked against
+    /// (RunbookActions' `Actions.specs`); nil checks the rest only (the fuzzers, which cannot link the actions).
+    public static func load(yaml: String, file: String, actions: [String: ActionSpec]?) throws(RunbookError)
+        -> Runbook
+    {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
@@ -33,7 +36,7 @@ extension Runbook {
                     file: file, line: top["extends"]?.mark?.line,
                     "'extends' names '\(base)', which is not another shipped runbook")
             }
-            let parent = try load(yaml: text, file: "runbooks/\(base).yaml")
+            let parent = try load(yaml: text, file: "runbooks/\(base).yaml", actions: actions)
             runbook.inputs = parent.inputs
             runbook.steps = parent.steps
         } else if top["steps"] == nil {
@@ -66,7 +69,10 @@ extension Runbook {
                 runbook.steps.replaceOrAppend(step, matching: \.id)
             }
         }
-        try runbook.check()
+        try runbook.check(actions: actions)
+        for index in runbook.steps.indices {
+            runbook.steps[index].effect = actions?[runbook.steps[index].action]?.effect ?? .none
+        }
         return runbook
     }
 
@@ -86,7 +92,7 @@ extension Runbook {
     }
 
     /// The checks that need the whole runbook.
-    func check() throws(RunbookError) {
+    func check(actions: [String: ActionSpec]?) throws(RunbookError) {
         // Names and ids are unique: loading refuses a second one in a file, and merges by them.
         var flags: [String: String] = [:]
         for input in inputs {
@@ -100,16 +106,22 @@ extension Runbook {
         var stepIndex: [String: Int] = [:]
         for (index, step) in steps.enumerated() {
             stepIndex[step.id] = index
-            guard let action = ActionCatalog.actions[step.action] else {
-                throw RunbookError(
-                    file: file, line: step.line,
-                    "step '\(step.id)': unknown action '\(step.action)' (known: "
-                        + ActionCatalog.actions.keys.sorted().joined(separator: ", ") + ")"
-                )
-            }
             for name in step.inputs where input(name) == nil {
                 throw RunbookError(
                     file: file, line: step.line, "step '\(step.id)': unknown input '\(name)': declare it under inputs")
+            }
+            if let when = step.when, input(Self.conditionInput(when)) == nil {
+                throw RunbookError(
+                    file: file, line: step.line,
+                    "step '\(step.id)': 'when' names unknown input '\(Self.conditionInput(when))'")
+            }
+            guard let actions else { continue }
+            guard let action = actions[step.action] else {
+                throw RunbookError(
+                    file: file, line: step.line,
+                    "step '\(step.id)': unknown action '\(step.action)' (known: "
+                        + actions.keys.sorted().joined(separator: ", ") + ")"
+                )
             }
             for name in step.inputs where !action.accepts.contains(name) {
                 throw RunbookError(
@@ -128,11 +140,6 @@ extension Runbook {
                     "step '\(step.id)': action '\(step.action)' gives no output '\(output)' (it gives "
                         + action.outputs.joined(separator: ", ") + ")"
                 )
-            }
-            if let when = step.when, input(Self.conditionInput(when)) == nil {
-                throw RunbookError(
-                    file: file, line: step.line,
-                    "step '\(step.id)': 'when' names unknown input '\(Self.conditionInput(when))'")
             }
         }
         // Every reference in a default names something that exists and is there in time.

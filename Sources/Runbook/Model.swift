@@ -19,7 +19,7 @@ public struct Step: Sendable, Equatable {
     public var title: String
     /// A short paragraph: what the step does and why the migration needs it.
     public var why: String
-    /// The built-in action it runs (see `ActionCatalog`).
+    /// The built-in action it runs (see `ActionSpec`).
     public var action: String
     /// The names of the runbook inputs the action reads.
     public var inputs: [String]
@@ -30,6 +30,8 @@ public struct Step: Sendable, Equatable {
     /// A condition on an input for the step to run (see `Runbook.holds`); nil: always runs.
     public var when: String?
     public var line: Int
+    /// What its action changes, from the action's spec (set by the loader).
+    public var effect: ActionEffect = .none
 }
 
 public struct Input: Sendable, Equatable {

@@ -81,28 +81,8 @@ public struct ActionFailure: Error, LocalizedError {
     public var errorDescription: String? { message }
 }
 
-/// Action name → the engine job it runs. Each returns the outputs the catalog lists.
+/// The engine job of each action (see `Actions.table`). Each returns the outputs its descriptor lists.
 public enum Actions {
-    public static func perform(
-        _ action: String, _ values: StepValues, context: ActionContext
-    ) async throws -> [String: String] {
-        switch action {
-        case "survey": return try await survey(values, context: context)
-        case "store-check": return try await storeCheck(values)
-        case "backup": return try await backup(values, context: context)
-        case "accounts": return try await accounts(values)
-        case "manifests": return try await manifests(values, context: context)
-        case "restore": return try await restore(values, context: context)
-        case "physical-restore": return try await physicalRestore(values, context: context)
-        case "verify": return try await verify(values, context: context)
-        case "apply-accounts": return try await applyAccounts(values)
-        case "preflight": return try await preflight(values, context: context)
-        case "replicate": return try await replicate(values, context: context)
-        case "cutover": return try await cutover(values, context: context)
-        default: throw ActionFailure(message: "action '\(action)' is not built into this version")
-        }
-    }
-
     static func survey(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let connection = try await MariaDBConnection.connect(try values.connection("source").resolve())
         let survey = try await SourceSurvey.take(from: connection)
@@ -156,7 +136,8 @@ public enum Actions {
         return ["location": report.store]
     }
 
-    static func backup(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+    /// The backup step's request, as `backup` builds it from its flags.
+    public static func backupJob(_ values: StepValues) throws -> BackupJob {
         var job = BackupJob()
         job.databases = values.list("databases")
         job.galera = values.flag("galera")
@@ -167,8 +148,12 @@ public enum Actions {
             job.compression = algorithm
         }
         job.maxRetention = values.text("max-retention")
-        job.physical = values.text("route") == BackupKind.physical.rawValue
-        if job.physical { job.databases = [] }
+        job.physical = values.physical
+        return job
+    }
+
+    static func backup(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        var job = try backupJob(values)
         if let problem = job.problems().first { throw ActionFailure(message: problem) }
         let settings = values.store
         let store = try settings.makeStore(forWriting: true)
@@ -201,7 +186,8 @@ public enum Actions {
         ]
     }
 
-    static func accountsJob(_ values: StepValues) -> AccountsJob {
+    /// The accounts step's request, as `users` builds it from its flags.
+    public static func accountsJob(_ values: StepValues) -> AccountsJob {
         var job = AccountsJob()
         job.mariaDB = values.text("mariadb-name") ?? job.mariaDB
         job.apiGroup = values.text("api-group") ?? job.apiGroup
@@ -250,8 +236,9 @@ public enum Actions {
         if let bucket = store.s3Bucket {
             inputs.s3Bucket = bucket
             inputs.s3Prefix = store.s3Prefix.isEmpty ? nil : store.s3Prefix
-            // The endpoint as the cluster reaches it; this machine's by default.
-            inputs.s3Endpoint = values.text("cluster-s3-endpoint") ?? store.s3Endpoint
+            // The endpoint as the cluster reaches it (the descriptor put cluster-s3-endpoint there), else this
+            // machine's.
+            inputs.s3Endpoint = store.s3Endpoint
             inputs.s3Region = store.s3Region
             inputs.s3TLS = store.s3TLS ?? true
             if let endpoint = inputs.s3Endpoint, let parsed = try? S3Endpoint.parse(endpoint, tlsEnabled: store.s3TLS) {
@@ -263,8 +250,8 @@ public enum Actions {
                 secrets.s3AccessKeyId = store.s3AccessKeyId
                 secrets.s3SecretAccessKey = store.s3SecretAccessKey
             }
-        } else if values.text("external-host") == nil {
-            inputs.volumeClaim = values.text("volume-claim") ?? "mariadb-backups"
+        } else {
+            inputs.volumeClaim = values.text("volume-claim")
         }
         if let host = values.text("external-host") {
             // The in-cluster route: the operator's Job dumps the source as the cluster reaches it,
@@ -366,13 +353,18 @@ public enum Actions {
     }
 
     /// The checks before the migration; a blocker fails the step, warnings and notes are shown.
-    static func preflight(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+    /// The preflight step's request, as `preflight` builds it from its flags.
+    public static func preflightJob(_ values: StepValues) throws -> PreflightJob {
         let topology = values.text("topology") ?? "galera"
         guard let target = TargetTopology(rawValue: topology) else {
             throw ActionFailure(message: "topology '\(topology)' is not galera, replication or standalone")
         }
-        let job = PreflightJob(
+        return PreflightJob(
             target: target, databases: values.list("databases"), targetVersion: values.text("target-version"))
+    }
+
+    static func preflight(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let job = try preflightJob(values)
         if let problem = job.problems().first { throw ActionFailure(message: problem) }
         let report = try await job.run(
             source: try await MariaDBConnection.connect(try values.connection("source").resolve()))
@@ -385,20 +377,26 @@ public enum Actions {
         let blockers = report.findings.filter { $0.severity == .blocker }
         guard blockers.isEmpty else {
             throw ActionFailure(
-                message: "\(blockers.count) blocker\(blockers.count == 1 ? "" : "s") for \(topology): "
+                message: "\(blockers.count) blocker\(blockers.count == 1 ? "" : "s") for \(job.target.rawValue): "
                     + blockers.map { "\($0.message) [\($0.objects.prefix(5).joined(separator: ", "))]; fix: \($0.fix)" }
                     .joined(separator: " | "))
         }
         return ["blockers": "0", "warnings": String(report.warnings)]
     }
 
-    static func verify(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
-        // The replication account the live runbook made (under the name it was given) is the tool's, not the
-        // application's: left out, and said so.
+    /// The verify step's request, as `verify` builds it from its flags.
+    public static func verifyJob(_ values: StepValues) -> VerifyJob {
         var job = VerifyJob(
             databases: values.list("databases"), accounts: values.text("compare-accounts").flatMap(Runbook.parseBool),
             accountPatterns: values.list("accounts"), toolUsers: values.text("replication-user").map { [$0] } ?? [])
         job.historyLeftOut = values.list("history-left-out")
+        return job
+    }
+
+    static func verify(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        // The replication account the live runbook made (under the name it was given) is the tool's, not the
+        // application's: left out, and said so.
+        let job = verifyJob(values)
         let source = try values.connection("source").resolve()
         // The other nodes of a cluster, compared too: what replicated must be on every node.
         let targets = [try values.connection("target").resolve()] + (try otherNodes(values))

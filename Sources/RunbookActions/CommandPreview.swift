@@ -1,84 +1,43 @@
-import BackupEngine
 import Runbook
 
-/// The `mariadb-migrate` command a step amounts to, for the plan and the wizard's "runs:" line.
-/// Secrets show as `<secret>`; nothing here runs. Pure.
+/// The `mariadb-migrate` command a step amounts to, for the plan and the wizard's "runs:" line, from the step's
+/// action descriptor. Secrets show as `<secret>`; nothing here runs. Pure.
 public enum CommandPreview {
-    static let subcommands = [
-        "survey": "inspect", "store-check": "storage check", "backup": "backup", "accounts": "users",
-        "manifests": "manifests", "restore": "restore", "verify": "verify", "apply-accounts": "users --emit-sql",
-        "preflight": "preflight", "replicate": "replicate", "cutover": "cutover --yes",
-        "physical-restore": "restore --physical",
-    ]
-
-    static func flag(_ action: String, _ input: String) -> String? {
-        // apply-accounts names its target after the pipe, as the client's flags.
-        if action == "apply-accounts" && input.hasPrefix("target-") { return nil }
-        if input == "target-datadir" { return "--datadir" }
-        let side = action == "restore" ? "target-" : "source-"
-        if input.hasPrefix(side) {
-            return "--" + input.dropFirst(side.count) + (input.hasSuffix("password") ? "-file" : "")
-        }
-        if input.hasPrefix("target-") { return "--" + input + (input.hasSuffix("password") ? "-file" : "") }
-        switch (action, input) {
-        case (_, "store"): return nil
-        case ("accounts", "mariadb-name"): return "--mariadb-name"
-        case (_, "mariadb-name"): return "--name"
-        case ("restore", "backup-file"), ("physical-restore", "backup-file"): return "--file"
-        case (_, "route"): return nil  // --physical, below
-        case ("replicate", "backup-file"): return "--backup"
-        case ("replicate", "replication-password"): return nil  // MARIADB_REPLICATION_PASSWORD
-        case ("cutover", "cutover-timeout"): return "--timeout"
-        case ("replicate", "new-password-file"): return "--replication-password-file"
-        case (_, "databases"): return "--database"
-        case (_, "accounts"): return "--account"
-        case ("preflight", "topology"): return "--target"
-        case (_, "other-nodes"): return nil
-        case ("verify", "compare-accounts"): return "--accounts"
-        case ("verify", "replication-user"): return "--tool-account"
-        case (_, "accounts-dir"): return action == "accounts" ? "--output-dir" : nil
-        case (_, "manifests-dir"): return "--output-dir"
-        case (_, "s3-secret-access-key"): return "--s3-secret-access-key-file"
-        case (_, "root-password"): return "--root-password-file"
-        case (_, "cluster-s3-endpoint"): return "--s3-endpoint"
-        default: return "--" + input
-        }
+    public static func render(_ step: Step, _ values: StepValues) -> String {
+        // The pipe and the secret placeholder are the preview's own words, shown as they are.
+        words(step, values).map { $0 == "|" || $0 == "<secret>" ? $0 : quote($0) }.joined(separator: " ")
     }
 
-    public static func render(_ step: Step, _ values: StepValues) -> String {
-        var words = ["mariadb-migrate", subcommands[step.action] ?? step.action]
+    /// The command's words, unquoted.
+    public static func words(_ step: Step, _ given: StepValues) -> [String] {
+        guard let descriptor = Actions.descriptors[step.action] else { return ["mariadb-migrate", step.action] }
+        var values = descriptor.normalize(given)
+        // The store choice shows as which of its flags are given.
         let usesS3 = values.values["store"] == "s3"
-        for name in step.inputs.sorted() {
-            if name.hasPrefix("s3-") && !usesS3 { continue }
-            if name == "storage-dir" && usesS3 { continue }
-            guard let flag = flag(step.action, name) else { continue }
-            if values.secrets[name] != nil {
-                words += [flag, "<secret>"]
+        values = values.without(
+            usesS3 ? ["storage-dir"] : descriptor.inputs.keys.filter { $0.hasPrefix("s3-") })
+        var words = ["mariadb-migrate"] + descriptor.command
+        // The step's inputs, and what normalizing put under another name (the cluster's S3 endpoint).
+        let moved = values.values.keys.filter { values.values[$0] != given.values[$0] }
+        for name in Set(step.inputs).union(moved).sorted() {
+            guard let flag = descriptor.inputs[name] else { continue }
+            let value = values.values[name].flatMap { $0.isEmpty ? nil : $0 }
+            switch flag {
+            case .none:
                 continue
+            case .secretFile(let option):
+                if values.secrets[name] != nil || value != nil { words += [option, "<secret>"] }
+            case .option(let option):
+                if let value { words += [option, value] }
+            case .list(let option):
+                for item in (value ?? "").split(separator: ",") { words += [option, String(item)] }
+            case .words(let byValue):
+                guard let value else { continue }
+                let key = Runbook.parseBool(value).map { $0 ? "yes" : "no" } ?? value
+                words += byValue[key] ?? []
             }
-            guard let value = values.values[name], !value.isEmpty else { continue }
-            if ["true", "false", "yes", "no"].contains(value.lowercased()) {
-                if Runbook.parseBool(value) == true { words.append(flag) }
-                continue
-            }
-            if name == "databases" || name == "accounts" {
-                for item in value.split(separator: ",") { words += [flag, quote(String(item))] }
-                continue
-            }
-            words += [flag, quote(value)]
         }
-        if step.inputs.contains("route") && values.values["route"] == BackupKind.physical.rawValue {
-            words.insert("--physical", at: 2)
-        }
-        if step.action == "apply-accounts" {
-            // The SQL goes into the target through the client, as `users --emit-sql | mariadb` would.
-            words.append("| mariadb")
-            for (name, flag) in [("target-host", "--host"), ("target-port", "--port"), ("target-user", "--user")] {
-                if let value = values.values[name], !value.isEmpty { words += [flag, quote(value)] }
-            }
-            words.append("-p")
-        }
-        return words.joined(separator: " ")
+        return words + descriptor.trailer(values)
     }
 
     static func quote(_ value: String) -> String {

@@ -138,7 +138,10 @@ struct DumpSplicerTests {
         let segments = Self.splice(Self.definition, chunk: chunk, position: nil)
         try #require(segments.count == 3)
         #expect(segments[1] == .tableData(database: bytes("db"), table: bytes("t")))
-        guard case .bytes(let before) = segments[0], case .bytes(let after) = segments[2] else { return }
+        guard case .bytes(let before) = segments[0], case .bytes(let after) = segments[2] else {
+            Issue.record("the definition and its tail are not bytes: \(segments)")
+            return
+        }
         #expect(String(decoding: before, as: UTF8.self).hasSuffix("@saved_cs_client */;\n"))
         #expect(String(decoding: before + after, as: UTF8.self) == Self.definition)
     }

@@ -257,15 +257,24 @@ import UTCTime
     @Test(
         arguments: [
             (nil, nil, "crc32"), (nil, "when_supported", "crc32"), (nil, "WHEN_REQUIRED", "none"),
-            ("none", nil, "none"),
-            ("CRC32", "when_required", "crc32"), ("md5", nil, "'md5'"), (nil, "sometimes", "'sometimes'"),
+            ("none", nil, "none"), ("CRC32", "when_required", "crc32"),
         ] as [(String?, String?, String)])
-    func uploadChecksumFromTheFlagElseTheAWSSetting(flag: String?, setting: String?, expected: String) {
-        do {
-            let checksum = try StoreSettings.checksum(flag, calculation: setting)
-            #expect(checksum.rawValue == expected)
-        } catch {
-            #expect(error.localizedDescription.contains(expected), "\(error.localizedDescription)")
+    func uploadChecksumFromTheFlagElseTheAWSSetting(flag: String?, setting: String?, expected: String) throws {
+        #expect(try StoreSettings.checksum(flag, calculation: setting).rawValue == expected)
+    }
+
+    /// A value that is not a checksum is refused, naming it; the flag wins over the AWS setting.
+    @Test(
+        arguments: [
+            ("md5", nil, "S3 checksum 'md5' is not crc32 or none"),
+            (nil, "sometimes", "AWS_REQUEST_CHECKSUM_CALCULATION 'sometimes' is not when_supported or when_required"),
+            ("md5", "when_required", "S3 checksum 'md5'"),
+        ] as [(String?, String?, String)])
+    func anUnknownChecksumIsRefusedByName(flag: String?, setting: String?, message: String) {
+        #expect {
+            _ = try StoreSettings.checksum(flag, calculation: setting)
+        } throws: { error in
+            error.localizedDescription.contains(message)
         }
     }
 

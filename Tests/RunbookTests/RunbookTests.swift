@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Runbook
+import RunbookActions
 
 let miniRunbook = """
     name: mini
@@ -32,7 +33,7 @@ let miniRunbook = """
 
 @Suite struct RunbookLoadingTests {
     @Test func loadsAValidRunbook() throws {
-        let runbook = try Runbook.load(yaml: miniRunbook, file: "mini.yaml")
+        let runbook = try Runbook.load(yaml: miniRunbook, file: "mini.yaml", actions: Actions.specs)
         #expect(runbook.steps.map(\.id) == ["backup", "restore"])
         #expect(runbook.input("source-port")?.kind == .number)
         #expect(runbook.step("restore")?.when == "target-host")
@@ -72,7 +73,7 @@ let miniRunbook = """
         }
         #expect(yaml != miniRunbook)
         do {
-            _ = try Runbook.load(yaml: yaml, file: "mini.yaml")
+            _ = try Runbook.load(yaml: yaml, file: "mini.yaml", actions: Actions.specs)
             Issue.record("loaded a runbook with a fault: \(message)")
         } catch {
             #expect(error.file == "mini.yaml")
@@ -94,7 +95,7 @@ let miniRunbook = """
         for file in files {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             #expect(EmbeddedRunbooks.yaml[String(file.dropLast(5))] == text, "run scripts/embed-runbooks.py")
-            let runbook = try Runbook.named(String(file.dropLast(5)), path: nil)
+            let runbook = try Runbook.named(String(file.dropLast(5)), path: nil, actions: Actions.specs)
             #expect(runbook.name == String(file.dropLast(5)))
             #expect(!runbook.guide.isEmpty)
         }
@@ -102,7 +103,7 @@ let miniRunbook = """
 }
 
 @Suite struct GuideTests {
-    let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml")
+    let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml", actions: Actions.specs)
 
     @Test func conditionsAndDefaultsReadAsWords() {
         #expect(runbook.describe("store=s3") == "store is s3")
@@ -114,7 +115,7 @@ let miniRunbook = """
 
     @Test func theGuideExplainsEachStepWithinAHundredColumns() throws {
         for name in EmbeddedRunbooks.yaml.keys {
-            let guide = try Runbook.named(name, path: nil).guide
+            let guide = try Runbook.named(name, path: nil, actions: Actions.specs).guide
             #expect(guide.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(name)")
             #expect(guide.contains(" 1. Survey the source") && guide.contains("Inputs"))
         }
@@ -130,8 +131,8 @@ let miniRunbook = """
 
 @Suite struct RunbookExtensionTests {
     @Test func anExtendingRunbookReplacesByNameInsertsAfterAStepAndAppendsTheRest() throws {
-        let base = try Runbook.named("external-to-operator", path: nil)
-        let galera = try Runbook.named("standalone-to-galera", path: nil)
+        let base = try Runbook.named("external-to-operator", path: nil, actions: Actions.specs)
+        let galera = try Runbook.named("standalone-to-galera", path: nil, actions: Actions.specs)
         var ids = base.steps.map(\.id)
         ids.insert("preflight", at: 1)
         #expect(galera.steps.map(\.id) == ids)
@@ -147,7 +148,7 @@ let miniRunbook = """
             "name: x\nsummary: y\nextends: backup-restore\nsteps:\n  - id: extra\n    after: nowhere\n"
             + "    title: t\n    why: w\n    action: survey\n"
         #expect(throws: RunbookError(file: "x.yaml", line: 5, "step 'extra': 'after' names unknown step 'nowhere'")) {
-            try Runbook.load(yaml: yaml, file: "x.yaml")
+            try Runbook.load(yaml: yaml, file: "x.yaml", actions: Actions.specs)
         }
     }
 
@@ -156,13 +157,13 @@ let miniRunbook = """
             throws: RunbookError(
                 file: "x.yaml", line: 3, "'extends' names 'nothing', which is not another shipped runbook")
         ) {
-            try Runbook.load(yaml: "name: x\nsummary: y\nextends: nothing\n", file: "x.yaml")
+            try Runbook.load(yaml: "name: x\nsummary: y\nextends: nothing\n", file: "x.yaml", actions: Actions.specs)
         }
     }
 }
 
 @Suite struct InputResolutionTests {
-    let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml")
+    let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml", actions: Actions.specs)
 
     @Test func precedenceIsFlagThenAnswersThenStateThenEnvironmentThenDefault() {
         var context = ResolutionContext()
@@ -201,7 +202,7 @@ let miniRunbook = """
     /// Every input of every shipped runbook is asked in words (its help), never by its raw name.
     @Test(arguments: EmbeddedRunbooks.yaml.keys.sorted())
     func everyShippedInputHasAHelpText(name: String) throws {
-        let runbook = try Runbook.named(name, path: nil)
+        let runbook = try Runbook.named(name, path: nil, actions: Actions.specs)
         for input in runbook.inputs { #expect(!input.help.isEmpty, "\(name): \(input.name)") }
     }
 
@@ -220,7 +221,7 @@ let miniRunbook = """
         .replacingOccurrences(
             of: "inputs: [source-host, source-port, source-password, store]",
             with: "inputs: [source-host, source-port, source-password, s3-bucket, store]")
-        let runbook = try Runbook.load(yaml: yaml, file: "mini.yaml")
+        let runbook = try Runbook.load(yaml: yaml, file: "mini.yaml", actions: Actions.specs)
         #expect(
             runbook.inputsRead(by: runbook.step("backup")!).prefix(4) == [
                 "source-host", "source-port", "source-password", "store",
@@ -258,7 +259,7 @@ let miniRunbook = """
 }
 
 @Suite struct ResumeTests {
-    let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml")
+    let runbook = try! Runbook.load(yaml: miniRunbook, file: "mini.yaml", actions: Actions.specs)
 
     func record(_ status: MigrationState.Status, _ inputs: [String: String]) -> MigrationState.StepRecord {
         var record = MigrationState.StepRecord(status: status, inputs: inputs, startedAt: "2026-11-25T00:00:00Z")

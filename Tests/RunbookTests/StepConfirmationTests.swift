@@ -1,10 +1,11 @@
 import Runbook
+import RunbookActions
 import Testing
 
 /// What the wizard asks before a step that changes something (issue #27: it asked "changes things outside this
 /// machine" before a backup into a local directory).
 @Suite struct StepConfirmationTests {
-    static let galera = try! Runbook.named("standalone-to-galera", path: nil)
+    static let galera = try! Runbook.named("standalone-to-galera", path: nil, actions: Actions.specs)
 
     func question(_ id: String, _ values: [String: String]) throws -> String? {
         let step = try #require(Self.galera.steps.first { $0.id == id })
@@ -27,7 +28,7 @@ import Testing
     /// Every step of every shipped runbook that changes something outside this machine is asked for.
     @Test(arguments: ["external-to-operator", "standalone-to-galera", "backup-restore", "external-to-operator-live"])
     func everyChangingStepWithARemoteEffectIsAsked(name: String) throws {
-        let runbook = try Runbook.named(name, path: nil)
+        let runbook = try Runbook.named(name, path: nil, actions: Actions.specs)
         for step in runbook.steps where step.changes {
             let values = ["store": "s3", "s3-bucket": "b", "target-host": "t"]
             #expect(StepConfirmation.question(step, values) != nil, "\(name) \(step.id)")

@@ -1,7 +1,8 @@
 import FuzzDriver
 import Runbook
 
-let runbook = try! Runbook.load(yaml: EmbeddedRunbooks.yaml["external-to-operator"]!, file: "external-to-operator")
+let runbook = try! Runbook.load(
+    yaml: EmbeddedRunbooks.yaml["external-to-operator"]!, file: "external-to-operator", actions: nil)
 
 /// An answers file against a shipped runbook: answers or an error with file and line.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,0 +1,138 @@
+import Foundation
+import Runbook
+import RunbookActions
+import Testing
+
+@testable import MigrateCommands
+
+/// Issue #28: the command each step of each shipped runbook says it "runs" is one the CLI parses. Every step
+/// is previewed with every input given (a sample value per type, each choice of the store and the route) and
+/// the preview is handed to the CLI's own parser.
+@Suite struct CommandPreviewParseTests {
+    /// A value for each input as a user gives them: its default when it names no other value, a sample of its
+    /// type for one without a default that must be given, nothing for an optional one (the store's bucket and
+    /// the backup file excepted).
+    static func values(_ runbook: Runbook, store: String, route: String) -> StepValues {
+        var values: [String: String] = [:]
+        var secrets: [String: String] = [:]
+        for input in runbook.inputs {
+            if input.isSecret {
+                secrets[input.name] = "s3cret"
+                continue
+            }
+            let sample: String
+            switch input.kind {
+            case .choice: sample = input.choices.first ?? "x"
+            case .bool: sample = "yes"
+            case .number: sample = String(max(input.minimum ?? 1, 1))
+            case .path: sample = "/tmp/mm-preview/\(input.name)"
+            case .duration: sample = "720h"
+            case .time: sample = "2024-08-26T12:24:34Z"
+            case .url: sample = "https://example.com"
+            case .hostPort: sample = "db.example.com:3306"
+            case .text, .secret: sample = "sample-\(input.name)"
+            }
+            let fallback = input.defaultValue.flatMap { $0.contains("${") || $0.isEmpty ? nil : $0 }
+            values[input.name] = fallback ?? (input.optional ? "" : sample)
+        }
+        values["store"] = store
+        if store == "s3" {
+            values["s3-bucket"] = "backups"
+            values["s3-endpoint"] = "minio.example.com:9000"
+        }
+        // Each optional step runs: the input its condition names is given.
+        for step in runbook.steps {
+            guard let when = step.when else { continue }
+            let name = String(when.prefix { $0 != "=" && $0 != "!" })
+            if values[name]?.isEmpty ?? true { values[name] = "/tmp/mm-preview/\(name)" }
+        }
+        if runbook.input("route") != nil { values["route"] = route }
+        values["backup-file"] =
+            route == "physical" ? "physicalbackup-20240826122434.xb.gz" : "backup.2024-08-26T12:24:34Z.sql.gz"
+        values["databases"] = "shop,crm"
+        return StepValues(values: values, secrets: secrets)
+    }
+
+    /// The words of a previewed command as a shell would split them (single quotes, `'\''`).
+    static func words(_ command: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quoted = false
+        var started = false
+        for character in command {
+            if character == "'" {
+                quoted.toggle()
+                started = true
+            } else if character == " " && !quoted {
+                if started { words.append(current) }
+                current = ""
+                started = false
+            } else {
+                current.append(character)
+                started = true
+            }
+        }
+        if started { words.append(current) }
+        return words
+    }
+
+    static let cases: [(String, String, String)] = EmbeddedRunbooks.yaml.keys.sorted().flatMap { name in
+        ["directory", "s3"].flatMap { store in ["logical", "physical"].map { (name, store, $0) } }
+    }
+
+    @Test(arguments: cases)
+    func everyPreviewedCommandParses(runbook name: String, store: String, route: String) throws {
+        let runbook = try Runbook.named(name, path: nil, actions: Actions.specs)
+        let values = Self.values(runbook, store: store, route: route)
+        for step in runbook.steps {
+            let preview = CommandPreview.render(step, values)
+            // apply-accounts pipes into the client: the part before the pipe is ours.
+            var arguments = Self.words(String(preview.split(separator: "|").first ?? ""))
+            #expect(arguments.first == "mariadb-migrate", "\(preview)")
+            arguments.removeFirst()
+            let context = "\(name) \(step.id) (\(store), \(route)): \(preview)"
+            let parsed = try #require(try MariaDBMigrate.parseAsRoot(arguments), "\(context)")
+            // The command builds the request the step would run.
+            let stepValues = Actions.descriptors[step.action]!.normalize(Self.stepValues(step, values))
+            switch step.action {
+            case "backup":
+                let command = try #require(parsed as? MariaDBMigrate.Backup, "\(context)")
+                #expect(command.job == (try Actions.backupJob(stepValues)), "\(context)")
+            case "accounts":
+                let command = try #require(parsed as? MariaDBMigrate.Users, "\(context)")
+                #expect(command.job == Actions.accountsJob(stepValues), "\(context)")
+            case "preflight":
+                let command = try #require(parsed as? MariaDBMigrate.PreflightCommand, "\(context)")
+                #expect(command.job == (try Actions.preflightJob(stepValues)), "\(context)")
+            case "verify":
+                let command = try #require(parsed as? MariaDBMigrate.Verify, "\(context)")
+                #expect(command.job == Actions.verifyJob(stepValues), "\(context)")
+            default:
+                break
+            }
+        }
+    }
+
+    /// What the runner hands a step: the values of its own inputs.
+    static func stepValues(_ step: Step, _ values: StepValues) -> StepValues {
+        StepValues(
+            values: values.values.filter { step.inputs.contains($0.key) },
+            secrets: values.secrets.filter { step.inputs.contains($0.key) })
+    }
+
+    /// Every action the shipped runbooks name has a descriptor, and each descriptor's catalog entry is made of it.
+    @Test func everyActionDispatchesAndItsCatalogEntryIsItsDescriptors() throws {
+        for name in EmbeddedRunbooks.yaml.keys {
+            for step in try Runbook.named(name, path: nil, actions: Actions.specs).steps {
+                let descriptor = try #require(Actions.descriptors[step.action], "\(name) \(step.id)")
+                #expect(Set(step.inputs).isSubset(of: descriptor.inputs.keys), "\(name) \(step.id)")
+            }
+        }
+        #expect(Set(Actions.specs.keys) == Set(Actions.table.map(\.name)))
+        #expect(Actions.table.count == Actions.descriptors.count, "an action is listed twice")
+        for descriptor in Actions.table {
+            #expect(Actions.specs[descriptor.name]?.accepts == Set(descriptor.inputs.keys))
+            #expect(descriptor.required.isSubset(of: descriptor.inputs.keys), "\(descriptor.name)")
+        }
+    }
+}
