@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "RestoreEngine", dependencies: ["Preflight", "BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
         .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime"]),
-        .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "Dump", "Hashing", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "Dump", "Hashing", "UTCTime", .product(name: "Yams", package: "Yams")]),
         .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
         .target(
@@ -58,10 +58,10 @@ let package = Package(
         .target(
             name: "MigrateCommands",
             dependencies: [
-                "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "HTTPTransport", "SigV4",
-                "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
+                "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
                 "Runbook", "RunbookActions", "Replication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "mariadb-migrate", dependencies: ["MigrateCommands", "CShims"]),
@@ -74,8 +74,8 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "BackupEngineTests", dependencies: ["BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Hashing", "SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
-        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "TestSupport"]),
-        .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "Manifests", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport", "Blocking"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "Hashing", "TestSupport"]),
+        .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "Manifests", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport", "Blocking", "Preflight"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunbookActions"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "MariaDBClient", "TestSupport"]),
@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "AccountsTests",
             dependencies: ["Accounts", "Manifests", "MariaDBClient", "RestoreEngine", "Verification", "TestSupport"]),
-        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Runbook", "RunbookActions"]),
+        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Replication", "Runbook", "RunbookActions"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -37,15 +37,15 @@ extension MariaDBMigrate {
         var yes = false
 
         @Option(help: "Refuse writes only once the target is at most this many transactions behind.")
-        var maxLag: UInt64 = 1000
+        var maxLag = CutoverJob().maxLag
 
         @Option(help: ArgumentHelp("Seconds to wait for that; nothing changes meanwhile.", valueName: "seconds"))
-        var catchUpTimeout: Double = 600
+        var catchUpTimeout = CutoverJob().catchUpTimeout
 
         @Option(
             help: ArgumentHelp(
                 "Seconds writes may be refused before the cutover is rolled back.", valueName: "seconds"))
-        var timeout: Double = 60
+        var timeout = CutoverJob().timeout
 
         @Flag(help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching.")
         var lock = false

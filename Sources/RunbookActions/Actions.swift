@@ -455,10 +455,10 @@ public enum Actions {
     static func cutover(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let sourceSettings = try values.connection("source").resolve()
         let lock = values.flag("lock")
-        let job = CutoverJob(
-            maxLag: values.text("max-lag").flatMap { UInt64($0) } ?? 1000,
-            catchUpTimeout: values.text("catch-up-timeout").flatMap { Double($0) } ?? 600,
-            timeout: values.text("cutover-timeout").flatMap { Double($0) } ?? 60, lock: lock)
+        var job = CutoverJob(lock: lock)
+        if let maxLag = values.text("max-lag").flatMap({ UInt64($0) }) { job.maxLag = maxLag }
+        if let wait = values.text("catch-up-timeout").flatMap({ Double($0) }) { job.catchUpTimeout = wait }
+        if let timeout = values.text("cutover-timeout").flatMap({ Double($0) }) { job.timeout = timeout }
         let source = try await MariaDBConnection.connect(sourceSettings)
         let target = try await MariaDBConnection.connect(try values.connection("target").resolve())
         let display = CutoverDisplay(

@@ -1,4 +1,5 @@
 import Foundation
+import Replication
 import Runbook
 import RunbookActions
 import Testing
@@ -134,5 +135,13 @@ import Testing
             #expect(Actions.specs[descriptor.name]?.accepts == Set(descriptor.inputs.keys))
             #expect(descriptor.required.isSubset(of: descriptor.inputs.keys), "\(descriptor.name)")
         }
+    }
+
+    /// The live runbook shows the cutover's own defaults.
+    @Test func theRunbookDefaultsAreTheCutoversOwn() throws {
+        let runbook = try Runbook.named("external-to-operator-live", path: nil, actions: Actions.specs)
+        let job = CutoverJob()
+        #expect(runbook.input("max-lag")?.defaultValue == String(job.maxLag))
+        #expect(runbook.input("cutover-timeout")?.defaultValue == String(Int(job.timeout)))
     }
 }
