@@ -49,17 +49,19 @@ let package = Package(
         .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime"]),
         .target(name: "Manifests", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "Dump", "Hashing", "UTCTime", .product(name: "Yams", package: "Yams")]),
         .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // What the commands and the wizard both draw: progress meters wired to the engines, the cutover display.
+        .target(name: "Presentation", dependencies: ["BackupEngine", "RestoreEngine", "Replication", "Terminal"]),
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
         .target(
             name: "RunbookActions",
             dependencies: ["Runbook", "Accounts", "BackupEngine", "Compression", "Manifests", "MariaDBClient", "ObjectStore", "Preflight", "Replication",
-                           "RestoreEngine", "Terminal", "UTCTime", "Verification"]
+                           "RestoreEngine", "Terminal", "UTCTime", "Verification", "Presentation"]
         ),
         .target(
             name: "MigrateCommands",
             dependencies: [
                 "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
-                "Runbook", "RunbookActions", "Replication",
+                "Runbook", "RunbookActions", "Replication", "Presentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

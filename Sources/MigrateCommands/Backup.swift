@@ -5,7 +5,7 @@ import Dump
 import Foundation
 import MariaDBClient
 import ObjectStore
-import RunbookActions
+import Presentation
 import Terminal
 import UTCTime
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import MariaDBClient
+import Presentation
 import Replication
-import RunbookActions
 import Terminal
 
 extension MariaDBMigrate {

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import MariaDBClient
 import ObjectStore
+import Presentation
 import RestoreEngine
-import RunbookActions
 import Terminal
 import UTCTime
 

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import ObjectStore
 import Preflight
+import Presentation
 import RestoreEngine
-import RunbookActions
 import Terminal
 
 extension MariaDBMigrate {

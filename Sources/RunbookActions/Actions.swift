@@ -6,6 +6,7 @@ import Manifests
 import MariaDBClient
 import ObjectStore
 import Preflight
+import Presentation
 import Replication
 import RestoreEngine
 import Runbook

@@ -1,5 +1,6 @@
 import Foundation
 import MariaDBClient
+import Presentation
 import Runbook
 import Terminal
 import UTCTime
