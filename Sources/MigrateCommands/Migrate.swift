@@ -152,23 +152,14 @@ extension MariaDBMigrate.Migrate {
         func runInterruptibly(_ runner: MigrationRunner) async -> MigrationExit {
             let flag = CancellationFlag()
             let task = Task { await runner.run(cancelled: { flag.isSet }) }
-            let received = SignalCount()
-            let sources = ([SIGINT, SIGTERM] as [Int32]).map { number -> DispatchSourceSignal in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    flag.set()
-                    if received.increment() > 1 || runner.prompting {
-                        Console.error("\ninterrupted; the state is kept: \(runner.resumeCommand)\n")
-                        Glibc.exit(130)
-                    }
-                    task.cancel()
+            return await watchingSignals({ count in
+                flag.set()
+                if count > 1 || runner.prompting {
+                    Console.error("\ninterrupted; the state is kept: \(runner.resumeCommand)\n")
+                    Glibc.exit(130)
                 }
-                source.resume()
-                return source
-            }
-            defer { for source in sources { source.cancel() } }
-            return await task.value
+                task.cancel()
+            }, during: { await task.value })
         }
 
         func readAnswers(into context: inout ResolutionContext, runbook: Runbook) throws {

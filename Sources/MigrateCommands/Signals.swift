@@ -8,14 +8,27 @@ import Terminal
 /// signal exits at once (status 130), as impatient users expect.
 func runCancellingOnSignals<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let task = Task { try await body() }
+    do {
+        return try await watchingSignals({ count in
+            if count > 1 { exit(130) }
+            task.cancel()
+        }, during: { try await task.value })
+    } catch is CancellationError {
+        Console.error("Error: \(Interrupted().localizedDescription)\n")
+        throw ExitCode(130)
+    }
+}
+
+/// Calls `handle` with the number of SIGINT and SIGTERM signals received so far, for each one that arrives
+/// while `body` runs; the default handling comes back after. The one signal watch of the commands.
+func watchingSignals<T>(
+    _ handle: @escaping @Sendable (Int) -> Void, during body: () async throws -> T
+) async rethrows -> T {
     let received = SignalCount()
     let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            if received.increment() > 1 { exit(130) }
-            task.cancel()
-        }
+        source.setEventHandler { handle(received.increment()) }
         source.resume()
         return source
     }
@@ -24,12 +37,7 @@ func runCancellingOnSignals<T: Sendable>(_ body: @escaping @Sendable () async th
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
     }
-    do {
-        return try await task.value
-    } catch is CancellationError {
-        Console.error("Error: \(Interrupted().localizedDescription)\n")
-        throw ExitCode(130)
-    }
+    return try await body()
 }
 
 struct Interrupted: Error, LocalizedError {
