@@ -30,17 +30,11 @@ public final class EventOutput: @unchecked Sendable {
 
     public init(json: Bool) { self.json = json }
 
-    public func event(
-        _ kind: String, migration: String, step: String? = nil, fields: [String: Any] = [:], text: String? = nil
-    ) {
+    /// The event as a JSON line with `--json`, else `text` (if any) for a person.
+    public func emit(_ event: MigrationEvent, migration: String, text: String? = nil) {
         lock.withLock {
             if json {
-                var object: [String: Any] = ["event": kind, "migration": migration, "time": UTCDateTime.now().rfc3339]
-                if let step { object["step"] = step }
-                for (key, value) in fields { object[key] = value }
-                if let data = try? JSONSerialization.data(
-                    withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-                {
+                if let data = try? event.json(migration: migration, time: UTCDateTime.now()) {
                     Console.write(data + Data("\n".utf8), to: .standardOutput)
                 }
             } else if let text {
@@ -153,9 +147,7 @@ public final class MigrationRunner: @unchecked Sendable {
                         + (input.environment.map { " (or \($0))" } ?? "")
                         + (input.help.isEmpty ? "" : ": \(input.help)")
                 }
-                output.event(
-                    "missing-inputs", migration: state.id, fields: ["inputs": missing.map(\.name)],
-                    text: nil)
+                output.emit(.missingInputs(missing.map(\.name)), migration: state.id)
                 Console.error(
                     "Error: \(missing.count) input\(missing.count == 1 ? "" : "s") missing and no terminal to ask on; "
                         + "nothing was run. Give them as flags, in --answers, or in the environment:\n"
@@ -169,8 +161,8 @@ public final class MigrationRunner: @unchecked Sendable {
                 return .usage
             }
         }
-        output.event(
-            "migration-started", migration: state.id, fields: ["runbook": runbook.name],
+        output.emit(
+            .migrationStarted(runbook: runbook.name), migration: state.id,
             text: "migration \(state.id): \(runbook.name) — \(runbook.summary)\n"
                 + "state: \(options.stateDirectory.file(state.id)) (resume with: \(resumeCommand))")
         do { try save() } catch { return fail(nil, error) }
@@ -183,8 +175,8 @@ public final class MigrationRunner: @unchecked Sendable {
                     state.steps[step.id] = MigrationState.StepRecord(
                         status: .skipped, inputs: [:], startedAt: UTCDateTime.now().rfc3339)
                     try save()
-                    output.event(
-                        "step-skipped", migration: state.id, step: step.id, fields: ["reason": "when"],
+                    output.emit(
+                        .stepSkipped(step: step.id, reason: "when"), migration: state.id,
                         text: "\(header): skipped (only when \(runbook.describe(step.when ?? "")))")
                     continue
                 }
@@ -196,14 +188,14 @@ public final class MigrationRunner: @unchecked Sendable {
             }
             let record = state.steps[step.id]
             if ResumeRule.decide(step: step, record: record, inputs: values.values, redo: options.redo) == .reuse {
-                output.event(
-                    "step-reused", migration: state.id, step: step.id, fields: ["outputs": record?.outputs ?? [:]],
+                output.emit(
+                    .stepReused(step: step.id, outputs: record?.outputs ?? [:]), migration: state.id,
                     text: "\(header): done before, with the same inputs; not redone")
                 continue
             }
             if !interactive {
-                output.event(
-                    "step-started", migration: state.id, step: step.id, fields: ["title": step.title],
+                output.emit(
+                    .stepStarted(step: step.id, title: step.title), migration: state.id,
                     text: "\(header)\n  runs: \(CommandPreview.render(step, values))")
             }
             if !options.yes && interactive, let question = StepConfirmation.question(step, values.values) {
@@ -233,8 +225,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 migrationID: state.id, stepID: step.id,
                 progressMode: options.json ? .json : ProgressMeter.mode(json: false),
                 note: { [output, id = state.id] message in
-                    output.event(
-                        "note", migration: id, step: stepID, fields: ["message": message], text: "  \(message)")
+                    output.emit(.note(step: stepID, message: message), migration: id, text: "  \(message)")
                 },
                 recordAttempt: { [weak self] attempt in
                     guard let self else { return }
@@ -254,8 +245,8 @@ public final class MigrationRunner: @unchecked Sendable {
                 try save()
                 let shown = step.outputs.compactMap { name in outputs[name].map { "\(name) \($0)" } }.joined(
                     separator: ", ")
-                output.event(
-                    "step-finished", migration: state.id, step: step.id, fields: ["outputs": outputs],
+                output.emit(
+                    .stepFinished(step: step.id, outputs: outputs), migration: state.id,
                     text: "  done\(shown.isEmpty ? "" : ": \(shown)")")
             } catch is CancellationError {
                 return interrupted(step)
@@ -264,7 +255,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 return fail(step, error)
             }
         }
-        output.event("migration-finished", migration: state.id, text: "\nmigration \(state.id) done")
+        output.emit(.migrationFinished, migration: state.id, text: "\nmigration \(state.id) done")
         return .done
     }
 
@@ -308,7 +299,7 @@ public final class MigrationRunner: @unchecked Sendable {
     func interrupted(_ step: Step) -> MigrationExit {
         if state.steps[step.id]?.status == .running { state.steps[step.id]?.status = .interrupted }
         try? save()
-        output.event("interrupted", migration: state.id, step: step.id, text: nil)
+        output.emit(.interrupted(step: step.id), migration: state.id)
         Console.error("interrupted at '\(step.id)'; the state is kept: \(resumeCommand)\n")
         return .interrupted
     }
@@ -321,7 +312,7 @@ public final class MigrationRunner: @unchecked Sendable {
             state.steps[step.id]?.finishedAt = UTCDateTime.now().rfc3339
             try? save()
         }
-        output.event("step-failed", migration: state.id, step: step?.id, fields: ["error": message], text: nil)
+        output.emit(.stepFailed(step: step?.id, error: message), migration: state.id)
         Console.error("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n")
         if step != nil {
             Console.error("fix the cause, then: \(resumeCommand)\n")
@@ -469,13 +460,20 @@ public final class MigrationRunner: @unchecked Sendable {
     /// `--dry-run`: every step with its inputs as they resolve now, secrets masked, and the
     /// command each runs. Outputs not produced yet show as `${step.output}`.
     func dryRun() -> MigrationExit {
-        var steps: [[String: Any]] = []
+        var steps: [MigrationEvent.PlannedStep] = []
         output.say("plan of \(runbook.name) (migration \(state.id)); nothing is changed")
         for (index, step) in runbook.steps.enumerated() {
             var values: [String: String] = [:]
             var secrets: [String: String] = [:]
             for name in runbook.inputsRead(by: step) {
                 guard let input = runbook.input(name) else { continue }
+                // As in a run: an input whose condition does not hold is off, and empty.
+                if let when = input.when, let value = values[Runbook.conditionInput(when)],
+                    !runbook.holds(when, value: value)
+                {
+                    values[name] = ""
+                    continue
+                }
                 if input.isSecret {
                     secrets[name] = hasSecretSource(input) ? "(given)" : "(asked)"
                     continue
@@ -487,14 +485,14 @@ public final class MigrationRunner: @unchecked Sendable {
                 }
             }
             let preview = CommandPreview.render(step, StepValues(values: values, secrets: secrets))
-            steps.append([
-                "id": step.id, "title": step.title, "action": step.action, "inputs": values, "command": preview,
-                "changes": step.changes, "when": step.when as Any,
-            ])
+            steps.append(
+                MigrationEvent.PlannedStep(
+                    id: step.id, title: step.title, action: step.action, inputs: values, command: preview,
+                    changes: step.changes, when: step.when))
             let when = step.when.map { " (when \($0))" } ?? ""
             output.say("\n[\(index + 1)/\(runbook.steps.count)] \(step.title)\(when)\n  runs: \(preview)")
         }
-        output.event("plan", migration: state.id, fields: ["runbook": runbook.name, "steps": steps], text: nil)
+        output.emit(.plan(runbook: runbook.name, steps: steps), migration: state.id)
         return .done
     }
 }

@@ -375,6 +375,11 @@ struct InClusterRunbookTests {
         #expect(survey["source-host"] == "db.example.com" && survey["source-port"] == "3308")
         let backup = try #require(steps[1]["command"] as? String)
         #expect(backup.contains("--database shop") && backup.contains("--password-file <secret>"), "\(backup)")
+        // With a directory store the S3 inputs are off, as in a run: empty, and no s3 flag in the command.
+        let backupInputs = try #require(steps[1]["inputs"] as? [String: String])
+        #expect(backupInputs["s3-endpoint"] == "" && backupInputs["s3-region"] == "", "\(backupInputs)")
+        #expect(!backup.contains("--s3-"), "\(backup)")
+        #expect(steps[1]["when"] is NSNull)
         #expect(!run.stdout.contains("s3cret-pw"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["answers.yaml", "pw"])
     }
