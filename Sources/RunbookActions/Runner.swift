@@ -172,8 +172,7 @@ public final class MigrationRunner: @unchecked Sendable {
             let values: StepValues
             do {
                 guard let resolved = try resolveStep(step, header: header) else {
-                    state.steps[step.id] = MigrationState.StepRecord(
-                        status: .skipped, inputs: [:], startedAt: UTCDateTime.now().rfc3339)
+                    state.skip(step, at: UTCDateTime.now().rfc3339)
                     try save()
                     output.emit(
                         .stepSkipped(step: step.id, reason: "when"), migration: state.id,
@@ -186,12 +185,17 @@ public final class MigrationRunner: @unchecked Sendable {
             } catch {
                 return fail(step, error, exit: .usage)
             }
-            let record = state.steps[step.id]
-            if ResumeRule.decide(step: step, record: record, inputs: values.values, redo: options.redo) == .reuse {
+            let previousAttempt: [String: String]
+            switch StepMachine.next(step, record: state.steps[step.id], values: values.values, redo: options.redo) {
+            case .skip:
+                continue
+            case .reuse(let outputs):
                 output.emit(
-                    .stepReused(step: step.id, outputs: record?.outputs ?? [:]), migration: state.id,
+                    .stepReused(step: step.id, outputs: outputs), migration: state.id,
                     text: "\(header): done before, with the same inputs; not redone")
                 continue
+            case .run(let attempt):
+                previousAttempt = attempt
             }
             if !interactive {
                 output.emit(
@@ -201,11 +205,7 @@ public final class MigrationRunner: @unchecked Sendable {
             if !options.yes && interactive, let question = StepConfirmation.question(step, values.values) {
                 do {
                     guard try confirm(question) else {
-                        state.steps[step.id] =
-                            record
-                            ?? MigrationState.StepRecord(
-                                status: .interrupted, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
-                        state.steps[step.id]?.status = .interrupted
+                        state.decline(step, inputs: values.values, at: UTCDateTime.now().rfc3339)
                         try? save()
                         Console.error("stopped before '\(step.id)'; resume with: \(resumeCommand)\n")
                         return .interrupted
@@ -214,11 +214,7 @@ public final class MigrationRunner: @unchecked Sendable {
                     return interrupted(step)
                 }
             }
-            let previousAttempt = record?.status == .done ? [:] : (record?.attempt ?? [:])
-            var started = MigrationState.StepRecord(
-                status: .running, inputs: values.values, startedAt: UTCDateTime.now().rfc3339)
-            started.attempt = previousAttempt
-            state.steps[step.id] = started
+            state.start(step, inputs: values.values, previousAttempt: previousAttempt, at: UTCDateTime.now().rfc3339)
             do { try save() } catch { return fail(step, error) }
             let stepID = step.id
             let actionContext = ActionContext(
@@ -229,7 +225,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 },
                 recordAttempt: { [weak self] attempt in
                     guard let self else { return }
-                    self.state.steps[stepID]?.attempt = attempt
+                    self.state.recordAttempt(stepID, attempt)
                     try self.save()
                 },
                 previousAttempt: previousAttempt)
@@ -237,10 +233,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 // A step that finished is recorded as done even when a signal came meanwhile: the
                 // loop stops before the next one, and a resume does not redo this one.
                 let outputs = try await performAskingAgainForAWrongPassword(step, values, context: actionContext)
-                state.steps[step.id]?.status = .done
-                state.steps[step.id]?.outputs = outputs
-                state.steps[step.id]?.attempt = [:]
-                state.steps[step.id]?.finishedAt = UTCDateTime.now().rfc3339
+                state.finish(step, outputs: outputs, at: UTCDateTime.now().rfc3339)
                 context.outputs[step.id] = outputs
                 try save()
                 let shown = step.outputs.compactMap { name in outputs[name].map { "\(name) \($0)" } }.joined(
@@ -297,7 +290,7 @@ public final class MigrationRunner: @unchecked Sendable {
     }
 
     func interrupted(_ step: Step) -> MigrationExit {
-        if state.steps[step.id]?.status == .running { state.steps[step.id]?.status = .interrupted }
+        state.interrupt(step.id)
         try? save()
         output.emit(.interrupted(step: step.id), migration: state.id)
         Console.error("interrupted at '\(step.id)'; the state is kept: \(resumeCommand)\n")
@@ -307,9 +300,7 @@ public final class MigrationRunner: @unchecked Sendable {
     func fail(_ step: Step?, _ error: Error, exit: MigrationExit = .stepFailed) -> MigrationExit {
         let message = error.localizedDescription
         if let step, state.steps[step.id] != nil {
-            state.steps[step.id]?.status = .failed
-            state.steps[step.id]?.error = message
-            state.steps[step.id]?.finishedAt = UTCDateTime.now().rfc3339
+            state.fail(step.id, message: message, at: UTCDateTime.now().rfc3339)
             try? save()
         }
         output.emit(.stepFailed(step: step?.id, error: message), migration: state.id)
