@@ -174,55 +174,13 @@ extension MariaDBMigrate.Migrate {
             }
         }
 
-        func explain(_ runbook: Runbook) -> String { "mariadb-migrate migrate \(runbook.name) --explain" }
-
         func readFlags(into context: inout ResolutionContext, runbook: Runbook) throws {
-            for assignment in assignments {
-                guard let eq = assignment.firstIndex(of: "=") else {
-                    throw ValidationError("--set '\(assignment)' is not name=value")
-                }
-                let name = String(assignment[..<eq])
-                guard let input = runbook.input(name) ?? runbook.inputs.first(where: { $0.flag == name }) else {
-                    throw ValidationError(
-                        "--set: unknown input '\(name)' for runbook \(runbook.name) (see \(explain(runbook)))")
-                }
-                guard !input.isSecret else {
-                    let other = input.environment ?? "the prompt"
-                    throw ValidationError(
-                        "--set may not carry secret '\(name)': use --\(input.flag)-file PATH or \(other)")
-                }
-                context.flags[input.name] = String(assignment[assignment.index(after: eq)...])
-            }
-            var words = inputFlags
-            while let word = words.popFirst() {
-                guard word.hasPrefix("--") else { throw ValidationError("unexpected argument '\(word)'") }
-                var flag = String(word.dropFirst(2))
-                var value: String?
-                if let eq = flag.firstIndex(of: "=") {
-                    value = String(flag[flag.index(after: eq)...])
-                    flag = String(flag[..<eq])
-                }
-                let isFile =
-                    flag.hasSuffix("-file") && runbook.inputs.contains { $0.isSecret && $0.flag + "-file" == flag }
-                let inputFlag = isFile ? String(flag.dropLast(5)) : flag
-                guard let input = runbook.inputs.first(where: { $0.flag == inputFlag }) else {
-                    throw ValidationError(
-                        "unknown option '--\(flag)' for runbook \(runbook.name) (see \(explain(runbook)))"
-                    )
-                }
-                if value == nil {
-                    guard let next = words.popFirst() else { throw ValidationError("--\(flag) needs a value") }
-                    value = next
-                }
-                if input.isSecret {
-                    guard isFile else {
-                        throw ValidationError(
-                            "--\(flag) is a secret: give --\(flag)-file PATH, never the value on the command line")
-                    }
-                    context.secretFiles[input.name] = value
-                } else {
-                    context.flags[input.name] = value
-                }
+            do {
+                let given = try RunbookArguments.parse(assignments: assignments, words: Array(inputFlags), for: runbook)
+                context.flags.merge(given.values) { _, new in new }
+                context.secretFiles.merge(given.secretFiles) { _, new in new }
+            } catch {
+                throw ValidationError(error.localizedDescription)
             }
         }
     }
