@@ -187,3 +187,13 @@ public struct BackupSchedule: Sendable {
         }
     }
 }
+
+extension BackupJob {
+    /// Cleans up after an attempt stopped while writing `name` (its recorded name): a pending physical backup
+    /// (`BackupName.waiting(in:)`), complete but never renamed, is deleted, and the upload left open is aborted.
+    /// Returns how many unfinished uploads were aborted.
+    public static func discardAttempt(name: String, in store: any ObjectStore) async throws -> Int {
+        if BackupName.waiting(in: name) != nil { try? await store.delete(name: name) }
+        return try await store.discardUnfinishedWrites(name: name)
+    }
+}

@@ -160,9 +160,7 @@ public enum Actions {
         let store = try settings.makeStore(forWriting: true)
         // An interrupted attempt may have left its multipart upload open: abort it first.
         if let name = context.previousAttempt["name"] {
-            // A physical attempt killed between its upload and its rename left a complete pending object.
-            if name.hasSuffix(".partial") { try? await store.delete(name: name) }
-            let aborted = try await store.discardUnfinishedWrites(name: name)
+            let aborted = try await BackupJob.discardAttempt(name: name, in: store)
             if aborted > 0 {
                 context.note(
                     "aborted \(aborted) unfinished upload\(aborted == 1 ? "" : "s") of \(name) "
@@ -401,26 +399,19 @@ public enum Actions {
         let source = try values.connection("source").resolve()
         // The other nodes of a cluster, compared too: what replicated must be on every node.
         let targets = [try values.connection("target").resolve()] + (try otherNodes(values))
-        var tables = 0
-        var accounts = 0
-        var leftOut: Set<String> = []
-        for target in targets {
-            let report = try await job.run(source: source, target: target)
-            if target == targets.first {
-                for note in [report.historyNote, report.leftOutNote].compactMap({ $0 }) { context.note(note) }
-            }
-            leftOut.formUnion(report.leftOut)
-            guard report.differences.isEmpty else {
-                throw ActionFailure(
-                    message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
-                        + report.differences.prefix(5).joined(separator: "; "))
-            }
-            tables = report.tables
-            accounts = report.accounts ?? 0
+        let reports = try await job.run(source: source, targets: targets)
+        if let first = reports.first {
+            for note in [first.historyNote, first.leftOutNote].compactMap({ $0 }) { context.note(note) }
+        }
+        if let report = reports.last, !report.differences.isEmpty {
+            throw ActionFailure(
+                message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
+                    + report.differences.prefix(5).joined(separator: "; "))
         }
         return [
-            "differences": "0", "tables": String(tables), "accounts": String(accounts), "nodes": String(targets.count),
-            "left-out": leftOut.sorted().joined(separator: ","),
+            "differences": "0", "tables": String(reports.last?.tables ?? 0),
+            "accounts": String(reports.last?.accounts ?? 0), "nodes": String(targets.count),
+            "left-out": Set(reports.flatMap(\.leftOut)).sorted().joined(separator: ","),
         ]
     }
 

@@ -95,4 +95,16 @@ public struct VerifyJob: Codable, Sendable, Equatable {
             leftOut: Array(Set(a.leftOut + b.leftOut)).sorted(), historyCompared: a.historyCompared,
             historyLeftOut: a.historyLeftOut)
     }
+
+    /// The source against each node of a target cluster in turn (what replicated must be on every node), up to
+    /// the first that differs: its report is the last.
+    public func run(source: ConnectionSettings, targets: [ConnectionSettings]) async throws -> [Report] {
+        var reports: [Report] = []
+        for target in targets {
+            let report = try await run(source: source, target: target)
+            reports.append(report)
+            if !report.differences.isEmpty { break }
+        }
+        return reports
+    }
 }
