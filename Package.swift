@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "MigrateCommands",
             dependencies: [
-                "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Hashing", "Blocking", "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
+                "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Blocking", "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
                 "Runbook", "RunbookActions", "Replication", "Presentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),

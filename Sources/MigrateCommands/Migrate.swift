@@ -1,4 +1,5 @@
 import ArgumentParser
+import Blocking
 import Dispatch
 import Foundation
 import Runbook

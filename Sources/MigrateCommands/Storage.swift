@@ -1,9 +1,6 @@
 import ArgumentParser
 import BackupEngine
-import Blocking
-import Dispatch
 import Foundation
-import Hashing
 import ObjectStore
 import Terminal
 
@@ -70,24 +67,14 @@ extension MariaDBMigrate.Storage {
                     option: "NAME", value: "(none)", expected: "an object name when reading standard input")
             }
             let store = try storage.makeStore(forWriting: true)
-            let input = try LocalInput(path: source)
+            let input = try LocalFileReader(path: source)
             let meter = ProgressMeter(
-                label: "upload \(objectName)", total: input.size, mode: ProgressMeter.mode(json: output.json))
+                label: "upload \(objectName)", total: input.knownSize, mode: ProgressMeter.mode(json: output.json))
             let json = output.json
             let info = try await runCancellingOnSignals {
-                let writer = try await store.makeWriter(name: objectName)
-                let hasher = SHA256Hasher()
-                do {
-                    _ = try await pump(from: input.read, to: writer.write, hasher: hasher, meter: meter)
-                    let info = try await writer.commit()
-                    meter.finish()
-                    return TransferResult(
-                        name: info.name, location: store.location + info.name, bytes: info.size,
-                        sha256: hasher.finalize().hexString)
-                } catch {
-                    await writer.abort()
-                    throw error
-                }
+                let result = try await ObjectTransfer.upload(input, to: store, name: objectName, progress: meter.add)
+                meter.finish()
+                return result
             }
             if json {
                 try output.printJSON(info)
@@ -113,28 +100,12 @@ extension MariaDBMigrate.Storage {
             let target = destination ?? name
             let name = self.name
             let json = output.json
+            let meter = ProgressMeter(label: "download \(name)", total: nil, mode: ProgressMeter.mode(json: json))
             let result = try await runCancellingOnSignals {
-                let reader = try await store.makeReader(name: name)
-                let meter = ProgressMeter(
-                    label: "download \(name)", total: reader.size, mode: ProgressMeter.mode(json: json))
-                let hasher = SHA256Hasher()
-                let bytes: UInt64
-                if target == "-" {
-                    bytes = try await pump(from: reader.read, to: writeToStandardOutput, hasher: hasher, meter: meter)
-                } else {
-                    let url = URL(fileURLWithPath: target)
-                    let folder = try DirectoryStore(path: url.deletingLastPathComponent().path, create: false)
-                    let writer = try await folder.makeWriter(name: url.lastPathComponent)
-                    do {
-                        bytes = try await pump(from: reader.read, to: writer.write, hasher: hasher, meter: meter)
-                        _ = try await writer.commit()
-                    } catch {
-                        await writer.abort()
-                        throw error
-                    }
-                }
+                let result = try await ObjectTransfer.download(
+                    name, from: store, to: target, opened: meter.setTotal, progress: meter.add)
                 meter.finish()
-                return TransferResult(name: name, location: target, bytes: bytes, sha256: hasher.finalize().hexString)
+                return result
             }
             if target == "-" { return }
             if json {
@@ -208,96 +179,3 @@ extension MariaDBMigrate.Storage {
         }
     }
 }
-
-/// Copies chunks from `read` to `write` until the end, hashing and counting on the way.
-func pump(
-    from read: () async throws -> [UInt8]?, to write: ([UInt8]) async throws -> Void,
-    hasher: SHA256Hasher, meter: ProgressMeter
-) async throws -> UInt64 {
-    var bytes: UInt64 = 0
-    while let chunk = try await read() {
-        hasher.update(chunk)
-        try await write(chunk)
-        bytes += UInt64(chunk.count)
-        meter.add(chunk.count)
-    }
-    return bytes
-}
-
-struct TransferResult: Codable, Sendable {
-    var name: String
-    var location: String
-    var bytes: UInt64
-    var sha256: String
-}
-
-/// A local file or standard input, read in chunks of up to 1 MiB off the cooperative pool. A
-/// read waits for data with poll(), so cancellation (a signal) ends it even on an idle pipe.
-final class LocalInput: @unchecked Sendable {
-    private let fd: Int32
-    let size: UInt64?
-    private let queue = DispatchQueue(label: "local-input")
-
-    init(path: String) throws {
-        if path == "-" {
-            fd = dup(STDIN_FILENO)
-            size = nil
-        } else {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                throw CommandError.unreadableFile(
-                    path: path, option: "SOURCE", reason: String(cString: strerror(errno)))
-            }
-            var info = stat()
-            fstat(fd, &info)
-            size = UInt64(info.st_size)
-        }
-    }
-
-    deinit { close(fd) }
-
-    func read() async throws -> [UInt8]? {
-        let fd = self.fd
-        let cancelled = CancellationFlag()
-        let chunk: [UInt8] = try await withTaskCancellationHandler {
-            try await runBlocking(on: queue) {
-                var buffer = [UInt8](repeating: 0, count: 1 << 20)
-                var filled = 0
-                while filled < buffer.count {
-                    if cancelled.isSet { throw CancellationError() }
-                    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    let ready = poll(&poller, 1, 200)
-                    if ready == 0 { if filled > 0 { break } else { continue } }
-                    let n = buffer.withUnsafeMutableBytes {
-                        Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled)
-                    }
-                    if n < 0 {
-                        if errno == EINTR || errno == EAGAIN { continue }
-                        throw CommandError.unreadableFile(
-                            path: "standard input", option: "SOURCE", reason: String(cString: strerror(errno)))
-                    }
-                    if n == 0 { break }
-                    filled += n
-                }
-                buffer.removeLast(buffer.count - filled)
-                return buffer
-            }
-        } onCancel: {
-            cancelled.set()
-        }
-        return chunk.isEmpty ? nil : chunk
-    }
-}
-
-final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}
-
-func writeToStandardOutput(_ bytes: [UInt8]) async throws {
-    try await runBlocking(on: standardOutputQueue) { try FileHandle.standardOutput.write(contentsOf: bytes) }
-}
-
-let standardOutputQueue = DispatchQueue(label: "standard-output")

@@ -75,31 +75,3 @@ public enum DumpScan {
             statements: scanner.statements, findings: findings)
     }
 }
-
-/// A local file, or standard input for `-`, read in chunks of 1 MiB off the cooperative pool.
-public final class LocalFileReader: ObjectReader, @unchecked Sendable {
-    private let handle: FileHandle
-    public let size: UInt64
-    private let queue = DispatchQueue(label: "local-file-reader")
-
-    public init(path: String) throws {
-        if path == "-" {
-            handle = FileHandle.standardInput
-            size = 0
-        } else {
-            guard let opened = FileHandle(forReadingAtPath: path) else {
-                throw ObjectStoreError.notFound(location: path)
-            }
-            handle = opened
-            size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
-        }
-    }
-
-    public func read() async throws -> [UInt8]? {
-        let handle = self.handle
-        return try await runBlocking(on: queue) {
-            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
-            return Array(data)
-        }
-    }
-}
