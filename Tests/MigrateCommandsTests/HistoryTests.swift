@@ -64,6 +64,15 @@ struct HistoryTests {
             environment: ["MARIADB_PASSWORD": env.rootPassword])
     }
 
+    /// `verify` of database `db` between the test servers.
+    func verify(_ env: TestEnvironment, _ db: String, _ extra: [String]) throws -> CLI.Result {
+        try CLI.run(
+            ["verify", "--database", db, "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"],
+             "--user", "root", "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
+             "--target-user", "root"] + extra,
+            environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword])
+    }
+
     /// Restored by this tool and by `mariadb < file`: every version of every row, and AS OF a past time, as on
     /// the source.
     @Test(arguments: ["restore", "mariadb < file"])
@@ -113,21 +122,14 @@ struct HistoryTests {
 
         // verify --history compares every version; with the target's history of one table deleted it differs
         // there, while the current rows still agree.
-        func verify(_ extra: [String]) throws -> CLI.Result {
-            try CLI.run(
-                ["verify", "--database", db, "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"],
-                 "--user", "root", "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
-                 "--target-user", "root"] + extra,
-                environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword])
-        }
-        let equal = try verify([])
+        let equal = try verify(env, db, [])
         #expect(equal.status == 0 && equal.stdout.contains("no differences"), "\(equal.stdout)\(equal.stderr)")
         let compared = "history compared for \(db).explicit, \(db).parted, \(db).plain"
         #expect(equal.stdout.contains(compared), "\(equal.stdout)")
         try await target.execute(["DELETE HISTORY FROM `\(db)`.plain"])
-        let differs = try verify([])
+        let differs = try verify(env, db, [])
         #expect(differs.status == 1 && differs.stdout.contains("plain"), "\(differs.stdout)")
-        #expect(try verify(["--no-history"]).status == 0)
+        #expect(try verify(env, db, ["--no-history"]).status == 0)
     }
 
     /// --no-history, and a transaction-precise table beside the others, leave the history out and say so; the
@@ -176,16 +178,10 @@ struct HistoryTests {
             ["restore", "--storage-dir", dir, "--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"],
              "--user", "root"], environment: ["MARIADB_PASSWORD": env.rootPassword])
         #expect(restored.status == 0, "\(restored.stderr)")
-        func verify(_ extra: [String]) throws -> CLI.Result {
-            try CLI.run(
-                ["verify", "--database", db, "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"],
-                 "--user", "root", "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"],
-                 "--target-user", "root"] + extra,
-                environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword])
-        }
         // Told nothing, verify finds the history missing; told what the backup left out, it is green and says so.
-        ErrorCatalog.expect("history-differs", try verify([]))
-        ErrorCatalog.expect("history-left-out", try verify(["--history-left-out", leftOut.joined(separator: ",")]))
+        ErrorCatalog.expect("history-differs", try verify(env, db, []))
+        let told = try verify(env, db, ["--history-left-out", leftOut.joined(separator: ",")])
+        ErrorCatalog.expect("history-left-out", told)
     }
 
     /// `migrate external-to-operator` with every default, from a server whose versioned tables hold history:
