@@ -272,37 +272,9 @@ extension MariaDBMigrate {
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
 
-        struct Entry: Codable {
-            var name: String
-            var kind: BackupKind
-            var time: UTCDateTime
-            var bytes: UInt64
-            var compression: CompressionAlgorithm
-            /// "ok", "missing" or "size differs".
-            var manifest: String
-        }
-
         func run() async throws {
-            let store = try storage.makeStore(forWriting: false)
-            let objects = try await store.list()
-            let byName = Dictionary(objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            var entries: [Entry] = []
-            let backups = BackupKind.allCases.flatMap { BackupSelection.backups(in: objects.map(\.name), kind: $0) }
-            for backup in backups.sorted() {
-                let size = byName[backup.fileName]?.size ?? 0
-                var check = "missing"
-                if byName[backup.manifestName] != nil {
-                    let manifest = try? JSONDecoder().decode(
-                        BackupManifest.self, from: Data(try await store.getAll(name: backup.manifestName)))
-                    check = manifest?.object.bytes == size ? "ok" : "size differs"
-                }
-                entries.append(
-                    Entry(
-                        name: backup.fileName, kind: backup.kind, time: backup.time, bytes: size,
-                        compression: backup.compression,
-                        manifest: check))
-            }
-            let lookAlikes = BackupSelection.lookAlikes(in: objects.map(\.name))
+            let listing = try await BackupListing.read(try storage.makeStore(forWriting: false))
+            let lookAlikes = listing.lookAlikes
             if !lookAlikes.isEmpty {
                 Console.error(
                     "note: skipped \(lookAlikes.count) object\(lookAlikes.count == 1 ? "" : "s") named like a backup "
@@ -310,6 +282,7 @@ extension MariaDBMigrate {
                         + lookAlikes.prefix(10).map { "\($0.name) (\($0.reason))" }.joined(separator: ", ")
                         + (lookAlikes.count > 10 ? ", …" : "") + "\n")
             }
+            let entries = listing.entries
             if output.json { return try output.printJSON(entries) }
             print(
                 TextTable.render(
