@@ -514,7 +514,7 @@ steps:
       Reads the source's version, databases, sizes and accounts, so the image, the volume size and the dump flags
       fit it. Nothing is changed.
     action: survey
-    inputs: [source-host, source-port, source-user, source-password]
+    inputs: [source-host, source-port, source-user, source-password, databases]
     outputs: [version, major-minor, galera, data-bytes, databases, suggested-route, route-estimate]
   - id: store-check
     title: Check the backup store

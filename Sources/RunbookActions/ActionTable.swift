@@ -81,7 +81,9 @@ extension ActionDescriptor {
 extension Actions {
     public static let table: [ActionDescriptor] = [
         ActionDescriptor(
-            name: "survey", command: ["inspect"], required: [], inputs: ActionDescriptor.source,
+            name: "survey", command: ["inspect"], required: [],
+            // inspect surveys every database; the step weighs the history of the migrated ones only.
+            inputs: ActionDescriptor.merged(ActionDescriptor.source, ["databases": .none]),
             outputs: [
                 "version", "major-minor", "galera", "data-bytes", "databases", "binlog", "suggested-route",
                 "route-estimate",

@@ -86,7 +86,14 @@ public struct ActionFailure: Error, LocalizedError {
 public enum Actions {
     static func survey(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let connection = try await MariaDBConnection.connect(try values.connection("source").resolve())
-        let survey = try await SourceSurvey.take(from: connection)
+        var survey = try await SourceSurvey.take(from: connection)
+        // The history that matters is that of the databases migrated.
+        let scope = Set(values.list("databases"))
+        if !scope.isEmpty {
+            func inScope(_ table: String) -> Bool { scope.contains(String(table.prefix { $0 != "." })) }
+            survey.versionedTables = survey.versionedTables.filter(inScope)
+            survey.transactionPreciseTables = survey.transactionPreciseTables.filter(inScope)
+        }
         let server = survey.server
         // The physical route runs mariadb-backup here: possible only on the source's host.
         var physicalProblem: String?
