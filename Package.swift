@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
         // What the commands and the wizard both draw: progress meters wired to the engines, the cutover display.
         .target(name: "Presentation", dependencies: ["BackupEngine", "RestoreEngine", "Replication", "Terminal"]),
-        .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing"]),
+        .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing", "Dump"]),
         .target(
             name: "RunbookActions",
             dependencies: ["Runbook", "Accounts", "BackupEngine", "Compression", "Manifests", "MariaDBClient", "ObjectStore", "Preflight", "Replication",
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(
             name: "AccountsTests",
-            dependencies: ["Accounts", "Manifests", "MariaDBClient", "RestoreEngine", "Verification", "TestSupport"]),
+            dependencies: ["Accounts", "Dump", "Manifests", "MariaDBClient", "RestoreEngine", "Verification", "TestSupport"]),
         .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Replication", "Runbook", "RunbookActions"]),
     ],
     swiftLanguageModes: [.v6]

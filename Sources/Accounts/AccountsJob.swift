@@ -1,3 +1,4 @@
+import Dump
 import Foundation
 import Manifests
 import MariaDBClient
@@ -35,6 +36,17 @@ public struct AccountsJob: Codable, Sendable, Equatable {
         /// Whether the SQL CRs cannot say went into an SqlJob (else it stays in after-bootstrap.sql).
         public var sqlJob: Bool
         public var counts: [String: Int]
+    }
+
+    /// The accounts of a dump file (`users --from-dump`): its statements as the client splits them, converted.
+    public func plan(dumpFile path: String) async throws -> AccountPlan {
+        let bytes: [UInt8]
+        do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw AccountParseError(statement: path, reason: "cannot read the dump: \(error.localizedDescription)")
+        }
+        var splitter = SQLSplitter()
+        let statements = (splitter.consume(bytes) + (try splitter.finish())).map { String(decoding: $0, as: UTF8.self) }
+        return try await plan(source: nil, statements: statements)
     }
 
     /// Reads the accounts from `source` (or the dump) and converts them; validated against the CRDs.

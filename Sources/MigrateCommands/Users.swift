@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import Manifests
 import MariaDBClient
-import RestoreEngine
 
 extension MariaDBMigrate {
     /// The runbook's step 5: accounts as User, Grant and Database CRs, and SQL for the rest.
@@ -72,16 +71,7 @@ extension MariaDBMigrate {
             let plan: AccountPlan
             do {
                 if let fromDump {
-                    let bytes: [UInt8]
-                    do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fromDump))) } catch {
-                        throw CommandError.unreadableFile(
-                            path: fromDump, option: "--from-dump", reason: error.localizedDescription)
-                    }
-                    var splitter = SQLSplitter()
-                    let statements = (splitter.consume(bytes) + (try splitter.finish())).map {
-                        String(decoding: $0, as: UTF8.self)
-                    }
-                    plan = try await job.plan(source: nil, statements: statements)
+                    plan = try await job.plan(dumpFile: fromDump)
                 } else {
                     plan = try await job.plan(
                         source: try await MariaDBConnection.connect(try connection.resolve(prompter: nil)))

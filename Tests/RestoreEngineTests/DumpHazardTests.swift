@@ -1,3 +1,4 @@
+import Dump
 import Foundation
 import Preflight
 import Testing

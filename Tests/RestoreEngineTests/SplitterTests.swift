@@ -1,6 +1,7 @@
 import Blocking
 import Testing
 
+@testable import Dump
 @testable import RestoreEngine
 
 func split(_ text: String, pieces: Int, recycled: BufferPool? = nil) throws -> [String] {

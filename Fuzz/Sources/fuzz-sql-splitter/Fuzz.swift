@@ -1,5 +1,5 @@
 import FuzzDriver
-import RestoreEngine
+import Dump
 
 /// Statements do not depend on how the script is cut into chunks.
 @_cdecl("LLVMFuzzerTestOneInput")
