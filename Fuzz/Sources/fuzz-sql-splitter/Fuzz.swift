@@ -1,5 +1,6 @@
-import FuzzDriver
 import Dump
+import FuzzDriver
+import RestoreEngine
 
 /// Statements do not depend on how the script is cut into chunks.
 @_cdecl("LLVMFuzzerTestOneInput")
