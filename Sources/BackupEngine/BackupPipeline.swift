@@ -510,10 +510,14 @@ public enum BackupPipeline {
     public struct HistoryDecision: Sendable, Equatable {
         /// mariadb-dump `--dump-history`.
         public var dumpHistory = false
-        /// The versioned tables whose history the dump leaves out (their current rows travel).
-        public var leftOut: [String] = []
+        /// Every system-versioned table in the dump's scope.
+        public var versioned: [String] = []
         /// What to tell the user; nil when no table is versioned.
         public var note: String?
+
+        /// The versioned tables whose history the dump leaves out (their current rows travel): all of them,
+        /// unless it dumps the history.
+        public var leftOut: [String] { dumpHistory ? [] : versioned }
     }
 
     /// Whether the dump carries history (`--dump-history`), which tables' history it leaves out, and what to
@@ -523,38 +527,34 @@ public enum BackupPipeline {
     ) -> HistoryDecision {
         let timestamp = versioned.timestamp
         guard !versioned.all.isEmpty else { return HistoryDecision() }
+        func leavingItOut(_ note: String) -> HistoryDecision { HistoryDecision(versioned: versioned.all, note: note) }
         if operatorFlags {
-            return HistoryDecision(
-                leftOut: versioned.all,
-                note: "--operator-flags: the history of \(listed(versioned.all)) is left out, current rows only (the "
+            return leavingItOut(
+                "--operator-flags: the history of \(listed(versioned.all)) is left out, current rows only (the "
                     + "operator's flags carry none)")
         }
         guard !timestamp.isEmpty else {
-            return HistoryDecision(
-                leftOut: versioned.all,
-                note: "the history of \(listed(versioned.transactionPrecise)) is transaction-precise, which no "
-                    + "logical backup carries: current rows only; the physical route (backup --physical) keeps it")
+            return leavingItOut(
+                "the history of \(listed(versioned.transactionPrecise)) is transaction-precise, which no logical "
+                    + "backup carries: current rows only; the physical route (backup --physical) keeps it")
         }
         guard wanted else {
-            return HistoryDecision(
-                leftOut: versioned.all,
-                note: "--no-history: the history of \(listed(versioned.all)) is left out, current rows only")
+            return leavingItOut("--no-history: the history of \(listed(versioned.all)) is left out, current rows only")
         }
         guard versioned.transactionPrecise.isEmpty else {
-            return HistoryDecision(
-                leftOut: versioned.all,
-                note: "the history of \(listed(timestamp)) is left out: mariadb-dump cannot dump any history beside "
-                    + "the transaction-precise \(listed(versioned.transactionPrecise)); the physical route (backup "
+            return leavingItOut(
+                "the history of \(listed(timestamp)) is left out: mariadb-dump cannot dump any history beside the "
+                    + "transaction-precise \(listed(versioned.transactionPrecise)); the physical route (backup "
                     + "--physical) keeps all of it")
         }
         return HistoryDecision(
-            dumpHistory: true,
+            dumpHistory: true, versioned: versioned.all,
             note: "the history of \(listed(timestamp)) travels with their rows (mariadb-dump --dump-history)")
     }
 
+    /// "table s.a", "3 tables s.a, s.b, s.c".
     public static func listed(_ tables: [String]) -> String {
-        let shown = tables.prefix(5).joined(separator: ", ")
-        return (tables.count == 1 ? "table " : "\(tables.count) tables ") + shown + (tables.count > 5 ? ", …" : "")
+        (tables.count == 1 ? "table " : "\(tables.count) tables ") + SystemVersionedTables.shortList(tables)
     }
 
     /// Whether the dump may travel in the binary character set: not with the operator's exact flags or

@@ -12,6 +12,11 @@ public struct SystemVersionedTables: Sendable, Equatable {
 
     /// Those whose history a logical backup can carry (timestamp-versioned).
     public var timestamp: [String] { all.filter { !transactionPrecise.contains($0) } }
+
+    /// Table names for a message: the first five, then `…`.
+    public static func shortList(_ tables: [String]) -> String {
+        tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", …" : "")
+    }
 }
 
 extension MariaDBConnection {

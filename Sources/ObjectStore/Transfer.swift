@@ -83,9 +83,10 @@ public enum ObjectTransfer {
 /// `storage put`, `scan` and `restore --staging-dir`.
 public final class LocalFileReader: ObjectReader, @unchecked Sendable {
     private let fd: Int32
-    /// The file's size; 0 for standard input, whose size is not known (`knownSize` nil).
-    public let size: UInt64
+    /// The file's size; nil for standard input.
     public let knownSize: UInt64?
+    /// As `ObjectReader` has it: 0 when not known.
+    public var size: UInt64 { knownSize ?? 0 }
     private let path: String
     private let queue = DispatchQueue(label: "local-file-reader")
 
@@ -104,7 +105,6 @@ public final class LocalFileReader: ObjectReader, @unchecked Sendable {
             fstat(fd, &info)
             knownSize = UInt64(info.st_size)
         }
-        size = knownSize ?? 0
     }
 
     deinit { close(fd) }

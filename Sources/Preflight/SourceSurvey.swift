@@ -48,8 +48,8 @@ public struct SourceSurvey: Sendable, Equatable, Codable {
         let precise = transactionPreciseTables
         let count = "\(versionedTables.count) system-versioned table\(versionedTables.count == 1 ? "" : "s")"
         guard !precise.isEmpty else { return count + ": a logical backup carries their history" }
-        return count + ", \(precise.count) transaction-precise (\(precise.prefix(5).joined(separator: ", "))"
-            + (precise.count > 5 ? ", …" : "") + "): their history travels only by the physical route"
+        return count + ", \(precise.count) transaction-precise (\(SystemVersionedTables.shortList(precise))): their "
+            + "history travels only by the physical route"
     }
 
     /// Schemas that belong to the server, not to the application.

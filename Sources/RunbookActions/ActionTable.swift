@@ -1,3 +1,4 @@
+import BackupEngine
 import Runbook
 
 /// How a step's input appears on the command line the step amounts to (the wizard's "runs:" line).
@@ -71,7 +72,7 @@ extension ActionDescriptor {
         "s3-access-key-id": .option("--s3-access-key-id"),
         "s3-secret-access-key": .secretFile("--s3-secret-access-key-file"),
     ]
-    static let route: CLIFlag = .words(["physical": ["--physical"]])
+    static let route: CLIFlag = .words([BackupKind.physical.rawValue: ["--physical"]])
 
     static func merged(_ groups: [String: CLIFlag]...) -> [String: CLIFlag] {
         groups.reduce(into: [:]) { result, group in result.merge(group) { _, new in new } }
@@ -247,7 +248,7 @@ extension Actions {
 
 extension StepValues {
     /// The backup is physical (the route input).
-    var physical: Bool { text("route") == "physical" }
+    var physical: Bool { text("route") == BackupKind.physical.rawValue }
 
     func without(_ names: [String]) -> StepValues {
         var copy = self

@@ -169,25 +169,22 @@ public final class MigrationRunner: @unchecked Sendable {
         for (index, step) in runbook.steps.enumerated() {
             if cancelled() { return interrupted(step) }
             let header = "\n[\(index + 1)/\(runbook.steps.count)] \(step.title)"
-            let values: StepValues
+            let resolved: StepValues?
             do {
-                guard let resolved = try resolveStep(step, header: header) else {
-                    state.skip(step, at: UTCDateTime.now().rfc3339)
-                    try save()
-                    output.emit(
-                        .stepSkipped(step: step.id, reason: "when"), migration: state.id,
-                        text: "\(header): skipped (only when \(runbook.describe(step.when ?? "")))")
-                    continue
-                }
-                values = resolved
+                resolved = try resolveStep(step, header: header)
             } catch let stop as StopRequest {
                 return stop.exit == .interrupted ? interrupted(step) : stop.exit
             } catch {
                 return fail(step, error, exit: .usage)
             }
             let previousAttempt: [String: String]
-            switch StepMachine.next(step, record: state.steps[step.id], values: values.values, redo: options.redo) {
+            switch StepMachine.next(step, record: state.steps[step.id], values: resolved?.values, redo: options.redo) {
             case .skip:
+                state.skip(step, at: UTCDateTime.now().rfc3339)
+                do { try save() } catch { return fail(step, error, exit: .usage) }
+                output.emit(
+                    .stepSkipped(step: step.id, reason: "when"), migration: state.id,
+                    text: "\(header): skipped (only when \(runbook.describe(step.when ?? "")))")
                 continue
             case .reuse(let outputs):
                 output.emit(
@@ -197,6 +194,8 @@ public final class MigrationRunner: @unchecked Sendable {
             case .run(let attempt):
                 previousAttempt = attempt
             }
+            // `.run` comes only with resolved values.
+            guard let values = resolved else { continue }
             if !interactive {
                 output.emit(
                     .stepStarted(step: step.id, title: step.title), migration: state.id,

@@ -101,14 +101,15 @@ extension Inventory {
                 checksum = try await ServerImage.rowsChecksum(
                     of: qualified, schema: schema, name: table, versioned: true, currentRowsOnly: true,
                     on: connection)
-                if historyLeftOut.contains("\(schema).\(table)") {
-                    inventory.historyLeftOut.append("\(schema).\(table)")
+                let name = "\(schema).\(table)"
+                if historyLeftOut.contains(name) {
+                    inventory.historyLeftOut.append(name)
                     checksum += " (system-versioned: current rows; the backup left the history out)"
                 } else if history {
                     let all = try await ServerImage.rowsChecksum(
                         of: qualified, schema: schema, name: table, versioned: true, withPeriods: true,
                         on: connection)
-                    inventory.historyCompared.append("\(schema).\(table)")
+                    inventory.historyCompared.append(name)
                     checksum += "; history \(all) (system-versioned: current rows and history compared)"
                 } else {
                     checksum += " (system-versioned: current rows, history not compared)"

@@ -43,17 +43,13 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         public var historyNote: String? {
             var parts: [String] = []
             if !historyCompared.isEmpty {
-                parts.append("history compared for \(Self.listed(historyCompared))")
+                parts.append("history compared for \(SystemVersionedTables.shortList(historyCompared))")
             }
             if !historyLeftOut.isEmpty {
-                parts.append(
-                    "current rows only for \(Self.listed(historyLeftOut)), whose history the backup left out")
+                let tables = SystemVersionedTables.shortList(historyLeftOut)
+                parts.append("current rows only for \(tables), whose history the backup left out")
             }
             return parts.isEmpty ? nil : "system-versioned tables: " + parts.joined(separator: "; ")
-        }
-
-        static func listed(_ tables: [String]) -> String {
-            tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? " and \(tables.count - 5) more" : "")
         }
 
         /// One line on what was left out, nil when nothing was.

@@ -64,6 +64,19 @@ struct HistoryTests {
             environment: ["MARIADB_PASSWORD": env.rootPassword])
     }
 
+    /// This tool's restore of the backup in `dir` into the target.
+    func restore(_ env: TestEnvironment, from dir: String) throws -> CLI.Result {
+        try CLI.run(
+            ["restore", "--storage-dir", dir, "--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"],
+             "--user", "root"], environment: ["MARIADB_PASSWORD": env.rootPassword])
+    }
+
+    /// Drops the test's database on both servers (after the test, in the background) and removes its store.
+    func cleanUp(_ db: String, on connections: [MariaDBConnection], dir: String) {
+        try? FileManager.default.removeItem(atPath: dir)
+        Task { for connection in connections { _ = try? await connection.query("DROP DATABASE IF EXISTS `\(db)`") } }
+    }
+
     /// `verify` of database `db` between the test servers.
     func verify(_ env: TestEnvironment, _ db: String, _ extra: [String]) throws -> CLI.Result {
         try CLI.run(
@@ -81,14 +94,8 @@ struct HistoryTests {
         let db = TestEnvironment.uniqueName("hist")
         let source = try await makeSource(env, db)
         let target = try await MariaDBConnection.connect(try env.targetTCP())
-        defer {
-            Task {
-                _ = try? await source.query("DROP DATABASE IF EXISTS `\(db)`")
-                _ = try? await target.query("DROP DATABASE IF EXISTS `\(db)`")
-            }
-        }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-hist-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { cleanUp(db, on: [source, target], dir: dir) }
         let made = try backup(env, db, into: dir)
         #expect(made.status == 0, "\(made.stderr)")
         #expect(made.stderr.contains("travels with their rows"), "\(made.stderr)")
@@ -96,9 +103,7 @@ struct HistoryTests {
         let manifest = try String(contentsOfFile: "\(dir)/\(name).manifest.json", encoding: .utf8)
         #expect(manifest.contains("\"historyTables\"") && manifest.contains("\(db).parted"), "\(manifest)")
         if way == "restore" {
-            let run = try CLI.run(
-                ["restore", "--storage-dir", dir, "--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"],
-                 "--user", "root"], environment: ["MARIADB_PASSWORD": env.rootPassword])
+            let run = try restore(env, from: dir)
             #expect(run.status == 0, "\(run.stderr)")
         } else {
             let run = try CLI.shell(
@@ -120,8 +125,8 @@ struct HistoryTests {
         #expect(try await rows(target, "SELECT PARTITION_NAME, TABLE_ROWS > 0 FROM information_schema.PARTITIONS "
             + "WHERE TABLE_SCHEMA = '\(db)' AND TABLE_NAME = 'parted' ORDER BY 1", db).count == 2)
 
-        // verify --history compares every version; with the target's history of one table deleted it differs
-        // there, while the current rows still agree.
+        // verify compares every version by default; with the target's history of one table deleted it differs
+        // there, while the current rows (--no-history) still agree.
         let equal = try verify(env, db, [])
         #expect(equal.status == 0 && equal.stdout.contains("no differences"), "\(equal.stdout)\(equal.stderr)")
         let compared = "history compared for \(db).explicit, \(db).parted, \(db).plain"
@@ -140,14 +145,8 @@ struct HistoryTests {
         let db = TestEnvironment.uniqueName("nohist")
         let source = try await makeSource(env, db, transactionPrecise: transactionPrecise)
         let target = try await MariaDBConnection.connect(try env.targetTCP())
-        defer {
-            Task {
-                _ = try? await source.query("DROP DATABASE IF EXISTS `\(db)`")
-                _ = try? await target.query("DROP DATABASE IF EXISTS `\(db)`")
-            }
-        }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-hist-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { cleanUp(db, on: [source, target], dir: dir) }
         let made = try backup(env, db, into: dir, transactionPrecise ? [] : ["--no-history"])
         ErrorCatalog.expect(transactionPrecise ? "history-beside-transaction-precise" : "no-history", made)
         if transactionPrecise {
@@ -174,9 +173,7 @@ struct HistoryTests {
         let versioned = ["explicit", "parted", "plain"] + (transactionPrecise ? ["ledger"] : [])
         #expect(leftOut.sorted() == versioned.map { "\(db).\($0)" }.sorted())
 
-        let restored = try CLI.run(
-            ["restore", "--storage-dir", dir, "--host", "127.0.0.1", "--port", try env["MM_TEST_TARGET_PORT"],
-             "--user", "root"], environment: ["MARIADB_PASSWORD": env.rootPassword])
+        let restored = try restore(env, from: dir)
         #expect(restored.status == 0, "\(restored.stderr)")
         // Told nothing, verify finds the history missing; told what the backup left out, it is green and says so.
         ErrorCatalog.expect("history-differs", try verify(env, db, []))
