@@ -1,6 +1,7 @@
 import BackupEngine
 import Foundation
 import MariaDBClient
+import ObjectStore
 import Preflight
 import UTCTime
 
@@ -63,6 +64,19 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
 
     var kind: BackupKind { physical ? .physical : .logical }
 
+    /// The operator's `s3.endpoint` is host[:port], with `tls.enabled` beside it: a URL given as the endpoint
+    /// (`https://minio:9000`, as aws-cli takes it) becomes the two.
+    public var normalized: ManifestInputs {
+        var copy = self
+        if let endpoint = s3Endpoint, endpoint.contains("://"),
+            let parsed = try? S3Endpoint.parse(endpoint, tlsEnabled: s3TLS)
+        {
+            copy.s3Endpoint = parsed.hostHeader
+            copy.s3TLS = parsed.secure
+        }
+        return copy
+    }
+
     /// The input rules, shared by the command's validate(), a prompt and an answers file.
     public func problems() -> [String] {
         var problems = ManifestCatalog.problems(apiGroup: apiGroup, mariaDB: name, namespace: namespace)
@@ -80,6 +94,11 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
             problems.append(
                 "give exactly one backup source: an S3 bucket, a Backup reference, a volume claim, an NFS export "
                     + "or an external host for the in-cluster route")
+        }
+        if let s3Endpoint, s3Endpoint.contains("://") {
+            do { _ = try S3Endpoint.parse(s3Endpoint, tlsEnabled: s3TLS) } catch {
+                problems.append(error.localizedDescription)
+            }
         }
         if s3Bucket != nil && s3Endpoint == nil {
             problems.append(
@@ -244,7 +263,8 @@ public enum ManifestJob {
     }
 
     /// The plan from the inputs, pure but for the secret values it carries.
-    public static func plan(_ inputs: ManifestInputs, secrets: ManifestSecrets) throws -> ManifestPlan {
+    public static func plan(_ given: ManifestInputs, secrets: ManifestSecrets) throws -> ManifestPlan {
+        let inputs = given.normalized
         let source: BackupSource
         var secretFiles: [ManifestPlan.SecretFile] = []
         let write = inputs.writeSecrets

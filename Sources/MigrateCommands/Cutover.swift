@@ -57,6 +57,12 @@ extension MariaDBMigrate {
             guard catchUpTimeout >= 0 else { throw ValidationError("--catch-up-timeout must not be negative") }
         }
 
+        var job: CutoverJob {
+            CutoverJob(
+                connectionName: connectionName, maxLag: maxLag, catchUpTimeout: catchUpTimeout, timeout: timeout,
+                lock: lock)
+        }
+
         func run() async throws {
             let sourceSettings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let targetSettings = try target.resolve()
@@ -92,9 +98,7 @@ extension MariaDBMigrate {
                     defaultValue: "no", hint: "")
                 guard answer.lowercased().hasPrefix("y") else { throw ExitCode(1) }
             }
-            let job = CutoverJob(
-                connectionName: connectionName, maxLag: maxLag, catchUpTimeout: catchUpTimeout, timeout: timeout,
-                lock: lock)
+            let job = job
             let lockConnection = lock ? try await MariaDBConnection.connect(sourceSettings) : nil
             let display = CutoverDisplay(mode: mode)
             let report = try await runCancellingOnSignals {

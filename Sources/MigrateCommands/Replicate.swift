@@ -93,7 +93,7 @@ extension MariaDBMigrate {
             }
         }
 
-        func run() async throws {
+        var request: ReplicateRequest {
             var request = ReplicateRequest()
             request.backup = backup
             request.gtid = gtid
@@ -110,6 +110,10 @@ extension MariaDBMigrate {
             request.reset = reset
             request.dryRun = dryRun
             request.targetServerID = targetServerId
+            return request
+        }
+
+        func run() async throws {
             let outcome = try await request.run(
                 source: try connection.resolve(prompter: connection.askPassword ? Prompter() : nil),
                 target: try target.resolve(), store: { try storage.makeStore(forWriting: false) })

@@ -133,9 +133,7 @@ extension MariaDBMigrate {
             if physical { return try await runPhysical() }
             let settings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let store = try storage.makeStore(forWriting: false)
-            let request = RestoreRequest(
-                connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
-                parallel: parallel, force: force, skipBinlog: skipBinlog, deferIndexes: deferIndexes)
+            let request = request(connection: settings)
             if dryRun {
                 let plan = try await RestorePipeline.plan(request, store: store)
                 if output.json { return try output.printJSON(plan) }
@@ -178,6 +176,17 @@ extension MariaDBMigrate {
             }
         }
 
+        func request(connection settings: ConnectionSettings) -> RestoreRequest {
+            RestoreRequest(
+                connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
+                parallel: parallel, force: force, skipBinlog: skipBinlog, deferIndexes: deferIndexes)
+        }
+
+        var physicalRequest: PhysicalRestoreRequest {
+            PhysicalRestoreRequest(
+                target: target, dataDirectory: dataDirectory ?? "", stagingDirectory: stagingDir, moveBack: moveBack)
+        }
+
         /// `--file`, or the newest backup at or before `--target-time` (default: now).
         var target: RestoreTarget {
             file.map { .file($0) } ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
@@ -196,8 +205,7 @@ extension MariaDBMigrate {
 
         func runPhysical() async throws {
             let store = try storage.makeStore(forWriting: false)
-            let request = PhysicalRestoreRequest(
-                target: target, dataDirectory: dataDirectory ?? "", stagingDirectory: stagingDir, moveBack: moveBack)
+            let request = physicalRequest
             if dryRun {
                 let plan = try await PhysicalRestore.plan(request, store: store)
                 if output.json { return try output.printJSON(plan) }

@@ -15,7 +15,7 @@ public struct ReplicationLag: Codable, Sendable, Equatable {
 /// The `cutover` command and a runbook's cutover step: wait until the target is close behind,
 /// refuse writes on the source, wait until the target applied the source's last transaction,
 /// then end replication. A timeout rolls back (source writable again, replication running).
-public struct CutoverJob: Sendable {
+public struct CutoverJob: Sendable, Equatable {
     public var connectionName: String
     /// Start the switch only once the target is at most this many transactions behind.
     public var maxLag: UInt64

@@ -4,7 +4,7 @@ import ObjectStore
 
 /// What `replicate` and the wizard's replicate step are asked, turned into a job and run: one
 /// function behind both.
-public struct ReplicateRequest: Sendable {
+public struct ReplicateRequest: Sendable, Equatable {
     /// A backup in the store to start from (nil: the newest), unless `gtid` is given.
     public var backup: String?
     public var gtid: String?

@@ -22,7 +22,8 @@ public enum ReplicationPassword {
             guard !line.isEmpty else { throw ReplicationPasswordError.empty(file) }
             return Resolved(password: line)
         }
-        if file == nil, let value = environment[environmentVariable], !value.isEmpty {
+        // The file wins when it exists; a file still to be written is where a made-up password would go.
+        if let value = environment[environmentVariable], !value.isEmpty {
             return Resolved(password: value)
         }
         // A password made up by an earlier, interrupted run.

@@ -8,7 +8,7 @@ import UTCTime
 /// host: `mbstream -x -C <dir>`, `mariadb-backup --prepare --target-dir=<dir>`, `mariadb-backup
 /// --copy-back --target-dir=<dir> --force-non-empty-directories`, then the binlog position copied
 /// to `mariadb-operator.info`. `moveBack` renames the files instead of copying them (`--move-back`).
-public struct PhysicalRestoreRequest: Sendable {
+public struct PhysicalRestoreRequest: Sendable, Equatable {
     public var target: RestoreTarget
     /// Where the server's files go: absent or empty (a `lost+found` is allowed).
     public var dataDirectory: String

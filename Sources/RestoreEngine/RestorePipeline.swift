@@ -104,7 +104,7 @@ public enum RestoreTarget: Sendable, Equatable {
     case file(String)
 }
 
-public struct RestoreRequest: Sendable {
+public struct RestoreRequest: Sendable, Equatable {
     public var connection: ConnectionSettings
     public var target: RestoreTarget
     /// Empty: everything in the dump.

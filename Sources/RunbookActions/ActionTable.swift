@@ -233,6 +233,8 @@ extension Actions {
         var values = values
         if let endpoint = values.text("cluster-s3-endpoint") { values.values["s3-endpoint"] = endpoint }
         values.values["cluster-s3-endpoint"] = nil
+        // Without a scheme or s3-tls, the store is reached over HTTPS (StoreSettings' default): the CR says so.
+        if values.text("store") == "s3" && values.text("s3-tls") == nil { values.values["s3-tls"] = "yes" }
         if values.text("s3-credentials-secret") == nil {
             values = values.without(["s3-access-key-id", "s3-secret-access-key"])
         }

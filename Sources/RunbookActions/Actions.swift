@@ -32,7 +32,7 @@ public struct StepValues: Sendable {
     }
 
     /// `source-…` or `target-…` inputs as a connection request.
-    func connection(_ side: String) -> ConnectionRequest {
+    public func connection(_ side: String) -> ConnectionRequest {
         var request = ConnectionRequest(environmentPrefix: side == "source" ? "MARIADB_" : "MARIADB_TARGET_")
         request.host = text("\(side)-host")
         request.port = number("\(side)-port")
@@ -43,7 +43,7 @@ public struct StepValues: Sendable {
         return request
     }
 
-    var store: StoreSettings {
+    public var store: StoreSettings {
         var settings = StoreSettings()
         if let directory = text("storage-dir") { settings.directory = directory }
         guard text("store") == "s3" else { return settings }
@@ -60,15 +60,22 @@ public struct StepValues: Sendable {
     }
 }
 
-/// How a running action reports: progress meters, notes, and the attempt record (saved at once).
+/// Where a step keeps what an attempt may leave behind if stopped (an upload's name), so the next attempt can
+/// clean it up: the wizard's state file.
+public protocol AttemptJournal: Sendable {
+    /// What an interrupted earlier attempt of this step recorded.
+    var previous: [String: String] { get }
+    /// Saved at once: the process may be killed right after.
+    func record(_ attempt: [String: String]) throws
+}
+
+/// How a running action reports: progress meters, notes, and its attempt journal.
 public struct ActionContext: Sendable {
     public var migrationID: String
     public var stepID: String
     public var progressMode: ProgressMeter.Mode
     public var note: @Sendable (String) -> Void
-    public var recordAttempt: @Sendable ([String: String]) throws -> Void
-    /// What an interrupted earlier attempt of this step recorded.
-    public var previousAttempt: [String: String]
+    public var attempts: any AttemptJournal
 
     func meter(_ label: String, output: String? = nil) -> ProgressMeter {
         ProgressMeter(
@@ -166,7 +173,7 @@ public enum Actions {
         let settings = values.store
         let store = try settings.makeStore(forWriting: true)
         // An interrupted attempt may have left its multipart upload open: abort it first.
-        if let name = context.previousAttempt["name"] {
+        if let name = context.attempts.previous["name"] {
             let aborted = try await BackupJob.discardAttempt(name: name, in: store)
             if aborted > 0 {
                 context.note(
@@ -178,7 +185,7 @@ public enum Actions {
         let now = UTCDateTime.now()
         let started = BackupName(time: now, compression: job.compression, kind: job.kind)
         if job.physical { job.pendingRun = BackupName.newRun() }
-        try context.recordAttempt(["name": job.pendingRun.map { started.pendingName(run: $0) } ?? started.fileName])
+        try context.attempts.record(["name": job.pendingRun.map { started.pendingName(run: $0) } ?? started.fileName])
         let meter = context.meter("dumped", output: "stored")
         let result = try await job.run(
             connection: try values.connection("source").resolve(), store: store, now: now,
@@ -220,7 +227,8 @@ public enum Actions {
         ]
     }
 
-    static func manifests(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+    /// The manifests step's request, as `manifests` builds it from its flags.
+    public static func manifestInputs(_ values: StepValues) -> ManifestInputs {
         var inputs = ManifestInputs()
         inputs.name = values.text("mariadb-name") ?? inputs.name
         inputs.namespace = values.text("namespace")
@@ -236,26 +244,17 @@ public enum Actions {
         inputs.backupMaxRetention = values.text("backup-max-retention")
         inputs.writeSecrets = values.text("write-secrets").flatMap(Runbook.parseBool) ?? true
         inputs.skipSourceCheck = values.flag("skip-source-check")
-        inputs.physical = values.text("route") == BackupKind.physical.rawValue
+        inputs.physical = values.physical
         let store = values.store
-        var secrets = ManifestSecrets(rootPassword: values.secrets["root-password"])
         if let bucket = store.s3Bucket {
             inputs.s3Bucket = bucket
             inputs.s3Prefix = store.s3Prefix.isEmpty ? nil : store.s3Prefix
-            // The endpoint as the cluster reaches it (the descriptor put cluster-s3-endpoint there), else this
-            // machine's.
+            // The endpoint as the cluster reaches it (normalizing put cluster-s3-endpoint there), else this
+            // machine's; the manifests engine splits a URL into host:port and TLS.
             inputs.s3Endpoint = store.s3Endpoint
             inputs.s3Region = store.s3Region
-            inputs.s3TLS = store.s3TLS ?? true
-            if let endpoint = inputs.s3Endpoint, let parsed = try? S3Endpoint.parse(endpoint, tlsEnabled: store.s3TLS) {
-                inputs.s3Endpoint = parsed.hostHeader
-                inputs.s3TLS = parsed.secure
-            }
+            inputs.s3TLS = store.s3TLS ?? false
             inputs.s3CredentialsSecret = values.text("s3-credentials-secret")
-            if inputs.s3CredentialsSecret != nil {
-                secrets.s3AccessKeyId = store.s3AccessKeyId
-                secrets.s3SecretAccessKey = store.s3SecretAccessKey
-            }
         } else {
             inputs.volumeClaim = values.text("volume-claim")
         }
@@ -268,7 +267,17 @@ public enum Actions {
             inputs.externalPasswordSecret = values.text("external-password-secret")
             inputs.backupStorageSize = values.text("backup-storage-size")
             inputs.databases = values.list("databases")
-            secrets.externalPassword = values.secrets["source-password"]
+        }
+        return inputs
+    }
+
+    static func manifests(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let inputs = manifestInputs(values)
+        var secrets = ManifestSecrets(
+            rootPassword: values.secrets["root-password"], externalPassword: values.secrets["source-password"])
+        if inputs.s3CredentialsSecret != nil {
+            secrets.s3AccessKeyId = values.store.s3AccessKeyId
+            secrets.s3SecretAccessKey = values.store.s3SecretAccessKey
         }
         var source: ConnectionSettings?
         if !inputs.skipSourceCheck {
@@ -297,25 +306,33 @@ public enum Actions {
         return (Array(repeating: "..", count: a.count - common) + b[common...]).joined(separator: "/")
     }
 
+    /// The restore step's request, as `restore` builds it from its flags.
+    public static func restoreRequest(_ values: StepValues, connection: ConnectionSettings) -> RestoreRequest {
+        RestoreRequest(
+            connection: connection, target: values.text("backup-file").map { .file($0) } ?? .time(.now()),
+            databases: values.list("databases"), parallel: values.number("parallel"))
+    }
+
     static func restore(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let store = try values.store.makeStore(forWriting: false)
-        let target: RestoreTarget = values.text("backup-file").map { .file($0) } ?? .time(.now())
-        let request = RestoreRequest(
-            connection: try values.connection("target").resolve(), target: target,
-            databases: values.list("databases"), parallel: values.number("parallel"))
+        let request = restoreRequest(values, connection: try values.connection("target").resolve())
         let meter = context.meter("apply", output: "applied")
-        let report = try await RestorePipeline.run(
-            request, store: store,
-            progress: .showing(meter))
+        let report = try await RestorePipeline.run(request, store: store, progress: .showing(meter))
         meter.finish()
         return ["location": report.location, "sql-bytes": String(report.sqlBytes)]
+    }
+
+    /// The physical-restore step's request, as `restore --physical` builds it from its flags.
+    public static func physicalRestoreRequest(_ values: StepValues) -> PhysicalRestoreRequest {
+        PhysicalRestoreRequest(
+            target: values.text("backup-file").map { .file($0) } ?? .time(.now()),
+            dataDirectory: values.text("target-datadir") ?? "")
     }
 
     /// The operator's physical bootstrap rehearsed here: the backup restored into an empty data directory.
     static func physicalRestore(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let store = try values.store.makeStore(forWriting: false)
-        let target: RestoreTarget = values.text("backup-file").map { .file($0) } ?? .time(.now())
-        let request = PhysicalRestoreRequest(target: target, dataDirectory: values.text("target-datadir") ?? "")
+        let request = physicalRestoreRequest(values)
         let meter = context.meter("extract", output: "stream")
         let report = try await PhysicalRestore.run(request, store: store, progress: .showing(meter))
         meter.finish()
@@ -423,16 +440,22 @@ public enum Actions {
     }
 
     /// The target replicates from the source at the backup's position (the runbook's own output).
-    static func replicate(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+    /// The replicate step's request, as `replicate` builds it from its flags.
+    public static func replicateRequest(_ values: StepValues) -> ReplicateRequest {
         var request = ReplicateRequest()
         request.backup = values.text("backup-file")
         request.databases = values.list("databases")
         request.user = values.text("replication-user") ?? request.user
-        if let file = values.text("new-password-file") { request.fallbackPasswordFile = file }
+        request.passwordFile = values.text("new-password-file")
         request.createUser = values.flag("create-replication-user")
         request.host = values.text("replication-host")
         request.port = values.number("replication-port")
         request.tlsCA = values.text("replication-ssl-ca")
+        return request
+    }
+
+    static func replicate(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let request = replicateRequest(values)
         var environment = ProcessInfo.processInfo.environment
         if let password = values.secrets["replication-password"] {
             environment[ReplicationPassword.environmentVariable] = password
@@ -450,14 +473,20 @@ public enum Actions {
         ]
     }
 
-    /// Writes refused on the source, the target catches up, replication ends.
-    static func cutover(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
-        let sourceSettings = try values.connection("source").resolve()
-        let lock = values.flag("lock")
-        var job = CutoverJob(lock: lock)
+    /// The cutover step's request, as `cutover` builds it from its flags.
+    public static func cutoverJob(_ values: StepValues) -> CutoverJob {
+        var job = CutoverJob(lock: values.flag("lock"))
         if let maxLag = values.text("max-lag").flatMap({ UInt64($0) }) { job.maxLag = maxLag }
         if let wait = values.text("catch-up-timeout").flatMap({ Double($0) }) { job.catchUpTimeout = wait }
         if let timeout = values.text("cutover-timeout").flatMap({ Double($0) }) { job.timeout = timeout }
+        return job
+    }
+
+    /// Writes refused on the source, the target catches up, replication ends.
+    static func cutover(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let sourceSettings = try values.connection("source").resolve()
+        let job = cutoverJob(values)
+        let lock = job.lock
         let source = try await MariaDBConnection.connect(sourceSettings)
         let target = try await MariaDBConnection.connect(try values.connection("target").resolve())
         let display = CutoverDisplay(

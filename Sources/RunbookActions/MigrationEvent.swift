@@ -25,6 +25,8 @@ public enum MigrationEvent: Sendable, Equatable {
         public var command: String
         public var changes: Bool
         public var when: String?
+        /// What a run would do with it now: run, reuse (done before with the same inputs) or skip (its `when`).
+        public var decision = "run"
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Key.self)
@@ -34,6 +36,7 @@ public enum MigrationEvent: Sendable, Equatable {
             try container.encode(inputs, forKey: Key("inputs"))
             try container.encode(changes, forKey: Key("changes"))
             try container.encode(when, forKey: Key("when"))  // null when the step always runs
+            try container.encode(decision, forKey: Key("decision"))
         }
     }
 

@@ -23,15 +23,28 @@ public struct RunOptions: Sendable {
     public init() {}
 }
 
+/// Where a run says what happens: events (JSON lines or text), explanations for a person, and errors.
+public protocol MigrationOutput: Sendable {
+    /// The event as a JSON line with `--json`, else `text` (if any) for a person.
+    func emit(_ event: MigrationEvent, migration: String, text: String?)
+    /// Free text for a person only (a step's explanation); nothing in JSON mode.
+    func say(_ text: String)
+    /// A problem or what to do next, on standard error in both modes.
+    func error(_ text: String)
+}
+
+extension MigrationOutput {
+    func emit(_ event: MigrationEvent, migration: String) { emit(event, migration: migration, text: nil) }
+}
+
 /// Writes what happens: lines for a person, or one JSON event a line (`--json`) on standard output.
-public final class EventOutput: @unchecked Sendable {
+public final class EventOutput: MigrationOutput, @unchecked Sendable {
     let json: Bool
     private let lock = NSLock()
 
     public init(json: Bool) { self.json = json }
 
-    /// The event as a JSON line with `--json`, else `text` (if any) for a person.
-    public func emit(_ event: MigrationEvent, migration: String, text: String? = nil) {
+    public func emit(_ event: MigrationEvent, migration: String, text: String?) {
         lock.withLock {
             if json {
                 if let data = try? event.json(migration: migration, time: UTCDateTime.now()) {
@@ -43,10 +56,13 @@ public final class EventOutput: @unchecked Sendable {
         }
     }
 
-    /// Free text for a person only (a step's explanation); nothing in JSON mode.
     public func say(_ text: String) {
         guard !json else { return }
         lock.withLock { Console.out(text + "\n") }
+    }
+
+    public func error(_ text: String) {
+        lock.withLock { Console.error(text) }
     }
 }
 
@@ -59,7 +75,7 @@ public final class MigrationRunner: @unchecked Sendable {
     var context: ResolutionContext
     let prompter: Prompter?
     let options: RunOptions
-    let output: EventOutput
+    let output: any MigrationOutput
     /// Secrets answered at a prompt in this run: asked once, kept in memory only.
     private var promptedSecrets: [String: String] = [:]
     private let promptLock = NSLock()
@@ -70,14 +86,15 @@ public final class MigrationRunner: @unchecked Sendable {
     public var prompting: Bool { promptLock.withLock { waitingForAnswer } }
 
     public init(
-        runbook: Runbook, state: MigrationState, context: ResolutionContext, prompter: Prompter?, options: RunOptions
+        runbook: Runbook, state: MigrationState, context: ResolutionContext, prompter: Prompter?, options: RunOptions,
+        output: (any MigrationOutput)? = nil
     ) {
         self.runbook = runbook
         self.state = state
         self.context = context
         self.prompter = prompter
         self.options = options
-        output = EventOutput(json: options.json)
+        self.output = output ?? EventOutput(json: options.json)
         self.context.migrationID = state.id
         // Values given now are kept for a resume even if the run stops before a step reads them.
         for (name, value) in context.answers.merging(context.flags, uniquingKeysWith: { $1 }) {
@@ -148,14 +165,14 @@ public final class MigrationRunner: @unchecked Sendable {
                         + (input.help.isEmpty ? "" : ": \(input.help)")
                 }
                 output.emit(.missingInputs(missing.map(\.name)), migration: state.id)
-                Console.error(
+                output.error(
                     "Error: \(missing.count) input\(missing.count == 1 ? "" : "s") missing and no terminal to ask on; "
                         + "nothing was run. Give them as flags, in --answers, or in the environment:\n"
                         + list.joined(separator: "\n") + "\n")
                 return .usage
             }
             if !options.yes, let step = runbook.steps.first(where: \.changes) {
-                Console.error(
+                output.error(
                     "Error: step '\(step.id)' changes things outside this machine and there is no terminal "
                         + "to confirm on: add --yes (or --dry-run to see the plan); nothing was run\n")
                 return .usage
@@ -206,7 +223,7 @@ public final class MigrationRunner: @unchecked Sendable {
                     guard try confirm(question) else {
                         state.decline(step, inputs: values.values, at: UTCDateTime.now().rfc3339)
                         try? save()
-                        Console.error("stopped before '\(step.id)'; resume with: \(resumeCommand)\n")
+                        output.error("stopped before '\(step.id)'; resume with: \(resumeCommand)\n")
                         return .interrupted
                     }
                 } catch {
@@ -222,12 +239,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 note: { [output, id = state.id] message in
                     output.emit(.note(step: stepID, message: message), migration: id, text: "  \(message)")
                 },
-                recordAttempt: { [weak self] attempt in
-                    guard let self else { return }
-                    self.state.recordAttempt(stepID, attempt)
-                    try self.save()
-                },
-                previousAttempt: previousAttempt)
+                attempts: StateAttemptJournal(runner: self, stepID: stepID, previous: previousAttempt))
             do {
                 // A step that finished is recorded as done even when a signal came meanwhile: the
                 // loop stops before the next one, and a resume does not redo this one.
@@ -253,6 +265,18 @@ public final class MigrationRunner: @unchecked Sendable {
 
     struct StopRequest: Error { var exit: MigrationExit }
 
+    /// A step's attempt, kept in the migration's state file.
+    struct StateAttemptJournal: AttemptJournal {
+        let runner: MigrationRunner
+        let stepID: String
+        let previous: [String: String]
+
+        func record(_ attempt: [String: String]) throws {
+            runner.state.recordAttempt(stepID, attempt)
+            try runner.save()
+        }
+    }
+
     /// Runs the step's action; on a terminal, a password typed at the prompt that the server refuses (error 1045,
     /// or 1698 for an account that also takes unix_socket)
     /// is asked again and the step run again, as `mariadb --password` users expect. A password from a flag, a
@@ -270,7 +294,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 guard let name = typedPassword(refusedBy: error, values), let input = runbook.input(name),
                     let prompter
                 else { throw error }
-                Console.error("  \(error.localizedDescription); try again\n")
+                output.error("  \(error.localizedDescription); try again\n")
                 let value = try ask {
                     try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH")
                 }
@@ -292,7 +316,7 @@ public final class MigrationRunner: @unchecked Sendable {
         state.interrupt(step.id)
         try? save()
         output.emit(.interrupted(step: step.id), migration: state.id)
-        Console.error("interrupted at '\(step.id)'; the state is kept: \(resumeCommand)\n")
+        output.error("interrupted at '\(step.id)'; the state is kept: \(resumeCommand)\n")
         return .interrupted
     }
 
@@ -303,9 +327,9 @@ public final class MigrationRunner: @unchecked Sendable {
             try? save()
         }
         output.emit(.stepFailed(step: step?.id, error: message), migration: state.id)
-        Console.error("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n")
+        output.error("Error: \(step.map { "step '\($0.id)': " } ?? "")\(message)\n")
         if step != nil {
-            Console.error("fix the cause, then: \(resumeCommand)\n")
+            output.error("fix the cause, then: \(resumeCommand)\n")
         }
         return exit
     }
@@ -358,7 +382,7 @@ public final class MigrationRunner: @unchecked Sendable {
                         try prompter.askSecret(self.question(input), hint: "give --\(input.flag)-file PATH")
                     }
                     guard let problem = Runbook.problem(value, for: input) else { break }
-                    Console.error("  \(problem); try again\n")
+                    output.error("  \(problem); try again\n")
                 }
                 promptedSecrets[name] = value
                 if !value.isEmpty { secrets[name] = value }
@@ -434,7 +458,7 @@ public final class MigrationRunner: @unchecked Sendable {
                 try prompter.ask(question(input), defaultValue: defaultValue, hint: "give --\(input.flag) VALUE")
             }
             guard let problem = Runbook.problem(answer, for: input) else { return answer }
-            Console.error("  \(problem); try again\n")
+            output.error("  \(problem); try again\n")
         }
     }
 
@@ -443,7 +467,7 @@ public final class MigrationRunner: @unchecked Sendable {
         while true {
             let answer = try ask { try prompter.ask("  \(question)? (yes/no)", defaultValue: nil, hint: "add --yes") }
             if let yes = Runbook.parseBool(answer) { return yes }
-            Console.error("  '\(answer)' is not yes or no; try again\n")
+            output.error("  '\(answer)' is not yes or no; try again\n")
         }
     }
 
@@ -457,8 +481,9 @@ public final class MigrationRunner: @unchecked Sendable {
             var secrets: [String: String] = [:]
             for name in runbook.inputsRead(by: step) {
                 guard let input = runbook.input(name) else { continue }
-                // As in a run: an input whose condition does not hold is off, and empty.
-                if let when = input.when, let value = values[Runbook.conditionInput(when)],
+                // As in a run: an input whose condition does not hold is off, and empty (one that waits for an
+                // output not produced yet may hold).
+                if let when = input.when, let value = values[Runbook.conditionInput(when)], !value.contains("${"),
                     !runbook.holds(when, value: value)
                 {
                     values[name] = ""
@@ -470,17 +495,32 @@ public final class MigrationRunner: @unchecked Sendable {
                 }
                 switch runbook.resolve(name, in: context) {
                 case .value(let value, _): values[name] = value
-                case .ask(let value): values[name] = value ?? "(asked)"
+                // Without a terminal an optional input nothing gives is empty, as in a run.
+                case .ask(let value): values[name] = value ?? (input.optional && !interactive ? "" : "(asked)")
                 case .waiting: values[name] = runbook.input(name)?.defaultValue ?? ""
                 }
             }
             let preview = CommandPreview.render(step, StepValues(values: values, secrets: secrets))
-            steps.append(
-                MigrationEvent.PlannedStep(
-                    id: step.id, title: step.title, action: step.action, inputs: values, command: preview,
-                    changes: step.changes, when: step.when))
+            // The same decision a run takes, from the state as it is: a resumed plan shows what it would reuse.
+            let on = step.when.map { when in
+                let value = values[Runbook.conditionInput(when)] ?? ""
+                return value.contains("${") || runbook.holds(when, value: value)
+            } ?? true
+            let decision: String
+            let said: String
+            switch StepMachine.next(step, record: state.steps[step.id], values: on ? values : nil, redo: options.redo)
+            {
+            case .skip: (decision, said) = ("skip", "skipped: only when \(runbook.describe(step.when ?? ""))")
+            case .reuse: (decision, said) = ("reuse", "done before, with the same inputs; not redone")
+            case .run: (decision, said) = ("run", "runs: \(preview)")
+            }
+            var planned = MigrationEvent.PlannedStep(
+                id: step.id, title: step.title, action: step.action, inputs: values, command: preview,
+                changes: step.changes, when: step.when)
+            planned.decision = decision
+            steps.append(planned)
             let when = step.when.map { " (when \($0))" } ?? ""
-            output.say("\n[\(index + 1)/\(runbook.steps.count)] \(step.title)\(when)\n  runs: \(preview)")
+            output.say("\n[\(index + 1)/\(runbook.steps.count)] \(step.title)\(when)\n  \(said)")
         }
         output.emit(.plan(runbook: runbook.name, steps: steps), migration: state.id)
         return .done

@@ -1,4 +1,7 @@
+import ArgumentParser
 import Foundation
+import MariaDBClient
+import ObjectStore
 import Replication
 import Runbook
 import RunbookActions
@@ -13,7 +16,7 @@ import Testing
     /// A value for each input as a user gives them: its default when it names no other value, a sample of its
     /// type for one without a default that must be given, nothing for an optional one (the store's bucket and
     /// the backup file excepted).
-    static func values(_ runbook: Runbook, store: String, route: String) -> StepValues {
+    static func values(_ runbook: Runbook, store: String, route: String, optional: Bool = false) -> StepValues {
         var values: [String: String] = [:]
         var secrets: [String: String] = [:]
         for input in runbook.inputs {
@@ -34,7 +37,7 @@ import Testing
             case .text, .secret: sample = "sample-\(input.name)"
             }
             let fallback = input.defaultValue.flatMap { $0.contains("${") || $0.isEmpty ? nil : $0 }
-            values[input.name] = fallback ?? (input.optional ? "" : sample)
+            values[input.name] = fallback ?? (input.optional && !optional ? "" : sample)
         }
         values["store"] = store
         if store == "s3" {
@@ -77,21 +80,23 @@ import Testing
         return words
     }
 
-    static let cases: [(String, String, String)] = EmbeddedRunbooks.yaml.keys.sorted().flatMap { name in
-        ["directory", "s3"].flatMap { store in ["logical", "physical"].map { (name, store, $0) } }
+    static let cases: [(String, String, String, Bool)] = EmbeddedRunbooks.yaml.keys.sorted().flatMap { name in
+        ["directory", "s3"].flatMap { store in
+            ["logical", "physical"].flatMap { route in [false, true].map { (name, store, route, $0) } }
+        }
     }
 
     @Test(arguments: cases)
-    func everyPreviewedCommandParses(runbook name: String, store: String, route: String) throws {
+    func everyPreviewedCommandParses(runbook name: String, store: String, route: String, optional: Bool) throws {
         let runbook = try Runbook.named(name, path: nil, actions: Actions.specs)
-        let values = Self.values(runbook, store: store, route: route)
+        let values = Self.values(runbook, store: store, route: route, optional: optional)
         for step in runbook.steps {
             let preview = CommandPreview.render(step, values)
             // apply-accounts pipes into the client: the part before the pipe is ours.
             var arguments = Self.words(String(preview.split(separator: "|").first ?? ""))
             #expect(arguments.first == "mariadb-migrate", "\(preview)")
             arguments.removeFirst()
-            let context = "\(name) \(step.id) (\(store), \(route)): \(preview)"
+            let context = "\(name) \(step.id) (\(store), \(route)\(optional ? ", optional inputs" : "")): \(preview)"
             let parsed = try #require(try MariaDBMigrate.parseAsRoot(arguments), "\(context)")
             // The command builds the request the step would run.
             let stepValues = Actions.descriptors[step.action]!.normalize(Self.stepValues(step, values))
@@ -99,19 +104,80 @@ import Testing
             case "backup":
                 let command = try #require(parsed as? MariaDBMigrate.Backup, "\(context)")
                 #expect(command.job == (try Actions.backupJob(stepValues)), "\(context)")
-            case "accounts":
-                let command = try #require(parsed as? MariaDBMigrate.Users, "\(context)")
-                #expect(command.job == Actions.accountsJob(stepValues), "\(context)")
             case "preflight":
                 let command = try #require(parsed as? MariaDBMigrate.PreflightCommand, "\(context)")
                 #expect(command.job == (try Actions.preflightJob(stepValues)), "\(context)")
             case "verify":
                 let command = try #require(parsed as? MariaDBMigrate.Verify, "\(context)")
                 #expect(command.job == Actions.verifyJob(stepValues), "\(context)")
+            case "accounts", "apply-accounts":
+                let command = try #require(parsed as? MariaDBMigrate.Users, "\(context)")
+                #expect(command.job == Actions.accountsJob(stepValues), "\(context)")
+            case "manifests":
+                let command = try #require(parsed as? MariaDBMigrate.Manifests.Generate, "\(context)")
+                #expect(command.inputs == Actions.manifestInputs(stepValues), "\(context)")
+            case "restore":
+                let command = try #require(parsed as? MariaDBMigrate.Restore, "\(context)")
+                let settings = ConnectionSettings(transport: .tcp(host: "db.example.com", port: 3306), user: "root")
+                #expect(
+                    command.request(connection: settings) == Actions.restoreRequest(stepValues, connection: settings),
+                    "\(context)")
+            case "physical-restore":
+                let command = try #require(parsed as? MariaDBMigrate.Restore, "\(context)")
+                #expect(command.physicalRequest == Actions.physicalRestoreRequest(stepValues), "\(context)")
+            case "replicate":
+                let command = try #require(parsed as? MariaDBMigrate.Replicate, "\(context)")
+                #expect(command.request == Actions.replicateRequest(stepValues), "\(context)")
+            case "cutover":
+                let command = try #require(parsed as? MariaDBMigrate.Cutover, "\(context)")
+                #expect(command.job == Actions.cutoverJob(stepValues), "\(context)")
+            case "survey":
+                #expect(parsed is MariaDBMigrate.Inspect, "\(context)")
+            case "store-check":
+                #expect(parsed is MariaDBMigrate.Storage.Check, "\(context)")
             default:
-                break
+                Issue.record("no request comparison for action '\(step.action)': add one (\(context))")
+            }
+            // The servers and the store it reaches are the step's.
+            let descriptor = try #require(Actions.descriptors[step.action])
+            let ownConnection = descriptor.inputs["target-host"] == .option("--host") ? "target" : "source"
+            let reached = Self.reached(by: parsed)
+            if let request = reached.connection {
+                #expect(Self.endpoint(request) == Self.endpoint(stepValues.connection(ownConnection)), "\(context)")
+            }
+            if let request = reached.target {
+                #expect(Self.endpoint(request) == Self.endpoint(stepValues.connection("target")), "\(context)")
+            }
+            if let settings = reached.store {
+                #expect(Self.withoutSecrets(settings) == Self.withoutSecrets(stepValues.store), "\(context)")
             }
         }
+    }
+
+    /// The connection, target connection and store option groups of a parsed command.
+    static func reached(
+        by command: any ParsableCommand
+    ) -> (connection: ConnectionRequest?, target: ConnectionRequest?, store: StoreSettings?) {
+        var found: (connection: ConnectionRequest?, target: ConnectionRequest?, store: StoreSettings?)
+        for child in Mirror(reflecting: command).children {
+            if let group = child.value as? OptionGroup<ConnectionOptions> { found.connection = group.wrappedValue.request }
+            if let group = child.value as? OptionGroup<TargetConnectionOptions> { found.target = group.wrappedValue.request }
+            if let group = child.value as? OptionGroup<StorageOptions> { found.store = group.wrappedValue.settings }
+        }
+        return found
+    }
+
+    /// Where a connection goes and as whom (its password is read another way on each side).
+    static func endpoint(_ request: ConnectionRequest) -> [String?] {
+        [request.host, request.port.map(String.init), request.socket, request.user, request.defaultsFile]
+    }
+
+    /// A command reads the S3 secret key from a file, a step holds it in memory.
+    static func withoutSecrets(_ settings: StoreSettings) -> StoreSettings {
+        var copy = settings
+        copy.s3SecretAccessKey = nil
+        copy.s3SecretAccessKeyFile = nil
+        return copy
     }
 
     /// What the runner hands a step: the values of its own inputs.
