@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "AccountsTests",
             dependencies: ["Accounts", "Dump", "Manifests", "MariaDBClient", "RestoreEngine", "Verification", "TestSupport"]),
-        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Replication", "Runbook", "RunbookActions"]),
+        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Replication", "Runbook", "RunbookActions"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -160,9 +160,15 @@ import Testing
     ) -> (connection: ConnectionRequest?, target: ConnectionRequest?, store: StoreSettings?) {
         var found: (connection: ConnectionRequest?, target: ConnectionRequest?, store: StoreSettings?)
         for child in Mirror(reflecting: command).children {
-            if let group = child.value as? OptionGroup<ConnectionOptions> { found.connection = group.wrappedValue.request }
-            if let group = child.value as? OptionGroup<TargetConnectionOptions> { found.target = group.wrappedValue.request }
-            if let group = child.value as? OptionGroup<StorageOptions> { found.store = group.wrappedValue.settings }
+            if let group = child.value as? OptionGroup<ConnectionOptions> {
+                found.connection = group.wrappedValue.request
+            }
+            if let group = child.value as? OptionGroup<TargetConnectionOptions> {
+                found.target = group.wrappedValue.request
+            }
+            if let group = child.value as? OptionGroup<StorageOptions> {
+                found.store = group.wrappedValue.settings
+            }
         }
         return found
     }

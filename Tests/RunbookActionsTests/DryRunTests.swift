@@ -36,7 +36,8 @@ import Testing
         options.redo = redo
         let output = RecordingOutput()
         let runner = MigrationRunner(
-            runbook: runbook, state: state ?? MigrationState(id: "m1", runbook: runbookName, runbookPath: nil, now: "t0"),
+            runbook: runbook,
+            state: state ?? MigrationState(id: "m1", runbook: runbookName, runbookPath: nil, now: "t0"),
             context: context, prompter: nil, options: options, output: output)
         #expect(await runner.run() == .done)
         return Dictionary(uniqueKeysWithValues: output.plan.map { ($0.id, $0.decision) })
