@@ -86,8 +86,9 @@ public final class MariaDBConnection: @unchecked Sendable {
     }
 
     /// Runs one statement given as raw bytes (a dump's statement may hold binary data that is
-    /// not UTF-8); any result is read and dropped.
-    public func execute(raw statement: [UInt8]) async throws {
+    /// not UTF-8); any result is read and dropped. Returns the rows it changed (an INSERT's rows).
+    @discardableResult
+    public func execute(raw statement: [UInt8]) async throws -> UInt64 {
         try await runBlocking(on: queue) {
             let status = statement.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) {
@@ -97,7 +98,12 @@ public final class MariaDBConnection: @unchecked Sendable {
             guard status == 0 else {
                 throw self.lastError(.query, statement: String(decoding: statement.prefix(200), as: UTF8.self))
             }
-            if let result = mysql_store_result(self.handle) { mysql_free_result(result) }
+            if let result = mysql_store_result(self.handle) {
+                mysql_free_result(result)
+                return 0
+            }
+            let changed = mysql_affected_rows(self.handle)
+            return changed == UInt64.max ? 0 : changed
         }
     }
 

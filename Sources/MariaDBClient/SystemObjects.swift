@@ -1,7 +1,10 @@
 /// What belongs to the server rather than to the application: left out of surveys, comparisons
 /// and account conversion alike.
 public enum SystemObjects {
-    public static let schemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
+    public static let schemas: Set<String> = ["mysql", "information_schema", "performance_schema", "sys", toolSchema]
+
+    /// Where a restore keeps its progress on the target (resumable restore); gone when it ends.
+    public static let toolSchema = "_mariadb_migrate"
 
     /// The account `replicate` makes on the source for a live migration (its default name).
     public static let replicationAccount = "mariadb_migrate_repl"

@@ -102,7 +102,52 @@ extension MariaDBMigrate {
         )
         var deferIndexes = true
 
+        @Flag(
+            help: ArgumentHelp(
+                "Go on with the unfinished restore this target holds, where it stopped (after a kill, a crash, a "
+                    + "lost connection): what it had committed is skipped, the rest is applied. The same backup and "
+                    + "settings are needed; any host can resume."))
+        var resume = false
+
+        @Flag(
+            help: ArgumentHelp(
+                "Drop the progress of the unfinished restore this target holds and start from the first statement "
+                    + "(the dump's DROP TABLE replaces what it had restored)."))
+        var restart = false
+
+        @Flag(
+            inversion: .prefixedNo,
+            help: ArgumentHelp(
+                "Keep the restore's progress on the target as it goes (schema _mariadb_migrate, written in the "
+                    + "transaction of the rows it accounts for), so that an interrupted restore can --resume; "
+                    + "removed when the restore ends. Off, --parallel 1 pipes the dump into the mariadb client."))
+        var trackProgress = true
+
+        @Option(
+            help: ArgumentHelp(
+                "SQL of row data one connection commits at a time with its progress record (e.g. 8MiB, 64M): at "
+                    + "most this much per connection loads again after an interruption.",
+                valueName: "size"))
+        var chunkSize: String?
+
+        @Flag(help: "Leave the progress records on the target when the restore ends (marked finished).")
+        var keepProgress = false
+
+        /// The progress mode the flags ask for.
+        var progressMode: ProgressMode { resume ? .resume : restart ? .restart : .fresh }
+
         func validate() throws {
+            if resume && restart {
+                throw ValidationError("--resume and --restart exclude each other: give one")
+            }
+            if (resume || restart || keepProgress) && !trackProgress {
+                let flag = resume ? "--resume" : restart ? "--restart" : "--keep-progress"
+                throw ValidationError("\(flag) needs the progress that --no-track-progress turns off")
+            }
+            if let chunkSize, ByteFormat.parse(chunkSize).map({ $0 >= 1 << 16 && $0 <= 1 << 30 }) != true {
+                throw ValidationError(
+                    "--chunk-size '\(chunkSize)' is not a size between 64KiB and 1GiB: write e.g. 8MiB or 64M")
+            }
             if targetTime != nil && file != nil {
                 throw ValidationError("--target-time and --file exclude each other: give one")
             }
@@ -146,15 +191,29 @@ extension MariaDBMigrate {
                 let databases = plan.databases.isEmpty ? "" : ", databases \(plan.databases.joined(separator: ", "))"
                 print("  \(plan.method), \(connections)\(databases)\(plan.staged ? ", staged first" : "")")
                 print("  whole dump: \(plan.completeness)")
+                if let restarts = plan.restarts {
+                    print("  --restart: drops the progress of the unfinished restore of \(restarts) first")
+                }
+                if let point = plan.resume {
+                    print("  resumes: " + Self.resumeText(point))
+                    print("  redoes the rest; the dump is read from its start, the applied part passed over")
+                } else if plan.tracked {
+                    print("  progress kept on the target (schema _mariadb_migrate) for --resume")
+                }
                 return
             }
             let meter = ProgressMeter(
                 label: "apply", total: nil, mode: ProgressMeter.mode(json: output.json), outputLabel: "applied")
             let started = ContinuousClock.now
-            let report = try await runCancellingOnSignals {
-                try await RestorePipeline.run(
-                    request, store: store,
-                    progress: .showing(meter))
+            let report: RestoreReport
+            do {
+                report = try await runCancellingOnSignals {
+                    try await RestorePipeline.run(request, store: store, progress: .showing(meter))
+                }
+            } catch RestoreError.nothingToResume(let endpoint) {
+                // Bad input, as migrate's refusals: nothing was done.
+                Console.error("Error: \(RestoreError.nothingToResume(endpoint: endpoint).localizedDescription)\n")
+                throw ExitCode(2)
             }
             meter.finish()
             let elapsed = ContinuousClock.now - started
@@ -169,6 +228,17 @@ extension MariaDBMigrate {
             print(
                 report.verifiedAgainstManifest
                     ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
+            if let point = report.resumed {
+                print(
+                    "  resumed the restore started \(point.started): skipped \(report.skippedStatements) statements "
+                        + "(\(ByteFormat.string(report.skippedBytes)) of SQL, \(point.rows) rows) already applied")
+            }
+            if report.tracked {
+                print(
+                    keepProgress
+                        ? "  progress records kept in schema _mariadb_migrate (--keep-progress)"
+                        : "  progress records removed")
+            }
             if !report.complete {
                 print(
                     "  warning: the dump has no completion line (-- Dump completed): it was cut short, and the target "
@@ -179,7 +249,10 @@ extension MariaDBMigrate {
         func request(connection settings: ConnectionSettings) -> RestoreRequest {
             RestoreRequest(
                 connection: settings, target: target, databases: databases, stagingDirectory: stagingDir,
-                parallel: parallel, force: force, skipBinlog: skipBinlog, deferIndexes: deferIndexes)
+                parallel: parallel, force: force, skipBinlog: skipBinlog, deferIndexes: deferIndexes,
+                trackProgress: trackProgress, progressMode: progressMode,
+                chunkBytes: chunkSize.flatMap(ByteFormat.parse).map(Int.init) ?? RestoreRequest.defaultChunkBytes,
+                keepProgress: keepProgress)
         }
 
         var physicalRequest: PhysicalRestoreRequest {
@@ -190,6 +263,15 @@ extension MariaDBMigrate {
         /// `--file`, or the newest backup at or before `--target-time` (default: now).
         var target: RestoreTarget {
             file.map { .file($0) } ?? .time(targetTime.flatMap { UTCDateTime.parseRFC3339($0) } ?? UTCDateTime.now())
+        }
+
+        static func resumeText(_ point: ResumePoint) -> String {
+            let reloaded =
+                point.reloaded.isEmpty
+                ? "" : "; loads again, emptied first: " + SystemVersionedTables.shortList(point.reloaded)
+            return "skips what the restore started \(point.started) applied: \(point.statements) statements, "
+                + "\(ByteFormat.string(point.sqlBytes)) of SQL, \(point.rows) rows, \(point.tables.count) tables"
+                + reloaded
         }
 
         /// A restore's report and its wall time, for `--json`.

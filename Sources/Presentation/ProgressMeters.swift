@@ -21,6 +21,18 @@ extension RestoreProgress {
                 meter.restart(label: phase)
                 meter.setTotal(size)
             },
-            read: { meter.add($0) }, applied: { meter.addOutput($0) })
+            read: { meter.add($0) }, applied: { meter.addOutput($0) }, skipped: { meter.addSkipped($0) },
+            resumed: { point in
+                meter.announce(
+                    "resuming the restore of \(point.backup) started \(point.started): \(point.statements) "
+                        + "statements (\(ByteFormat.string(point.sqlBytes)) of SQL, \(point.rows) rows) were applied "
+                        + "and are skipped",
+                    event: [
+                        "event": "resume", "backup": point.backup, "started": point.started,
+                        "statements_applied": point.statements, "sql_bytes_applied": point.sqlBytes,
+                        "rows_loaded": point.rows, "tables": point.tables.count, "reloaded": point.reloaded,
+                    ])
+            },
+            note: { meter.announce($0, event: ["event": "note", "message": $0]) })
     }
 }

@@ -22,6 +22,14 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
     case applyFailed(location: String, detail: String)
     /// No mariadb-dump completion line at the end: refused before anything is applied.
     case incompleteDump(location: String)
+    /// Stopped with its progress recorded on the target: `--resume` goes on.
+    case applyInterrupted(location: String, detail: String)
+    case nothingToResume(endpoint: String)
+    case unfinishedRestore(endpoint: String, backup: String, started: String)
+    case resumeMismatch(endpoint: String, differences: [String])
+    case targetChanged(endpoint: String, changes: [String])
+    case progressUnreadable(endpoint: String, detail: String)
+    case restoreRunning(endpoint: String)
 
     public var errorDescription: String? {
         switch self {
@@ -58,6 +66,27 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
         case .applyFailed(let location, let detail):
             return "restoring \(location) stopped: \(detail); the target holds part of it: drop what was restored "
                 + "and run the restore again"
+        case .applyInterrupted(let location, let detail):
+            return "restoring \(location) stopped: \(detail); its progress is kept on the target: run the same restore "
+                + "with --resume to go on where it stopped"
+        case .nothingToResume(let endpoint):
+            return "there is no unfinished restore on \(endpoint) to resume: run the restore without --resume"
+        case .unfinishedRestore(let endpoint, let backup, let started):
+            return "\(endpoint) holds an unfinished restore of \(backup) (started \(started)): pass --resume to go on "
+                + "where it stopped, or --restart to start over"
+        case .resumeMismatch(let endpoint, let differences):
+            return "the unfinished restore on \(endpoint) is not this one (\(differences.joined(separator: "; "))): "
+                + "resume it with the same backup and settings, or pass --restart to start over"
+        case .targetChanged(let endpoint, let changes):
+            return "the tables restored into \(endpoint) changed since the restore stopped ("
+                + SystemVersionedTables.shortList(changes) + "): resuming would not give the backup's data; pass "
+                + "--restart to start over"
+        case .progressUnreadable(let endpoint, let detail):
+            return "the restore progress on \(endpoint) (schema _mariadb_migrate) cannot be read: \(detail); pass "
+                + "--restart to drop it and start over"
+        case .restoreRunning(let endpoint):
+            return "the same restore into \(endpoint) is running now (its connections are open and its progress "
+                + "moves): wait for it to end or stop it, then try again"
         case .decompression(let location, let detail):
             return "\(location) cannot be decompressed: \(detail); the target may hold part of it"
         case .incompleteDump(let location):
@@ -96,6 +125,12 @@ public struct RestorePlan: Codable, Sendable, Equatable {
     /// publish one only after the completion line), "read first" (no manifest: the SQL is read to its
     /// end once before it is applied), "not checked (--force)".
     public var completeness: String
+    /// Progress kept on the target as the load goes (`RestoreLedger`), so an interrupted restore can resume.
+    public var tracked: Bool = false
+    /// What a resume would skip: what the interrupted restore had committed.
+    public var resume: ResumePoint?
+    /// `--restart`: the unfinished restore whose progress is dropped.
+    public var restarts: String?
 }
 
 /// Which backup to restore: the newest at or before a time (the operator's targetRecoveryTime), or a name.
@@ -120,13 +155,28 @@ public struct RestoreRequest: Sendable, Equatable {
     /// Plain secondary keys of InnoDB tables added after their rows (`DeferredIndexes`); parallel method only.
     public var deferIndexes: Bool
     public var clientExecutable: String?
+    /// Keep progress on the target (`RestoreLedger`): on by default; off pipes `--parallel 1` into the client.
+    public var trackProgress: Bool = true
+    public var progressMode: ProgressMode = .fresh
+    /// SQL bytes of row data one connection commits at a time with its record: at most this much
+    /// per connection loads again after an interruption.
+    public var chunkBytes: Int = RestoreRequest.defaultChunkBytes
+    /// Leave the progress records on the target when the restore ends (marked finished).
+    public var keepProgress: Bool = false
+
+    public static let defaultChunkBytes = 8 << 20
 
     public init(
         connection: ConnectionSettings, target: RestoreTarget, databases: [String] = [],
         stagingDirectory: String? = nil,
         parallel: Int? = nil, force: Bool = false, skipBinlog: Bool = false, deferIndexes: Bool = true,
-        clientExecutable: String? = nil
+        clientExecutable: String? = nil, trackProgress: Bool = true, progressMode: ProgressMode = .fresh,
+        chunkBytes: Int = RestoreRequest.defaultChunkBytes, keepProgress: Bool = false
     ) {
+        self.trackProgress = trackProgress
+        self.progressMode = progressMode
+        self.chunkBytes = chunkBytes
+        self.keepProgress = keepProgress
         self.connection = connection
         self.target = target
         self.databases = databases
@@ -155,6 +205,12 @@ public struct RestoreReport: Codable, Sendable, Equatable {
     public var staged: Bool
     /// The SQL ended with mariadb-dump's completion line; false only when `force` let a cut dump through.
     public var complete: Bool = true
+    public var tracked: Bool = false
+    /// Where this run went on from, when it resumed an interrupted restore.
+    public var resumed: ResumePoint?
+    /// Statements (and their SQL bytes) skipped because the interrupted restore had applied them.
+    public var skippedStatements: Int = 0
+    public var skippedBytes: UInt64 = 0
 }
 
 public struct RestoreProgress: Sendable {
@@ -162,15 +218,26 @@ public struct RestoreProgress: Sendable {
     public var begin: @Sendable (_ phase: String, _ bytes: UInt64) -> Void
     public var read: @Sendable (Int) -> Void
     public var applied: @Sendable (Int) -> Void
+    /// SQL bytes passed over because an interrupted restore had applied them.
+    public var skipped: @Sendable (Int) -> Void
+    /// A resume begins from this point; or a note (`--restart` says what it drops).
+    public var resumed: @Sendable (ResumePoint) -> Void
+    public var note: @Sendable (String) -> Void
 
     public init(
         begin: @escaping @Sendable (String, UInt64) -> Void = { _, _ in },
         read: @escaping @Sendable (Int) -> Void = { _ in },
-        applied: @escaping @Sendable (Int) -> Void = { _ in }
+        applied: @escaping @Sendable (Int) -> Void = { _ in },
+        skipped: @escaping @Sendable (Int) -> Void = { _ in },
+        resumed: @escaping @Sendable (ResumePoint) -> Void = { _ in },
+        note: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.begin = begin
         self.read = read
         self.applied = applied
+        self.skipped = skipped
+        self.resumed = resumed
+        self.note = note
     }
 }
 
@@ -232,15 +299,19 @@ final class ApplierSink: SQLSink, @unchecked Sendable {
     let applier: ParallelApplier
     var splitter: SQLSplitter
     let location: String
+    let skipped: @Sendable (Int) -> Void
 
-    init(applier: ParallelApplier, location: String) {
+    init(applier: ParallelApplier, location: String, skipped: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.applier = applier
         self.location = location
+        self.skipped = skipped
         splitter = SQLSplitter(recycled: applier.recycled)
     }
 
     func write(_ sql: [UInt8]) async throws {
+        let before = applier.skipped.bytes
         for statement in splitter.consume(sql) { try await applier.apply(statement) }
+        if applier.skipped.bytes > before { skipped(applier.skipped.bytes - before) }
     }
 
     func finish() async throws {
@@ -255,7 +326,7 @@ final class ApplierSink: SQLSink, @unchecked Sendable {
         try await applier.finish()
     }
 
-    func abort() async { _ = try? await applier.finish() }
+    func abort() async { await applier.abort() }
 }
 
 /// A backup's decompressor, run off the cooperative pool; its faults name the object. Used by
@@ -357,7 +428,10 @@ public enum RestorePipeline {
     static func prepare(
         _ request: RestoreRequest, store: any ObjectStore
     ) async throws
-        -> (plan: RestorePlan, compression: CompressionAlgorithm, manifest: BackupManifest?, first: MariaDBConnection)
+        -> (
+            plan: RestorePlan, compression: CompressionAlgorithm, manifest: BackupManifest?, first: MariaDBConnection,
+            identity: RestoreIdentity
+        )
     {
         let (name, compression) = try await choose(request.target, store: store)
         let location = store.location + name
@@ -379,21 +453,36 @@ public enum RestorePipeline {
         let connections = request.parallel ?? (galera ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount))
         // The client's own --one-database would still run the CREATE DATABASE of the databases
         // after the chosen one (they come while it is current): selections go through the applier.
-        let useClient = connections == 1 && !galera && request.databases.isEmpty
-        let plan = RestorePlan(
+        let useClient = connections == 1 && !galera && request.databases.isEmpty && !request.trackProgress
+        var plan = RestorePlan(
             name: name, location: location, bytes: size, manifest: manifest != nil, target: first.endpoint,
             targetVersion: facts.version, galera: galera, method: useClient ? .client : .parallel,
             connections: useClient ? 1 : connections, databases: request.databases,
             staged: request.stagingDirectory != nil,
             completeness: manifest != nil ? "manifest" : request.force ? "not checked (--force)" : "read first")
-        return (plan, compression, manifest, first)
+        let identity = RestoreIdentity(
+            backup: name, object: manifest.map { "sha256:" + $0.object.sha256 } ?? "bytes:\(size)",
+            target: try await RestoreLedger.targetIdentity(first, galera: galera),
+            settings: RestoreIdentity.settings(databases: request.databases, deferIndexes: request.deferIndexes))
+        if request.trackProgress {
+            // Refused here, before a long check or download, when the target's progress says no.
+            let decision = try await RestoreLedger.decide(on: first, identity: identity, mode: request.progressMode)
+            plan.tracked = true
+            if case .resume(let record) = decision {
+                plan.resume = try await RestoreLedger.read(on: first, identity: identity, started: record.started)
+                    .resumed
+            }
+            if case .restart(let record) = decision { plan.restarts = record.identity.backup }
+            if case .dropUnreadable = decision { plan.restarts = "(unreadable records)" }
+        }
+        return (plan, compression, manifest, first, identity)
     }
 
     /// Reads the chosen backup and applies it to the target, checking it against its manifest.
     public static func run(
         _ request: RestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()
     ) async throws -> RestoreReport {
-        let (plan, compression, manifest, first) = try await prepare(request, store: store)
+        let (plan, compression, manifest, first, identity) = try await prepare(request, store: store)
         let name = plan.name
         let location = plan.location
         let galera = plan.galera
@@ -428,6 +517,8 @@ public enum RestorePipeline {
         }
 
         let sink: any SQLSink
+        var ledger: RestoreLedger?
+        var applier: ParallelApplier?
         if useClient {
             guard let executable = request.clientExecutable ?? ChildProcess.locate(["mariadb", "mysql"]) else {
                 throw RestoreError.clientNotFound
@@ -449,11 +540,22 @@ public enum RestorePipeline {
                     try await connection.query("SET SESSION sql_log_bin=0")
                 }
             }
-            sink = ApplierSink(
-                applier: ParallelApplier(
-                    connections: pool, databases: request.databases, guardGalera: galera && !request.force,
-                    galeraTarget: galera, deferIndexes: request.deferIndexes, indexConnection: indexConnection),
-                location: location)
+            if plan.tracked {
+                let ledgerConnection = try await MariaDBConnection.connect(request.connection)
+                var ids: [Int] = []
+                for connection in pool + [indexConnection, ledgerConnection].compactMap({ $0 }) {
+                    ids.append(try await connection.query("SELECT CONNECTION_ID()").scalar.int ?? 0)
+                }
+                ledger = try await RestoreLedger.open(
+                    on: ledgerConnection, identity: identity, mode: request.progressMode, loading: ids,
+                    announce: progress.note)
+                if let point = ledger?.resumed { progress.resumed(point) }
+            }
+            applier = ParallelApplier(
+                connections: pool, databases: request.databases, guardGalera: galera && !request.force,
+                galeraTarget: galera, deferIndexes: request.deferIndexes, indexConnection: indexConnection,
+                ledger: ledger, chunkBytes: request.chunkBytes)
+            sink = ApplierSink(applier: applier!, location: location, skipped: progress.skipped)
         }
 
         progress.begin("apply", reader.size)
@@ -471,19 +573,32 @@ public enum RestorePipeline {
             try await sink.finish()
         } catch let error as MariaDBError {
             await sink.abort()
+            ledger?.stopHeartbeat()
+            if ledger != nil {
+                throw RestoreError.applyInterrupted(location: location, detail: error.localizedDescription)
+            }
             throw RestoreError.applyFailed(location: location, detail: error.localizedDescription)
         } catch {
             await sink.abort()
+            ledger?.stopHeartbeat()
             throw error
         }
-        try transferred.check(against: manifest, location: location, content: "SQL")
+        do {
+            try transferred.check(against: manifest, location: location, content: "SQL")
+        } catch {
+            // A corrupt backup is not one to resume: its records go.
+            try? await ledger?.finish(keep: false)
+            throw error
+        }
+        try await ledger?.finish(keep: request.keepProgress)
         let (objectBytes, objectSHA) = (transferred.object.bytes, transferred.object.sha256)
         let (sqlBytes, sqlSHA) = (transferred.content.bytes, transferred.content.sha256)
         return RestoreReport(
             name: name, location: location, objectBytes: objectBytes, sqlBytes: sqlBytes, objectSHA256: objectSHA,
             sqlSHA256: sqlSHA, verifiedAgainstManifest: manifest != nil, method: useClient ? .client : .parallel,
             connections: useClient ? 1 : connections, databases: request.databases, staged: staged != nil,
-            complete: trailer.sawTrailer)
+            complete: trailer.sawTrailer, tracked: ledger != nil, resumed: ledger?.resumed,
+            skippedStatements: applier?.skipped.statements ?? 0, skippedBytes: UInt64(applier?.skipped.bytes ?? 0))
     }
 
     /// Whether the dump's SQL ends with mariadb-dump's completion line (`-- Dump completed`), read

@@ -169,7 +169,7 @@ extension Actions {
                 ActionDescriptor.targetAsOwn, ActionDescriptor.store,
                 ["backup-file": .option("--file"), "databases": .list("--database"),
                  "parallel": .option("--parallel")]),
-            outputs: ["location", "sql-bytes"], effect: .target, perform: restore),
+            outputs: ["location", "sql-bytes", "skipped-statements"], effect: .target, perform: restore),
         ActionDescriptor(
             name: "physical-restore", command: ["restore", "--physical"], required: ["store", "target-datadir"],
             inputs: ActionDescriptor.merged(

@@ -315,11 +315,17 @@ public enum Actions {
 
     static func restore(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let store = try values.store.makeStore(forWriting: false)
-        let request = restoreRequest(values, connection: try values.connection("target").resolve())
+        var request = restoreRequest(values, connection: try values.connection("target").resolve())
+        // A resumed step goes on with the restore its interrupted attempt left on the target.
+        if !context.attempts.previous.isEmpty { request.progressMode = .resumeIfAny }
+        try context.attempts.record(["restore": "started"])
         let meter = context.meter("apply", output: "applied")
         let report = try await RestorePipeline.run(request, store: store, progress: .showing(meter))
         meter.finish()
-        return ["location": report.location, "sql-bytes": String(report.sqlBytes)]
+        return [
+            "location": report.location, "sql-bytes": String(report.sqlBytes),
+            "skipped-statements": String(report.skippedStatements),
+        ]
     }
 
     /// The physical-restore step's request, as `restore --physical` builds it from its flags.

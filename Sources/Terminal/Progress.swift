@@ -15,6 +15,9 @@ public final class ProgressMeter: @unchecked Sendable {
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var bytes: UInt64 = 0
     private var outputBytes: UInt64 = 0
+    /// Output passed over (a resumed restore's applied part): shown, and the ETA counts from after it.
+    private var skippedBytes: UInt64 = 0
+    private var rateOrigin: (time: ContinuousClock.Instant, bytes: UInt64)?
     private let outputLabel: String?
     private let jsonOutput: FileHandle
     private let tags: [String: String]
@@ -52,6 +55,8 @@ public final class ProgressMeter: @unchecked Sendable {
             self.label = label
             bytes = 0
             outputBytes = 0
+            skippedBytes = 0
+            rateOrigin = nil
             started = ContinuousClock.now
         }
     }
@@ -70,6 +75,26 @@ public final class ProgressMeter: @unchecked Sendable {
         }
     }
 
+    public func addSkipped(_ count: Int) {
+        lock.withLock {
+            skippedBytes += UInt64(count)
+            rateOrigin = (ContinuousClock.now, bytes)
+            redrawIfDue()
+        }
+    }
+
+    /// A line between the updates (a resume's starting point): an event of its own with `--json`,
+    /// a line on standard error otherwise, even when piped.
+    public func announce(_ line: String, event: [String: Any]) {
+        lock.withLock {
+            switch mode {
+            case .json: Console.writeJSONLine(event, tags: tags, to: jsonOutput)
+            case .terminal: Console.progressLine(line, final: true)
+            case .quiet: Console.error(line + "\n")
+            }
+        }
+    }
+
     private func redrawIfDue() {
         let now = ContinuousClock.now
         guard mode != .quiet, now - lastDraw >= .milliseconds(200) else { return }
@@ -83,6 +108,13 @@ public final class ProgressMeter: @unchecked Sendable {
 
     private var elapsedSeconds: Double { (ContinuousClock.now - started).inSeconds }
 
+    /// The rate the rest goes at: since the last skip, once a resume has passed over the applied part.
+    private var etaRate: Double {
+        guard let origin = rateOrigin else { return Double(bytes) / max(elapsedSeconds, 0.001) }
+        let seconds = (ContinuousClock.now - origin.time).inSeconds
+        return seconds < 1 ? 0 : Double(bytes - origin.bytes) / seconds
+    }
+
     private func draw(final: Bool) {
         let elapsed = max(elapsedSeconds, 0.001)
         let rate = Double(bytes) / elapsed
@@ -93,9 +125,10 @@ public final class ProgressMeter: @unchecked Sendable {
                 line += " of \(ByteFormat.string(total)) (\(Int(Double(bytes) * 100 / Double(total)))%)"
             }
             if let outputLabel { line += ", \(outputLabel) \(ByteFormat.string(outputBytes))" }
+            if skippedBytes > 0 { line += ", skipped \(ByteFormat.string(skippedBytes))" }
             line += ", \(ByteFormat.string(UInt64(rate)))/s, \(Self.duration(elapsed))"
-            if let total, !final, rate > 0, total > bytes {
-                line += ", ETA \(Self.duration(Double(total - bytes) / rate))"
+            if let total, !final, etaRate > 0, total > bytes {
+                line += ", ETA \(Self.duration(Double(total - bytes) / etaRate))"
             }
             Console.progressLine(line, final: final)
         case .json:
@@ -105,6 +138,10 @@ public final class ProgressMeter: @unchecked Sendable {
             ]
             if let total { event["total_bytes"] = total }
             if let outputLabel { event["\(outputLabel)_bytes"] = outputBytes }
+            if skippedBytes > 0 { event["skipped_bytes"] = skippedBytes }
+            if let total, !final, etaRate > 0, total > bytes {
+                event["eta_seconds"] = Int(Double(total - bytes) / etaRate)
+            }
             Console.writeJSONLine(event, tags: tags, to: jsonOutput)
         case .quiet:
             break

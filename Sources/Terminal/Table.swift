@@ -31,6 +31,20 @@ public enum ByteFormat {
         }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
+
+    /// `64MiB`, `64M`, `512KiB`, `1G`, `1048576`: binary units (as mariadb's own options read
+    /// them); nil when it is not a size.
+    public static func parse(_ text: String) -> UInt64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isNumber }
+        guard !digits.isEmpty, let number = UInt64(digits) else { return nil }
+        let shifts: [String: UInt64] = ["": 0, "B": 0, "K": 10, "KIB": 10, "KB": 10, "M": 20, "MIB": 20, "MB": 20,
+                                        "G": 30, "GIB": 30, "GB": 30]
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).uppercased()
+        guard let shift = shifts[unit] else { return nil }
+        let (value, overflow) = number.multipliedReportingOverflow(by: 1 << shift)
+        return overflow ? nil : value
+    }
 }
 
 extension String {

@@ -36,7 +36,7 @@ public struct ServerImage: Sendable, Equatable {
         }
         let schemas = try await connection.query(
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN "
-                + "('information_schema', 'performance_schema') ORDER BY 1"
+                + "('information_schema', 'performance_schema', '\(SystemObjects.toolSchema)') ORDER BY 1"
         ).rows.compactMap { $0[0].string }
         for schema in schemas {
             image.entries["schema \(SQLQuoting.identifier(schema))"] = try await connection.query(
@@ -46,7 +46,7 @@ public struct ServerImage: Sendable, Equatable {
         let stamped = Dictionary(uniqueKeysWithValues: serverMade.map { ($0.table, Set($0.columns)) })
         for row in try await connection.query(
             "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN "
-                + "('information_schema', 'performance_schema') ORDER BY 1, 2"
+                + "('information_schema', 'performance_schema', '\(SystemObjects.toolSchema)') ORDER BY 1, 2"
         ).rows {
             guard let schema = row[0].string, let name = row[1].string, let type = row[2].string else { continue }
             let table = quoted(schema, name)

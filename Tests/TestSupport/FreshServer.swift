@@ -6,8 +6,9 @@ import MariaDBClient
 /// same install time in sys.sys_config and the same system tables), started with `ScratchServer`.
 public final class FreshServer: @unchecked Sendable {
     public static let password = "fresh-root-pw"
-    public let server: ScratchServer
+    public private(set) var server: ScratchServer
     let dataDirectory: String
+    let options: [String]
 
     public var settings: ConnectionSettings { server.settings(password: Self.password) }
 
@@ -16,6 +17,14 @@ public final class FreshServer: @unchecked Sendable {
         let template = try await Self.template.value
         dataDirectory = NSTemporaryDirectory() + "mm-fresh-\(UUID().uuidString)"
         try Self.run("/bin/cp", ["-a", template, dataDirectory])
+        self.options = options
+        server = try await ScratchServer(dataDirectory: dataDirectory, password: Self.password, options: options)
+    }
+
+    /// A crash: mariadbd killed (SIGKILL, no shutdown), then started again on the same data (on
+    /// another port), through InnoDB's crash recovery.
+    public func crashAndRestart() async throws {
+        server.kill()
         server = try await ScratchServer(dataDirectory: dataDirectory, password: Self.password, options: options)
     }
 

@@ -52,6 +52,15 @@ public final class ScratchServer: @unchecked Sendable {
             transport: .tcp(host: "127.0.0.1", port: port), user: "root", password: password, database: database)
     }
 
+    /// Kills the server with SIGKILL, as a crash would, and waits for it to be gone.
+    public func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: runDirectory)
+    }
+
     public func stop() {
         if process.isRunning {
             process.terminate()

@@ -1,0 +1,213 @@
+import Foundation
+import MariaDBClient
+import Testing
+import TestSupport
+
+/// A restore interrupted at many points (the tool killed, stopped, the target server crashed) and
+/// resumed with `restore --resume` ends with exactly the source's data, and the wizard's resumed
+/// restore step goes on where it stopped.
+@Suite(.serialized)
+struct ResumableRestoreTests {
+    static let tables = ["aria", "big", "child", "nokey", "parent"]
+
+    /// Tables of each kind that matter: a first table without transactions (Aria), a big one of
+    /// many chunks with deferred secondary keys, one without a primary key holding duplicate rows,
+    /// one with a foreign key; a view, a trigger, routines and an event at the end.
+    static func fill(_ connection: MariaDBConnection, _ db: String) async throws {
+        try await connection.execute([
+            "DROP DATABASE IF EXISTS \(db)", "CREATE DATABASE \(db)", "USE \(db)",
+            "CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(50), KEY by_name (name)) ENGINE=InnoDB",
+            "CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, a INT, b VARCHAR(200), KEY by_a (a), "
+                + "KEY by_b (b(20)), KEY by_ab (a, id)) ENGINE=InnoDB",
+            "CREATE TABLE nokey (a INT, b VARCHAR(100)) ENGINE=InnoDB",
+            "CREATE TABLE aria (id INT, v VARCHAR(100)) ENGINE=Aria",
+            "CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, KEY by_parent (parent_id), "
+                + "CONSTRAINT fk FOREIGN KEY (parent_id) REFERENCES parent(id)) ENGINE=InnoDB",
+            "INSERT INTO parent SELECT seq, CONCAT('p', seq) FROM seq_1_to_1000",
+            "INSERT INTO big (a, b) SELECT seq % 977, REPEAT(MD5(seq), 5) FROM seq_1_to_200000",
+            "INSERT INTO nokey SELECT seq % 10, REPEAT('x', seq % 50) FROM seq_1_to_80000",
+            // Rows that are equal: only a multiset comparison tells one copy from two.
+            "INSERT INTO nokey SELECT * FROM nokey LIMIT 2000",
+            "INSERT INTO aria SELECT seq, MD5(seq) FROM seq_1_to_60000",
+            "INSERT INTO child SELECT seq, seq % 1000 + 1 FROM seq_1_to_5000",
+            "CREATE VIEW v AS SELECT a, COUNT(*) c FROM big GROUP BY a",
+            "CREATE TRIGGER t BEFORE INSERT ON child FOR EACH ROW SET NEW.parent_id = NEW.parent_id",
+            "CREATE PROCEDURE p() SELECT 1",
+            "CREATE FUNCTION f() RETURNS INT DETERMINISTIC RETURN 1",
+            "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1",
+        ])
+    }
+
+    /// What must come out the same: each table's rows as a multiset (CHECKSUM TABLE sums per-row
+    /// checksums, so order does not count and a duplicate does), its definition with key order,
+    /// and the objects.
+    static func image(_ connection: MariaDBConnection, _ db: String) async throws -> [String] {
+        var lines: [String] = []
+        for table in tables {
+            let sum = try await connection.query("CHECKSUM TABLE \(db).\(table)").rows.first?[1].string ?? "-"
+            let count = try await connection.query("SELECT COUNT(*) FROM \(db).\(table)").scalar.string ?? "-"
+            let create = try await connection.query("SHOW CREATE TABLE \(db).\(table)").rows.first?[1].string ?? "-"
+            lines.append("\(table) \(count) \(sum) \(create)")
+        }
+        for (what, query) in [
+            ("routines", "SELECT GROUP_CONCAT(ROUTINE_NAME ORDER BY 1) FROM information_schema.ROUTINES"),
+            ("triggers", "SELECT GROUP_CONCAT(TRIGGER_NAME ORDER BY 1) FROM information_schema.TRIGGERS"),
+            ("events", "SELECT GROUP_CONCAT(EVENT_NAME ORDER BY 1) FROM information_schema.EVENTS"),
+            ("views", "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY 1) FROM information_schema.VIEWS"),
+        ] {
+            let column = what == "routines" ? "ROUTINE" : what == "triggers" ? "TRIGGER" : what == "events"
+                ? "EVENT" : "TABLE"
+            let value = try await connection.query("\(query) WHERE \(column)_SCHEMA = '\(db)'").scalar.string
+            lines.append("\(what) \(value ?? "")")
+        }
+        return lines
+    }
+
+    /// How a run is interrupted, and when.
+    enum Interruption {
+        case signal(Int32)
+        case serverCrash
+    }
+
+    struct Point {
+        var name: String
+        /// A query on the target whose first value turns non-zero when the moment has come.
+        var when: String
+        var how: Interruption
+    }
+
+    static func points(_ db: String) -> [Point] {
+        let done = "_mariadb_migrate.restore_done"
+        return [
+            Point(name: "after the first CREATE TABLE", when: "SELECT COUNT(*) FROM \(done) WHERE object <> ''",
+                  how: .signal(SIGKILL)),
+            Point(name: "during the rows of the first table (Aria)",
+                  when: "SELECT COUNT(*) FROM \(done) WHERE row_count > 0", how: .signal(SIGKILL)),
+            Point(name: "SIGTERM in the big table", when: "SELECT COUNT(*) >= 40000 FROM \(db).big",
+                  how: .signal(SIGTERM)),
+            Point(name: "mid-way through the big table", when: "SELECT COUNT(*) >= 100000 FROM \(db).big",
+                  how: .signal(SIGKILL)),
+            Point(name: "server crash in the big table", when: "SELECT COUNT(*) >= 150000 FROM \(db).big",
+                  how: .serverCrash),
+            Point(name: "during an index build",
+                  when: "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'ALTER TABLE%ADD%'",
+                  how: .signal(SIGKILL)),
+            Point(name: "in the table without a key", when: "SELECT COUNT(*) >= 20000 FROM \(db).nokey",
+                  how: .signal(SIGKILL)),
+            Point(name: "server crash in the table without a key",
+                  when: "SELECT COUNT(*) >= 50000 FROM \(db).nokey", how: .serverCrash),
+            Point(name: "during the objects at the end",
+                  when: "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '\(db)'",
+                  how: .signal(SIGKILL)),
+        ]
+    }
+
+    /// The CLI started in the background, its output in files.
+    final class Background {
+        let process = Process()
+        let output: String
+
+        init(_ arguments: [String], environment: [String: String]) throws {
+            output = NSTemporaryDirectory() + "mm-resume-\(UUID().uuidString)"
+            FileManager.default.createFile(atPath: output + ".out", contents: nil)
+            FileManager.default.createFile(atPath: output + ".err", contents: nil)
+            process.executableURL = try CLI.binary
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.filter {
+                !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_")
+            }.merging(environment) { $1 }
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle(forWritingAtPath: output + ".out")
+            process.standardError = FileHandle(forWritingAtPath: output + ".err")
+            try process.run()
+        }
+
+        func wait() -> (status: Int32, stdout: String, stderr: String) {
+            process.waitUntilExit()
+            defer {
+                try? FileManager.default.removeItem(atPath: output + ".out")
+                try? FileManager.default.removeItem(atPath: output + ".err")
+            }
+            return (
+                process.terminationStatus, (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? "",
+                (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
+            )
+        }
+    }
+
+    /// Polls `query` on the target until it holds; false when the run ended first.
+    static func waitFor(_ query: String, on settings: ConnectionSettings, while run: Background) async -> Bool {
+        var connection = try? await MariaDBConnection.connect(settings)
+        while run.process.isRunning {
+            if connection == nil { connection = try? await MariaDBConnection.connect(settings) }
+            if let value = try? await connection?.query(query).scalar.int, value > 0 { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    @Test(.timeLimit(.minutes(15)))
+    func aRestoreInterruptedAtNinePointsResumesToTheSourcesData() async throws {
+        let env = try TestEnvironment.require()
+        let db = TestEnvironment.uniqueName("resume")
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        try await Self.fill(source, db)
+        defer { Task { try? await source.query("DROP DATABASE IF EXISTS \(db)") } }
+        let expected = try await Self.image(source, db)
+        let dir = NSTemporaryDirectory() + "mm-resume-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let password = ["MARIADB_PASSWORD": env.rootPassword]
+        let backup = try CLI.run(
+            [
+                "backup", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root",
+                "--database", db, "--storage-dir", dir, "--compression", "gzip",
+            ], environment: password)
+        try #require(backup.status == 0, "\(backup.stderr)")
+
+        let target = try await FreshServer()
+        defer { target.stop() }
+        func restore(_ extra: [String]) -> [String] {
+            [
+                "restore", "--host", "127.0.0.1", "--port", String(target.server.port), "--user", "root",
+                "--storage-dir", dir, "--chunk-size", "256KiB", "--parallel", "2",
+            ] + extra
+        }
+        let targetPassword = ["MARIADB_PASSWORD": FreshServer.password]
+        for point in Self.points(db) {
+            let run = try Background(restore([]), environment: targetPassword)
+            let reached = await Self.waitFor(point.when, on: target.settings, while: run)
+            switch point.how {
+            case .signal(let signal): kill(run.process.processIdentifier, signal)
+            case .serverCrash: if reached { try await target.crashAndRestart() }
+            }
+            let stopped = run.wait()
+            try #require(reached, "\(point.name): the restore ended before that point: \(stopped.stderr)")
+            #expect(stopped.status != 0, "\(point.name)")
+            if case .serverCrash = point.how {
+                #expect(stopped.stderr.contains("run the same restore with --resume"), "\(stopped.stderr)")
+            }
+            if case .signal(SIGTERM) = point.how { #expect(stopped.status == 130, "\(stopped.stderr)") }
+
+            let resumed = try CLI.run(restore(["--resume"]), environment: targetPassword)
+            #expect(resumed.status == 0, "\(point.name): \(resumed.stderr)")
+            #expect(resumed.stdout.contains("resumed the restore started"), "\(point.name): \(resumed.stdout)")
+            let connection = try await MariaDBConnection.connect(target.settings)
+            #expect(try await Self.image(connection, db) == expected, "\(point.name)")
+            let left = try await connection.query(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '_mariadb_migrate'"
+            ).scalar.int
+            #expect(left == 0, "\(point.name): the progress schema was left behind")
+            let verify = try CLI.run(
+                [
+                    "verify", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root",
+                    "--target-host", "127.0.0.1", "--target-port", String(target.server.port), "--target-user", "root",
+                    "--database", db,
+                ],
+                environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": FreshServer.password])
+            #expect(
+                verify.status == 0 && verify.stdout.contains("no differences"),
+                "\(point.name): \(verify.stdout) \(verify.stderr)")
+            try await connection.query("DROP DATABASE \(db)")
+        }
+    }
+}
