@@ -55,7 +55,9 @@ public enum StatementKind: Equatable, Sendable {
             if rest.uppercased().hasPrefix("IF EXISTS") { rest = rest.dropFirst(9).drop { $0.isWhitespace } }
             self = .tableDDL(table: Self.identifier(rest))
         case "CREATE" where word(1) == "TABLE":
-            let rest = text.dropFirst(6).drop { $0.isWhitespace }.dropFirst(5).drop { $0.isWhitespace }
+            // mariadb-dump writes the mysql schema's tables as CREATE TABLE IF NOT EXISTS.
+            var rest = text.dropFirst(6).drop { $0.isWhitespace }.dropFirst(5).drop { $0.isWhitespace }
+            if rest.uppercased().hasPrefix("IF NOT EXISTS") { rest = rest.dropFirst(13).drop { $0.isWhitespace } }
             self = .tableDDL(table: Self.identifier(rest))
         default:
             self = .other

@@ -210,4 +210,116 @@ struct ResumableRestoreTests {
             try await connection.query("DROP DATABASE \(db)")
         }
     }
+
+    /// What a resume refuses, each with its docs/errors.md row: a plain restore into an unfinished
+    /// target, a resume of another backup, a target changed since, unreadable records (which
+    /// --restart drops), nothing to resume, --resume with --restart; and what --dry-run shows.
+    @Test(.timeLimit(.minutes(10)))
+    func resumesThatCannotGoOnAreRefusedAndSaySo() async throws {
+        let env = try TestEnvironment.require()
+        let db = TestEnvironment.uniqueName("refuse")
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        try await Self.fill(source, db)
+        defer { Task { try? await source.query("DROP DATABASE IF EXISTS \(db)") } }
+        let dir = NSTemporaryDirectory() + "mm-refuse-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let password = ["MARIADB_PASSWORD": env.rootPassword]
+        var names: [String] = []
+        for _ in 0..<2 {
+            let backup = try CLI.run(
+                [
+                    "backup", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root",
+                    "--database", db, "--storage-dir", dir, "--compression", "gzip", "--json",
+                ], environment: password)
+            try #require(backup.status == 0, "\(backup.stderr)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".sql.gz") }
+            names = files.sorted()
+            // Backup names are by the second.
+            if names.count < 2 { try await Task.sleep(for: .milliseconds(1100)) }
+        }
+        try #require(names.count == 2, "\(names)")
+        let target = try await FreshServer()
+        defer { target.stop() }
+        let targetPassword = ["MARIADB_PASSWORD": FreshServer.password]
+        func restore(_ extra: [String]) -> [String] {
+            [
+                "restore", "--host", "127.0.0.1", "--port", String(target.server.port), "--user", "root",
+                "--storage-dir", dir, "--chunk-size", "256KiB", "--file", names[0],
+            ] + extra
+        }
+        let nothing = try CLI.run(restore(["--resume"]), environment: targetPassword)
+        ErrorCatalog.expect("resume-nothing", nothing)
+        ErrorCatalog.expect("resume-and-restart", try CLI.run(restore(["--resume", "--restart"])))
+
+        let run = try Background(restore([]), environment: targetPassword)
+        let reached = await Self.waitFor("SELECT COUNT(*) >= 100000 FROM \(db).big", on: target.settings, while: run)
+        kill(run.process.processIdentifier, SIGKILL)
+        _ = run.wait()
+        try #require(reached)
+
+        ErrorCatalog.expect("restore-unfinished-target", try CLI.run(restore([]), environment: targetPassword))
+        var other = restore(["--resume"])
+        other[other.firstIndex(of: names[0])!] = names[1]
+        ErrorCatalog.expect("resume-other-backup", try CLI.run(other, environment: targetPassword))
+
+        let dryRun = try CLI.run(restore(["--resume", "--dry-run"]), environment: targetPassword)
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("resumes: skips what the restore started"), "\(dryRun.stdout)")
+
+        let connection = try await MariaDBConnection.connect(target.settings)
+        try await connection.query("DELETE FROM \(db).big LIMIT 10")
+        ErrorCatalog.expect("resume-target-changed", try CLI.run(restore(["--resume"]), environment: targetPassword))
+
+        try await connection.query("DROP TABLE _mariadb_migrate.restore_done")
+        ErrorCatalog.expect(
+            "resume-progress-unreadable", try CLI.run(restore(["--resume"]), environment: targetPassword))
+        let restarted = try CLI.run(restore(["--restart"]), environment: targetPassword)
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        #expect(restarted.stderr.contains("--restart: dropping the schema _mariadb_migrate"), "\(restarted.stderr)")
+        #expect(try await Self.image(connection, db) == (try await Self.image(source, db)))
+    }
+
+    /// The wizard: `migrate external-to-operator` killed during its restore step, then
+    /// `migrate --resume ID`: the step goes on from the target's progress records (its JSON resume
+    /// event and the step's skipped-statements say how much it did not load again) and verify is green.
+    @Test(.timeLimit(.minutes(10)))
+    func aMigrationKilledDuringItsRestoreResumesTheLoad() async throws {
+        let source = try await FreshServer()
+        defer { source.stop() }
+        let target = try await FreshServer()
+        defer { target.stop() }
+        let db = "resumed"
+        try await Self.fill(try await MariaDBConnection.connect(source.settings), db)
+        let dir = NSTemporaryDirectory() + "mm-resume-wizard-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let passwords = [
+            "MARIADB_PASSWORD": FreshServer.password, "MARIADB_ROOT_PASSWORD": FreshServer.password,
+            "MARIADB_TARGET_PASSWORD": FreshServer.password,
+        ]
+        let run = try Background(
+            [
+                "migrate", "external-to-operator", "--yes", "--json", "--state-dir", dir + "/state", "--source-port",
+                String(source.server.port), "--storage-dir", dir + "/store", "--target-host", "127.0.0.1",
+                "--target-port", String(target.server.port), "--output-dir", dir + "/out",
+            ], environment: passwords)
+        let reached = await Self.waitFor("SELECT COUNT(*) >= 100000 FROM \(db).big", on: target.settings, while: run)
+        kill(run.process.processIdentifier, SIGKILL)
+        let killed = run.wait()
+        try #require(reached, "the migration ended before its restore was half-way: \(killed.stdout)")
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/state").first)
+            .replacingOccurrences(of: ".json", with: "")
+
+        let resumed = try CLI.run(
+            ["migrate", "--resume", id, "--yes", "--json", "--state-dir", dir + "/state"], environment: passwords)
+        #expect(resumed.status == 0, "\(resumed.stderr) \(resumed.stdout.suffix(2000))")
+        let events = MigrateEvents(resumed.stdout)
+        #expect(events.finishedSteps.last == "verify", "\(resumed.stdout)")
+        #expect(events.outputs(of: "verify")?["differences"] == "0", "\(resumed.stdout)")
+        let skipped = Int(events.outputs(of: "restore")?["skipped-statements"] ?? "") ?? 0
+        #expect(skipped > 0, "\(resumed.stdout)")
+        let resume = try #require(events.events.first { $0["event"] as? String == "resume" }, "\(resumed.stdout)")
+        // The finished tables and the committed part of the big one are not loaded again.
+        #expect((resume["rows_loaded"] as? Int ?? 0) >= 100_000, "\(resume)")
+        #expect(resume["step"] as? String == "restore")
+    }
 }

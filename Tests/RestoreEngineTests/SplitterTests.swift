@@ -92,6 +92,7 @@ func split(_ text: String, pieces: Int, recycled: BufferPool? = nil) throws -> [
         ),
         ("DROP TABLE IF EXISTS `global_priv`", .tableDDL(table: "global_priv")),
         ("CREATE TABLE `wsrep_cluster` (\n a int)", .tableDDL(table: "wsrep_cluster")),
+        ("CREATE TABLE IF NOT EXISTS `global_priv` (\n a int)", .tableDDL(table: "global_priv")),
         ("/*!50001 CREATE VIEW `v` AS SELECT 1 */", .other),
         ("ALTER TABLE `t` DISABLE KEYS", .other),
     ])

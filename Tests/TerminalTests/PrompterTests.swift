@@ -60,3 +60,14 @@ func pipedInput(_ text: String) -> Int32 {
         #expect(!state.endForMessage(), "a final draw ends its own line")
     }
 }
+
+@Suite struct ByteSizeTests {
+    @Test(arguments: [
+        ("8MiB", UInt64(8 << 20)), ("64M", 64 << 20), ("512KiB", 512 << 10), ("1G", 1 << 30), ("1048576", 1 << 20),
+        ("2 mb", 2 << 20),
+    ] as [(String, UInt64)])
+    func sizesParse(text: String, bytes: UInt64) { #expect(ByteFormat.parse(text) == bytes) }
+
+    @Test(arguments: ["", "MiB", "8XB", "-1M", "1.5M", "99999999999999999999G"])
+    func otherTextIsNoSize(text: String) { #expect(ByteFormat.parse(text) == nil) }
+}
