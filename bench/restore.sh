@@ -73,9 +73,19 @@ mkdir -p "$work/cpu" "$files/tmp"
 export MM_BENCH_CPU_DIR=$work/cpu TMPDIR=$files/tmp
 export MARIADB_SOCKET=$target_socket MARIADB_USER=root MARIADB_PASSWORD=$password
 target="mariadb --defaults-extra-file=$work/target.cnf"
-reset="$target -e 'DROP DATABASE IF EXISTS sbtest'"
+reset="$target -e 'DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS _mariadb_migrate'"
 rows="SELECT (SELECT COUNT(*) FROM sbtest.sbtest1) + (SELECT COUNT(*) FROM sbtest.sbtest2) + (SELECT COUNT(*) FROM sbtest.sbtest3) + (SELECT COUNT(*) FROM sbtest.sbtest4)"
 check="test \$($target -N -e '$rows') = $((4 * table_size))"
+# A restore SIGKILLed once about half of the rows are in, then resumed: its whole wall time against one
+# uninterrupted run (the polling costs a query every 0.2 s).
+cat >"$work/killed-then-resumed.sh" <<SH
+#!/usr/bin/env bash
+$bin restore --storage-dir $files/backups & pid=\$!
+until [ "\$($target -N -e '$rows' 2>/dev/null || echo 0)" -ge $((2 * table_size)) ]; do sleep 0.2; done
+kill -9 \$pid; wait \$pid || true
+exec $bin restore --storage-dir $files/backups --resume
+SH
+chmod +x "$work/killed-then-resumed.sh"
 cat >"$work/spec.json" <<JSON
 {
   "jobs": [
@@ -86,7 +96,10 @@ cat >"$work/spec.json" <<JSON
      "shell": "myloader --defaults-file=$work/target.cnf --socket=$target_socket --user=root --directory=$work/mydumper --threads=$cores --overwrite-tables"},
     {"name": "ours_dir", "before": "$reset", "after": "$check", "shell": "$bin restore --storage-dir $files/backups"},
     {"name": "ours_s3", "before": "$reset", "after": "$check",
-     "shell": "$bin restore --s3-bucket bench --s3-prefix mariadb --s3-endpoint $endpoint"}
+     "shell": "$bin restore --s3-bucket bench --s3-prefix mariadb --s3-endpoint $endpoint"},
+    {"name": "ours_untracked", "before": "$reset", "after": "$check",
+     "shell": "$bin restore --storage-dir $files/backups --no-track-progress"},
+    {"name": "ours_resumed", "before": "$reset", "after": "$check", "shell": "$work/killed-then-resumed.sh"}
   ]
 }
 JSON
@@ -116,7 +129,8 @@ import report
 runs = json.load(open(sys.argv[1]))
 fourx = json.loads('''$fourx''')
 ratios = report.ratios(
-    runs, [("ours_dir", "gunzip", 0.5), ("ours_s3", "gunzip", 0.5), ("ours_s3", "myloader", 1.0), ("ours_dir", "myloader", 1.0)],
+    runs, [("ours_dir", "gunzip", 0.5), ("ours_s3", "gunzip", 0.5), ("ours_s3", "myloader", 1.0), ("ours_dir", "myloader", 1.0),
+           ("ours_dir", "ours_untracked", 1.03), ("ours_resumed", "ours_dir", 1.15)],
     [("ours_s3", "plain")])
 numbers = {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "machine": "$machine", "sql_bytes": $sql_bytes,
            "table_size": $table_size, "rounds": $rounds, "runs": runs, "ratios": ratios, "four_x": fourx,
@@ -124,11 +138,14 @@ numbers = {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "machine": "$machine", "sql
 json.dump(numbers, open(sys.argv[3], "w"))
 labels = {"plain": "\`mariadb < dump.sql\`", "gunzip": "\`gunzip -c dump.sql.gz | mariadb\` (gzip -dc)",
   "myloader": "\`myloader --threads $cores\` (\`mydumper --rows 100000\` dump)",
-  "ours_dir": "**\`mariadb-migrate restore\` from a directory**", "ours_s3": "**\`mariadb-migrate restore\` from S3**"}
+  "ours_dir": "**\`mariadb-migrate restore\` from a directory**", "ours_s3": "**\`mariadb-migrate restore\` from S3**",
+  "ours_untracked": "\`mariadb-migrate restore --no-track-progress\` (directory; as before resumable restores)",
+  "ours_resumed": "\`mariadb-migrate restore\` SIGKILLed at half the rows, then \`--resume\` (directory; total)"}
 lines = ["## restore", "",
   f"\`bench/restore.sh\`, {numbers['date']}, $machine; a whole-server backup (every database, mysql included) with "
   f"sysbench 4 × $table_size rows = {$sql_bytes // 1048576} MiB of SQL into a MariaDB on loopback (no binlog), moto_server as S3; {$rounds} alternating rounds (A B B A …), each run "
-  "checked to have loaded every row. Ours at its defaults ($cores connections, secondary keys after the rows). CPU-seconds "
+  "checked to have loaded every row. Ours at its defaults ($cores connections, secondary keys after the rows, progress kept "
+  "on the target in 2 MiB chunks). CPU-seconds "
   "are medians: \`job\` is the whole command with every process it waited for; \`server\` the target mariadbd.",
   ""] + report.run_table(runs, labels) + [""] + report.ratio_table(ratios)
 if fourx:

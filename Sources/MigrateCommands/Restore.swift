@@ -98,7 +98,7 @@ extension MariaDBMigrate {
                 "Build an InnoDB table's plain secondary indexes after its rows are in (one sorted build instead of "
                     + "an insert per row; mydumper's --innodb-optimize-keys), on a connection of its own while the "
                     + "next table loads. The table comes out the same; tables with foreign keys keep their indexes "
-                    + "throughout. Not used by --parallel 1.")
+                    + "throughout. Not used when --parallel 1 --no-track-progress pipes into the client.")
         )
         var deferIndexes = true
 
@@ -125,8 +125,8 @@ extension MariaDBMigrate {
 
         @Option(
             help: ArgumentHelp(
-                "SQL of row data one connection commits at a time with its progress record (e.g. 8MiB, 64M): at "
-                    + "most this much per connection loads again after an interruption.",
+                "SQL of row data one connection commits at a time with its progress record (default 2MiB; e.g. "
+                    + "8MiB): at most this much per connection loads again after an interruption.",
                 valueName: "size"))
         var chunkSize: String?
 

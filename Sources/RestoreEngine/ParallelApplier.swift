@@ -453,7 +453,9 @@ extension ParallelApplier {
             return
         }
         try await barrier()
-        if let record = ledger?.partRecord(.rowsComplete, table: table.ordinal) { try await connections[0].query(record) }
+        if let record = ledger?.partRecord(.rowsComplete, table: table.ordinal) {
+            try await connections[0].query(record)
+        }
     }
 
     private func queueRow(_ statement: [UInt8], ordinal: Int) async throws {

@@ -164,7 +164,7 @@ public struct RestoreRequest: Sendable, Equatable {
     /// Leave the progress records on the target when the restore ends (marked finished).
     public var keepProgress: Bool = false
 
-    public static let defaultChunkBytes = 8 << 20
+    public static let defaultChunkBytes = 2 << 20
 
     public init(
         connection: ConnectionSettings, target: RestoreTarget, databases: [String] = [],
@@ -310,7 +310,11 @@ final class ApplierSink: SQLSink, @unchecked Sendable {
 
     func write(_ sql: [UInt8]) async throws {
         let before = applier.skipped.bytes
-        for statement in splitter.consume(sql) { try await applier.apply(statement) }
+        for statement in splitter.consume(sql) {
+            // A stop (SIGINT/SIGTERM) takes effect between statements, not only between reads.
+            try Task.checkCancellation()
+            try await applier.apply(statement)
+        }
         if applier.skipped.bytes > before { skipped(applier.skipped.bytes - before) }
     }
 
