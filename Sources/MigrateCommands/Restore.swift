@@ -125,7 +125,7 @@ extension MariaDBMigrate {
 
         @Option(
             help: ArgumentHelp(
-                "SQL of row data one connection commits at a time with its progress record (default 2MiB; e.g. "
+                "SQL of row data one connection commits at a time with its progress record (default 1MiB; e.g. "
                     + "8MiB): at most this much per connection loads again after an interruption.",
                 valueName: "size"))
         var chunkSize: String?

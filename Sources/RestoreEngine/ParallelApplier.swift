@@ -79,15 +79,10 @@ public final class ParallelApplier: @unchecked Sendable {
         let kind = StatementKind(statement)
         if ledger != nil { return try await applyTracked(statement, kind: kind, ordinal: statements) }
         if pendingIndexes != nil, Self.endsRows(kind, statement) { try await addPendingIndexes() }
+        if try await followedSession(kind, statement) { return }
         switch kind {
-        case .use(let database):
-            current = database
-            guard applies else { return }
-            try await everywhere(statement)
-            onIndexConnection(statement)
-        case .session:
-            try await everywhere(statement)
-            onIndexConnection(statement)
+        case .use, .session:
+            return
         case .data:
             guard applies else { return }
             let index = next
@@ -112,10 +107,7 @@ public final class ParallelApplier: @unchecked Sendable {
             try await first(statement)
         case .tableDDL(let table):
             guard applies else { return }
-            if guardGalera, current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_")
-            {
-                throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
-            }
+            try refuseOnGalera(table)
             // A foreign key needs its parent's indexes in place.
             if DeferredIndexes.contains(statement[...], " REFERENCES ") { try await indexesBuilt() }
             if deferIndexes, let split = DeferredIndexes(createTable: statement) {
@@ -127,6 +119,31 @@ public final class ParallelApplier: @unchecked Sendable {
         case .other:
             guard applies else { return }
             try await first(statement)
+        }
+    }
+
+    /// `USE` and session settings: every connection, the index connection too, follows them. True
+    /// when `kind` was one of them.
+    private func followedSession(_ kind: StatementKind, _ statement: [UInt8]) async throws -> Bool {
+        switch kind {
+        case .use(let database):
+            current = database
+            guard applies else { return true }
+        case .session:
+            // A tracked restore runs its own transactions (a dump made with --no-autocommit has these).
+            if ledger != nil && Self.controlsTransactions(statement) { return true }
+        default:
+            return false
+        }
+        try await everywhere(statement)
+        onIndexConnection(statement)
+        return true
+    }
+
+    /// On Galera, a privilege or wsrep table of the mysql schema stops the restore before it is written.
+    private func refuseOnGalera(_ table: String) throws {
+        if guardGalera, current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_") {
+            throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
         }
     }
 
@@ -368,17 +385,10 @@ extension ParallelApplier {
             if pendingIndexes != nil { try await addPendingIndexes() }
             if let table = rowsTable { try await endRows(of: table) }
         }
+        if try await followedSession(kind, statement) { return }
         switch kind {
-        case .use(let database):
-            current = database
-            guard applies else { return }
-            try await everywhere(statement)
-            onIndexConnection(statement)
-        case .session:
-            // The restore runs its own transactions (a dump made with --no-autocommit has these).
-            if Self.controlsTransactions(statement) { return }
-            try await everywhere(statement)
-            onIndexConnection(statement)
+        case .use, .session:
+            return
         case .data:
             guard applies else { return }
             if ledger.isDone(ordinal) && rowsTable?.reload != true { return skip(statement) }
@@ -391,10 +401,7 @@ extension ParallelApplier {
             try await runRecorded(statement, ordinal: ordinal)
         case .tableDDL(let table):
             guard applies else { return }
-            if guardGalera, current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_")
-            {
-                throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
-            }
+            try refuseOnGalera(table)
             if DeferredIndexes.contains(statement[...], " REFERENCES ") { try await indexesBuilt() }
             let creates = Self.createsTable(statement)
             let name = "\(current ?? "").\(table)"

@@ -164,7 +164,7 @@ public struct RestoreRequest: Sendable, Equatable {
     /// Leave the progress records on the target when the restore ends (marked finished).
     public var keepProgress: Bool = false
 
-    public static let defaultChunkBytes = 2 << 20
+    public static let defaultChunkBytes = 1 << 20
 
     public init(
         connection: ConnectionSettings, target: RestoreTarget, databases: [String] = [],
