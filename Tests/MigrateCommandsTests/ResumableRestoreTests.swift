@@ -82,7 +82,7 @@ struct ResumableRestoreTests {
             Point(name: "after the first CREATE TABLE", when: "SELECT COUNT(*) FROM \(done) WHERE object <> ''",
                   how: .signal(SIGKILL)),
             Point(name: "during the rows of the first table (Aria)",
-                  when: "SELECT COUNT(*) FROM \(done) WHERE row_count > 0", how: .signal(SIGKILL)),
+                  when: "SELECT COUNT(*) FROM \(db).aria", how: .signal(SIGKILL)),
             Point(name: "SIGTERM in the big table", when: "SELECT COUNT(*) >= 40000 FROM \(db).big",
                   how: .signal(SIGTERM)),
             Point(name: "mid-way through the big table", when: "SELECT COUNT(*) >= 100000 FROM \(db).big",
