@@ -426,7 +426,19 @@ public enum RestorePipeline {
     /// What a restore will do, checked against the store and the target without applying
     /// anything: `restore --dry-run`.
     public static func plan(_ request: RestoreRequest, store: any ObjectStore) async throws -> RestorePlan {
-        try await prepare(request, store: store).plan
+        let prepared = try await prepare(request, store: store)
+        var plan = prepared.plan
+        // What a resume would skip: read here only, as reading it checks every restored table (a COUNT(*) each),
+        // which a run does once, when it opens the records.
+        if plan.tracked,
+            case .resume(let record) = try await RestoreLedger.decide(
+                on: prepared.first, identity: prepared.identity, mode: request.progressMode)
+        {
+            plan.resume = try await RestoreLedger.read(
+                on: prepared.first, identity: prepared.identity, started: record.started
+            ).resumed
+        }
+        return plan
     }
 
     static func prepare(
@@ -472,10 +484,6 @@ public enum RestorePipeline {
             // Refused here, before a long check or download, when the target's progress says no.
             let decision = try await RestoreLedger.decide(on: first, identity: identity, mode: request.progressMode)
             plan.tracked = true
-            if case .resume(let record) = decision {
-                plan.resume = try await RestoreLedger.read(on: first, identity: identity, started: record.started)
-                    .resumed
-            }
             if case .restart(let record) = decision { plan.restarts = record.identity.backup }
             if case .dropUnreadable = decision { plan.restarts = "(unreadable records)" }
         }
