@@ -296,6 +296,12 @@ extension MariaDBMigrate {
                     "would restore \(plan.location) (\(ByteFormat.string(plan.bytes)), \(checked)) into "
                         + "\(plan.dataDirectory) with mariadb-backup \(plan.toolVersion):")
                 for command in plan.commands { print("  \(command)") }
+                if let after = plan.resumesAfter {
+                    let kept = plan.keptBytes.map { ", keeping \(ByteFormat.string($0)) already downloaded" } ?? ""
+                    print(
+                        "  goes on after the step '\(after)' of an earlier run\(kept): runs "
+                            + (plan.runs.isEmpty ? "nothing but the last touches" : plan.runs.joined(separator: ", ")))
+                }
                 return
             }
             let meter = ProgressMeter(
@@ -315,6 +321,11 @@ extension MariaDBMigrate {
             print(
                 report.verifiedAgainstManifest
                     ? "  sha256 matches the manifest" : "  no manifest beside the backup: its checksum was not checked")
+            if let after = report.resumedAfter {
+                print(
+                    "  went on after the step '\(after)' of an earlier run: \(ByteFormat.string(report.fetchedBytes)) "
+                        + "fetched now, \(ByteFormat.string(report.keptBytes)) kept from before")
+            }
             if let binlog = report.binlog {
                 print(
                     "  binlog position \(binlog.file ?? "-"):\(binlog.offset.map(String.init) ?? "-"), gtid "

@@ -46,7 +46,7 @@ public struct DirectoryStore: ObjectStore {
             fd: fd, tempPath: temp, finalPath: fullPath(name), directory: path, name: name, queue: queue)
     }
 
-    public func makeReader(name: String) async throws -> any ObjectReader {
+    public func makeReader(name: String, from offset: UInt64) async throws -> any ObjectReader {
         try validateObjectName(name)
         let file = fullPath(name)
         let fd = open(file, O_RDONLY | O_CLOEXEC)
@@ -56,6 +56,7 @@ public struct DirectoryStore: ObjectStore {
         }
         var info = stat()
         fstat(fd, &info)
+        if offset > 0 { lseek(fd, off_t(min(offset, UInt64(info.st_size))), SEEK_SET) }
         return DirectoryReader(fd: fd, size: UInt64(info.st_size), queue: queue)
     }
 

@@ -7,8 +7,9 @@ public protocol ObjectStore: Sendable {
     var location: String { get }
     /// Starts writing `name`; nothing is visible under that name until `commit`.
     func makeWriter(name: String) async throws -> any ObjectWriter
-    /// Opens `name` for a streamed read; throws `ObjectStoreError.notFound` when absent.
-    func makeReader(name: String) async throws -> any ObjectReader
+    /// Opens `name` for a streamed read of its bytes from `offset` on (a ranged GET): `size` stays the
+    /// whole object's. Throws `ObjectStoreError.notFound` when absent.
+    func makeReader(name: String, from offset: UInt64) async throws -> any ObjectReader
     func head(name: String) async throws -> ObjectInfo?
     /// The objects directly in the prefix/folder (not below it), sorted by name.
     func list() async throws -> [ObjectInfo]
@@ -75,6 +76,11 @@ public struct ObjectInfo: Sendable, Equatable, Codable {
 }
 
 extension ObjectStore {
+    /// Opens `name` for a streamed read from its start.
+    public func makeReader(name: String) async throws -> any ObjectReader {
+        try await makeReader(name: name, from: 0)
+    }
+
     /// Writes a whole buffer: for manifests and small files.
     @discardableResult
     public func put(name: String, bytes: [UInt8]) async throws -> ObjectInfo {

@@ -148,9 +148,11 @@ public final class S3Store: ObjectStore, @unchecked Sendable {
         return S3Writer(store: self, name: name, key: key(name))
     }
 
-    public func makeReader(name: String) async throws -> any ObjectReader {
+    public func makeReader(name: String, from offset: UInt64) async throws -> any ObjectReader {
         guard let info = try await head(name: name) else { throw ObjectStoreError.notFound(location: location + name) }
-        return S3Reader(store: self, key: key(name), location: location + name, size: info.size, etag: info.etag)
+        return S3Reader(
+            store: self, key: key(name), location: location + name, size: info.size, etag: info.etag,
+            from: min(offset, info.size))
     }
 
     public func head(name: String) async throws -> ObjectInfo? {
@@ -531,8 +533,9 @@ final class S3Reader: ObjectReader, @unchecked Sendable {
     private var bridge: StreamBridge?
     private var resumes = 0
 
-    init(store: S3Store, key: String, location: String, size: UInt64, etag: String?) {
+    init(store: S3Store, key: String, location: String, size: UInt64, etag: String?, from offset: UInt64) {
         self.store = store
+        delivered = offset
         self.key = key
         self.location = location
         self.size = size

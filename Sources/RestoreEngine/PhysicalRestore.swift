@@ -42,6 +42,12 @@ public struct PhysicalRestorePlan: Codable, Sendable, Equatable {
     public var workDirectory: String
     /// The command lines, as the operator's init job runs them.
     public var commands: [String]
+    /// The last step an earlier, killed run of this restore ended (its staging is kept): nil when new.
+    public var resumesAfter: String?
+    /// Bytes of the object an earlier run downloaded that this one keeps (nil: no extract step).
+    public var keptBytes: UInt64?
+    /// The steps this run takes: extract, prepare, copy-back or move-back.
+    public var runs: [String]
 }
 
 public struct PhysicalRestoreReport: Codable, Sendable, Equatable {
@@ -59,6 +65,12 @@ public struct PhysicalRestoreReport: Codable, Sendable, Equatable {
     public var commands: [String]
     /// Who the files were given to (a restore run as root); nil: they stay the runner's.
     public var owner: DataDirectoryOwner?
+    /// The last step an earlier, killed run had ended, when this run went on from it.
+    public var resumedAfter: String?
+    /// Bytes read from the store by this run (a resumed download fetches only the rest).
+    public var fetchedBytes: UInt64
+    /// Bytes of the object taken from what an earlier run had downloaded.
+    public var keptBytes: UInt64
 }
 
 public enum PhysicalRestoreError: Error, LocalizedError, Equatable, Sendable {
@@ -69,6 +81,8 @@ public enum PhysicalRestoreError: Error, LocalizedError, Equatable, Sendable {
     case stepFailed(command: String, status: Int32, stderr: String, dataDirectoryTouched: Bool)
     case incompleteStream(location: String, detail: String)
     case ownership(path: String, owner: String, reason: String)
+    case staging(path: String, reason: String)
+    case restoreRunning(path: String)
 
     public var errorDescription: String? {
         switch self {
@@ -90,13 +104,19 @@ public enum PhysicalRestoreError: Error, LocalizedError, Equatable, Sendable {
         case .ownership(let path, let owner, let reason):
             return "could not give \(path) to \(owner): \(reason); the data directory holds the whole backup: "
                 + "chown -R it to the server's user before starting the server"
+        case .staging(let path, let reason):
+            return "the restore's staging \(path) cannot be used: \(reason); give another --staging-dir"
+        case .restoreRunning(let path):
+            return "another restore of this backup into this data directory is running (its staging \(path) is "
+                + "locked): wait for it to end; nothing was changed"
         case .stepFailed(let command, let status, let stderr, let touched):
             let detail =
                 stderr.isEmpty ? "no message" : stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
             return "\(command) failed (exit \(status)): \(detail); "
                 + (touched
-                    ? "the data directory holds part of the backup: empty it and restore again"
-                    : "the data directory was not changed")
+                    ? "the data directory holds part of the backup: run the same restore again, which empties it "
+                        + "and copies again"
+                    : "the data directory was not changed; the same restore run again goes on from this step")
         }
     }
 }
@@ -150,17 +170,29 @@ public enum PhysicalRestore {
         try await prepare(request, store: store).plan
     }
 
-    static func prepare(
-        _ request: PhysicalRestoreRequest, store: any ObjectStore
-    ) async throws -> (plan: PhysicalRestorePlan, backup: BackupName, manifest: BackupManifest?, tools: [String]) {
+    /// What `prepare` found: the plan shown by `--dry-run`, and what `run` needs beside it.
+    struct Prepared {
+        var plan: PhysicalRestorePlan
+        var backup: BackupName
+        var manifest: BackupManifest?
+        var tools: [String]
+        var staging: PhysicalStaging
+        var object: PhysicalStaging.Object
+    }
+
+    static func prepare(_ request: PhysicalRestoreRequest, store: any ObjectStore) async throws -> Prepared {
         let backup = try await choose(request.target, store: store)
         let manifest = try await BackupManifest.load(besides: backup.fileName, from: store)
-        let size = try await store.head(name: backup.fileName)?.size ?? 0
+        let info = try await store.head(name: backup.fileName)
+        let size = info?.size ?? 0
         let dataDirectory = (request.dataDirectory as NSString).standardizingPath
-        let occupants = occupants(of: dataDirectory)
-        guard occupants.isEmpty else {
-            throw PhysicalRestoreError.dataDirectoryNotEmpty(path: dataDirectory, entries: occupants)
-        }
+        let location = store.location + backup.fileName
+        let parent = request.stagingDirectory ?? (dataDirectory as NSString).deletingLastPathComponent
+        let staging = PhysicalStaging(parent: parent, location: location, dataDirectory: dataDirectory)
+        let object = PhysicalStaging.Object(
+            location: location, size: size,
+            version: info?.etag ?? info?.lastModified.map { String($0.epochSeconds) })
+        let steps = try steps(staging, object: object, dataDirectory: dataDirectory, moveBack: request.moveBack)
         guard let stream = request.streamExecutable ?? ChildProcess.locate(["mbstream"]) else {
             throw PhysicalRestoreError.toolNotFound(name: "mbstream")
         }
@@ -173,35 +205,146 @@ public enum PhysicalRestore {
         {
             throw PhysicalRestoreError.toolVersion(tool: toolVersion, backup: serverVersion)
         }
-        let parent = request.stagingDirectory ?? (dataDirectory as NSString).deletingLastPathComponent
-        let work = (parent as NSString).appendingPathComponent(".mariadb-migrate-restore-\(UUID().uuidString)/full")
         let plan = PhysicalRestorePlan(
-            name: backup.fileName, location: store.location + backup.fileName, bytes: size, manifest: manifest != nil,
+            name: backup.fileName, location: location, bytes: size, manifest: manifest != nil,
             serverVersion: manifest?.serverVersion, toolVersion: toolVersion, dataDirectory: dataDirectory,
-            workDirectory: work,
-            commands: commands(workDirectory: work, dataDirectory: dataDirectory, moveBack: request.moveBack).map {
-                $0.joined(separator: " ")
-            })
-        return (plan, backup, manifest, [stream, tool])
+            workDirectory: staging.full,
+            commands: commands(workDirectory: staging.full, dataDirectory: dataDirectory, moveBack: request.moveBack)
+                .map { $0.joined(separator: " ") },
+            resumesAfter: steps.resumedAfter?.rawValue, keptBytes: steps.extract ? steps.keepBytes : nil,
+            runs: steps.names(moveBack: request.moveBack))
+        return Prepared(
+            plan: plan, backup: backup, manifest: manifest, tools: [stream, tool], staging: staging, object: object)
+    }
+
+    /// The steps this run takes, from what a killed run left in `staging`; throws when the data
+    /// directory holds files that are not an interrupted copy-back's.
+    static func steps(
+        _ staging: PhysicalStaging, object: PhysicalStaging.Object, dataDirectory: String, moveBack: Bool
+    ) throws -> PhysicalStaging.Plan {
+        let occupants = occupants(of: dataDirectory)
+        switch PhysicalStaging.plan(state: staging.load(), object: object, occupants: occupants, moveBack: moveBack) {
+        case .success(let plan): return plan
+        case .failure(.dataDirectoryNotEmpty(let entries)):
+            throw PhysicalRestoreError.dataDirectoryNotEmpty(path: dataDirectory, entries: entries)
+        }
     }
 
     /// Streams the backup into `mbstream -x`, checks it against its manifest, prepares it and copies
-    /// it into the data directory. The work directory is removed afterwards, also on failure.
+    /// it into the data directory, keeping each step's end in the staging: a run that was killed is
+    /// taken up by the next one at the step it stopped in (see `PhysicalStaging`). The staging is
+    /// removed at the end, and when the backup turns out bad; a cancelled or failed step keeps it.
     public static func run(
         _ request: PhysicalRestoreRequest, store: any ObjectStore, progress: RestoreProgress = RestoreProgress()
     ) async throws -> PhysicalRestoreReport {
-        let (plan, backup, manifest, tools) = try await prepare(request, store: store)
-        let work = plan.workDirectory
+        let prepared = try await prepare(request, store: store)
+        let (plan, staging, tools) = (prepared.plan, prepared.staging, prepared.tools)
         let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? fileManager.removeItem(atPath: (work as NSString).deletingLastPathComponent) }
-        let lines = commands(workDirectory: work, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
+        let lock = try staging.lock()
+        defer { close(lock) }
+        await staging.endOrphans()
+        // Again under the lock, with the orphans gone: they may have changed the data directory.
+        let steps = try steps(
+            staging, object: prepared.object, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
+        if steps.discarded {
+            for path in [staging.full, staging.localCopy, staging.stateFile] { try? fileManager.removeItem(atPath: path) }
+        }
+        let recorder = StagingRecorder(
+            staging,
+            staging.load().flatMap { steps.resumedAfter != nil ? $0 : nil }
+                ?? PhysicalStaging.State(
+                    object: prepared.object, moveBack: request.moveBack, step: .download, downloaded: 0, prepared: []))
+        for name in steps.clear {
+            try fileManager.removeItem(atPath: (plan.dataDirectory as NSString).appendingPathComponent(name))
+        }
+        if let after = steps.resumedAfter { progress.note("goes on after the step '\(after.rawValue)' of an earlier run") }
+        let lines = commands(
+            workDirectory: staging.full, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
+        var fetched: UInt64 = 0
+        do {
+            if steps.extract {
+                fetched = try await extract(prepared, keep: steps.keepBytes, store: store, recorder: recorder,
+                    line: lines[0], progress: progress)
+            }
+            // 2. prepare, 3. copy (or move) back: the data directory is touched only by the last step.
+            if steps.prepare {
+                try recorder.update { $0.step = .preparing }
+                progress.begin("prepare", 0)
+                try await runStep(tools[1], lines[1], touched: false)
+                let entries = (try? fileManager.contentsOfDirectory(atPath: staging.full)) ?? []
+                try recorder.update {
+                    $0.step = .prepared
+                    $0.prepared = entries.sorted()
+                }
+            }
+            let owner = DataDirectoryOwner.decide(for: plan.dataDirectory)
+            if steps.copyBack {
+                try recorder.update { $0.step = .copyingBack }
+                progress.begin(request.moveBack ? "move-back" : "copy-back", 0)
+                try fileManager.createDirectory(atPath: plan.dataDirectory, withIntermediateDirectories: true)
+                try await runStep(tools[1], lines[2], touched: true)
+                try recorder.update { $0.step = .copied }
+            }
+            for file in binlogInfoFiles {
+                let source = (staging.full as NSString).appendingPathComponent(file)
+                guard fileManager.fileExists(atPath: source) else { continue }
+                let destination = (plan.dataDirectory as NSString).appendingPathComponent(operatorInfoFile)
+                try? fileManager.removeItem(atPath: destination)
+                try fileManager.copyItem(atPath: source, toPath: destination)
+                break
+            }
+            try owner?.apply(to: plan.dataDirectory)
+            let state = recorder.state
+            staging.remove()
+            return PhysicalRestoreReport(
+                name: prepared.backup.fileName, location: plan.location,
+                objectBytes: state.checked?.object.bytes ?? prepared.object.size,
+                streamBytes: state.checked?.content.bytes ?? 0, objectSHA256: state.checked?.object.sha256 ?? "",
+                streamSHA256: state.checked?.content.sha256, verifiedAgainstManifest: prepared.manifest != nil,
+                dataDirectory: plan.dataDirectory, binlog: state.binlog, commands: plan.commands, owner: owner,
+                resumedAfter: steps.resumedAfter?.rawValue, fetchedBytes: fetched,
+                keptBytes: steps.extract ? steps.keepBytes : prepared.object.size)
+        } catch let error as PhysicalRestoreError {
+            if case .incompleteStream = error { staging.remove() }
+            throw error
+        } catch let error as RestoreError {
+            if case .checksumMismatch = error { staging.remove() }
+            throw error
+        }
+    }
 
-        // 1. extract: the object, decompressed, into mbstream's standard input.
-        let extract = ChildProcess(executable: tools[0], arguments: Array(lines[0].dropFirst()), standardInput: true)
-        let reader = try await store.makeReader(name: backup.fileName)
+    /// 1. extract: the object, decompressed, into `mbstream -x` (into an emptied `full/`). From a remote
+    /// store the object passes through its local copy, which keeps what an earlier run downloaded
+    /// (`keep` bytes) and takes the rest with a ranged GET. Returns the bytes fetched from the store.
+    static func extract(
+        _ prepared: Prepared, keep: UInt64, store: any ObjectStore, recorder: StagingRecorder, line: [String],
+        progress: RestoreProgress
+    ) async throws -> UInt64 {
+        let (plan, staging, name) = (prepared.plan, prepared.staging, prepared.backup.fileName)
+        try? FileManager.default.removeItem(atPath: staging.full)
+        try FileManager.default.createDirectory(atPath: staging.full, withIntermediateDirectories: true)
+        try recorder.update { $0.step = .download }
+        let extract = ChildProcess(executable: prepared.tools[0], arguments: Array(line.dropFirst()), standardInput: true)
+        let reader: any ObjectReader
+        var download: KeptDownload?
+        if store is DirectoryStore {
+            reader = try await store.makeReader(name: name)
+        } else {
+            let kept = try KeptDownload(
+                path: staging.localCopy, keep: keep, size: prepared.object.size,
+                // Synced at least 16 times over the object, at most every 32 MiB: what a kill loses.
+                syncBytes: max(1 << 20, min(32 << 20, prepared.object.size / 16)),
+                remote: { offset in try await store.makeReader(name: name, from: offset) },
+                synced: { bytes in try? recorder.update { $0.downloaded = bytes } })
+            if kept.kept > 0 {
+                progress.note("keeps \(kept.kept) bytes an earlier run downloaded; fetches the rest with a ranged GET")
+            }
+            download = kept
+            reader = kept
+        }
         progress.begin("extract", reader.size)
-        let decompressor = try ObjectDecompressor(backup.compression, location: plan.location, sliceBytes: 4 << 10)
+        let decompressor = try ObjectDecompressor(
+            prepared.backup.compression, location: plan.location, sliceBytes: 4 << 10)
         var scanner = XBStreamScanner()
         try extract.start()
         // One write into mbstream in flight while the next chunk is read and decompressed.
@@ -209,7 +352,7 @@ public enum PhysicalRestore {
         let transferred: RestorePipeline.Transferred
         do {
             transferred = try await RestorePipeline.transfer(
-                reader, through: decompressor, checkedAgainst: manifest, progress: progress
+                reader, through: decompressor, checkedAgainst: prepared.manifest, progress: progress
             ) {
                 stream in
                 scanner.consume(stream)
@@ -227,7 +370,7 @@ public enum PhysicalRestore {
             let exit = await extract.wait()
             // A broken pipe means mbstream stopped: its own message says why.
             if exit.status != 0 && exit.status != 128 + SIGKILL {
-                throw stepFailed(lines[0], exit, touched: false)
+                throw stepFailed(line, exit, touched: false)
             }
             throw error
         }
@@ -238,35 +381,20 @@ public enum PhysicalRestore {
                 throw PhysicalRestoreError.incompleteStream(
                     location: plan.location, detail: scanner.fault ?? "it ends inside a chunk")
             }
-            throw stepFailed(lines[0], exit, touched: false)
+            throw stepFailed(line, exit, touched: false)
         }
-        try transferred.check(against: manifest, location: plan.location, content: "stream")
+        try transferred.check(against: prepared.manifest, location: plan.location, content: "stream")
         guard scanner.complete else {
             throw PhysicalRestoreError.incompleteStream(
                 location: plan.location, detail: scanner.fault ?? "it ends inside a chunk")
         }
-
-        // 2. prepare, 3. copy (or move) back: the data directory is touched only by the last step.
-        progress.begin("prepare", 0)
-        try await runStep(tools[1], lines[1], touched: false)
-        progress.begin(request.moveBack ? "move-back" : "copy-back", 0)
-        let owner = DataDirectoryOwner.decide(for: plan.dataDirectory)
-        try fileManager.createDirectory(atPath: plan.dataDirectory, withIntermediateDirectories: true)
-        try await runStep(tools[1], lines[2], touched: true)
-        for file in binlogInfoFiles {
-            let source = (work as NSString).appendingPathComponent(file)
-            guard fileManager.fileExists(atPath: source) else { continue }
-            let destination = (plan.dataDirectory as NSString).appendingPathComponent(operatorInfoFile)
-            try? fileManager.removeItem(atPath: destination)
-            try fileManager.copyItem(atPath: source, toPath: destination)
-            break
+        try recorder.update {
+            $0.step = .extracted
+            $0.downloaded = prepared.object.size
+            $0.checked = PhysicalStaging.Checked(object: transferred.object, content: transferred.content)
+            $0.binlog = scanner.binlogPosition
         }
-        try owner?.apply(to: plan.dataDirectory)
-        return PhysicalRestoreReport(
-            name: backup.fileName, location: plan.location, objectBytes: transferred.object.bytes,
-            streamBytes: transferred.content.bytes, objectSHA256: transferred.object.sha256,
-            streamSHA256: transferred.content.sha256, verifiedAgainstManifest: manifest != nil,
-            dataDirectory: plan.dataDirectory, binlog: scanner.binlogPosition, commands: plan.commands, owner: owner)
+        return download?.fetched ?? transferred.object.bytes
     }
 
     static func runStep(_ executable: String, _ line: [String], touched: Bool) async throws {

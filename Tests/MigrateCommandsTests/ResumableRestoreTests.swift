@@ -81,8 +81,10 @@ struct ResumableRestoreTests {
         return [
             Point(name: "after the first CREATE TABLE", when: "SELECT COUNT(*) FROM \(done) WHERE object <> ''",
                   how: .signal(SIGKILL)),
+            // From the restore's own (InnoDB) records: a COUNT(*) of the Aria table itself waits on its
+            // table lock, and under load missed the whole load once.
             Point(name: "during the rows of the first table (Aria)",
-                  when: "SELECT COUNT(*) FROM \(db).aria", how: .signal(SIGKILL)),
+                  when: "SELECT COUNT(*) FROM \(done) WHERE part = 0 AND row_count > 0", how: .signal(SIGKILL)),
             Point(name: "SIGTERM in the big table", when: "SELECT COUNT(*) >= 40000 FROM \(db).big",
                   how: .signal(SIGTERM)),
             Point(name: "mid-way through the big table", when: "SELECT COUNT(*) >= 100000 FROM \(db).big",

@@ -91,6 +91,86 @@ struct PhysicalRouteTests {
 
     func parsedTime(_ name: String) -> UTCDateTime { BackupName(parsingPhysical: name)!.time }
 
+    /// Issue #29: a physical restore that stops in each step in turn goes on, on the next run, at that
+    /// step: the download with a ranged GET from what the first run had synced, a failed prepare from the
+    /// local copy (nothing fetched again), a failed copy-back after emptying what it had copied. The
+    /// server on the result equals the source, and no staging is left.
+    @Test func aStoppedRunIsTakenUpAtTheStepItStoppedIn() async throws {
+        let env = try TestEnvironment.require()
+        let (database, account) = try await seedSource(env)
+        let proxy = try FaultProxy(upstream: try env["MM_TEST_S3_ENDPOINT"])
+        let store = try await s3Store(env, through: proxy.endpoint)
+        let manifest = try await PhysicalBackupPipeline.run(
+            PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip), store: store)
+        let size = try #require(try await store.head(name: manifest.name)).size
+        let scratch = scratchDirectory()
+        let markers = scratch + "/markers"
+        try FileManager.default.createDirectory(atPath: markers, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let dataDirectory = scratch + "/data"
+        // mariadb-backup behind a wrapper that fails a step once per marker file (a copy-back after copying).
+        let real = try #require(ChildProcess.locate(["mariadb-backup", "mariabackup"]))
+        let wrapper = scratch + "/mariadb-backup"
+        try """
+            #!/bin/sh
+            case " $* " in *" --prepare "*) step=prepare ;; *" --copy-back "*) step=copy-back ;; *) step=other ;; esac
+            if [ -e "\(markers)/$step" ]; then
+              rm "\(markers)/$step"
+              [ "$step" = copy-back ] && "\(real)" "$@" >/dev/null 2>&1
+              echo "stopped by the test" >&2
+              exit 1
+            fi
+            exec "\(real)" "$@"
+            """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        #expect(chmod(wrapper, 0o755) == 0)
+        let request = PhysicalRestoreRequest(
+            target: .file(manifest.name), dataDirectory: dataDirectory, stagingDirectory: scratch,
+            toolExecutable: wrapper)
+        let staging = PhysicalStaging(
+            parent: scratch, location: store.location + manifest.name, dataDirectory: dataDirectory)
+        func objectGETs() async throws -> [FaultProxy.Logged] {
+            try await proxy.log().filter { $0.method == "GET" && $0.path.hasSuffix("/" + manifest.name) }
+        }
+
+        // 1. The object's body cut at half, the ranged retry refused: the run stops in the download.
+        try await proxy.set([
+            .init(path: ".manifest.json", times: 100, action: "forward"),
+            .init(method: "GET", path: manifest.name, action: "truncate"),
+            .init(method: "GET", path: manifest.name, action: "status", status: 403, code: "AccessDenied"),
+        ])
+        await #expect(throws: (any Error).self) { try await PhysicalRestore.run(request, store: store) }
+        let first = try #require(staging.load())
+        #expect(first.step == .download)
+        #expect(first.downloaded > 0 && first.downloaded < size)
+
+        // 2. The download goes on from the synced bytes; prepare fails.
+        try await proxy.set([])
+        FileManager.default.createFile(atPath: markers + "/prepare", contents: nil)
+        await #expect(throws: PhysicalRestoreError.self) { try await PhysicalRestore.run(request, store: store) }
+        let ranges = try await objectGETs().map { $0.headers["range"] }
+        #expect(ranges == ["bytes=\(first.downloaded)-"])
+        #expect(staging.load()?.step == .preparing)
+
+        // 3. Prepare again from the local copy (no GET of the object); copy-back fails after copying.
+        try await proxy.set([])
+        FileManager.default.createFile(atPath: markers + "/copy-back", contents: nil)
+        await #expect(throws: PhysicalRestoreError.self) { try await PhysicalRestore.run(request, store: store) }
+        #expect(try await objectGETs().isEmpty)
+        #expect(staging.load()?.step == .copyingBack)
+        #expect(!PhysicalRestore.occupants(of: dataDirectory).isEmpty)
+
+        // 4. Copy-back again into the emptied directory, and nothing else.
+        let plan = try await PhysicalRestore.plan(request, store: store)
+        #expect(plan.resumesAfter == "copyingBack")
+        #expect(plan.runs == ["copy-back"])
+        let report = try await PhysicalRestore.run(request, store: store)
+        #expect(report.resumedAfter == "copyingBack")
+        #expect(report.fetchedBytes == 0 && report.keptBytes == size)
+        #expect(report.verifiedAgainstManifest && report.binlog?.gtid == manifest.binlog?.gtid)
+        #expect(!FileManager.default.fileExists(atPath: staging.root))
+        try await expectEqualToSource(env, dataDirectory: dataDirectory, database: database, account: account)
+    }
+
     /// `--move-back`: the prepared files are renamed into the datadir instead of copied; the server
     /// on it is the same, the binlog position still lands in mariadb-operator.info, no work directory stays.
     @Test func moveBackRestoresTheSame() async throws {

@@ -18,16 +18,18 @@ func temporaryStore() throws -> DirectoryStore {
         create: true)
 }
 
-func s3Store(_ env: TestEnvironment) async throws -> S3Store {
+/// A bucket of its own on the test S3 server; `endpoint` (a fault proxy in front of it) is where the store
+/// sends its requests.
+func s3Store(_ env: TestEnvironment, through endpoint: String? = nil) async throws -> S3Store {
     let bucket = "rs-\(UInt32.random(in: 0...UInt32.max))"
-    let endpoint = try env["MM_TEST_S3_ENDPOINT"]
+    let upstream = try env["MM_TEST_S3_ENDPOINT"]
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-sf", "-o", "/dev/null", "-X", "PUT", "\(endpoint)/\(bucket)"]
+    process.arguments = ["-sf", "-o", "/dev/null", "-X", "PUT", "\(upstream)/\(bucket)"]
     try process.run()
     process.waitUntilExit()
     let configuration = try S3Configuration(
-        bucket: bucket, prefix: "restore", endpoint: S3Endpoint.parse(endpoint, tlsEnabled: false))
+        bucket: bucket, prefix: "restore", endpoint: S3Endpoint.parse(endpoint ?? upstream, tlsEnabled: false))
     return S3Store(
         configuration: configuration,
         credentials: StaticCredentials(.init(accessKeyId: "testing", secretAccessKey: "testing"), source: "test"))
