@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MariaDBClient
+import RestoreEngine
 import Verification
 
 extension MariaDBMigrate {
@@ -59,6 +60,12 @@ extension MariaDBMigrate {
                 valueName: "database.table"))
         var historyLeftOut: [String] = []
 
+        @Flag(
+            help: ArgumentHelp(
+                "When no difference is found, drop the progress that `restore --keep-progress` left on the target "
+                    + "(the schema \(SystemObjects.toolSchema)); the progress of an unfinished restore stays."))
+        var dropRestoreProgress = false
+
         var job: VerifyJob {
             var job = VerifyJob(
                 databases: databases, accounts: self.accounts, accountPatterns: accountPatterns, toolUsers: toolUsers)
@@ -68,7 +75,12 @@ extension MariaDBMigrate {
         }
 
         func run() async throws {
-            let report = try await job.run(source: try connection.resolve(prompter: nil), target: try target.resolve())
+            let targetSettings = try target.resolve()
+            let report = try await job.run(source: try connection.resolve(prompter: nil), target: targetSettings)
+            var dropped: [String] = []
+            if dropRestoreProgress && report.differences.isEmpty {
+                dropped = try await RestoreLedger.dropFinished(on: try await MariaDBConnection.connect(targetSettings))
+            }
             if output.json {
                 try output.printJSON(report)
             } else if report.differences.isEmpty {
@@ -82,6 +94,7 @@ extension MariaDBMigrate {
             }
             if !output.json {
                 for note in [report.historyNote, report.leftOutNote].compactMap({ $0 }) { print("  " + note) }
+                if !dropped.isEmpty { print("  dropped the restore progress of \(dropped.joined(separator: ", "))") }
             }
             if !report.differences.isEmpty { throw ExitCode(1) }
         }

@@ -468,8 +468,10 @@ extension ParallelApplier {
     private func queueRow(_ statement: [UInt8], ordinal: Int) async throws {
         let lane = lanes[next]
         if lane.open == nil {
-            // At most two chunks per connection handed out: the one running and the next.
-            if lane.commits.count >= 2 { try await lane.commits.removeFirst().value }
+            // One chunk per connection handed out besides the one filling: each connection's queue holds
+            // one chunk's statements, not two. Measured (2 cores, 8 alternating runs each): 5.5 MiB less
+            // peak RSS, median wall 1.4% longer.
+            if lane.commits.count >= 1 { try await lane.commits.removeFirst().value }
             lane.open = OpenChunk(
                 first: ordinal, last: ordinal, bytes: 0, table: rowsTable?.ordinal ?? 0,
                 transactional: rowsTable?.transactional ?? true)

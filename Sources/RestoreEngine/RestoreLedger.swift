@@ -105,7 +105,7 @@ public struct ResumePoint: Sendable, Codable, Equatable {
 /// resume it: one row per applied DDL statement, one per committed chunk of row data (written in
 /// the chunk's own transaction, so a row and its record land together or not at all), one per
 /// finished index build, and one when a table without transactions has all its rows.
-final class RestoreLedger: @unchecked Sendable {
+public final class RestoreLedger: @unchecked Sendable {
     static let schema = SystemObjects.toolSchema
     static let done = "`_mariadb_migrate`.`restore_done`"
     static let state = "`_mariadb_migrate`.`restore_state`"
@@ -309,9 +309,11 @@ final class RestoreLedger: @unchecked Sendable {
         let first = try await look()
         var alive = first.alive
         // A heartbeat comes every 5 s: watch for longer than that.
-        let deadline = ContinuousClock.now + .seconds(12)
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(12)
         while !alive.isEmpty && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(250))
+            // A killed tool's connections end within a statement: look often at first, then calmly.
+            try await Task.sleep(for: .milliseconds(ContinuousClock.now < started + .seconds(2) ? 20 : 250))
             let now = try await look()
             if !now.alive.isEmpty && now.beat != first.beat {
                 throw RestoreError.restoreRunning(endpoint: connection.endpoint)
@@ -358,17 +360,19 @@ final class RestoreLedger: @unchecked Sendable {
 
     /// Making and dropping the schema, one restore at a time: one that ends drops it only when no other
     /// restore's state is left in it.
-    private static func withSchemaLock(
-        on connection: MariaDBConnection, _ body: () async throws -> Void
-    ) async throws {
+    private static func withSchemaLock<Result>(
+        on connection: MariaDBConnection, _ body: () async throws -> Result
+    ) async throws -> Result {
         try await connection.query("SELECT GET_LOCK('\(schema).schema', 60)")
+        let result: Result
         do {
-            try await body()
+            result = try await body()
         } catch {
             _ = try? await connection.query("SELECT RELEASE_LOCK('\(schema).schema')")
             throw error
         }
         try await connection.query("SELECT RELEASE_LOCK('\(schema).schema')")
+        return result
     }
 
     private static func createdTables(on connection: MariaDBConnection, key: String) async throws -> [String] {
@@ -518,13 +522,33 @@ final class RestoreLedger: @unchecked Sendable {
                     + "WHERE restore_key = '\(key)'")
             return
         }
-        try await Self.withSchemaLock(on: connection) {
-            try await connection.execute([
-                "DELETE FROM \(Self.done) WHERE restore_key = '\(key)'",
-                "DELETE FROM \(Self.state) WHERE restore_key = '\(key)'",
-            ])
-            let left = try await connection.query("SELECT COUNT(*) FROM \(Self.state)").scalar.int ?? 0
-            if left == 0 { try await connection.query("DROP SCHEMA IF EXISTS \(SQLQuoting.identifier(Self.schema))") }
+        try await Self.withSchemaLock(on: connection) { try await Self.drop(keys: [key], on: connection) }
+    }
+
+    /// Removes the records of `keys`, and the schema once no restore is recorded in it.
+    private static func drop(keys: [String], on connection: MariaDBConnection) async throws {
+        let list = keys.map { "'\($0)'" }.joined(separator: ",")
+        try await connection.execute([
+            "DELETE FROM \(done) WHERE restore_key IN (\(list))", "DELETE FROM \(state) WHERE restore_key IN (\(list))",
+        ])
+        let left = try await connection.query("SELECT COUNT(*) FROM \(state)").scalar.int ?? 0
+        if left == 0 { try await connection.query("DROP SCHEMA IF EXISTS \(SQLQuoting.identifier(schema))") }
+    }
+
+    /// Drops what finished restores kept (`--keep-progress`, or a wizard's restore step until its verify
+    /// passes), leaving unfinished ones resumable: the backups whose records went.
+    public static func dropFinished(on connection: MariaDBConnection) async throws -> [String] {
+        let exists = try await connection.query(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '\(schema)' "
+                + "AND TABLE_NAME IN ('restore_state', 'restore_done')"
+        ).scalar.int ?? 0
+        guard exists == 2 else { return [] }
+        return try await withSchemaLock(on: connection) {
+            let rows = try await connection.query(
+                "SELECT restore_key, backup FROM \(state) WHERE finished = 1 ORDER BY started").rows
+            guard !rows.isEmpty else { return [] }
+            try await drop(keys: rows.compactMap { $0[0].string }, on: connection)
+            return rows.compactMap { $0[1].string }
         }
     }
 }

@@ -318,6 +318,9 @@ public enum Actions {
         var request = restoreRequest(values, connection: try values.connection("target").resolve())
         // A resumed step goes on with the restore its interrupted attempt left on the target.
         if !context.attempts.previous.isEmpty { request.progressMode = .resumeIfAny }
+        // The progress stays on the target, marked finished, until the verify step after it passes (which
+        // drops it): a restore is finished when it is proved, not when its last statement ran.
+        request.keepProgress = true
         try context.attempts.record(["restore": "started"])
         let meter = context.meter("apply", output: "applied")
         let report = try await RestorePipeline.run(request, store: store, progress: .showing(meter))
@@ -438,6 +441,9 @@ public enum Actions {
                 message: "\(report.differences.count) differences between \(report.source) and \(report.target): "
                     + report.differences.prefix(5).joined(separator: "; "))
         }
+        // Proved: what the restore step kept on the target goes (see `restore`).
+        let dropped = try await RestoreLedger.dropFinished(on: try await MariaDBConnection.connect(targets[0]))
+        if !dropped.isEmpty { context.note("dropped the restore progress of \(dropped.joined(separator: ", ")) (proved)") }
         return [
             "differences": "0", "tables": String(reports.last?.tables ?? 0),
             "accounts": String(reports.last?.accounts ?? 0), "nodes": String(targets.count),

@@ -275,10 +275,25 @@ struct ResumableRestoreTests {
         try await connection.query("DROP TABLE _mariadb_migrate.restore_done")
         ErrorCatalog.expect(
             "resume-progress-unreadable", try CLI.run(restore(["--resume"]), environment: targetPassword))
-        let restarted = try CLI.run(restore(["--restart"]), environment: targetPassword)
+        let restarted = try CLI.run(restore(["--restart", "--keep-progress"]), environment: targetPassword)
         #expect(restarted.status == 0, "\(restarted.stderr)")
         #expect(restarted.stderr.contains("--restart: dropping the schema _mariadb_migrate"), "\(restarted.stderr)")
         #expect(try await Self.image(connection, db) == (try await Self.image(source, db)))
+
+        // Kept, marked finished, until a verify that passes drops it.
+        let finished = "SELECT COUNT(*) FROM _mariadb_migrate.restore_state WHERE finished = 1"
+        #expect(try await connection.query(finished).scalar.int == 1)
+        let verify = try CLI.run(
+            [
+                "verify", "--host", "127.0.0.1", "--port", try env["MM_TEST_MARIADB_PORT"], "--user", "root",
+                "--target-host", "127.0.0.1", "--target-port", String(target.server.port), "--target-user", "root",
+                "--database", db, "--drop-restore-progress",
+            ],
+            environment: ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": FreshServer.password])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stdout.contains("dropped the restore progress of \(names[0])"), "\(verify.stdout)")
+        let schemas = "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '_mariadb_migrate'"
+        #expect(try await connection.query(schemas).scalar.int == 0)
     }
 
     /// The wizard: `migrate external-to-operator` killed during its restore step, then
@@ -323,5 +338,11 @@ struct ResumableRestoreTests {
         // The finished tables and the committed part of the big one are not loaded again.
         #expect((resume["rows_loaded"] as? Int ?? 0) >= 100_000, "\(resume)")
         #expect(resume["step"] as? String == "restore")
+        // The restore step kept its progress until the verify step proved it, which dropped it.
+        let left = try await MariaDBConnection.connect(target.settings).query(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '_mariadb_migrate'"
+        ).scalar.int
+        #expect(left == 0)
+        #expect(resumed.stdout.contains("dropped the restore progress of backup."), "\(resumed.stdout.suffix(3000))")
     }
 }
