@@ -247,7 +247,9 @@ public enum PhysicalRestore {
         let steps = try steps(
             staging, object: prepared.object, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
         if steps.discarded {
-            for path in [staging.full, staging.localCopy, staging.stateFile] { try? fileManager.removeItem(atPath: path) }
+            for path in [staging.full, staging.localCopy, staging.stateFile] {
+                try? fileManager.removeItem(atPath: path)
+            }
         }
         let recorder = StagingRecorder(
             staging,
@@ -257,7 +259,9 @@ public enum PhysicalRestore {
         for name in steps.clear {
             try fileManager.removeItem(atPath: (plan.dataDirectory as NSString).appendingPathComponent(name))
         }
-        if let after = steps.resumedAfter { progress.note("goes on after the step '\(after.rawValue)' of an earlier run") }
+        if let after = steps.resumedAfter {
+            progress.note("goes on after the step '\(after.rawValue)' of an earlier run")
+        }
         let lines = commands(
             workDirectory: staging.full, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
         var fetched: UInt64 = 0
@@ -324,7 +328,8 @@ public enum PhysicalRestore {
         try? FileManager.default.removeItem(atPath: staging.full)
         try FileManager.default.createDirectory(atPath: staging.full, withIntermediateDirectories: true)
         try recorder.update { $0.step = .download }
-        let extract = ChildProcess(executable: prepared.tools[0], arguments: Array(line.dropFirst()), standardInput: true)
+        let extract = ChildProcess(
+            executable: prepared.tools[0], arguments: Array(line.dropFirst()), standardInput: true)
         let reader: any ObjectReader
         var download: KeptDownload?
         if store is DirectoryStore {

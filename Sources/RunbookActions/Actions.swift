@@ -443,7 +443,9 @@ public enum Actions {
         }
         // Proved: what the restore step kept on the target goes (see `restore`).
         let dropped = try await RestoreLedger.dropFinished(on: try await MariaDBConnection.connect(targets[0]))
-        if !dropped.isEmpty { context.note("dropped the restore progress of \(dropped.joined(separator: ", ")) (proved)") }
+        if !dropped.isEmpty {
+            context.note("dropped the restore progress of \(dropped.joined(separator: ", ")) (proved)")
+        }
         return [
             "differences": "0", "tables": String(reports.last?.tables ?? 0),
             "accounts": String(reports.last?.accounts ?? 0), "nodes": String(targets.count),

@@ -105,7 +105,7 @@ struct ResumableRestoreTests {
     }
 
     /// The CLI started in the background, its output in files.
-    final class Background {
+    final class Background: @unchecked Sendable {
         let process = Process()
         let output: String
 
@@ -137,15 +137,38 @@ struct ResumableRestoreTests {
         }
     }
 
-    /// Polls `query` on the target until it holds; false when the run ended first.
-    static func waitFor(_ query: String, on settings: ConnectionSettings, while run: Background) async -> Bool {
-        var connection = try? await MariaDBConnection.connect(settings)
-        while run.process.isRunning {
-            if connection == nil { connection = try? await MariaDBConnection.connect(settings) }
-            if let value = try? await connection?.query(query).scalar.int, value > 0 { return true }
-            try? await Task.sleep(for: .milliseconds(5))
+    /// Sends `signal` to the run the moment `query` holds on the FreshServer at `port`; false when the
+    /// run ended first. The watch runs on a thread of its own with the client as a child: under a full
+    /// test run the cooperative threads were all blocked by other tests' child processes, and a poll
+    /// on them missed a whole restore.
+    static func signal(_ signal: Int32, to run: Background, when query: String, port: Int) async -> Bool {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                while run.process.isRunning {
+                    if holds(query, port: port) {
+                        kill(run.process.processIdentifier, signal)
+                        return continuation.resume(returning: true)
+                    }
+                    usleep(5_000)
+                }
+                continuation.resume(returning: false)
+            }
         }
-        return false
+    }
+
+    /// Whether `query` gives a number above 0 (the password in the environment, not on argv).
+    static func holds(_ query: String, port: Int) -> Bool {
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["mariadb", "--no-defaults", "-h127.0.0.1", "-P\(port)", "-uroot", "-N", "-B", "-e", query]
+        client.environment = ProcessInfo.processInfo.environment.merging(["MYSQL_PWD": FreshServer.password]) { $1 }
+        let output = Pipe()
+        client.standardOutput = output
+        client.standardError = FileHandle.nullDevice
+        guard (try? client.run()) != nil else { return false }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        client.waitUntilExit()
+        return (Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0
     }
 
     @Test(.timeLimit(.minutes(15)))
@@ -177,10 +200,15 @@ struct ResumableRestoreTests {
         let targetPassword = ["MARIADB_PASSWORD": FreshServer.password]
         for point in Self.points(db) {
             let run = try Background(restore([]), environment: targetPassword)
-            let reached = await Self.waitFor(point.when, on: target.settings, while: run)
+            let reached: Bool
             switch point.how {
-            case .signal(let signal): kill(run.process.processIdentifier, signal)
-            case .serverCrash: if reached { try await target.crashAndRestart() }
+            case .signal(let signal):
+                reached = await Self.signal(signal, to: run, when: point.when, port: target.server.port)
+            case .serverCrash:
+                // Frozen at the point while the server crashes and comes back; its connections are gone then.
+                reached = await Self.signal(SIGSTOP, to: run, when: point.when, port: target.server.port)
+                if reached { try await target.crashAndRestart() }
+                kill(run.process.processIdentifier, SIGCONT)
             }
             let stopped = run.wait()
             try #require(reached, "\(point.name): the restore ended before that point: \(stopped.stderr)")
@@ -254,8 +282,8 @@ struct ResumableRestoreTests {
         ErrorCatalog.expect("resume-and-restart", try CLI.run(restore(["--resume", "--restart"])))
 
         let run = try Background(restore([]), environment: targetPassword)
-        let reached = await Self.waitFor("SELECT COUNT(*) >= 100000 FROM \(db).big", on: target.settings, while: run)
-        kill(run.process.processIdentifier, SIGKILL)
+        let reached = await Self.signal(
+            SIGKILL, to: run, when: "SELECT COUNT(*) >= 100000 FROM \(db).big", port: target.server.port)
         _ = run.wait()
         try #require(reached)
 
@@ -319,8 +347,8 @@ struct ResumableRestoreTests {
                 String(source.server.port), "--storage-dir", dir + "/store", "--target-host", "127.0.0.1",
                 "--target-port", String(target.server.port), "--output-dir", dir + "/out",
             ], environment: passwords)
-        let reached = await Self.waitFor("SELECT COUNT(*) >= 100000 FROM \(db).big", on: target.settings, while: run)
-        kill(run.process.processIdentifier, SIGKILL)
+        let reached = await Self.signal(
+            SIGKILL, to: run, when: "SELECT COUNT(*) >= 100000 FROM \(db).big", port: target.server.port)
         let killed = run.wait()
         try #require(reached, "the migration ended before its restore was half-way: \(killed.stdout)")
         let id = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/state").first)
