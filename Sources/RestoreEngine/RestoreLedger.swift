@@ -158,6 +158,11 @@ public final class RestoreLedger: @unchecked Sendable {
 
     /// The unfinished restores recorded on the target, newest first.
     static func records(on connection: MariaDBConnection) async throws -> [Recorded] {
+        // Under the schema lock: another restore of the server may be making or dropping the schema.
+        try await withSchemaLock(on: connection) { try await unlockedRecords(on: connection) }
+    }
+
+    private static func unlockedRecords(on connection: MariaDBConnection) async throws -> [Recorded] {
         let exists = try await connection.query(
             "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '\(schema)' "
                 + "AND TABLE_NAME IN ('restore_state', 'restore_done')"
@@ -538,12 +543,12 @@ public final class RestoreLedger: @unchecked Sendable {
     /// Drops what finished restores kept (`--keep-progress`, or a wizard's restore step until its verify
     /// passes), leaving unfinished ones resumable: the backups whose records went.
     public static func dropFinished(on connection: MariaDBConnection) async throws -> [String] {
-        let exists = try await connection.query(
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '\(schema)' "
-                + "AND TABLE_NAME IN ('restore_state', 'restore_done')"
-        ).scalar.int ?? 0
-        guard exists == 2 else { return [] }
-        return try await withSchemaLock(on: connection) {
+        try await withSchemaLock(on: connection) {
+            let exists = try await connection.query(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '\(schema)' "
+                    + "AND TABLE_NAME IN ('restore_state', 'restore_done')"
+            ).scalar.int ?? 0
+            guard exists == 2 else { return [] }
             let rows = try await connection.query(
                 "SELECT restore_key, backup FROM \(state) WHERE finished = 1 ORDER BY started").rows
             guard !rows.isEmpty else { return [] }

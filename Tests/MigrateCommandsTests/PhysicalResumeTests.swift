@@ -37,7 +37,7 @@ struct PhysicalResumeTests {
             exec "\(real)" "$@"
             """.write(toFile: dir + "/bin/mariadb-backup", atomically: true, encoding: .utf8)
         #expect(chmod(dir + "/bin/mariadb-backup", 0o755) == 0)
-        FileManager.default.createFile(atPath: dir + "/slow", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/slow", contents: nil)
         let environment = [
             "PATH": dir + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         ]

@@ -111,8 +111,8 @@ struct ResumableRestoreTests {
 
         init(_ arguments: [String], environment: [String: String]) throws {
             output = NSTemporaryDirectory() + "mm-resume-\(UUID().uuidString)"
-            FileManager.default.createFile(atPath: output + ".out", contents: nil)
-            FileManager.default.createFile(atPath: output + ".err", contents: nil)
+            _ = FileManager.default.createFile(atPath: output + ".out", contents: nil)
+            _ = FileManager.default.createFile(atPath: output + ".err", contents: nil)
             process.executableURL = try CLI.binary
             process.arguments = arguments
             process.environment = ProcessInfo.processInfo.environment.filter {
@@ -199,19 +199,32 @@ struct ResumableRestoreTests {
         }
         let targetPassword = ["MARIADB_PASSWORD": FreshServer.password]
         for point in Self.points(db) {
-            let run = try Background(restore([]), environment: targetPassword)
-            let reached: Bool
-            switch point.how {
-            case .signal(let signal):
-                reached = await Self.signal(signal, to: run, when: point.when, port: target.server.port)
-            case .serverCrash:
-                // Frozen at the point while the server crashes and comes back; its connections are gone then.
-                reached = await Self.signal(SIGSTOP, to: run, when: point.when, port: target.server.port)
-                if reached { try await target.crashAndRestart() }
-                kill(run.process.processIdentifier, SIGCONT)
+            // A run that ends before its point (the watch lost the race under a loaded machine) is
+            // undone and started again, up to three times.
+            var stopped: (status: Int32, stdout: String, stderr: String) = (0, "", "")
+            var reached = false
+            for _ in 0..<3 where !reached {
+                let run = try Background(restore([]), environment: targetPassword)
+                switch point.how {
+                case .signal(let signal):
+                    reached = await Self.signal(signal, to: run, when: point.when, port: target.server.port)
+                case .serverCrash:
+                    // Frozen at the point while the server crashes and comes back; its connections are gone then.
+                    reached = await Self.signal(SIGSTOP, to: run, when: point.when, port: target.server.port)
+                    if reached { try await target.crashAndRestart() }
+                    kill(run.process.processIdentifier, SIGCONT)
+                }
+                stopped = run.wait()
+                if !reached {
+                    try await MariaDBConnection.connect(target.settings).execute([
+                        "DROP DATABASE IF EXISTS \(db)", "DROP DATABASE IF EXISTS _mariadb_migrate",
+                    ])
+                }
             }
-            let stopped = run.wait()
-            try #require(reached, "\(point.name): the restore ended before that point: \(stopped.stderr)")
+            let missed =
+                "\(point.name): the restore ended before that point three times (exit \(stopped.status)): "
+                + "\(stopped.stderr) \(stopped.stdout.suffix(500))"
+            try #require(reached, "\(missed)")
             #expect(stopped.status != 0, "\(point.name)")
             if case .serverCrash = point.how {
                 #expect(stopped.stderr.contains("run the same restore with --resume"), "\(stopped.stderr)")

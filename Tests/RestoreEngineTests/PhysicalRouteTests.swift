@@ -145,7 +145,7 @@ struct PhysicalRouteTests {
 
         // 2. The download goes on from the synced bytes; prepare fails.
         try await proxy.set([])
-        FileManager.default.createFile(atPath: markers + "/prepare", contents: nil)
+        _ = FileManager.default.createFile(atPath: markers + "/prepare", contents: nil)
         await #expect(throws: PhysicalRestoreError.self) { try await PhysicalRestore.run(request, store: store) }
         let ranges = try await objectGETs().map { $0.headers["range"] }
         #expect(ranges == ["bytes=\(first.downloaded)-"])
@@ -153,7 +153,7 @@ struct PhysicalRouteTests {
 
         // 3. Prepare again from the local copy (no GET of the object); copy-back fails after copying.
         try await proxy.set([])
-        FileManager.default.createFile(atPath: markers + "/copy-back", contents: nil)
+        _ = FileManager.default.createFile(atPath: markers + "/copy-back", contents: nil)
         await #expect(throws: PhysicalRestoreError.self) { try await PhysicalRestore.run(request, store: store) }
         #expect(try await objectGETs().isEmpty)
         #expect(staging.load()?.step == .copyingBack)
