@@ -1,0 +1,329 @@
+/// The fixes a dump can carry so that a source Galera would refuse moves into a cluster without an
+/// `ALTER TABLE` on the source (issue #31): they rewrite definitions as mariadb-dump prints them,
+/// never rows. One table: the flag's values, their help and the preflight rules each one covers.
+public enum DumpFix: String, CaseIterable, Codable, Sendable {
+    case innodb
+    case invisiblePrimaryKey = "invisible-pk"
+    case definers
+
+    /// What the fix does, for `--fix`'s help and the wizard's offer.
+    public var help: String {
+        switch self {
+        case .innodb:
+            return "tables of MyISAM, Aria, MEMORY, CSV or ARCHIVE become InnoDB; options InnoDB has no use for "
+                + "(PAGE_CHECKSUM, TRANSACTIONAL, ROW_FORMAT=FIXED|PAGE, DELAY_KEY_WRITE, CHECKSUM, PACK_KEYS, "
+                + "KEY_BLOCK_SIZE, DATA/INDEX DIRECTORY) are dropped and named"
+        case .invisiblePrimaryKey:
+            return "a table without a primary key gets an invisible BIGINT UNSIGNED AUTO_INCREMENT column "
+                + "`\(DefinitionFixes.addedKeyColumn)` as its key (the rows' INSERTs stay as dumped); a table "
+                + "with a NOT NULL unique key keeps it as its key, unchanged"
+        case .definers:
+            return "DEFINER=`user`@`host` of views, routines, triggers and events that names an account the "
+                + "migration does not carry is rewritten to the given account"
+        }
+    }
+
+    /// The preflight rule (`Finding.rule`) whose blocker this fix lifts.
+    public var covers: String {
+        switch self {
+        case .innodb: return "non-innodb"
+        case .invisiblePrimaryKey: return "no-primary-key"
+        case .definers: return "definer-missing"
+        }
+    }
+
+    /// `innodb,invisible-pk` → the fixes; throws naming an unknown one.
+    public static func parse(_ list: String) throws(DefinitionFixError) -> [DumpFix] {
+        var fixes: [DumpFix] = []
+        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let fix = DumpFix(rawValue: name) else { throw .unknownFix(name) }
+            if !fixes.contains(fix) { fixes.append(fix) }
+        }
+        return fixes
+    }
+}
+
+public enum DefinitionFixError: Error, Equatable, Sendable {
+    case unknownFix(String)
+    /// The engine cannot become InnoDB by a rewrite (its rows are not in the dump, or it is not a table).
+    case engine(table: String, engine: String, reason: String)
+    /// Something of the table InnoDB refuses.
+    case innodbRefuses(table: String, reason: String)
+    case addedColumnClash(table: String)
+    case autoIncrementWithoutKey(table: String, column: String)
+
+    public var message: String {
+        switch self {
+        case .unknownFix(let name):
+            return "unknown fix '\(name)': give some of " + DumpFix.allCases.map(\.rawValue).joined(separator: ", ")
+        case .engine(let table, let engine, let reason):
+            return "\(table) is \(engine), which the innodb fix cannot convert: \(reason)"
+        case .innodbRefuses(let table, let reason):
+            return "\(table) cannot become InnoDB: \(reason); convert it on the source or leave it out"
+        case .addedColumnClash(let table):
+            return "\(table) already has a column `\(DefinitionFixes.addedKeyColumn)`: the invisible-pk fix "
+                + "cannot add its key column; give the table a primary key on the source"
+        case .autoIncrementWithoutKey(let table, let column):
+            return "\(table) has the AUTO_INCREMENT column `\(column)` but no primary key: an added key column "
+                + "cannot be AUTO_INCREMENT too; make `\(column)`'s key the primary key on the source"
+        }
+    }
+}
+
+/// A rewritten definition and what changed in it, for the report and the manifest.
+public struct FixedDefinition: Equatable, Sendable {
+    public var text: String
+    public var notes: [String]
+}
+
+/// The rewrites, on one `CREATE TABLE` statement as mariadb-dump prints it: a line per column and
+/// key, the table options on the line that starts with `)`, partitioning after them. Pure.
+public enum DefinitionFixes {
+    public static let addedKeyColumn = "_mariadb_migrate_id"
+    static let convertible: Set<String> = ["MYISAM", "ARIA", "MEMORY", "HEAP", "CSV", "ARCHIVE"]
+    static let refused: [String: String] = [
+        "MRG_MYISAM": "a MERGE table holds no rows of its own; convert its parts and make it a view",
+        "MERGE": "a MERGE table holds no rows of its own; convert its parts and make it a view",
+        "FEDERATED": "its rows live on another server", "CONNECT": "its rows live outside the server",
+        "BLACKHOLE": "it keeps no rows", "SPIDER": "its rows live on other servers",
+        "SEQUENCE": "a sequence is not a table of rows", "S3": "its rows live in S3, read-only",
+    ]
+    /// Table options of other engines that InnoDB rejects, ignores or reads otherwise.
+    static let droppedOptions = [
+        "PAGE_CHECKSUM", "TRANSACTIONAL", "DELAY_KEY_WRITE", "CHECKSUM", "PACK_KEYS", "KEY_BLOCK_SIZE",
+        "DATA DIRECTORY", "INDEX DIRECTORY",
+    ]
+
+    /// The statement split into its head (`CREATE TABLE … (`), its column and key lines, and the rest
+    /// (the options line and what follows).
+    struct Parts {
+        var head: String
+        var lines: [String]
+        var tail: String
+
+        init?(_ text: String) {
+            let all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard let open = all.firstIndex(where: { $0.hasPrefix("CREATE TABLE ") && $0.hasSuffix(" (") }),
+                let close = all.lastIndex(where: { $0.hasPrefix(")") }), close > open
+            else { return nil }
+            head = all[...open].joined(separator: "\n")
+            lines = all[(open + 1)..<close].map { $0.hasSuffix(",") ? String($0.dropLast()) : $0 }
+            tail = all[close...].joined(separator: "\n")
+        }
+
+        var text: String {
+            head + "\n" + lines.joined(separator: ",\n") + "\n" + tail
+        }
+
+        static let keyPrefixes = [
+            "  PRIMARY KEY ", "  UNIQUE KEY ", "  KEY ", "  FULLTEXT KEY ", "  SPATIAL KEY ", "  CONSTRAINT ",
+            "  INDEX ", "  UNIQUE INDEX ", "  PERIOD FOR ",
+        ]
+        var keyStart: Int {
+            lines.firstIndex { line in Self.keyPrefixes.contains { line.hasPrefix($0) } } ?? lines.count
+        }
+        var columns: ArraySlice<String> { lines[..<keyStart] }
+        var keys: ArraySlice<String> { lines[keyStart...] }
+
+        /// The options line, the part after `)`.
+        var options: String { String(tail.split(separator: "\n", maxSplits: 1).first ?? "") }
+        var afterOptions: String {
+            let split = tail.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            return split.count > 1 ? "\n" + split[1] : ""
+        }
+    }
+
+    /// The column's name from its definition line (backquoted, backquotes doubled inside).
+    static func columnName(_ line: String) -> String? {
+        var characters = Substring(line.drop { $0 == " " })
+        guard characters.first == "`" else { return nil }
+        characters = characters.dropFirst()
+        var name = ""
+        while let character = characters.first {
+            characters = characters.dropFirst()
+            if character == "`" {
+                if characters.first == "`" {
+                    name.append("`")
+                    characters = characters.dropFirst()
+                } else {
+                    return name
+                }
+            } else {
+                name.append(character)
+            }
+        }
+        return nil
+    }
+
+    /// The options line cut into options: `NAME=value` (a quoted value may hold spaces) or `DEFAULT
+    /// CHARSET=…`, `DATA DIRECTORY='…'`. Pure.
+    static func options(_ line: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        var quote: Character?
+        let chars = Array(line.drop { $0 == ")" || $0 == " " })
+        var index = 0
+        while index < chars.count {
+            let character = chars[index]
+            if let open = quote {
+                current.append(character)
+                if character == open {
+                    if index + 1 < chars.count && chars[index + 1] == open {
+                        current.append(open)
+                        index += 1
+                    } else {
+                        quote = nil
+                    }
+                }
+            } else if character == "'" || character == "\"" {
+                quote = character
+                current.append(character)
+            } else if character == " " && current.contains("=") {
+                result.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+            index += 1
+        }
+        if !current.isEmpty { result.append(current.hasSuffix(";") ? String(current.dropLast()) : current) }
+        return result
+    }
+
+    static func optionName(_ option: String) -> String {
+        String(option.prefix { $0 != "=" }).uppercased()
+    }
+
+    static func value(_ option: String) -> String { String(option.drop { $0 != "=" }.dropFirst()) }
+
+    /// `innodb`: the engine made InnoDB, options InnoDB has no use for dropped and named. Pure.
+    public static func innodb(_ statement: String, table: String) throws(DefinitionFixError) -> FixedDefinition {
+        guard var parts = Parts(statement) else { return FixedDefinition(text: statement, notes: []) }
+        let options = Self.options(parts.options)
+        guard let engineOption = options.first(where: { optionName($0) == "ENGINE" }) else {
+            return FixedDefinition(text: statement, notes: [])
+        }
+        let engine = value(engineOption)
+        if engine.uppercased() == "INNODB" { return FixedDefinition(text: statement, notes: []) }
+        if let reason = refused[engine.uppercased()] { throw .engine(table: table, engine: engine, reason: reason) }
+        guard convertible.contains(engine.uppercased()) else {
+            throw .engine(table: table, engine: engine, reason: "it is not one of MyISAM, Aria, MEMORY, CSV, ARCHIVE")
+        }
+        let partitioned = parts.afterOptions.contains("PARTITION BY")
+        if partitioned && parts.keys.contains(where: { $0.hasPrefix("  FULLTEXT KEY ") }) {
+            throw .innodbRefuses(table: table, reason: "InnoDB has no FULLTEXT index on a partitioned table")
+        }
+        var notes = ["\(table): ENGINE=\(engine) → InnoDB"]
+        if ["MEMORY", "HEAP"].contains(engine.uppercased()) {
+            notes.append("\(table) was MEMORY: its rows were lost at each restart, as InnoDB they are kept")
+        }
+        var kept: [String] = []
+        var dropped: [String] = []
+        for option in options {
+            let name = optionName(option)
+            if name == "ENGINE" {
+                kept.append("ENGINE=InnoDB")
+            } else if droppedOptions.contains(name)
+                || (name == "ROW_FORMAT" && ["FIXED", "PAGE"].contains(value(option).uppercased()))
+            {
+                dropped.append(option)
+            } else {
+                kept.append(option)
+            }
+        }
+        if !dropped.isEmpty { notes.append("\(table): dropped \(dropped.joined(separator: " ")) (not InnoDB's)") }
+        let semicolon = parts.options.hasSuffix(";") ? ";" : ""
+        parts.tail = ") " + kept.joined(separator: " ") + semicolon + parts.afterOptions
+        return FixedDefinition(text: parts.text, notes: notes)
+    }
+
+    /// `invisible-pk`: a table without a primary key gets `addedKeyColumn`, invisible, as its key; one
+    /// with a unique key over NOT NULL columns keeps it (InnoDB clusters on it and the server takes it
+    /// as the primary key). Pure.
+    public static func invisiblePrimaryKey(
+        _ statement: String, table: String
+    ) throws(DefinitionFixError) -> FixedDefinition {
+        guard var parts = Parts(statement) else { return FixedDefinition(text: statement, notes: []) }
+        if parts.keys.contains(where: { $0.hasPrefix("  PRIMARY KEY ") }) {
+            return FixedDefinition(text: statement, notes: [])
+        }
+        let notNull = Set(parts.columns.filter { $0.contains(" NOT NULL") }.compactMap(columnName))
+        for key in parts.keys where key.hasPrefix("  UNIQUE KEY ") {
+            let columns = keyColumns(key)
+            if !columns.isEmpty && columns.allSatisfy(notNull.contains) {
+                return FixedDefinition(
+                    text: statement,
+                    notes: ["\(table): no primary key, its NOT NULL unique key (\(columns.joined(separator: ", "))) "
+                        + "serves as one"])
+            }
+        }
+        let names = parts.columns.compactMap(columnName)
+        if names.contains(addedKeyColumn) { throw .addedColumnClash(table: table) }
+        if let auto = parts.columns.first(where: { $0.contains(" AUTO_INCREMENT") }).flatMap(columnName) {
+            throw .autoIncrementWithoutKey(table: table, column: auto)
+        }
+        let keyStart = parts.keyStart
+        parts.lines.insert("  PRIMARY KEY (`\(addedKeyColumn)`)", at: keyStart)
+        parts.lines.insert(
+            "  `\(addedKeyColumn)` bigint(20) unsigned NOT NULL AUTO_INCREMENT INVISIBLE", at: keyStart)
+        return FixedDefinition(
+            text: parts.text, notes: ["\(table): added the invisible primary key column `\(addedKeyColumn)`"])
+    }
+
+    /// The column names of a key line: `` UNIQUE KEY `u` (`a`,`b`(10)) `` → a, b.
+    static func keyColumns(_ line: String) -> [String] {
+        guard let open = line.range(of: " ("), line.hasSuffix(")") else { return [] }
+        return line[open.upperBound..<line.index(before: line.endIndex)].split(separator: ",")
+            .compactMap { columnName(String($0)) }
+    }
+
+    /// `definers`: `DEFINER=`user`@`host`` naming an account not in `kept` becomes `account` (as
+    /// `user`@`host`, quoted). Views, routines, triggers and events alike. Pure.
+    public static func definers(
+        _ statement: String, kept: Set<String>, account: String
+    ) -> FixedDefinition {
+        var text = ""
+        var notes: [String] = []
+        var rest = Substring(statement)
+        let marker = "DEFINER="
+        while let range = rest.range(of: marker) {
+            text += rest[..<range.upperBound]
+            rest = rest[range.upperBound...]
+            guard let (definer, length) = quotedAccount(rest) else { continue }
+            if kept.contains(definer) {
+                text += rest.prefix(length)
+            } else {
+                text += account
+                notes.append("definer \(definer) → \(account)")
+            }
+            rest = rest.dropFirst(length)
+        }
+        text += rest
+        return FixedDefinition(text: text, notes: notes)
+    }
+
+    /// `` `user`@`host` `` at the start of `text`: the account as written, and its length.
+    static func quotedAccount(_ text: Substring) -> (String, Int)? {
+        func quoted(_ from: Substring) -> Int? {
+            guard from.first == "`" else { return nil }
+            var index = from.index(after: from.startIndex)
+            while index < from.endIndex {
+                if from[index] == "`" {
+                    let next = from.index(after: index)
+                    if next < from.endIndex && from[next] == "`" {
+                        index = from.index(after: next)
+                        continue
+                    }
+                    return from.distance(from: from.startIndex, to: next)
+                }
+                index = from.index(after: index)
+            }
+            return nil
+        }
+        guard let user = quoted(text) else { return nil }
+        let afterUser = text.dropFirst(user)
+        guard afterUser.first == "@", let host = quoted(afterUser.dropFirst()) else { return nil }
+        let length = user + 1 + host
+        return (String(text.prefix(length)), length)
+    }
+}
