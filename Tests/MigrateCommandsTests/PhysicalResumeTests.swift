@@ -56,6 +56,8 @@ struct PhysicalResumeTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(preparing, "the restore ended before its prepare: \(run.wait().stderr)")
+        // A second run while the first goes on is refused, and changes nothing.
+        ErrorCatalog.expect("physical-restore-running", try CLI.run(restore, environment: environment))
         try await Task.sleep(for: .milliseconds(300))
         kill(run.process.processIdentifier, SIGKILL)
         _ = run.wait()
