@@ -164,19 +164,7 @@ final class DirectoryWriter: ObjectWriter, @unchecked Sendable {
         let fd = self.fd
         let path = tempPath
         do {
-            try await runBlocking(on: queue) {
-                try bytes.withUnsafeBytes { buffer in
-                    var offset = 0
-                    while offset < buffer.count {
-                        let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            throw ObjectStoreError.io(path: path, reason: String(cString: strerror(errno)))
-                        }
-                        offset += n
-                    }
-                }
-            }
+            try await runBlocking(on: queue) { try writeAll(bytes, to: fd, path: path) }
             written += UInt64(bytes.count)
         } catch {
             await abort()
@@ -261,5 +249,20 @@ final class DirectoryReader: ObjectReader, @unchecked Sendable {
     func recycle(_ chunk: consuming [UInt8]) {
         // A whole chunk only: a shorter one would need growing.
         if chunk.count == Self.chunkSize { spares.give(chunk) }
+    }
+}
+
+/// Writes all of `bytes` at `fd`'s offset, again after a short write or EINTR.
+func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
+    try bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ObjectStoreError.io(path: path, reason: String(cString: strerror(errno)))
+            }
+            offset += n
+        }
     }
 }

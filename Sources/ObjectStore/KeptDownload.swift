@@ -14,8 +14,10 @@ public final class KeptDownload: ObjectReader, @unchecked Sendable {
     /// Bytes fetched from the store by this reader.
     public private(set) var fetched: UInt64 = 0
     private let path: String
+    /// Appends to the copy (its offset at `kept`).
     private let fd: Int32
-    private var readOffset: UInt64 = 0
+    /// The kept bytes: the copy read to its end as it was cut.
+    private var local: LocalFileReader?
     private var unsynced: UInt64 = 0
     private var remote: (any ObjectReader)?
     private let makeRemote: @Sendable (UInt64) async throws -> any ObjectReader
@@ -35,11 +37,12 @@ public final class KeptDownload: ObjectReader, @unchecked Sendable {
         var info = stat()
         fstat(fd, &info)
         let kept = min(keep, UInt64(info.st_size), size)
-        guard ftruncate(fd, off_t(kept)) == 0 else {
+        guard ftruncate(fd, off_t(kept)) == 0, lseek(fd, off_t(kept), SEEK_SET) >= 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw ObjectStoreError.io(path: path, reason: reason)
         }
+        local = kept > 0 ? try LocalFileReader(path: path) : nil
         self.path = path
         self.kept = kept
         self.size = size
@@ -51,47 +54,19 @@ public final class KeptDownload: ObjectReader, @unchecked Sendable {
     deinit { close(fd) }
 
     public func read() async throws -> [UInt8]? {
-        let (fd, path) = (self.fd, self.path)
-        if readOffset < kept {
-            let (offset, count) = (readOffset, Int(min(UInt64(1 << 20), kept - readOffset)))
-            let chunk: [UInt8] = try await runBlocking(on: queue) {
-                var buffer = [UInt8](repeating: 0, count: count)
-                var filled = 0
-                while filled < count {
-                    let n = buffer.withUnsafeMutableBytes {
-                        pread(fd, $0.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-                    }
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else {
-                        throw ObjectStoreError.io(
-                            path: path, reason: n == 0 ? "it ends early" : String(cString: strerror(errno)))
-                    }
-                    filled += n
-                }
-                return buffer
-            }
-            readOffset += UInt64(chunk.count)
-            return chunk
+        if let local {
+            // Read before anything is appended: its end is the cut.
+            if let chunk = try await local.read() { return chunk }
+            self.local = nil
         }
         if remote == nil { remote = try await makeRemote(kept) }
         guard let chunk = try await remote?.read() else {
             if unsynced > 0 { try await sync() }
             return nil
         }
-        let (copy, at) = (chunk, off_t(readOffset))
-        try await runBlocking(on: queue) {
-            var written = 0
-            while written < copy.count {
-                let n = copy.withUnsafeBytes {
-                    pwrite(fd, $0.baseAddress! + written, copy.count - written, at + off_t(written))
-                }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw ObjectStoreError.io(path: path, reason: String(cString: strerror(errno))) }
-                written += n
-            }
-        }
+        let (fd, path) = (self.fd, self.path)
+        try await runBlocking(on: queue) { try writeAll(chunk, to: fd, path: path) }
         fetched += UInt64(chunk.count)
-        readOffset += UInt64(chunk.count)
         unsynced += UInt64(chunk.count)
         if unsynced >= syncBytes { try await sync() }
         return chunk
@@ -100,7 +75,7 @@ public final class KeptDownload: ObjectReader, @unchecked Sendable {
     public func recycle(_ chunk: consuming [UInt8]) { remote?.recycle(chunk) }
 
     private func sync() async throws {
-        let (fd, path, durable) = (self.fd, self.path, readOffset)
+        let (fd, path, durable) = (self.fd, self.path, kept + fetched)
         try await runBlocking(on: queue) {
             guard fdatasync(fd) == 0 else {
                 throw ObjectStoreError.io(path: path, reason: String(cString: strerror(errno)))

@@ -192,7 +192,8 @@ public enum PhysicalRestore {
         let object = PhysicalStaging.Object(
             location: location, size: size,
             version: info?.etag ?? info?.lastModified.map { String($0.epochSeconds) })
-        let steps = try steps(staging, object: object, dataDirectory: dataDirectory, moveBack: request.moveBack)
+        let steps = try steps(
+            staging.load(), object: object, dataDirectory: dataDirectory, moveBack: request.moveBack)
         guard let stream = request.streamExecutable ?? ChildProcess.locate(["mbstream"]) else {
             throw PhysicalRestoreError.toolNotFound(name: "mbstream")
         }
@@ -217,13 +218,13 @@ public enum PhysicalRestore {
             plan: plan, backup: backup, manifest: manifest, tools: [stream, tool], staging: staging, object: object)
     }
 
-    /// The steps this run takes, from what a killed run left in `staging`; throws when the data
+    /// The steps this run takes, from the state a killed run left in the staging; throws when the data
     /// directory holds files that are not an interrupted copy-back's.
     static func steps(
-        _ staging: PhysicalStaging, object: PhysicalStaging.Object, dataDirectory: String, moveBack: Bool
+        _ state: PhysicalStaging.State?, object: PhysicalStaging.Object, dataDirectory: String, moveBack: Bool
     ) throws -> PhysicalStaging.Plan {
         let occupants = occupants(of: dataDirectory)
-        switch PhysicalStaging.plan(state: staging.load(), object: object, occupants: occupants, moveBack: moveBack) {
+        switch PhysicalStaging.plan(state: state, object: object, occupants: occupants, moveBack: moveBack) {
         case .success(let plan): return plan
         case .failure(.dataDirectoryNotEmpty(let entries)):
             throw PhysicalRestoreError.dataDirectoryNotEmpty(path: dataDirectory, entries: entries)
@@ -244,8 +245,9 @@ public enum PhysicalRestore {
         defer { close(lock) }
         await staging.endOrphans()
         // Again under the lock, with the orphans gone: they may have changed the data directory.
+        let previous = staging.load()
         let steps = try steps(
-            staging, object: prepared.object, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
+            previous, object: prepared.object, dataDirectory: plan.dataDirectory, moveBack: request.moveBack)
         if steps.discarded {
             for path in [staging.full, staging.localCopy, staging.stateFile] {
                 try? fileManager.removeItem(atPath: path)
@@ -253,7 +255,7 @@ public enum PhysicalRestore {
         }
         let recorder = StagingRecorder(
             staging,
-            staging.load().flatMap { steps.resumedAfter != nil ? $0 : nil }
+            (steps.resumedAfter != nil ? previous : nil)
                 ?? PhysicalStaging.State(
                     object: prepared.object, moveBack: request.moveBack, step: .download, downloaded: 0, prepared: []))
         for name in steps.clear {

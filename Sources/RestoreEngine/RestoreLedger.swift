@@ -162,11 +162,16 @@ public final class RestoreLedger: @unchecked Sendable {
         try await withSchemaLock(on: connection) { try await unlockedRecords(on: connection) }
     }
 
-    private static func unlockedRecords(on connection: MariaDBConnection) async throws -> [Recorded] {
-        let exists = try await connection.query(
+    /// How many of the two progress tables exist (0 on a target no tracked restore has touched).
+    private static func tablesThere(on connection: MariaDBConnection) async throws -> Int {
+        try await connection.query(
             "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '\(schema)' "
                 + "AND TABLE_NAME IN ('restore_state', 'restore_done')"
         ).scalar.int ?? 0
+    }
+
+    private static func unlockedRecords(on connection: MariaDBConnection) async throws -> [Recorded] {
+        let exists = try await tablesThere(on: connection)
         guard exists > 0 else { return [] }
         do {
             guard exists == 2 else { throw LedgerFault(detail: "one of its two tables is missing") }
@@ -544,11 +549,7 @@ public final class RestoreLedger: @unchecked Sendable {
     /// passes), leaving unfinished ones resumable: the backups whose records went.
     public static func dropFinished(on connection: MariaDBConnection) async throws -> [String] {
         try await withSchemaLock(on: connection) {
-            let exists = try await connection.query(
-                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '\(schema)' "
-                    + "AND TABLE_NAME IN ('restore_state', 'restore_done')"
-            ).scalar.int ?? 0
-            guard exists == 2 else { return [] }
+            guard try await tablesThere(on: connection) == 2 else { return [] }
             let rows = try await connection.query(
                 "SELECT restore_key, backup FROM \(state) WHERE finished = 1 ORDER BY started").rows
             guard !rows.isEmpty else { return [] }
