@@ -34,6 +34,9 @@ public struct BackupJob: Codable, Sendable, Equatable {
     /// The token of a physical backup's pending name when it must be known before the run starts
     /// (the wizard records it); nil: a fresh one for each run.
     public var pendingRun: String?
+    /// Definitions rewritten in the stream (`--fix`), and the account definers not carried become.
+    public var fixes: [DumpFix] = []
+    public var definer: String?
 
     public init() {}
 
@@ -49,6 +52,16 @@ public struct BackupJob: Codable, Sendable, Equatable {
         if let keepLast, keepLast < 1 { problems.append("keep last '\(keepLast)' must be 1 or more") }
         if let gcAge, GoDuration.seconds(gcAge) == nil {
             problems.append("gc age '\(gcAge)' is not a duration: write e.g. 1h or 30m")
+        }
+        if !fixes.isEmpty && operatorFlags { problems.append(DefinitionFixError.withOperatorFlags.message) }
+        if !fixes.isEmpty && physical {
+            problems.append("--fix rewrites a logical dump: a physical backup copies the data files as they are")
+        }
+        if let definer, !definer.contains("@") || definer.hasPrefix("@") {
+            problems.append("definer '\(definer)' is not an account: write it as user@host, e.g. app@%")
+        }
+        if definer != nil && !fixes.contains(.definers) {
+            problems.append("--definer '\(definer!)' is for the definers fix: add --fix definers")
         }
         if physical {
             if !databases.isEmpty {
@@ -72,6 +85,8 @@ public struct BackupJob: Codable, Sendable, Equatable {
             compression: compression, gzipLevel: gzipLevel, now: now, recordBinlogPosition: recordBinlogPosition,
             readRows: dumpReadsRows != true)
         request.history = noHistory != true
+        request.fixes = fixes
+        request.definer = definer ?? DefinitionFixOptions.defaultDefiner
         return request
     }
 

@@ -23,6 +23,10 @@ public struct BackupRequest: Sendable {
     public var readRows: Bool
     /// Carry the history of system-versioned tables (off: `--no-history`, their current rows only).
     public var history = true
+    /// Rewrite definitions in the stream (issue #31); empty: none.
+    public var fixes: [DumpFix] = []
+    /// The account definers not carried become (`user@host`), with the definers fix.
+    public var definer = DefinitionFixOptions.defaultDefiner
 
     public init(
         connection: ConnectionSettings, dump: DumpOptions, compression: CompressionAlgorithm, gzipLevel: Int? = nil,
@@ -90,6 +94,11 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     /// The system-versioned tables whose history the dump leaves out, on purpose or because no logical backup
     /// can carry it (nil when none, or in manifests from before it was recorded).
     public var historyLeftOut: [String]?
+    /// The fixes the dump carries (`--fix`), and what each changed, object by object (nil without fixes).
+    public var fixes: [DumpFix]?
+    public var fixed: [String]?
+    /// The backup this one is a fixed copy of (`scan --fix`).
+    public var fixedFrom: String?
     /// The tool that read the rows, when not mariadb-dump (which then wrote the definitions only,
     /// with `--no-data`); `dumpArguments` are what mariadb-dump alone would need for the same file.
     public var rowsReadBy: String?
@@ -179,6 +188,8 @@ public struct BackupPlan: Codable, Sendable, Equatable {
     public var historyTables: [String] = []
     /// The system-versioned tables whose history the dump leaves out.
     public var historyLeftOut: [String] = []
+    /// The fixes the dump will carry.
+    public var fixes: [DumpFix] = []
 }
 
 /// Progress callbacks: SQL bytes read from the dump, bytes handed to the store.
@@ -213,7 +224,7 @@ public enum BackupPipeline {
     public static func run(
         _ request: BackupRequest, store: any ObjectStore, progress: BackupProgress = BackupProgress()
     ) async throws -> BackupManifest {
-        let (plan, prepared, facts, notes, preface) = try await prepare(request, store: store)
+        let (plan, prepared, facts, notes, preface, fixOptions) = try await prepare(request, store: store)
         for note in notes { progress.noted(note) }
         let name = BackupName(time: request.now, compression: request.compression)
         guard let executable = request.dumpExecutable ?? ChildProcess.locate(["mariadb-dump", "mysqldump"]) else {
@@ -228,7 +239,8 @@ public enum BackupPipeline {
             let rows = readRows ? try await rowReader(request, dump: dump).0 : nil
             return try await dumpOnce(
                 request, dump: dump, executable: executable, credentials: credentials.path, rows: rows,
-                preface: preface, into: try await store.makeWriter(name: name.fileName), progress: progress)
+                preface: preface, fixes: fixOptions, into: try await store.makeWriter(name: name.fileName),
+                progress: progress)
         }
         // A refused attempt stored nothing; the next one does without what made it fail.
         func attemptUntilDone() async throws -> DumpAttempt {
@@ -262,6 +274,11 @@ public enum BackupPipeline {
             rowsReadBy: done.rowsReadHere ? toolVersion : nil)
         manifest.historyTables = dump.dumpHistory ? plan.historyTables : nil
         manifest.historyLeftOut = plan.historyLeftOut.isEmpty ? nil : plan.historyLeftOut
+        if let fixOptions {
+            manifest.fixes = fixOptions.fixes
+            manifest.fixed = done.fixed
+            for note in Self.fixSummary(done.fixed) { progress.noted(note) }
+        }
         try await manifest.write(besides: name, to: store)
         return manifest
     }
@@ -292,6 +309,15 @@ public enum BackupPipeline {
         var scanner: DumpScanner
         var digests: StreamDigests
         var rowsReadHere: Bool
+        /// What the fixes changed.
+        var fixed: [String] = []
+    }
+
+    /// The fixes' changes for the user: up to 20 lines, then how many more the manifest lists. Pure.
+    public static func fixSummary(_ fixed: [String]) -> [String] {
+        guard !fixed.isEmpty else { return ["the fixes found nothing to change"] }
+        let shown = fixed.prefix(20).map { "fixed in the dump: \($0)" }
+        return fixed.count > 20 ? shown + ["and \(fixed.count - 20) more changes, listed in the manifest"] : shown
     }
 
     /// A snapshot to read the rows from, when every table's rows can be read here: mariadb-dump's
@@ -317,7 +343,8 @@ public enum BackupPipeline {
     /// and the writer aborted. A binary-character-set dump is watched by `BinaryDumpGuard`.
     static func dumpOnce(
         _ request: BackupRequest, dump: DumpOptions, executable: String, credentials: String, rows: SnapshotRows?,
-        preface: [UInt8] = [], into writer: any ObjectWriter, progress: BackupProgress
+        preface: [UInt8] = [], fixes: DefinitionFixOptions? = nil, into writer: any ObjectWriter,
+        progress: BackupProgress
     ) async throws -> DumpAttempt {
         let arguments = try dump.arguments(defaultsExtraFile: credentials)
         let guarded = dump.binaryCharacterSet
@@ -326,9 +353,11 @@ public enum BackupPipeline {
         let child = ChildProcess.buffered(
             executable: executable, arguments: rows == nil ? arguments : arguments + ["--no-data"])
         let spliced = rows.map { SplicedDump(definitions: child, rows: $0, addLocks: !dump.galera) }
-        let source: any DumpSource =
-            spliced.map { RewrittenDump($0, preface: preface, orderViews: false) }
-            ?? RewrittenDump(child, preface: preface, orderViews: !dump.operatorFlags)
+        // The fixes see mariadb-dump's lines as it wrote them, before the views are ordered.
+        let definitions: any DumpSource = spliced ?? child
+        let fixed = fixes.map { FixedDump(definitions, options: $0) }
+        let source: any DumpSource = RewrittenDump(
+            fixed ?? definitions, preface: preface, orderViews: spliced == nil && !dump.operatorFlags)
         var scanner = DumpScanner()
         var binaryGuard = BinaryDumpGuard()
         do {
@@ -350,7 +379,7 @@ public enum BackupPipeline {
             guard scanner.sawTrailer else { throw BackupError.incompleteDump(bytes: scanner.bytes) }
             return DumpAttempt(
                 arguments: arguments, writer: writer, started: started, scanner: scanner, digests: digests,
-                rowsReadHere: rows != nil)
+                rowsReadHere: rows != nil, fixed: fixed?.notes ?? [])
         } catch {
             spliced?.cancel()
             child.terminate()
@@ -464,7 +493,10 @@ public enum BackupPipeline {
 
     static func prepare(
         _ request: BackupRequest, store: any ObjectStore
-    ) async throws -> (plan: BackupPlan, dump: DumpOptions, facts: ServerFacts, notes: [String], preface: [UInt8]) {
+    ) async throws -> (
+        plan: BackupPlan, dump: DumpOptions, facts: ServerFacts, notes: [String], preface: [UInt8],
+        fixes: DefinitionFixOptions?
+    ) {
         let source = try await MariaDBConnection.connect(request.connection)
         let facts = try await source.serverFacts()
         var dump = request.dump
@@ -503,7 +535,23 @@ public enum BackupPipeline {
             galera: dump.galera, compression: request.compression, dumpArguments: arguments)
         plan.historyTables = historyTables
         plan.historyLeftOut = history.leftOut
-        return (plan, dump, facts, notes, preface.text)
+        plan.fixes = request.fixes
+        return (plan, dump, facts, notes, preface.text, try await fixOptions(request, source: source))
+    }
+
+    /// The fixes with what they need of the source: its accounts, whose definers stay. nil without fixes.
+    static func fixOptions(_ request: BackupRequest, source: MariaDBConnection) async throws -> DefinitionFixOptions? {
+        guard !request.fixes.isEmpty else { return nil }
+        guard !request.dump.operatorFlags else { throw DefinitionFixError.withOperatorFlags }
+        var accounts: [String] = []
+        if request.fixes.contains(.definers) {
+            accounts = try await source.query("SELECT User, Host FROM mysql.user").rows.map {
+                "\($0[0].string ?? "")@\($0[1].string ?? "")"
+            }
+        }
+        return DefinitionFixOptions(
+            fixes: request.fixes, keptAccounts: accounts + SystemObjects.presentOnEveryTarget,
+            definer: request.definer)
     }
 
     /// What a logical backup does with the history of system-versioned tables.

@@ -1,3 +1,6 @@
+import Foundation
+import MariaDBClient
+
 /// The fixes a dump can carry so that a source Galera would refuse moves into a cluster without an
 /// `ALTER TABLE` on the source (issue #31): they rewrite definitions as mariadb-dump prints them,
 /// never rows. One table: the flag's values, their help and the preflight rules each one covers.
@@ -43,8 +46,10 @@ public enum DumpFix: String, CaseIterable, Codable, Sendable {
     }
 }
 
-public enum DefinitionFixError: Error, Equatable, Sendable {
+public enum DefinitionFixError: Error, LocalizedError, Equatable, Sendable {
     case unknownFix(String)
+    /// The operator's exact flags promise mariadb-dump's own output: no rewrite fits them.
+    case withOperatorFlags
     /// The engine cannot become InnoDB by a rewrite (its rows are not in the dump, or it is not a table).
     case engine(table: String, engine: String, reason: String)
     /// Something of the table InnoDB refuses.
@@ -52,10 +57,15 @@ public enum DefinitionFixError: Error, Equatable, Sendable {
     case addedColumnClash(table: String)
     case autoIncrementWithoutKey(table: String, column: String)
 
+    public var errorDescription: String? { message }
+
     public var message: String {
         switch self {
         case .unknownFix(let name):
             return "unknown fix '\(name)': give some of " + DumpFix.allCases.map(\.rawValue).joined(separator: ", ")
+        case .withOperatorFlags:
+            return "--fix rewrites the dump, --operator-flags keeps it exactly as the operator's mariadb-dump "
+                + "writes it: drop one of them"
         case .engine(let table, let engine, let reason):
             return "\(table) is \(engine), which the innodb fix cannot convert: \(reason)"
         case .innodbRefuses(let table, let reason):
@@ -79,7 +89,7 @@ public struct FixedDefinition: Equatable, Sendable {
 /// The rewrites, on one `CREATE TABLE` statement as mariadb-dump prints it: a line per column and
 /// key, the table options on the line that starts with `)`, partitioning after them. Pure.
 public enum DefinitionFixes {
-    public static let addedKeyColumn = "_mariadb_migrate_id"
+    public static var addedKeyColumn: String { SystemObjects.addedKeyColumn }
     static let convertible: Set<String> = ["MYISAM", "ARIA", "MEMORY", "HEAP", "CSV", "ARCHIVE"]
     static let refused: [String: String] = [
         "MRG_MYISAM": "a MERGE table holds no rows of its own; convert its parts and make it a view",

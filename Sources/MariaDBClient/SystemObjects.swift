@@ -6,6 +6,9 @@ public enum SystemObjects {
     /// Where a restore keeps its progress on the target (resumable restore); gone when it ends.
     public static let toolSchema = "_mariadb_migrate"
 
+    /// The invisible primary key column the invisible-pk fix adds to a table without a key (issue #31).
+    public static let addedKeyColumn = "_mariadb_migrate_id"
+
     /// The account `replicate` makes on the source for a live migration (its default name).
     public static let replicationAccount = "mariadb_migrate_repl"
 
@@ -13,6 +16,9 @@ public enum SystemObjects {
     public static let toolAccounts: [String: String] = [
         replicationAccount: "the account replicate made on the source for the live migration"
     ]
+
+    /// Accounts every operator-managed server has (`user@host`), so a definer naming them resolves there.
+    public static let presentOnEveryTarget: Set<String> = ["root@localhost", "root@%", "mariadb.sys@localhost"]
 
     /// Account names a server (or the operator) owns, with why they are not migrated.
     public static let accounts: [String: String] = [

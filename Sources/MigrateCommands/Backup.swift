@@ -21,6 +21,7 @@ extension MariaDBMigrate {
         @OptionGroup(title: "Source connection") var connection: ConnectionOptions
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup(title: "Fixes in the dump") var fix: FixOptions
 
         @Option(help: "none, gzip or bzip2 (the operator's compression).")
         var compression: CompressionAlgorithm = .gzip
@@ -161,10 +162,13 @@ extension MariaDBMigrate {
             job.physical = physical
             job.backupArguments = backupArguments
             job.dataDirectory = dataDirectory
+            job.fixes = (try? fix.fixes()) ?? []
+            job.definer = fix.definer
             return job
         }
 
         func validate() throws {
+            _ = try fix.fixes()
             if let problem = job.problems().first { throw ValidationError(problem) }
             if let schedule { _ = try CronSchedule(schedule) }
             if schedule == nil && (suspend || suspendFile != nil) {
@@ -217,6 +221,9 @@ extension MariaDBMigrate {
             if !plan.historyLeftOut.isEmpty {
                 print("  history left out for \(BackupPipeline.listed(plan.historyLeftOut)) (current rows only)")
             }
+            if !plan.fixes.isEmpty {
+                print("  fixed in the stream: \(plan.fixes.map(\.rawValue).joined(separator: ", ")) (definitions only)")
+            }
             if let next { print("  next scheduled run at \(next.rfc3339)") }
             if maxRetention != nil || keepLast != nil {
                 print("  then retention: max \(maxRetention ?? "-"), keep last \(keepLast.map(String.init) ?? "-")")
@@ -257,6 +264,12 @@ extension MariaDBMigrate {
             if let position = manifest.binlog {
                 let file = [position.file, position.offset.map(String.init)].compactMap { $0 }.joined(separator: ":")
                 print("  snapshot at binlog \(file), gtid \(position.gtid ?? "none")")
+            }
+            if let fixes = manifest.fixes {
+                let changes = manifest.fixed ?? []
+                print(
+                    "  fixes \(fixes.map(\.rawValue).joined(separator: ",")): \(changes.count) changes, listed in the "
+                        + "manifest")
             }
             for name in result.deleted { print("  deleted by retention: \(name)") }
             for name in result.discarded { print("  discarded an unfinished upload of a killed run: \(name)") }

@@ -16,6 +16,7 @@ extension MariaDBMigrate {
         @OptionGroup(title: "Source connection") var connection: ConnectionOptions
         @OptionGroup(title: "Target connection") var target: TargetConnectionOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup(title: "Fixes the backup carried") var fix: FixOptions
 
         @Option(
             name: .customLong("database"),
@@ -71,8 +72,11 @@ extension MariaDBMigrate {
                 databases: databases, accounts: self.accounts, accountPatterns: accountPatterns, toolUsers: toolUsers)
             job.history = history
             job.historyLeftOut = historyLeftOut.flatMap { $0.split(separator: ",").map(String.init) }
+            job.fixes = ((try? fix.fixes()) ?? []).map(\.rawValue)
             return job
         }
+
+        func validate() throws { _ = try fix.fixes() }
 
         func run() async throws {
             let targetSettings = try target.resolve()
@@ -93,7 +97,7 @@ extension MariaDBMigrate {
                 for line in report.differences { print("  \(line)") }
             }
             if !output.json {
-                for note in [report.historyNote, report.leftOutNote].compactMap({ $0 }) { print("  " + note) }
+                for note in [report.historyNote, report.leftOutNote, report.intendedNote].compactMap({ $0 }) { print("  " + note) }
                 if !dropped.isEmpty { print("  dropped the restore progress of \(dropped.joined(separator: ", "))") }
             }
             if !report.differences.isEmpty { throw ExitCode(1) }

@@ -144,7 +144,7 @@ public struct PreflightFacts: Codable, Sendable, Equatable {
 /// The checks before a migration, as pure rules over the facts. Blockers first.
 public enum PreflightRules {
     /// Accounts every operator-managed server has, so a definer naming them resolves there.
-    static let presentOnTarget: Set<String> = ["root@localhost", "root@%", "mariadb.sys@localhost"]
+    static var presentOnTarget: Set<String> { SystemObjects.presentOnEveryTarget }
 
     public static func findings(
         _ facts: PreflightFacts, target: TargetTopology, targetVersion: (major: Int, minor: Int)? = nil

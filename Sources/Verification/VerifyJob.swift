@@ -16,6 +16,8 @@ public struct VerifyJob: Codable, Sendable, Equatable {
     /// System-versioned tables (`schema.table`) whose history the backup left out on purpose: their current rows
     /// are compared, and the report names them.
     public var historyLeftOut: [String] = []
+    /// The fixes the backup carried (`--fix`): the changes they made are reported as intended, not as differences.
+    public var fixes: [String] = []
 
     public init(
         databases: [String] = [], accounts: Bool? = nil, accountPatterns: [String] = [], toolUsers: [String] = []
@@ -38,6 +40,9 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         /// System-versioned tables whose history was compared, and those whose history the backup left out.
         public var historyCompared: [String] = []
         public var historyLeftOut: [String] = []
+        /// What the dump's fixes changed on purpose: an added invisible key (rows compared without it), an engine,
+        /// a definer.
+        public var intended: [String] = []
 
         /// One line on the history of system-versioned tables, nil when there are none.
         public var historyNote: String? {
@@ -50,6 +55,12 @@ public struct VerifyJob: Codable, Sendable, Equatable {
                 parts.append("current rows only for \(tables), whose history the backup left out")
             }
             return parts.isEmpty ? nil : "system-versioned tables: " + parts.joined(separator: "; ")
+        }
+
+        /// One line on the dump's fixes, nil without any.
+        public var intendedNote: String? {
+            guard !intended.isEmpty else { return nil }
+            return "intended by the dump's fixes, not differences: " + intended.joined(separator: "; ")
         }
 
         /// One line on what was left out, nil when nothing was.
@@ -77,19 +88,24 @@ public struct VerifyJob: Codable, Sendable, Equatable {
         let tool = Set(toolUsers)
         let history = self.history
         let historyLeftOut = Set(self.historyLeftOut)
+        let added = try await FixedDefinitions.addedKeyTables(source: source, target: target, databases: databases)
+        let intended = try await FixedDefinitions.intendedChanges(
+            source: source, target: target, databases: databases, fixes: Set(fixes), addedKeyTables: added)
         async let sourceInventory = Inventory.take(
             from: source, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool,
-            history: history, historyLeftOut: historyLeftOut)
+            history: history, historyLeftOut: historyLeftOut, addedKeyTables: added)
         async let targetInventory = Inventory.take(
             from: target, databases: databases, accounts: accounts, accountPatterns: patterns, toolUsers: tool,
-            history: history, historyLeftOut: historyLeftOut)
+            history: history, historyLeftOut: historyLeftOut, addedKeyTables: added)
         let (a, b) = try await (sourceInventory, targetInventory)
-        return Report(
+        var report = Report(
             source: source.endpoint, target: target.endpoint, databases: a.schemas.keys.sorted(),
             tables: a.schemas.values.reduce(0) { $0 + $1.tables.count }, accounts: a.accounts?.count,
             differences: Inventory.differences(source: a, target: b),
             leftOut: Array(Set(a.leftOut + b.leftOut)).sorted(), historyCompared: a.historyCompared,
             historyLeftOut: a.historyLeftOut)
+        report.intended = intended
+        return report
     }
 
     /// The source against each node of a target cluster in turn (what replicated must be on every node), up to
