@@ -223,6 +223,20 @@ public enum DefinitionFixes {
         if partitioned && parts.keys.contains(where: { $0.hasPrefix("  FULLTEXT KEY ") }) {
             throw .innodbRefuses(table: table, reason: "InnoDB has no FULLTEXT index on a partitioned table")
         }
+        // MyISAM and Aria number an AUTO_INCREMENT column per group of a key's first columns; InnoDB needs it first.
+        if let auto = parts.columns.first(where: { $0.contains(" AUTO_INCREMENT") }).flatMap(columnName),
+            !parts.keys.contains(where: { keyColumns($0).first == auto })
+        {
+            throw .innodbRefuses(
+                table: table,
+                reason: "its AUTO_INCREMENT column `\(auto)` does not start any key (\(engine) numbers it per group; "
+                    + "InnoDB refuses that with error 1075)")
+        }
+        if let wide = parts.keys.first(where: { keyColumns($0).count > 16 }) {
+            throw .innodbRefuses(
+                table: table,
+                reason: "a key has more than 16 columns, InnoDB's limit (\(wide.trimmingCharacters(in: .whitespaces)))")
+        }
         var notes = ["\(table): ENGINE=\(engine) → InnoDB"]
         if ["MEMORY", "HEAP"].contains(engine.uppercased()) {
             notes.append("\(table) was MEMORY: its rows were lost at each restart, as InnoDB they are kept")
@@ -280,11 +294,42 @@ public enum DefinitionFixes {
             text: parts.text, notes: ["\(table): added the invisible primary key column `\(addedKeyColumn)`"])
     }
 
-    /// The column names of a key line: `` UNIQUE KEY `u` (`a`,`b`(10)) `` → a, b.
+    /// The column names of a key line: `` UNIQUE KEY `u` (`a`,`b`(10)) USING BTREE `` → a, b. The list is the
+    /// first parenthesis outside a backquoted name; a prefix length nests inside it.
     static func keyColumns(_ line: String) -> [String] {
-        guard let open = line.range(of: " ("), line.hasSuffix(")") else { return [] }
-        return line[open.upperBound..<line.index(before: line.endIndex)].split(separator: ",")
-            .compactMap { columnName(String($0)) }
+        var depth = 0
+        var inName = false
+        var list = ""
+        for character in line {
+            if character == "`" { inName.toggle() }
+            if !inName && character == "(" {
+                depth += 1
+                if depth == 1 { continue }
+            }
+            if !inName && character == ")" {
+                depth -= 1
+                if depth == 0 { break }
+            }
+            if depth >= 1 { list.append(character) }
+        }
+        // Split at commas outside names and prefix lengths.
+        var columns: [String] = []
+        var current = ""
+        var nested = 0
+        inName = false
+        for character in list {
+            if character == "`" { inName.toggle() }
+            if !inName && character == "(" { nested += 1 }
+            if !inName && character == ")" { nested -= 1 }
+            if !inName && nested == 0 && character == "," {
+                columns.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { columns.append(current) }
+        return columns.compactMap(columnName)
     }
 
     /// `definers`: `DEFINER=`user`@`host`` naming an account not in `kept` becomes `account` (as
