@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "ObjectStore", dependencies: ["SigV4", "HTTPTransport", "Hashing", "UTCTime", "Blocking"]),
 
         // Engines and commands.
-        .target(name: "Preflight", dependencies: ["MariaDBClient"]),
+        .target(name: "Preflight", dependencies: ["MariaDBClient", "Dump"]),
         .target(name: "RestoreEngine", dependencies: ["Preflight", "BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
         .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime"]),

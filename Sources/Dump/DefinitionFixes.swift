@@ -31,7 +31,7 @@ public enum DumpFix: String, CaseIterable, Codable, Sendable {
         switch self {
         case .innodb: return "non-innodb"
         case .invisiblePrimaryKey: return "no-primary-key"
-        case .definers: return "definer-missing"
+        case .definers: return "definer"
         }
     }
 

@@ -22,6 +22,7 @@ extension MariaDBMigrate {
 
         @OptionGroup(title: "Source connection") var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup(title: "Fixes the backup will carry") var fix: FixOptions
 
         @Option(help: "The topology the source moves into: galera, replication or standalone.")
         var target: TargetTopology
@@ -32,9 +33,14 @@ extension MariaDBMigrate {
         @Option(help: ArgumentHelp("The target image's MariaDB version.", valueName: "major.minor"))
         var targetVersion: String?
 
-        var job: PreflightJob { PreflightJob(target: target, databases: databases, targetVersion: targetVersion) }
+        var job: PreflightJob {
+            PreflightJob(
+                target: target, databases: databases, targetVersion: targetVersion,
+                fixes: (try? fix.fixes()) ?? [])
+        }
 
         func validate() throws {
+            _ = try fix.fixes()
             if let problem = job.problems().first { throw ValidationError(problem) }
         }
 

@@ -1,3 +1,4 @@
+import Dump
 import MariaDBClient
 
 extension PreflightFacts {
@@ -87,8 +88,13 @@ public struct PreflightJob: Codable, Sendable, Equatable {
     public var databases: [String]
     /// The target image's major.minor, when known (`10.11`).
     public var targetVersion: String?
+    /// The fixes the backup will carry (`--fix`): the blockers they cover become notes.
+    public var fixes: [DumpFix] = []
 
-    public init(target: TargetTopology, databases: [String] = [], targetVersion: String? = nil) {
+    public init(
+        target: TargetTopology, databases: [String] = [], targetVersion: String? = nil, fixes: [DumpFix] = []
+    ) {
+        self.fixes = fixes
         self.target = target
         self.databases = databases
         self.targetVersion = targetVersion
@@ -115,8 +121,22 @@ public struct PreflightJob: Codable, Sendable, Equatable {
 
     public func run(source: MariaDBConnection) async throws -> Report {
         let facts = try await PreflightFacts.read(from: source, databases: databases)
-        let findings = PreflightRules.findings(
+        var findings = PreflightRules.findings(
             facts, target: target, targetVersion: targetVersion.flatMap(Self.majorMinor))
+        findings = PreflightRules.applying(fixes, to: findings)
+        // What the chosen fixes would rewrite is rewritten here first, so a table they cannot fix stops now.
+        let touched = facts.tables.filter {
+            fixes.contains(.innodb) && $0.engine.lowercased() != "innodb"
+                || fixes.contains(.invisiblePrimaryKey) && !$0.hasPrimaryKey
+        }
+        var definitions: [(table: String, statement: String)] = []
+        for table in touched {
+            let statement = try await source.query(
+                "SHOW CREATE TABLE \(SQLQuoting.identifier(table.schema)).\(SQLQuoting.identifier(table.name))"
+            ).rows.first?[1].string
+            if let statement { definitions.append((table.qualified, statement + ";")) }
+        }
+        findings = PreflightRules.refusals(fixes, definitions: definitions) + findings
         return Report(source: source.endpoint, target: target, findings: findings)
     }
 }

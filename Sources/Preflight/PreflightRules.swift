@@ -1,3 +1,4 @@
+import Dump
 import MariaDBClient
 
 /// The topology a source moves into.
@@ -361,4 +362,46 @@ public enum PreflightRules {
     }
 
     static func quote(_ name: String) -> String { SQLQuoting.identifier(name) }
+
+    /// The findings with the dump's fixes in view: one a chosen fix covers becomes a note that says so (it no
+    /// longer stops the migration); one a fix could cover says how, beside the change on the source. Pure.
+    public static func applying(_ fixes: [DumpFix], to findings: [Finding]) -> [Finding] {
+        findings.map { finding in
+            guard let fix = DumpFix.allCases.first(where: { $0.covers == finding.check }) else { return finding }
+            var result = finding
+            if fixes.contains(fix) {
+                result.severity = .note
+                result.message = "handled in the dump by the \(fix.rawValue) fix (the source is not changed): "
+                    + finding.message
+                result.fix = "nothing to do on the source; the backup rewrites the definitions (--fix \(fix.rawValue))"
+            } else {
+                result.fix += " (or leave the source as it is and fix it in the dump: --fix \(fix.rawValue))"
+            }
+            return result
+        }.sorted { ($0.severity, $0.check) < ($1.severity, $1.check) }
+    }
+
+    /// A blocker for each table a chosen fix cannot rewrite (`DefinitionFixes` on its SHOW CREATE TABLE). Pure.
+    public static func refusals(_ fixes: [DumpFix], definitions: [(table: String, statement: String)]) -> [Finding] {
+        var refused: [(String, String)] = []
+        for (table, statement) in definitions {
+            do {
+                var text = statement
+                if fixes.contains(.innodb) { text = try DefinitionFixes.innodb(text, table: table).text }
+                if fixes.contains(.invisiblePrimaryKey) {
+                    text = try DefinitionFixes.invisiblePrimaryKey(text, table: table).text
+                }
+            } catch {
+                refused.append((table, error.message))
+            }
+        }
+        guard !refused.isEmpty else { return [] }
+        return [
+            Finding(
+                .blocker, "fix-refused",
+                "\(refused.count) table\(refused.count == 1 ? "" : "s") cannot be fixed in the dump: "
+                    + refused.map(\.1).joined(separator: "; "),
+                objects: refused.map(\.0), fix: "change these tables on the source, or leave them out (--database)")
+        ]
+    }
 }

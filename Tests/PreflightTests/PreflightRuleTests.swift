@@ -1,3 +1,4 @@
+import Dump
 import Testing
 
 @testable import Preflight
@@ -138,5 +139,43 @@ import Testing
         facts.events = ["shop.e"]
         facts.tables.append(Table(schema: "shop", name: "t", engine: "MyISAM", hasPrimaryKey: true))
         #expect(PreflightRules.findings(facts, target: .galera).map(\.severity) == [.blocker, .warning])
+    }
+
+    static let blocked = PreflightFacts(
+        major: 10, minor: 11,
+        tables: [
+            Table(schema: "shop", name: "old", engine: "MyISAM", hasPrimaryKey: true),
+            Table(schema: "shop", name: "log", engine: "InnoDB", hasPrimaryKey: false),
+        ],
+        definers: [PreflightFacts.Definer(kind: "view", object: "shop.v", definer: "gone@%")], accounts: ["app@%"])
+
+    @Test(arguments: [
+        // fixes chosen → what is left, as severity and check
+        ([DumpFix](), ["blocker no-primary-key", "blocker non-innodb", "warning definer"]),
+        ([.innodb], ["blocker no-primary-key", "warning definer", "note non-innodb"]),
+        ([.invisiblePrimaryKey, .innodb], ["warning definer", "note no-primary-key", "note non-innodb"]),
+        (DumpFix.allCases, ["note definer", "note no-primary-key", "note non-innodb"]),
+    ])
+    func aChosenFixTurnsTheBlockerItCoversIntoANote(fixes: [DumpFix], expected: [String]) {
+        let findings = PreflightRules.applying(fixes, to: PreflightRules.findings(Self.blocked, target: .galera))
+        #expect(findings.map { "\($0.severity.rawValue) \($0.check)" } == expected)
+        for finding in findings {
+            let fix = DumpFix.allCases.first { $0.covers == finding.check }
+            let covering = try! #require(fix, "\(finding.check) is covered by no fix")
+            #expect(finding.fix.contains("--fix \(covering.rawValue)"))
+            #expect(finding.message.hasPrefix("handled in the dump") == fixes.contains(covering))
+        }
+    }
+
+    @Test func aTableTheFixCannotRewriteIsABlockerNamingIt() {
+        let grouped = "CREATE TABLE `g` (\n  `grp` int(11) NOT NULL,\n  `n` int(11) NOT NULL AUTO_INCREMENT,\n"
+            + "  PRIMARY KEY (`grp`,`n`)\n) ENGINE=MyISAM;"
+        let fine = "CREATE TABLE `f` (\n  `a` int(11) DEFAULT NULL\n) ENGINE=Aria;"
+        let findings = PreflightRules.refusals(
+            [.innodb, .invisiblePrimaryKey], definitions: [("shop.g", grouped), ("shop.f", fine)])
+        #expect(findings.map(\.check) == ["fix-refused"])
+        #expect(findings.first?.objects == ["shop.g"])
+        #expect(findings.first?.message.contains("does not start any key") == true)
+        #expect(PreflightRules.refusals([.definers], definitions: [("shop.g", grouped)]).isEmpty)
     }
 }
