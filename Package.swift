@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing", "Dump"]),
         .target(
             name: "RunbookActions",
-            dependencies: ["Runbook", "Accounts", "BackupEngine", "Compression", "Manifests", "MariaDBClient", "ObjectStore", "Preflight", "Replication",
+            dependencies: ["Runbook", "Accounts", "BackupEngine", "Compression", "Dump", "Manifests", "MariaDBClient", "ObjectStore", "Preflight", "Replication",
                            "RestoreEngine", "Terminal", "UTCTime", "Verification", "Presentation"]
         ),
         .target(
@@ -81,12 +81,12 @@ let package = Package(
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunbookActions"]),
         .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions", "Runbook", "UTCTime"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Preflight", "MariaDBClient", "TestSupport"]),
-        .testTarget(name: "PreflightTests", dependencies: ["Preflight", "MariaDBClient", "TestSupport"]),
+        .testTarget(name: "PreflightTests", dependencies: ["Preflight", "Dump", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),
         .testTarget(
             name: "AccountsTests",
             dependencies: ["Accounts", "Dump", "Manifests", "MariaDBClient", "RestoreEngine", "Verification", "TestSupport"]),
-        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Replication", "Runbook", "RunbookActions"]),
+        .testTarget(name: "MigrateCommandsTests", dependencies: ["MigrateCommands", "Dump", .product(name: "ArgumentParser", package: "swift-argument-parser"), "Preflight", "TestSupport", "ObjectStore", "HTTPTransport", "Manifests", "MariaDBClient", "Replication", "Runbook", "RunbookActions"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -502,6 +502,24 @@ inputs:
   - {name: target-user, type: text, default: root, env: MARIADB_TARGET_USER, help: "User on that server"}
   - {name: target-password, type: secret, optional: true, env: MARIADB_TARGET_PASSWORD, help: "Password on that server"}
   - {name: backup-file, type: text, default: "${backup.name}", help: "The backup to restore (the one just made)"}
+  - name: fixes
+    when: route=logical
+    type: text
+    optional: true
+    pattern: "(innodb|invisible-pk|definers)(,(innodb|invisible-pk|definers))*"
+    help: >-
+      Fix Galera blockers in the dump instead of on the source, comma-separated: innodb (tables become InnoDB),
+      invisible-pk (an invisible key for a table without one), definers (definers not carried become one account);
+      empty: none, the preflight offers each fix for the blockers it finds. The logical route only: a physical backup
+      copies the data files as they are
+  - name: definer
+    when: route=logical
+    type: text
+    optional: true
+    pattern: "[^@]+@[^@]+"
+    help: >-
+      With the definers fix: the account definers not carried become (user@host; empty: root@localhost); without
+      it, not used
   - name: history-left-out
     type: text
     optional: true
@@ -560,6 +578,8 @@ steps:
       - compression
       - databases
       - galera
+      - fixes
+      - definer
     outputs: [name, location, target-time, bytes, sha256, history-left-out]
     changes: true
   - id: accounts
@@ -693,6 +713,7 @@ steps:
       - compare-accounts
       - accounts
       - history-left-out
+      - fixes
     outputs: [differences, tables, accounts]
 
 """##,
@@ -735,9 +756,10 @@ steps:
     why: >-
       Galera replicates only InnoDB tables and needs a primary key on every table; the privilege tables, LOCK TABLES
       and mysql.wsrep_* tables break it. A blocker (a MyISAM table, a table without a primary key) stops the
-      migration here with the ALTER TABLE that fixes it; warnings (events, large tables, missing DEFINERs) are shown.
+      migration here with the ALTER TABLE that fixes it, unless a fix in the dump is chosen for it (the source is
+      not changed); warnings (events, large tables, missing DEFINERs) are shown.
     action: preflight
-    inputs: [source-host, source-port, source-user, source-password, topology, databases]
+    inputs: [source-host, source-port, source-user, source-password, topology, databases, fixes]
     outputs: [blockers, warnings]
   - id: apply-accounts
     title: Create the accounts in the restored cluster
@@ -761,7 +783,7 @@ steps:
     when: target-host
     inputs: [target-host, source-host, source-port, source-user, source-password, target-port, target-user,
              target-password, databases, compare-accounts, accounts, other-nodes,
-             history-left-out]
+             history-left-out, fixes]
     outputs: [differences, tables, accounts, nodes]
 
 """##,

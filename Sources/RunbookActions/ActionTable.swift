@@ -1,4 +1,5 @@
 import BackupEngine
+import Dump
 import Runbook
 
 /// How a step's input appears on the command line the step amounts to (the wizard's "runs:" line).
@@ -95,7 +96,7 @@ extension Actions {
             inputs: ActionDescriptor.merged(
                 ActionDescriptor.source,
                 ["databases": .list("--database"), "topology": .option("--target"),
-                 "target-version": .option("--target-version")]),
+                 "target-version": .option("--target-version"), "fixes": .list("--fix")]),
             outputs: ["blockers", "warnings"], effect: .none, perform: preflight),
         ActionDescriptor(
             name: "store-check", command: ["storage", "check"], required: ["store"], inputs: ActionDescriptor.store,
@@ -106,10 +107,13 @@ extension Actions {
                 ActionDescriptor.source, ActionDescriptor.store,
                 ["compression": .option("--compression"), "databases": .list("--database"),
                  "galera": .toggle("--galera"), "max-retention": .option("--max-retention"),
-                 "route": ActionDescriptor.route]),
+                 "route": ActionDescriptor.route, "fixes": .list("--fix"), "definer": .option("--definer")]),
             outputs: ["name", "location", "target-time", "bytes", "sha256", "history-left-out"], effect: .store,
-            // A physical backup holds every database.
-            normalize: { $0.physical ? $0.without(["databases"]) : $0 },
+            // A physical backup holds every database; the definer means something with the definers fix only.
+            normalize: { values in
+                let values = values.physical ? values.without(["databases", "fixes"]) : values
+                return values.list("fixes").contains(DumpFix.definers.rawValue) ? values : values.without(["definer"])
+            },
             perform: backup),
         ActionDescriptor(
             name: "accounts", command: ["users"], required: ["accounts-dir"],
@@ -207,7 +211,7 @@ extension Actions {
                  // The other nodes are compared by the step itself, one verify per node.
                  "other-nodes": .none,
                  "replication-user": .option("--tool-account"),
-                 "history-left-out": .option("--history-left-out")]),
+                 "history-left-out": .option("--history-left-out"), "fixes": .list("--fix")]),
             outputs: ["differences", "tables", "accounts", "nodes", "left-out"], effect: .none, perform: verify),
     ]
 

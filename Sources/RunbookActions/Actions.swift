@@ -1,5 +1,6 @@
 import Accounts
 import BackupEngine
+import Dump
 import Compression
 import Foundation
 import Manifests
@@ -89,6 +90,30 @@ public struct ActionFailure: Error, LocalizedError {
     public var errorDescription: String? { message }
 }
 
+/// The preflight's blockers, every one of which a fix in the dump can lift: the wizard offers each fix, and runs
+/// the step again with those chosen.
+public struct FixableBlockers: Error, LocalizedError {
+    public struct Offer: Sendable, Equatable {
+        public var fix: DumpFix
+        public var blocker: String
+    }
+
+    public var message: String
+    public var offers: [Offer]
+    public var errorDescription: String? { message }
+}
+
+extension StepValues {
+    /// The `fixes` input; an unknown name fails the step naming it.
+    func fixes() throws -> [DumpFix] {
+        do {
+            return try DumpFix.parse(list("fixes").joined(separator: ","))
+        } catch {
+            throw ActionFailure(message: error.message)
+        }
+    }
+}
+
 /// The engine job of each action (see `Actions.table`). Each returns the outputs its descriptor lists.
 public enum Actions {
     static func survey(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
@@ -164,6 +189,8 @@ public enum Actions {
         }
         job.maxRetention = values.text("max-retention")
         job.physical = values.physical
+        job.fixes = try values.fixes()
+        job.definer = values.text("definer")
         return job
     }
 
@@ -392,7 +419,8 @@ public enum Actions {
             throw ActionFailure(message: "topology '\(topology)' is not galera, replication or standalone")
         }
         return PreflightJob(
-            target: target, databases: values.list("databases"), targetVersion: values.text("target-version"))
+            target: target, databases: values.list("databases"), targetVersion: values.text("target-version"),
+            fixes: try values.fixes())
     }
 
     static func preflight(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
@@ -406,8 +434,20 @@ public enum Actions {
                     + "(\(finding.objects.prefix(5).joined(separator: ", ")))"
             )
         }
+        for finding in report.findings where finding.message.hasPrefix("handled in the dump") {
+            context.note("\(finding.check) (\(finding.objects.prefix(5).joined(separator: ", "))): \(finding.message)")
+        }
         let blockers = report.findings.filter { $0.severity == .blocker }
+        let offers = blockers.compactMap { blocker in
+            DumpFix.allCases.first { $0.covers == blocker.check }.map {
+                FixableBlockers.Offer(fix: $0, blocker: "\(blocker.message) [\(blocker.objects.prefix(5).joined(separator: ", "))]")
+            }
+        }
         guard blockers.isEmpty else {
+            let message = "\(blockers.count) blocker\(blockers.count == 1 ? "" : "s") for \(job.target.rawValue): "
+                + blockers.map { "\($0.message) [\($0.objects.prefix(5).joined(separator: ", "))]; fix: \($0.fix)" }
+                .joined(separator: " | ")
+            if offers.count == blockers.count { throw FixableBlockers(message: message, offers: offers) }
             throw ActionFailure(
                 message: "\(blockers.count) blocker\(blockers.count == 1 ? "" : "s") for \(job.target.rawValue): "
                     + blockers.map { "\($0.message) [\($0.objects.prefix(5).joined(separator: ", "))]; fix: \($0.fix)" }
@@ -422,6 +462,7 @@ public enum Actions {
             databases: values.list("databases"), accounts: values.text("compare-accounts").flatMap(Runbook.parseBool),
             accountPatterns: values.list("accounts"), toolUsers: values.text("replication-user").map { [$0] } ?? [])
         job.historyLeftOut = values.list("history-left-out")
+        job.fixes = values.list("fixes")
         return job
     }
 
@@ -434,7 +475,9 @@ public enum Actions {
         let targets = [try values.connection("target").resolve()] + (try otherNodes(values))
         let reports = try await job.run(source: source, targets: targets)
         if let first = reports.first {
-            for note in [first.historyNote, first.leftOutNote].compactMap({ $0 }) { context.note(note) }
+            for note in [first.historyNote, first.leftOutNote, first.intendedNote].compactMap({ $0 }) {
+                context.note(note)
+            }
         }
         if let report = reports.last, !report.differences.isEmpty {
             throw ActionFailure(

@@ -1,3 +1,4 @@
+import Dump
 import Foundation
 import MariaDBClient
 import Presentation
@@ -280,7 +281,8 @@ public final class MigrationRunner: @unchecked Sendable {
     /// Runs the step's action; on a terminal, a password typed at the prompt that the server refuses (error 1045,
     /// or 1698 for an account that also takes unix_socket)
     /// is asked again and the step run again, as `mariadb --password` users expect. A password from a flag, a
-    /// file or the environment, and any run without a terminal, fail at once.
+    /// file or the environment, and any run without a terminal, fail at once. Preflight blockers that fixes in the
+    /// dump can lift are offered one by one; with each taken, the step runs again with them.
     func performAskingAgainForAWrongPassword(
         _ step: Step, _ values: StepValues, context actionContext: ActionContext
     ) async throws -> [String: String] {
@@ -300,8 +302,38 @@ public final class MigrationRunner: @unchecked Sendable {
                 }
                 promptedSecrets[name] = value
                 values.secrets[name] = value
+            } catch let blocked as FixableBlockers where interactive && runbook.input("fixes") != nil {
+                guard let chosen = try offer(blocked) else { throw blocked }
+                var fixes = values.list("fixes")
+                for fix in chosen where !fixes.contains(fix.rawValue) { fixes.append(fix.rawValue) }
+                let list = fixes.joined(separator: ",")
+                try remember("fixes", list)
+                values.values["fixes"] = list
+                output.say("  running the preflight again with the fixes \(list)")
             }
         }
+    }
+
+    /// Asks, for each blocker, whether to fix it in the dump or stop; nil when the user stops.
+    func offer(_ blocked: FixableBlockers) throws -> [DumpFix]? {
+        guard let prompter else { return nil }
+        var chosen: [DumpFix] = []
+        for offer in blocked.offers {
+            output.say("  blocker: \(offer.blocker)")
+            output.say("    the \(offer.fix.rawValue) fix: \(offer.fix.help)")
+            while true {
+                let answer = try ask {
+                    try prompter.ask(
+                        "  fix it in the dump (the source is not changed), or stop, I will fix the source? (dump/stop)",
+                        defaultValue: nil, hint: "give --fixes \(offer.fix.rawValue)")
+                }
+                if answer == "stop" { return nil }
+                if answer == "dump" { break }
+                output.error("  answer dump or stop\n")
+            }
+            chosen.append(offer.fix)
+        }
+        return chosen
     }
 
     /// The password input typed at the prompt this run for the server that refused it.

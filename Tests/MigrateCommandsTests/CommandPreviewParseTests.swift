@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dump
 import Foundation
 import MariaDBClient
 import ObjectStore
@@ -24,7 +25,7 @@ import Testing
                 secrets[input.name] = "s3cret"
                 continue
             }
-            let sample: String
+            var sample: String
             switch input.kind {
             case .choice: sample = input.choices.first ?? "x"
             case .bool: sample = "yes"
@@ -36,6 +37,9 @@ import Testing
             case .hostPort: sample = "db.example.com:3306"
             case .text, .secret: sample = "sample-\(input.name)"
             }
+            // Inputs whose pattern a sample must match.
+            let patterned = ["fixes": DumpFix.allCases.map(\.rawValue).joined(separator: ","), "definer": "app@%"]
+            if let value = patterned[input.name] { sample = value }
             let fallback = input.defaultValue.flatMap { $0.contains("${") || $0.isEmpty ? nil : $0 }
             values[input.name] = fallback ?? (input.optional && !optional ? "" : sample)
         }
@@ -215,5 +219,17 @@ import Testing
         let job = CutoverJob()
         #expect(runbook.input("max-lag")?.defaultValue == String(job.maxLag))
         #expect(runbook.input("cutover-timeout")?.defaultValue == String(Int(job.timeout)))
+    }
+
+    /// The runbooks' `fixes` input names the fixes `DumpFix` has, no more, no fewer (YAML cannot derive them).
+    @Test func theFixesInputNamesEveryFixAndNoOther() throws {
+        let runbook = try Runbook.named("external-to-operator", path: nil, actions: Actions.specs)
+        let input = try #require(runbook.input("fixes"))
+        let names = DumpFix.allCases.map(\.rawValue)
+        let alternatives = "(" + names.joined(separator: "|") + ")"
+        #expect(input.pattern == "\(alternatives)(,\(alternatives))*")
+        for name in names { #expect(input.help.contains("\(name) ("), "\(name) is not in the input's help") }
+        #expect(Runbook.problem(names.joined(separator: ","), for: input) == nil)
+        #expect(Runbook.problem("innodb,pk", for: input) != nil)
     }
 }
