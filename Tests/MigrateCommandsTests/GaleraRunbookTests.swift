@@ -134,6 +134,124 @@ struct GaleraRunbookTests {
     }
 }
 
+/// Issue #31: Galera blockers fixed in the dump, the source left as it is.
+extension GaleraRunbookTests {
+    @Test func blockersFixedInTheDumpReachEveryNodeAndTheSourceStaysAsItWas() async throws {
+        let env = try TestEnvironment.require()
+        let nodes = try env.galeraNodes()
+        let source = try await MariaDBConnection.connect(try env.sourceTCP())
+        let db = TestEnvironment.uniqueName("gfix")
+        let gone = "\(db)_gone"
+        try await source.execute([
+            "CREATE DATABASE `\(db)`",
+            "CREATE TABLE `\(db)`.docs (id INT AUTO_INCREMENT PRIMARY KEY, body TEXT, FULLTEXT KEY ft (body)) "
+                + "ENGINE=MyISAM",
+            "INSERT INTO `\(db)`.docs (body) SELECT CONCAT('document ', seq) FROM `\(db)`.seq_1_to_300",
+            "CREATE TABLE `\(db)`.cache (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=Aria",
+            "INSERT INTO `\(db)`.cache SELECT seq, CONCAT('v', seq) FROM `\(db)`.seq_1_to_200",
+            "CREATE TABLE `\(db)`.events_log (at INT, what VARCHAR(30)) ENGINE=InnoDB",
+            "INSERT INTO `\(db)`.events_log SELECT seq, CONCAT('what ', seq % 7) FROM `\(db)`.seq_1_to_500",
+            "CREATE TABLE `\(db)`.pairs (a INT NOT NULL, b INT NOT NULL, UNIQUE KEY ab (a, b)) ENGINE=InnoDB",
+            "INSERT INTO `\(db)`.pairs SELECT seq, seq * 2 FROM `\(db)`.seq_1_to_100",
+            "CREATE USER '\(gone)'@'localhost'",
+            "CREATE DEFINER='\(gone)'@'localhost' VIEW `\(db)`.recent AS SELECT id, body FROM `\(db)`.docs "
+                + "WHERE id > 250",
+            "CREATE DEFINER='\(gone)'@'localhost' PROCEDURE `\(db)`.tally() SELECT COUNT(*) FROM `\(db)`.cache",
+            // The definer's account is not carried: dropped on the source since.
+            "DROP USER '\(gone)'@'localhost'",
+        ])
+        let tables = ["cache", "docs", "events_log", "pairs"]
+        func definitions(_ connection: MariaDBConnection) async throws -> [String] {
+            try await tables.asyncMap {
+                try await connection.query("SHOW CREATE TABLE `\(db)`.`\($0)`").rows.first?[1].string ?? ""
+            }
+        }
+        let before = try await definitions(source)
+        defer {
+            Task {
+                _ = try? await source.query("DROP DATABASE IF EXISTS `\(db)`")
+                if let node = try? await MariaDBConnection.connect(nodes[0]) {
+                    _ = try? await node.query("DROP DATABASE IF EXISTS `\(db)`")
+                }
+            }
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-gfix-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let otherNodes = try ["MM_TEST_GALERA2_PORT", "MM_TEST_GALERA3_PORT"].map { "127.0.0.1:\(try env[$0])" }
+        func migrate(_ fixes: [String]) throws -> CLI.Result {
+            try CLI.run(
+                [
+                    "migrate", "standalone-to-galera", "--yes", "--json", "--state-dir",
+                    dir.appendingPathComponent("state-\(fixes.count)").path,
+                    "--source-port", try env["MM_TEST_MARIADB_PORT"], "--databases", db, "--accounts", "\(db)%",
+                    "--storage-dir", dir.appendingPathComponent("backups").path, "--output-dir",
+                    dir.appendingPathComponent("out").path,
+                    "--target-host", "127.0.0.1", "--target-port", try env["MM_TEST_GALERA_PORT"],
+                    "--other-nodes", otherNodes.joined(separator: ","),
+                ] + fixes,
+                environment: [
+                    "MARIADB_PASSWORD": env.rootPassword, "MARIADB_ROOT_PASSWORD": env.rootPassword,
+                    "MARIADB_TARGET_PASSWORD": env.rootPassword,
+                ])
+        }
+        // Without the fixes the preflight blocks, naming the fix for each blocker.
+        let blocked = try migrate([])
+        #expect(blocked.status == 1, "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("step 'preflight'") && blocked.stderr.contains("--fix innodb"))
+        #expect(blocked.stderr.contains("--fix invisible-pk"), "\(blocked.stderr)")
+
+        let run = try migrate(["--fixes", "innodb,invisible-pk,definers"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = MigrateEvents(run.stdout)
+        #expect(events.finishedSteps.contains("verify"), "\(run.stdout)")
+        let verified = events.outputs(of: "verify")
+        #expect(verified?["nodes"] == "3" && verified?["differences"] == "0", "\(verified ?? [:])")
+        let intended = events.notes(of: "verify").first { $0.hasPrefix("intended by the dump's fixes") } ?? ""
+        for change in [
+            "table \(db).docs: engine MyISAM → InnoDB", "table \(db).cache: engine Aria → InnoDB",
+            "table \(db).events_log: invisible key column _mariadb_migrate_id added",
+            "view \(db).recent: definer \(gone)@localhost → root@localhost",
+            "routine \(db).tally: definer \(gone)@localhost → root@localhost",
+        ] {
+            #expect(intended.contains(change), "\(change) is not in: \(intended)")
+        }
+        #expect(!intended.contains("\(db).pairs"), "the NOT NULL unique key serves: \(intended)")
+
+        // Every row on every node, every table InnoDB with a key Galera can use.
+        let expected = ["cache": 200, "docs": 300, "events_log": 500, "pairs": 100]
+        for settings in nodes {
+            let node = try await MariaDBConnection.connect(settings)
+            _ = try await node.query("SET SESSION wsrep_sync_wait = 1")
+            for (table, rows) in expected {
+                #expect(try await node.query("SELECT COUNT(*) FROM `\(db)`.`\(table)`").scalar.int64 == Int64(rows))
+            }
+            let engines = try await node.query(
+                "SELECT DISTINCT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = '\(db)' "
+                    + "AND TABLE_TYPE = 'BASE TABLE'").rows.map { $0[0].string ?? "" }
+            #expect(engines == ["InnoDB"])
+        }
+        // The tables replicate: rows written on node 1 afterwards are on node 3.
+        let first = try await MariaDBConnection.connect(nodes[0])
+        try await first.execute([
+            "INSERT INTO `\(db)`.events_log VALUES (9001, 'after the move')",
+            "INSERT INTO `\(db)`.docs (body) VALUES ('written on node 1')",
+            "UPDATE `\(db)`.cache SET v = 'changed' WHERE id = 7",
+        ])
+        let third = try await MariaDBConnection.connect(nodes[2])
+        _ = try await third.query("SET SESSION wsrep_sync_wait = 1")
+        #expect(try await third.query("SELECT what FROM `\(db)`.events_log WHERE at = 9001").scalar.string
+            == "after the move")
+        #expect(try await third.query("SELECT COUNT(*) FROM `\(db)`.docs WHERE MATCH(body) AGAINST('node')")
+            .scalar.int64 == 1)
+        #expect(try await third.query("SELECT v FROM `\(db)`.cache WHERE id = 7").scalar.string == "changed")
+        #expect(try await third.query("CALL `\(db)`.tally()").scalar.int64 == 200)
+
+        // The source is as it was.
+        #expect(try await definitions(source) == before)
+    }
+}
+
 extension Array {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var result: [T] = []

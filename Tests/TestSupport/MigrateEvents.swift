@@ -14,6 +14,12 @@ public struct MigrateEvents {
         events.filter { $0["event"] as? String == "step-finished" }.compactMap { $0["step"] as? String }
     }
 
+    /// The notes a step gave, in order.
+    public func notes(of step: String) -> [String] {
+        events.filter { $0["event"] as? String == "note" && $0["step"] as? String == step }
+            .compactMap { $0["message"] as? String }
+    }
+
     public func outputs(of step: String) -> [String: String]? {
         events.first { $0["event"] as? String == "step-finished" && $0["step"] as? String == step }?["outputs"]
             as? [String: String]
