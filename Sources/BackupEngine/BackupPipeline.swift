@@ -128,7 +128,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
 extension BackupManifest {
     /// Writes the manifest beside backup `name`, as readable JSON with sorted keys.
-    func write(besides name: BackupName, to store: any ObjectStore) async throws {
+    public func write(besides name: BackupName, to store: any ObjectStore) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try await store.put(name: name.manifestName, bytes: Array(try encoder.encode(self)))
@@ -403,9 +403,9 @@ public enum BackupPipeline {
 
     /// SHA-256 and size of what was stored (`object`), and the size of what a child wrote
     /// (`content`, with the SHA-256 when it is the object).
-    struct StreamDigests {
-        var object: BackupManifest.Digest
-        var content: BackupManifest.ContentDigest
+    public struct StreamDigests: Sendable {
+        public var object: BackupManifest.Digest
+        public var content: BackupManifest.ContentDigest
     }
 
     /// The compressed bytes not yet handed to the store, filled on the compression queue while the
@@ -427,7 +427,7 @@ public enum BackupPipeline {
     /// A child's standard output → `inspect` → compression → `writer`, streaming with backpressure:
     /// one store write in flight while the next megabyte compresses. Does not commit; on a throw
     /// the write in flight has settled, and the caller stops the child and aborts the writer.
-    static func pump(
+    public static func pump(
         _ source: any DumpSource, compression: CompressionAlgorithm, gzipLevel: Int?, workers: Int? = nil,
         into writer: any ObjectWriter, progress: BackupProgress, inspect: ([UInt8]) throws -> Void
     ) async throws -> StreamDigests {

@@ -232,6 +232,7 @@ public enum DefinitionFixes {
                 reason: "its AUTO_INCREMENT column `\(auto)` does not start any key (\(engine) numbers it per group; "
                     + "InnoDB refuses that with error 1075)")
         }
+        if let refusal = fullTextRefusal(parts) { throw .innodbRefuses(table: table, reason: refusal) }
         if let wide = parts.keys.first(where: { keyColumns($0).count > 16 }) {
             throw .innodbRefuses(
                 table: table,
@@ -261,6 +262,35 @@ public enum DefinitionFixes {
         return FixedDefinition(text: parts.text, notes: notes)
     }
 
+    /// Character sets InnoDB builds no FULLTEXT index over (error 1283).
+    static let noFullTextCharsets: Set<String> = ["ucs2", "utf16", "utf16le", "utf32"]
+
+    /// Why InnoDB would refuse the table's FULLTEXT indexes that MyISAM and Aria hold: a column in a character set
+    /// of two or four bytes a character, or a column named FTS_DOC_ID, which InnoDB keeps for itself. Pure.
+    static func fullTextRefusal(_ parts: Parts) -> String? {
+        let fullText = parts.keys.filter { $0.hasPrefix("  FULLTEXT KEY ") }
+        guard !fullText.isEmpty else { return nil }
+        if let reserved = parts.columns.compactMap(columnName).first(where: { $0.uppercased() == "FTS_DOC_ID" }) {
+            return "its column `\(reserved)` is the name InnoDB keeps for a FULLTEXT index's own column (error 1166)"
+        }
+        let tableCharset = options(parts.options).first { optionName($0) == "DEFAULT CHARSET" }.map(value)
+        let definitions = Dictionary(
+            parts.columns.compactMap { line in columnName(line).map { ($0, line) } }, uniquingKeysWith: { a, _ in a })
+        for key in fullText {
+            for column in keyColumns(key) {
+                let line = definitions[column] ?? ""
+                let charset =
+                    line.range(of: " CHARACTER SET ").map {
+                        String(line[$0.upperBound...].prefix { $0 != " " && $0 != "," })
+                    } ?? tableCharset ?? ""
+                if noFullTextCharsets.contains(charset.lowercased()) {
+                    return "InnoDB builds no FULLTEXT index over `\(column)`, a \(charset) column (error 1283)"
+                }
+            }
+        }
+        return nil
+    }
+
     /// `invisible-pk`: a table without a primary key gets `addedKeyColumn`, invisible, as its key; one
     /// with a unique key over NOT NULL columns keeps it (InnoDB clusters on it and the server takes it
     /// as the primary key). Pure.
@@ -268,18 +298,16 @@ public enum DefinitionFixes {
         _ statement: String, table: String
     ) throws(DefinitionFixError) -> FixedDefinition {
         guard var parts = Parts(statement) else { return FixedDefinition(text: statement, notes: []) }
-        if parts.keys.contains(where: { $0.hasPrefix("  PRIMARY KEY ") }) {
+        switch servingKey(parts) {
+        case .primary:
             return FixedDefinition(text: statement, notes: [])
-        }
-        let notNull = Set(parts.columns.filter { $0.contains(" NOT NULL") }.compactMap(columnName))
-        for key in parts.keys where key.hasPrefix("  UNIQUE KEY ") {
-            let columns = keyColumns(key)
-            if !columns.isEmpty && columns.allSatisfy(notNull.contains) {
-                return FixedDefinition(
-                    text: statement,
-                    notes: ["\(table): no primary key, its NOT NULL unique key (\(columns.joined(separator: ", "))) "
-                        + "serves as one"])
-            }
+        case .notNullUnique(let columns):
+            return FixedDefinition(
+                text: statement,
+                notes: ["\(table): no primary key, its NOT NULL unique key (\(columns.joined(separator: ", "))) "
+                    + "serves as one"])
+        case .missing:
+            break
         }
         let names = parts.columns.compactMap(columnName)
         if names.contains(addedKeyColumn) { throw .addedColumnClash(table: table) }
@@ -292,6 +320,28 @@ public enum DefinitionFixes {
             "  `\(addedKeyColumn)` bigint(20) unsigned NOT NULL AUTO_INCREMENT INVISIBLE", at: keyStart)
         return FixedDefinition(
             text: parts.text, notes: ["\(table): added the invisible primary key column `\(addedKeyColumn)`"])
+    }
+
+    /// The key a table's rows are found by: its primary key, else the first unique key over NOT NULL columns
+    /// (which MariaDB and InnoDB take as the primary key), else none.
+    public enum ServingKey: Equatable, Sendable {
+        case primary
+        case notNullUnique([String])
+        case missing
+    }
+
+    /// The serving key of a `CREATE TABLE` as mariadb-dump or SHOW CREATE TABLE print it; nil when the
+    /// statement is not in that shape. Pure.
+    public static func servingKey(_ statement: String) -> ServingKey? { Parts(statement).map(servingKey) }
+
+    static func servingKey(_ parts: Parts) -> ServingKey {
+        if parts.keys.contains(where: { $0.hasPrefix("  PRIMARY KEY ") }) { return .primary }
+        let notNull = Set(parts.columns.filter { $0.contains(" NOT NULL") }.compactMap(columnName))
+        for key in parts.keys where key.hasPrefix("  UNIQUE KEY ") {
+            let columns = keyColumns(key)
+            if !columns.isEmpty && columns.allSatisfy(notNull.contains) { return .notNullUnique(columns) }
+        }
+        return .missing
     }
 
     /// The column names of a key line: `` UNIQUE KEY `u` (`a`,`b`(10)) USING BTREE `` → a, b. The list is the

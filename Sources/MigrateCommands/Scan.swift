@@ -1,5 +1,8 @@
 import ArgumentParser
+import BackupEngine
+import Dump
 import Foundation
+import MariaDBClient
 import ObjectStore
 import Preflight
 import Presentation
@@ -12,15 +15,38 @@ extension MariaDBMigrate {
         static let configuration = CommandConfiguration(
             abstract: "Stream an existing dump (a backup in the store, a file, or - for standard input; any "
                 + "compression) and report what would break Galera: writes to the mysql privilege and wsrep "
-                + "tables, LOCK TABLES, tables not on InnoDB, tables without a primary key. Exit 1 on a blocker.")
+                + "tables, LOCK TABLES, tables not on InnoDB, tables without a primary key. Exit 1 on a blocker. "
+                + "With --fix, writes a fixed copy into the store first, named like the original a second or more "
+                + "later, and reports on the copy.")
 
         @Argument(help: "A backup name in the store, a local file, or - for standard input.")
         var backup: String
 
         @OptionGroup(title: "Storage") var storage: StorageOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup(title: "Fixes in a copy") var fix: FixOptions
+
+        @Option(
+            name: .customLong("keep-definer"),
+            help: ArgumentHelp(
+                "With --fix definers: an account the migration carries, whose definers stay (user@host; repeat). "
+                    + "A dump alone does not say which accounts exist: the others become --definer.",
+                valueName: "account"))
+        var keptDefiners: [String] = []
+
+        func validate() throws {
+            let fixes = try fix.fixes()
+            if !keptDefiners.isEmpty && !fixes.contains(.definers) {
+                throw ValidationError("--keep-definer is for the definers fix: add --fix definers")
+            }
+            if fix.definer != nil && !fixes.contains(.definers) {
+                throw ValidationError("--definer '\(fix.definer!)' is for the definers fix: add --fix definers")
+            }
+        }
 
         func run() async throws {
+            let fixes = try fix.fixes()
+            if !fixes.isEmpty { return try await runFixing(fixes) }
             let reader: any ObjectReader
             let location: String
             if backup == "-" || FileManager.default.fileExists(atPath: backup) {
@@ -41,6 +67,51 @@ extension MariaDBMigrate {
             if output.json {
                 try output.printJSON(report)
             } else {
+                print(Self.render(report), terminator: "")
+            }
+            if report.blockers > 0 { throw ExitCode(1) }
+        }
+
+        /// The fixed copy, then the scan of it.
+        func runFixing(_ fixes: [DumpFix]) async throws {
+            let store = try storage.makeStore(forWriting: true)
+            let reader: any ObjectReader
+            let location: String
+            var original: BackupManifest?
+            let local = backup == "-" || FileManager.default.fileExists(atPath: backup)
+            if local {
+                reader = try LocalFileReader(path: backup)
+                location = backup == "-" ? "standard input" : backup
+            } else {
+                reader = try await store.makeReader(name: backup)
+                location = store.location + backup
+                original = try await BackupManifest.load(besides: backup, from: store)
+            }
+            let options = DefinitionFixOptions(
+                fixes: fixes, keptAccounts: keptDefiners + SystemObjects.presentOnEveryTarget,
+                definer: fix.definer ?? DefinitionFixOptions.defaultDefiner)
+            let meter = ProgressMeter(
+                label: "read", total: reader.size > 0 ? reader.size : nil, mode: ProgressMeter.mode(json: output.json),
+                outputLabel: "stored")
+            let originalName = local ? (backup as NSString).lastPathComponent : backup
+            let manifest = original
+            let copy = try await runCancellingOnSignals {
+                try await FixedCopy.run(
+                    reader, location: location, originalName: originalName, original: manifest, options: options,
+                    store: store, progress: .showing(meter))
+            }
+            meter.finish()
+            let report = try await DumpScan.run(try await store.makeReader(name: copy.name), location: copy.location)
+            if output.json {
+                struct Fixed: Encodable {
+                    var copy: FixedCopy.Result
+                    var scan: DumpScan.Report
+                }
+                try output.printJSON(Fixed(copy: copy, scan: report))
+            } else {
+                let changes = copy.manifest.fixed?.count ?? 0
+                print("wrote the fixed copy \(copy.location) (from \(location)): \(changes) changes")
+                for line in BackupPipeline.fixSummary(copy.manifest.fixed ?? []) { print("  \(line)") }
                 print(Self.render(report), terminator: "")
             }
             if report.blockers > 0 { throw ExitCode(1) }

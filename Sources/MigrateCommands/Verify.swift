@@ -97,7 +97,9 @@ extension MariaDBMigrate {
                 for line in report.differences { print("  \(line)") }
             }
             if !output.json {
-                for note in [report.historyNote, report.leftOutNote, report.intendedNote].compactMap({ $0 }) { print("  " + note) }
+                for note in [report.historyNote, report.leftOutNote, report.intendedNote].compactMap({ $0 }) {
+                    print("  " + note)
+                }
                 if !dropped.isEmpty { print("  dropped the restore progress of \(dropped.joined(separator: ", "))") }
             }
             if !report.differences.isEmpty { throw ExitCode(1) }

@@ -35,7 +35,12 @@ public struct DumpHazardScanner: Sendable {
             }
             let qualified = "\(database).\(table)"
             if let engine = Self.engine(text), engine.lowercased() != "innodb" { notInnoDB[qualified] = engine }
-            if !text.uppercased().contains("PRIMARY KEY") { withoutKey.insert(qualified) }
+            // A NOT NULL unique key serves as the primary key (the invisible-pk fix keeps it so).
+            switch DefinitionFixes.servingKey(text) {
+            case .missing: withoutKey.insert(qualified)
+            case nil: if !text.uppercased().contains("PRIMARY KEY") { withoutKey.insert(qualified) }
+            case .primary, .notNullUnique: break
+            }
         default:
             break
         }
@@ -75,7 +80,8 @@ public struct DumpHazardScanner: Sendable {
                     .blocker, "non-innodb",
                     "the dump creates tables not on InnoDB: Galera replicates only InnoDB",
                     objects: notInnoDB.map { "\($0.key) (\($0.value))" },
-                    fix: "change them on the source (ALTER TABLE … ENGINE=InnoDB) and take a new backup"))
+                    fix: "change them on the source (ALTER TABLE … ENGINE=InnoDB) and take a new backup, or write a "
+                        + "fixed copy of this one: mariadb-migrate scan NAME --fix innodb"))
         }
         if !withoutKey.isEmpty {
             findings.append(
@@ -83,7 +89,8 @@ public struct DumpHazardScanner: Sendable {
                     .blocker, "no-primary-key",
                     "the dump creates tables without a primary key: Galera needs one to apply row events",
                     objects: Array(withoutKey),
-                    fix: "add a PRIMARY KEY on the source and take a new backup"))
+                    fix: "add a PRIMARY KEY on the source and take a new backup, or write a fixed copy of this one: "
+                        + "mariadb-migrate scan NAME --fix invisible-pk"))
         }
         if locks > 0 {
             findings.append(

@@ -107,7 +107,7 @@ public final class ParallelApplier: @unchecked Sendable {
             try await first(statement)
         case .tableDDL(let table):
             guard applies else { return }
-            try refuseOnGalera(table)
+            try refuseOnGalera(table, statement)
             // A foreign key needs its parent's indexes in place.
             if DeferredIndexes.contains(statement[...], " REFERENCES ") { try await indexesBuilt() }
             if deferIndexes, let split = DeferredIndexes(createTable: statement) {
@@ -140,10 +140,21 @@ public final class ParallelApplier: @unchecked Sendable {
         return true
     }
 
-    /// On Galera, a privilege or wsrep table of the mysql schema stops the restore before it is written.
-    private func refuseOnGalera(_ table: String) throws {
-        if guardGalera, current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_") {
+    /// On Galera, a privilege or wsrep table of the mysql schema stops the restore before it is written, and so
+    /// does an application table created on another engine than InnoDB (its rows would stay on one node).
+    private func refuseOnGalera(_ table: String, _ statement: [UInt8]) throws {
+        guard guardGalera else { return }
+        if current == "mysql", DumpOptions.privilegeTables.contains(table) || table.hasPrefix("wsrep_") {
             throw RestoreError.galeraUnsafe(table: "mysql.\(table)")
+        }
+        guard let database = current, !SystemObjects.schemas.contains(database),
+            !statement.starts(with: Array("/*!50001".utf8))  // an old mysqldump's placeholder for a view
+        else { return }
+        let text = String(decoding: statement, as: UTF8.self)
+        if DumpHazardScanner.isCreateTable(text), let engine = DumpHazardScanner.engine(text),
+            engine.lowercased() != "innodb"
+        {
+            throw RestoreError.galeraNonInnoDB(table: "\(database).\(table)", engine: engine)
         }
     }
 
@@ -401,7 +412,7 @@ extension ParallelApplier {
             try await runRecorded(statement, ordinal: ordinal)
         case .tableDDL(let table):
             guard applies else { return }
-            try refuseOnGalera(table)
+            try refuseOnGalera(table, statement)
             if DeferredIndexes.contains(statement[...], " REFERENCES ") { try await indexesBuilt() }
             let creates = Self.createsTable(statement)
             let name = "\(current ?? "").\(table)"

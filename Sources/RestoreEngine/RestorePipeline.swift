@@ -15,6 +15,7 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
     case databaseMissing(name: String, endpoint: String)
     case galeraUnsafe(table: String)
     case galeraUnsafeDump(location: String)
+    case galeraNonInnoDB(table: String, engine: String)
     case clientNotFound
     case clientFailed(status: Int32, stderr: String)
     case invalidSQL(location: String, detail: String)
@@ -48,6 +49,11 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
                 "the dump writes \(table), which Galera does not replicate (its rows would live on one node only); "
                 + "nothing after it was applied: re-dump with 'mariadb-migrate backup --galera' and move accounts "
                 + "with 'mariadb-migrate users', or pass --force"
+        case .galeraNonInnoDB(let table, let engine):
+            return
+                "the dump creates \(table) as \(engine), which Galera does not replicate (its rows would live on one "
+                + "node only); the tables before it were applied: write a fixed copy (mariadb-migrate scan NAME --fix "
+                + "innodb) and restore that, or convert it on the source and back up again, or pass --force"
         case .galeraUnsafeDump(let location):
             return
                 "\(location) holds mysql privilege tables (not all seven were left out of the dump), which Galera does "

@@ -440,7 +440,8 @@ public enum Actions {
         let blockers = report.findings.filter { $0.severity == .blocker }
         let offers = blockers.compactMap { blocker in
             DumpFix.allCases.first { $0.covers == blocker.check }.map {
-                FixableBlockers.Offer(fix: $0, blocker: "\(blocker.message) [\(blocker.objects.prefix(5).joined(separator: ", "))]")
+                let objects = blocker.objects.prefix(5).joined(separator: ", ")
+                return FixableBlockers.Offer(fix: $0, blocker: "\(blocker.message) [\(objects)]")
             }
         }
         guard blockers.isEmpty else {

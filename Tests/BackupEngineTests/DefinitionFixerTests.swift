@@ -24,8 +24,8 @@ import Testing
           `a` int(11) DEFAULT NULL
         ) ENGINE=InnoDB DEFAULT CHARSET=latin1;
         DELIMITER ;;
-        /*!50003 CREATE*/ /*!50017 DEFINER=`gone`@`localhost`*/ /*!50003 TRIGGER tr BEFORE INSERT ON my FOR EACH ROW SET NEW.id = NEW.id
-        */;;
+        /*!50003 CREATE*/ /*!50017 DEFINER=`gone`@`localhost`*/ /*!50003 TRIGGER tr BEFORE INSERT ON my FOR EACH ROW
+        SET NEW.id = NEW.id */;;
         DELIMITER ;
         DELIMITER ;;
         CREATE DEFINER=`gone`@`localhost` PROCEDURE `p`()
@@ -124,6 +124,11 @@ import Testing
         ("  `b` text DEFAULT NULL", ["  KEY `k` (`b`(10),`id`) COMMENT 'x'"], "does not start any key"),
         ("  `b` text DEFAULT NULL", ["  UNIQUE KEY `k` (`id`)", "  KEY `w` (" + (1...17).map { "`c\($0)`" }
             .joined(separator: ",") + ")"], "more than 16 columns"),
+        ("  `b` text CHARACTER SET ucs2 COLLATE ucs2_general_ci DEFAULT NULL",
+         ["  PRIMARY KEY (`id`)", "  FULLTEXT KEY `f` (`b`)"], "a ucs2 column (error 1283)"),
+        ("  `b` text DEFAULT NULL", ["  PRIMARY KEY (`id`)", "  FULLTEXT KEY `f` (`b`)"], nil),
+        ("  `fts_doc_id` bigint(20) DEFAULT NULL,\n  `b` text DEFAULT NULL",
+         ["  PRIMARY KEY (`id`)", "  FULLTEXT KEY `f` (`b`)"], "keeps for a FULLTEXT index's own column"),
     ])
     func innoDBsLimitsOnKeysAreRefusedBeforeTheRestore(column: String, keys: [String], refusal: String?) {
         let statement = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL AUTO_INCREMENT,\n\(column),\n"
@@ -134,6 +139,12 @@ import Testing
         } catch {
             #expect(refusal.map { error.message.contains($0) } == true, "\(error.message)")
         }
+    }
+
+    @Test func aTableInAUtf32CharsetRefusesItsFullTextIndex() {
+        let statement = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `b` text DEFAULT NULL,\n  PRIMARY KEY (`id`),\n"
+            + "  FULLTEXT KEY `f` (`b`)\n) ENGINE=MyISAM DEFAULT CHARSET=utf32 COLLATE=utf32_general_ci;"
+        #expect(throws: DefinitionFixError.self) { try DefinitionFixes.innodb(statement, table: "db.t") }
     }
 
     @Test(arguments: [
