@@ -23,8 +23,8 @@ public enum FixedCopy {
         let first = try await reader.read() ?? []
         let compression = DumpScan.sniff(first)
         let started = UTCDateTime.now()
-        let name = try await freeName(
-            after: originalName.flatMap(BackupName.init(parsing:))?.time ?? started, compression: compression, in: store)
+        let originalTime = originalName.flatMap(BackupName.init(parsing:))?.time
+        let name = try await freeName(after: originalTime ?? started, compression: compression, in: store)
         let fixed = FixedDump(
             DecompressedDump(
                 reader, first: first, decompressor: try ObjectDecompressor(compression, location: location),

@@ -142,7 +142,8 @@ import Testing
     }
 
     @Test func aTableInAUtf32CharsetRefusesItsFullTextIndex() {
-        let statement = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `b` text DEFAULT NULL,\n  PRIMARY KEY (`id`),\n"
+        let statement = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `b` text DEFAULT NULL,\n"
+            + "  PRIMARY KEY (`id`),\n"
             + "  FULLTEXT KEY `f` (`b`)\n) ENGINE=MyISAM DEFAULT CHARSET=utf32 COLLATE=utf32_general_ci;"
         #expect(throws: DefinitionFixError.self) { try DefinitionFixes.innodb(statement, table: "db.t") }
     }

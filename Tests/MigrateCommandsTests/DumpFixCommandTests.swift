@@ -52,7 +52,8 @@ struct DumpFixCommandTests {
         #expect(stored.filter { $0.hasPrefix("backup.") }.isEmpty, "\(stored)")
         // The preflight with the same fix says so before any backup.
         let preflight = try CLI.run(
-            ["preflight", "--host", "127.0.0.1", "--user", "root", "--port", try env["MM_TEST_MARIADB_PORT"], "--database", db, "--target", "galera",
+            ["preflight", "--host", "127.0.0.1", "--user", "root", "--port", try env["MM_TEST_MARIADB_PORT"],
+             "--database", db, "--target", "galera",
              "--fix", fix],
             environment: ["MARIADB_PASSWORD": env.rootPassword])
         if !["fix-engine-refused", "fix-fulltext-refused"].contains(id) {
@@ -93,7 +94,8 @@ struct DumpFixCommandTests {
             try FileManager.default.contentsOfDirectory(atPath: store).first { $0.hasSuffix(".sql.gz") })
         func restore(_ name: String) throws -> CLI.Result {
             try CLI.run(
-                ["restore", "--host", "127.0.0.1", "--user", "root", "--port", galeraPort, "--storage-dir", store, "--file", name],
+                ["restore", "--host", "127.0.0.1", "--user", "root", "--port", galeraPort, "--storage-dir", store,
+                 "--file", name],
                 environment: ["MARIADB_PASSWORD": env.rootPassword])
         }
         // The unfixed dump: the Galera restore stops at the MyISAM table.
