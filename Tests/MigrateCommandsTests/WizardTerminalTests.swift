@@ -84,4 +84,45 @@ struct WizardTerminalTests {
         #expect(resumed.stdout.contains("Back up the databases: done before, with the same inputs; not redone"))
         #expect(resumed.stdout.contains("differences 0"), "\(resumed.stdout)")
     }
+
+    /// Issue #31: a preflight blocker a fix in the dump can lift is offered; taken, the preflight runs again with
+    /// it, and the answer is kept for the backup.
+    @Test func aPreflightBlockerIsOfferedAsAFixInTheDump() throws {
+        let env = try TestEnvironment.require()
+        let database = TestEnvironment.uniqueName("wizfix")
+        try sql(
+            env, port: try env["MM_TEST_MARIADB_PORT"],
+            "CREATE DATABASE \(database); CREATE TABLE \(database).old (id INT PRIMARY KEY) ENGINE=MyISAM;")
+        defer { try? sql(env, port: try env["MM_TEST_MARIADB_PORT"], "DROP DATABASE IF EXISTS \(database)") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-ptyfix-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let stateDir = dir.appendingPathComponent("state").path
+        let terminal = try PseudoTerminal(
+            [
+                "migrate", "standalone-to-galera", "--state-dir", stateDir, "--source-host", "127.0.0.1",
+                "--source-port", try env["MM_TEST_MARIADB_PORT"], "--source-user", "root", "--databases", database,
+                "--topology", "galera", "--route", "logical",
+            ],
+            environment: ["MARIADB_PASSWORD": env.rootPassword])
+        try terminal.expect("Check the source for Galera")
+        try terminal.expect("Fix Galera blockers in the dump instead of on the source")
+        terminal.type("\r")
+        try terminal.expect("blocker: 1 table is not InnoDB")
+        try terminal.expect("the innodb fix: tables of MyISAM")
+        try terminal.expect(
+            "fix it in the dump (the source is not changed), or stop, I will fix the source? (dump/stop)")
+        terminal.type("later\r")
+        try terminal.expect("answer dump or stop")
+        terminal.type("dump\r")
+        try terminal.expect("running the preflight again with the fixes innodb")
+        try terminal.expect("non-innodb (\(database).old (MyISAM)): handled in the dump by the innodb fix")
+        try terminal.expect("done: blockers 0")
+        try terminal.expect("Check the backup store")
+        terminal.type("\u{03}")
+        #expect(try terminal.wait() == 130, "\(terminal.screen)")
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: stateDir).first)
+        let state = try String(contentsOfFile: "\(stateDir)/\(file)", encoding: .utf8)
+        #expect(state.contains("\"fixes\" : \"innodb\"") || state.contains("\"fixes\":\"innodb\""), "\(state)")
+    }
 }
