@@ -57,8 +57,10 @@ public struct BackupJob: Codable, Sendable, Equatable {
         if !fixes.isEmpty && physical {
             problems.append("--fix rewrites a logical dump: a physical backup copies the data files as they are")
         }
-        if let definer, !definer.contains("@") || definer.hasPrefix("@") {
-            problems.append("definer '\(definer)' is not an account: write it as user@host, e.g. app@%")
+        if let definer, definer != DefinitionFixOptions.invokerWord, !definer.contains("@") || definer.hasPrefix("@") {
+            problems.append(
+                "definer '\(definer)' is not an account: write it as user@host, e.g. app@%, or "
+                    + DefinitionFixOptions.invokerWord)
         }
         if definer != nil && !fixes.contains(.definers) {
             problems.append("--definer '\(definer!)' is for the definers fix: add --fix definers")

@@ -7,15 +7,22 @@ public struct DefinitionFixOptions: Sendable, Equatable {
     public var keptDefiners: Set<String>
     /// The account other definers become, quoted the same way.
     public var definer: String
+    /// Views and routines lose a definer not carried and run as their caller (SQL SECURITY INVOKER); triggers
+    /// and events, which have no such mode, get the default definer.
+    public var invoker: Bool
 
-    /// `kept`: accounts as `user@host`; `definer`: `user@host` (default: the operator's root@localhost).
+    /// `kept`: accounts as `user@host`; `definer`: `user@host` (default: the operator's root@localhost), or
+    /// `invoker`.
     public init(fixes: [DumpFix], keptAccounts: [String] = [], definer: String = DefinitionFixOptions.defaultDefiner) {
         self.fixes = fixes
         keptDefiners = Set(keptAccounts.map(Self.quoted))
-        self.definer = Self.quoted(definer)
+        invoker = definer == Self.invokerWord
+        self.definer = Self.quoted(invoker ? Self.defaultDefiner : definer)
     }
 
     public static let defaultDefiner = "root@localhost"
+    /// The `--definer` value that asks for SQL SECURITY INVOKER.
+    public static let invokerWord = "invoker"
 
     /// `user@host` → `` `user`@`host` `` (the host after the last `@`).
     public static func quoted(_ account: String) -> String {
@@ -51,6 +58,8 @@ public struct DefinitionFixer {
     private var headerSeen = false
     /// A view's definer was rewritten: its note waits for the next line, which names the view.
     private var viewDefinerNotes: [String]?
+    /// The ALTER that makes a routine whose definer was removed SQL SECURITY INVOKER, written after its block.
+    private var pendingAlter: [UInt8]?
 
     public init(_ options: DefinitionFixOptions) { self.options = options }
 
@@ -141,6 +150,10 @@ public struct DefinitionFixer {
             headerSeen = false
         } else if line == Self.delimiterClose {
             inDelimitedBody = false
+            if let alter = pendingAlter {
+                pendingAlter = nil
+                return output += line + alter
+            }
         } else if inDelimitedBody {
             if headerSeen || line.starts(with: Self.blockSetting) { return output += line }
             headerSeen = true
@@ -161,13 +174,26 @@ public struct DefinitionFixer {
         output += line
     }
 
+    private static let viewDefiner = Array("/*!50013 DEFINER=".utf8)
+    private static let routineDefiner = Array("CREATE DEFINER=".utf8)
+
     private mutating func rewritingDefiner(_ line: [UInt8]) -> [UInt8] {
         guard options.fixes.contains(.definers) else { return line }
         let text = Self.latin1(line)
-        let fixed = DefinitionFixes.definers(
-            text, kept: Set(options.keptDefiners.map { Self.latin1(Array($0.utf8)) }),
-            account: Self.latin1(Array(options.definer.utf8)))
+        let kept = Set(options.keptDefiners.map { Self.latin1(Array($0.utf8)) })
+        let asInvoker =
+            options.invoker && (line.starts(with: Self.viewDefiner) || line.starts(with: Self.routineDefiner))
+        var fixed =
+            asInvoker
+            ? DefinitionFixes.invoker(text, kept: kept)
+            : DefinitionFixes.definers(text, kept: kept, account: Self.latin1(Array(options.definer.utf8)))
         guard !fixed.notes.isEmpty else { return line }
+        if options.invoker && !asInvoker {
+            fixed.notes = fixed.notes.map { $0 + " (it has no SQL SECURITY INVOKER)" }
+        }
+        if asInvoker && line.starts(with: Self.routineDefiner), let alter = Self.invokerAlter(fixed.text) {
+            pendingAlter = alter
+        }
         let changes = fixed.notes.map(Self.utf8)
         if let object = object(in: text) {
             notes += changes.map { "\(object): \($0)" }
@@ -176,6 +202,18 @@ public struct DefinitionFixer {
             viewDefinerNotes = changes
         }
         return Self.bytes(fixed.text)
+    }
+
+    /// `ALTER PROCEDURE `p` SQL SECURITY INVOKER;` for the routine a `CREATE PROCEDURE|FUNCTION` line creates.
+    static func invokerAlter(_ line: String) -> [UInt8]? {
+        for kind in ["PROCEDURE", "FUNCTION"] {
+            guard let range = line.range(of: "CREATE \(kind) ") else { continue }
+            let bytes = Self.bytes(String(line[range.upperBound...]))
+            guard let name = DumpSplicer.identifier(bytes[...]) else { return nil }
+            let quoted = "`" + String(decoding: name, as: UTF8.self).replacingOccurrences(of: "`", with: "``") + "`"
+            return Array("ALTER \(kind) \(quoted) SQL SECURITY INVOKER;\n".utf8)
+        }
+        return nil
     }
 
     /// `procedure db.p`, `trigger db.tr`, … from the line that creates it.

@@ -407,6 +407,20 @@ public enum DefinitionFixes {
         return FixedDefinition(text: text, notes: notes)
     }
 
+    /// `definers` with `--definer invoker`, on a view's `/*!50013 DEFINER=… SQL SECURITY DEFINER */` or a routine's
+    /// `CREATE DEFINER=… PROCEDURE` line: a definer not in `kept` is removed, and a view's SQL SECURITY becomes
+    /// INVOKER (a routine's comes from an ALTER after it, as its characteristics follow its parameters). Pure.
+    public static func invoker(_ line: String, kept: Set<String>) -> FixedDefinition {
+        guard let range = line.range(of: "DEFINER="),
+            let (definer, length) = quotedAccount(line[range.upperBound...]), !kept.contains(definer)
+        else { return FixedDefinition(text: line, notes: []) }
+        var end = line.index(range.upperBound, offsetBy: length)
+        if end < line.endIndex && line[end] == " " { end = line.index(after: end) }
+        var text = String(line[..<range.lowerBound]) + line[end...]
+        text = text.replacingOccurrences(of: "SQL SECURITY DEFINER", with: "SQL SECURITY INVOKER")
+        return FixedDefinition(text: text, notes: ["definer \(definer) removed, SQL SECURITY INVOKER"])
+    }
+
     /// `` `user`@`host` `` at the start of `text`: the account as written, and its length.
     static func quotedAccount(_ text: Substring) -> (String, Int)? {
         func quoted(_ from: Substring) -> Int? {

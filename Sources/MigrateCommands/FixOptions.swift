@@ -15,7 +15,10 @@ public struct FixOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "With --fix definers: the account the definers not carried become (user@host; default "
-                + "\(DefinitionFixOptions.defaultDefiner), which every MariaDB of the operator has).",
+                + "\(DefinitionFixOptions.defaultDefiner), which every MariaDB of the operator has), or "
+                + "'\(DefinitionFixOptions.invokerWord)': views and routines lose such a definer and run as their "
+                + "caller (SQL SECURITY INVOKER), triggers and events, which cannot, get "
+                + "\(DefinitionFixOptions.defaultDefiner).",
             valueName: "account"))
     var definer: String?
 

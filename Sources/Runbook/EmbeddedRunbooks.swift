@@ -516,10 +516,10 @@ inputs:
     when: route=logical
     type: text
     optional: true
-    pattern: "[^@]+@[^@]+"
+    pattern: "[^@]+@[^@]+|invoker"
     help: >-
-      With the definers fix: the account definers not carried become (user@host; empty: root@localhost); without
-      it, not used
+      With the definers fix: the account definers not carried become (user@host; empty: root@localhost), or
+      invoker (views and routines run as their caller); without it, not used
   - name: history-left-out
     type: text
     optional: true

@@ -162,4 +162,22 @@ import Testing
         #expect(DefinitionFixOptions.quoted("o`dd@10.0.0.1") == "`o``dd`@`10.0.0.1`")
         #expect(DefinitionFixOptions.quoted("me@you@host") == "`me@you`@`host`")
     }
+
+    @Test func asInvokerViewsAndRoutinesLoseTheDefinerAndTriggersTakeTheDefaultAccount() throws {
+        var fixer = DefinitionFixer(
+            DefinitionFixOptions(fixes: [.definers], keptAccounts: ["kept@%"], definer: "invoker"))
+        let output = try fixer.consume(Array(Self.dump.utf8)) + fixer.finish()
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(text.contains("/*!50013 SQL SECURITY INVOKER */\n/*!50001 VIEW `v`"))
+        #expect(text.contains("CREATE PROCEDURE `p`()\nBEGIN"))
+        #expect(text.contains("END ;;\nDELIMITER ;\nALTER PROCEDURE `p` SQL SECURITY INVOKER;\n"))
+        #expect(text.contains("/*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER tr"))
+        #expect(text.contains("CREATE DEFINER=`kept`@`%` FUNCTION"))
+        #expect(!text.contains("ALTER FUNCTION"))
+        #expect(fixer.notes == [
+            "trigger app.tr: definer `gone`@`localhost` → `root`@`localhost` (it has no SQL SECURITY INVOKER)",
+            "procedure app.p: definer `gone`@`localhost` removed, SQL SECURITY INVOKER",
+            "view app.v: definer `gone`@`localhost` removed, SQL SECURITY INVOKER",
+        ])
+    }
 }

@@ -130,6 +130,49 @@ struct DumpFixCommandTests {
     }
 }
 
+extension DumpFixCommandTests {
+    /// `--definer invoker`: a routine and a view of a dropped account run as their caller on the target.
+    @Test func asInvokerTheRestoredRoutineAndViewRunAsTheirCaller() async throws {
+        let env = try TestEnvironment.require()
+        let db = TestEnvironment.uniqueName("fixinv")
+        let gone = "\(db)_gone"
+        let sourcePort = try env["MM_TEST_MARIADB_PORT"]
+        let targetPort = try env["MM_TEST_TARGET_PORT"]
+        try sql(
+            env, port: sourcePort,
+            "CREATE DATABASE \(db); CREATE TABLE \(db).t (id INT PRIMARY KEY); INSERT INTO \(db).t VALUES (1), (2); "
+                + "CREATE USER '\(gone)'@'localhost'; "
+                + "CREATE DEFINER='\(gone)'@'localhost' SQL SECURITY INVOKER VIEW \(db).v AS SELECT id FROM \(db).t; "
+                + "CREATE DEFINER='\(gone)'@'localhost' PROCEDURE \(db).p() SELECT COUNT(*) FROM \(db).t; "
+                + "DROP USER '\(gone)'@'localhost';")
+        defer {
+            try? sql(env, port: sourcePort, "DROP DATABASE IF EXISTS \(db)")
+            try? sql(env, port: targetPort, "DROP DATABASE IF EXISTS \(db)")
+        }
+        let dir = try Self.directory("fixinv")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = dir.appendingPathComponent("store").path
+        let taken = try backup(env, db, store: store, ["--fix", "definers", "--definer", "invoker"])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        #expect(taken.stderr.contains("procedure \(db).p: definer `\(gone)`@`localhost` removed, SQL SECURITY INVOKER"))
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: store).first { $0.hasSuffix(".sql.gz") })
+        let restored = try CLI.run(
+            ["restore", "--host", "127.0.0.1", "--user", "root", "--port", targetPort, "--storage-dir", store,
+             "--file", name],
+            environment: ["MARIADB_PASSWORD": env.rootPassword])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let target = try await MariaDBConnection.connect(try env.targetTCP())
+        let routine = try await target.query(
+            "SELECT SECURITY_TYPE, DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '\(db)'").rows
+        #expect(routine.first?[0].string == "INVOKER")
+        #expect(routine.first?[1].string?.hasPrefix("\(gone)@") == false)
+        #expect(try await target.query("SELECT COUNT(*) FROM `\(db)`.v").scalar.int64 == 2)
+        // Last on the connection: a CALL's status result follows its rows.
+        #expect(try await target.query("CALL `\(db)`.p()").scalar.int64 == 2)
+    }
+}
+
 /// The epoch second a backup name carries (`backup.2024-08-26T12:24:34Z.sql.gz`).
 func epochSecond(ofBackup name: String) -> Int64? {
     let parts = name.split(separator: ".")
