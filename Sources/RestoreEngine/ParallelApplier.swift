@@ -19,6 +19,8 @@ public final class ParallelApplier: @unchecked Sendable {
     private let connections: [MariaDBConnection]
     private let databases: Set<String>
     private let guardGalera: Bool
+    /// The engines the Galera target replicates (lowercased; see `RestorePipeline.replicatedEngines`).
+    private let galeraEngines: Set<String>
     private let skipLocks: Bool
     private let deferIndexes: Bool
     /// The `ALTER TABLE … ADD KEY` of the table whose rows are loading, with its CREATE TABLE's ordinal.
@@ -54,6 +56,7 @@ public final class ParallelApplier: @unchecked Sendable {
     /// `galeraTarget`: LOCK TABLES is skipped (Galera refuses it) even on one connection.
     init(
         connections: [MariaDBConnection], databases: [String], guardGalera: Bool, galeraTarget: Bool = false,
+        galeraEngines: Set<String> = ["innodb"],
         deferIndexes: Bool = false, indexConnection: MariaDBConnection? = nil, ledger: RestoreLedger? = nil,
         chunkBytes: Int = 4 << 20
     ) {
@@ -68,6 +71,7 @@ public final class ParallelApplier: @unchecked Sendable {
         self.connections = connections
         self.databases = Set(databases)
         self.guardGalera = guardGalera
+        self.galeraEngines = galeraEngines
         inFlight = Array(repeating: [], count: connections.count)
         current = databases.first
     }
@@ -152,7 +156,7 @@ public final class ParallelApplier: @unchecked Sendable {
         else { return }
         let text = String(decoding: statement, as: UTF8.self)
         if DumpHazardScanner.isCreateTable(text), let engine = DumpHazardScanner.engine(text),
-            engine.lowercased() != "innodb"
+            !galeraEngines.contains(engine.lowercased())
         {
             throw RestoreError.galeraNonInnoDB(table: "\(database).\(table)", engine: engine)
         }

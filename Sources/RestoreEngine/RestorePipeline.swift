@@ -52,8 +52,9 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
         case .galeraNonInnoDB(let table, let engine):
             return
                 "the dump creates \(table) as \(engine), which Galera does not replicate (its rows would live on one "
-                + "node only); the tables before it were applied: write a fixed copy (mariadb-migrate scan NAME --fix "
-                + "innodb) and restore that, or convert it on the source and back up again, or pass --force"
+                + "node only); the tables before it were applied: restore a fixed copy instead (mariadb-migrate scan NAME "
+                + "--fix innodb, then restore it with --restart), or convert it on the source and back up again, or go "
+                + "on with --resume --force"
         case .galeraUnsafeDump(let location):
             return
                 "\(location) holds mysql privilege tables (not all seven were left out of the dump), which Galera does "
@@ -409,6 +410,16 @@ final class ObjectDecompressor: @unchecked Sendable {
 }
 
 public enum RestorePipeline {
+    /// The engines a Galera node replicates (lowercased): InnoDB, and MyISAM and Aria when its wsrep_mode says
+    /// REPLICATE_MYISAM or REPLICATE_ARIA.
+    static func replicatedEngines(_ connection: MariaDBConnection) async throws -> Set<String> {
+        let mode = (try? await connection.query("SELECT @@GLOBAL.wsrep_mode").scalar.string) ?? ""
+        var engines: Set<String> = ["innodb"]
+        if mode.contains("REPLICATE_MYISAM") { engines.insert("myisam") }
+        if mode.contains("REPLICATE_ARIA") { engines.insert("aria") }
+        return engines
+    }
+
     /// Picks the backup: the newest at or before the target time, or the named file.
     public static func choose(
         _ target: RestoreTarget, store: any ObjectStore
@@ -571,8 +582,9 @@ public enum RestorePipeline {
             }
             applier = ParallelApplier(
                 connections: pool, databases: request.databases, guardGalera: galera && !request.force,
-                galeraTarget: galera, deferIndexes: request.deferIndexes, indexConnection: indexConnection,
-                ledger: ledger, chunkBytes: request.chunkBytes)
+                galeraTarget: galera, galeraEngines: galera ? try await Self.replicatedEngines(first) : [],
+                deferIndexes: request.deferIndexes, indexConnection: indexConnection, ledger: ledger,
+                chunkBytes: request.chunkBytes)
             sink = ApplierSink(applier: applier!, location: location, skipped: progress.skipped)
         }
 

@@ -34,10 +34,17 @@ struct GaleraTests {
         let sql = try GzipDecompressor().update(try await store.getAll(name: manifest.name))
         #expect(!String(decoding: sql, as: UTF8.self).contains("LOCK TABLES"))
 
-        // Restored into the same cluster under the same name after a drop: one connection, no refusal.
+        // Restored into the same cluster under the same name after a drop: one connection. Its MyISAM table
+        // (the node's wsrep_mode does not replicate MyISAM) stops it, unless forced.
         try await galera.query("DROP DATABASE `\(name)`")
-        let report = try await RestorePipeline.run(
-            RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
+        await #expect(throws: RestoreError.galeraNonInnoDB(table: "\(name).log", engine: "MyISAM")) {
+            try await RestorePipeline.run(
+                RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name)), store: store)
+        }
+        var forced = RestoreRequest(connection: try env.galeraTCP(), target: .file(manifest.name))
+        forced.force = true
+        forced.progressMode = .resume
+        let report = try await RestorePipeline.run(forced, store: store)
         #expect(report.method == .parallel && report.connections == 1)
         #expect(try await galera.query("SELECT COUNT(*) FROM `\(name)`.t").scalar.int64 == 3000)
     }
