@@ -47,9 +47,7 @@ public struct DefinitionFixer {
     public private(set) var fixedTables: [String] = []
 
     private var database = ""
-    private var partialLine: [UInt8] = []
-    /// The current line was passed on already: its rest follows unread.
-    private var streaming = false
+    private var lines = LineStream()
     /// A CREATE TABLE being gathered, and whether its closing `)` line was seen.
     private var statement: [UInt8]?
     private var closed = false
@@ -82,39 +80,19 @@ public struct DefinitionFixer {
     public mutating func consume(_ chunk: [UInt8]) throws(DefinitionFixError) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(chunk.count + 256)
-        var lineStart = chunk.startIndex
-        for newline in FinalViewOrder.newlines(in: chunk[...]) {
-            if streaming {
-                output += chunk[lineStart...newline]
-                streaming = false
-            } else {
-                let line = partialLine + chunk[lineStart...newline]
-                partialLine = []
-                try handle(line, into: &output)
-            }
-            lineStart = newline + 1
-        }
-        let rest = chunk[lineStart...]
-        if streaming {
-            output += rest
-        } else if !rest.isEmpty {
-            partialLine += rest
-            if statement == nil && !mayMatter(partialLine) {
-                output += partialLine
-                partialLine = []
-                streaming = true
-            }
-        }
+        var stream = lines
+        lines = LineStream()
+        defer { lines = stream }
+        try stream.consume(
+            chunk, into: &output, mayMatter: { start in statement != nil || mayMatter(start) },
+            handle: { (line, output) throws(DefinitionFixError) in try handle(line, into: &output) })
         return output
     }
 
     /// What is left at the end: a last line without its newline, or a definition never closed, as they were.
     public mutating func finish() -> [UInt8] {
-        defer {
-            partialLine = []
-            statement = nil
-        }
-        return (statement ?? []) + partialLine
+        defer { statement = nil }
+        return (statement ?? []) + lines.finish()
     }
 
     /// A line so far may begin something this fixer rewrites or tracks. Outside a DELIMITER block no line of

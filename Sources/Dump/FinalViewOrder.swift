@@ -14,13 +14,11 @@ public struct FinalViewOrder {
         var bytes: [UInt8]
     }
 
-    private var partialLine: [UInt8] = []
+    private var lines = LineStream()
     private var blocks: [Block] = []
     private var buffering = false
     /// A `--` line held until the next line says whether it opens a block.
     private var heldDashes = false
-    /// The current line was already passed on (its start showed it is not `--`): its rest follows it unread.
-    private var streaming = false
 
     public init() {}
 
@@ -32,46 +30,15 @@ public struct FinalViewOrder {
 
     public mutating func consume(_ chunk: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
-        var lineStart = chunk.startIndex
-        for index in Self.newlines(in: chunk[...]) {
-            if streaming {
-                output += chunk[lineStart...index]
-                streaming = false
-            } else {
-                let line = partialLine + chunk[lineStart...index]
-                partialLine = []
-                handle(line, into: &output)
-            }
-            lineStart = index + 1
-        }
-        let rest = chunk[lineStart...]
-        if streaming {
-            output += rest
-        } else if !rest.isEmpty {
-            partialLine += rest
-            // Outside a section, with no `--` held, only a line that is `--` matters.
-            if !buffering && !heldDashes && !Self.dashes.starts(with: partialLine) {
-                output += partialLine
-                partialLine = []
-                streaming = true
-            }
-        }
+        var stream = lines
+        lines = LineStream()
+        // Outside a section, with no `--` held, only a line that is `--` matters.
+        stream.consume(
+            chunk, into: &output,
+            mayMatter: { start in buffering || heldDashes || Self.dashes.starts(with: start) },
+            handle: { line, output in handle(line, into: &output) })
+        lines = stream
         return output
-    }
-
-    /// The indices of the newlines in `chunk`, found with memchr.
-    static func newlines(in chunk: ArraySlice<UInt8>) -> [Int] {
-        chunk.withUnsafeBytes { bytes -> [Int] in
-            guard let base = bytes.baseAddress else { return [] }
-            var found: [Int] = []
-            var offset = 0
-            while offset < bytes.count, let hit = memchr(base + offset, 10, bytes.count - offset) {
-                let at = base.distance(to: UnsafeRawPointer(hit))
-                found.append(chunk.startIndex + at)
-                offset = at + 1
-            }
-            return found
-        }
     }
 
     /// The rest at the end of the stream: buffered blocks in order, a held line, a last line without newline.
@@ -79,10 +46,7 @@ public struct FinalViewOrder {
         var output = flush()
         if heldDashes { output += Self.dashes }
         heldDashes = false
-        streaming = false
-        output += partialLine
-        partialLine = []
-        return output
+        return output + lines.finish()
     }
 
     private mutating func handle(_ line: [UInt8], into output: inout [UInt8]) {

@@ -52,9 +52,9 @@ public enum RestoreError: Error, LocalizedError, Equatable, Sendable {
         case .galeraNonInnoDB(let table, let engine):
             return
                 "the dump creates \(table) as \(engine), which Galera does not replicate (its rows would live on one "
-                + "node only); the tables before it were applied: restore a fixed copy instead (mariadb-migrate scan NAME "
-                + "--fix innodb, then restore it with --restart), or convert it on the source and back up again, or go "
-                + "on with --resume --force"
+                + "node only); the tables before it were applied: restore a fixed copy instead (mariadb-migrate scan "
+                + "NAME --fix innodb, then restore it with --restart), or convert it on the source and back up again, "
+                + "or go on with --resume --force"
         case .galeraUnsafeDump(let location):
             return
                 "\(location) holds mysql privilege tables (not all seven were left out of the dump), which Galera does "

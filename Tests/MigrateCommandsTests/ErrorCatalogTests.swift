@@ -463,9 +463,20 @@ struct ErrorCatalogTests {
         ]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
+        // s_server ends at the end of its standard input: a pipe kept open until stop.
+        let input = Pipe()
+        server.standardInput = input
         try server.run()
-        for _ in 0..<50 where try shell("nc -z 127.0.0.1 \(port)").status != 0 { usleep(100_000) }
-        return (port, keys + "/ca.pem", { server.terminate() })
+        // Until it listens (bash's /dev/tcp: nc is not on every machine), up to 20 s under a loaded CI.
+        for _ in 0..<200 where try CLI.launch(
+            URL(fileURLWithPath: "/bin/bash"), ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"], environment: [:], stdin: ""
+        ).status != 0 {
+            usleep(100_000)
+        }
+        return (port, keys + "/ca.pem", {
+            server.terminate()
+            try? input.fileHandleForWriting.close()
+        })
     }
 
     @Test func tlsWithAnUntrustedCA() throws {

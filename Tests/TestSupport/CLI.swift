@@ -41,7 +41,7 @@ public enum CLI {
             URL(fileURLWithPath: "/bin/sh"), ["-c", command] + arguments, environment: environment, stdin: stdin)
     }
 
-    static func launch(
+    public static func launch(
         _ executable: URL, _ arguments: [String], environment: [String: String], stdin: String
     ) throws -> Result {
         let process = Process()
