@@ -26,6 +26,9 @@ let package = Package(
         .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // Typed wrappers for variadic and macro APIs (curl_easy_setopt, deflateInit2, el_set).
         .target(name: "CShims", dependencies: ["CCurl", "CZlib", "CEdit"]),
+        // The version, written once, and the commit a packaged build records.
+        .target(name: "CBuildInfo"),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
 
         // One Swift module per C library.
         .target(name: "Blocking"),
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "UTCTime"),
         .target(name: "SigV4", dependencies: ["Hashing", "UTCTime"]),
         .target(name: "Dump", dependencies: ["MariaDBClient", "Blocking"]),
-        .target(name: "BackupEngine", dependencies: ["Compression", "UTCTime", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking"]),
+        .target(name: "BackupEngine", dependencies: ["Compression", "UTCTime", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "BuildInfo"]),
         .target(name: "ObjectStore", dependencies: ["SigV4", "HTTPTransport", "Hashing", "UTCTime", "Blocking"]),
 
         // Engines and commands.
@@ -61,7 +64,7 @@ let package = Package(
             name: "MigrateCommands",
             dependencies: [
                 "MariaDBClient", "Preflight", "Terminal", "ObjectStore", "Blocking", "BackupEngine", "Dump", "Compression", "UTCTime", "RestoreEngine", "Verification", "Manifests", "Accounts",
-                "Runbook", "RunbookActions", "Replication", "Presentation",
+                "Runbook", "RunbookActions", "Replication", "Presentation", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

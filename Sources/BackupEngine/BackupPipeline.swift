@@ -1,4 +1,5 @@
 import Blocking
+import BuildInfo
 import Compression
 import Dispatch
 import Dump
@@ -216,7 +217,7 @@ final class CompressorBox: @unchecked Sendable {
 }
 
 public enum BackupPipeline {
-    public static let toolVersion = "mariadb-migrate 0.1.0"
+    public static var toolVersion: String { BuildInfo.tool }
 
     /// Dump → compress → store, streaming with backpressure and no staging file. The backup
     /// becomes visible under its name only when the dump exited 0 and wrote its completion

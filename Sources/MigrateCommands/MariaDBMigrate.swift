@@ -1,8 +1,9 @@
 import ArgumentParser
+import BuildInfo
 
 /// The root command. One file per subcommand, each an extension of this type.
 public struct MariaDBMigrate: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    public static var version: String { BuildInfo.description }
 
     public static let configuration = CommandConfiguration(
         commandName: "mariadb-migrate",

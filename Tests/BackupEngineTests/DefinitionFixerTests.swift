@@ -180,4 +180,21 @@ import Testing
             "view app.v: definer `gone`@`localhost` removed, SQL SECURITY INVOKER",
         ])
     }
+
+    /// Comments that look like what the rewrites look for: a column's COMMENT naming a key, a table COMMENT naming
+    /// an engine and a closing parenthesis, odd quoted names.
+    @Test func commentsAndOddNamesInsideADefinitionDoNotMislead() throws {
+        let statement = "CREATE TABLE `we``ird ( t` (\n"
+            + "  `a` int(11) DEFAULT NULL COMMENT 'PRIMARY KEY (`a`), ENGINE=Aria',\n"
+            + "  `b) c` varchar(5) NOT NULL COMMENT 'UNIQUE KEY'\n"
+            + ") ENGINE=MyISAM DEFAULT CHARSET=utf8mb4 COMMENT='was ENGINE=MEMORY ) once; PAGE_CHECKSUM=1';"
+        let innodb = try DefinitionFixes.innodb(statement, table: "db.we`ird ( t")
+        #expect(innodb.text == statement.replacingOccurrences(of: ") ENGINE=MyISAM", with: ") ENGINE=InnoDB"))
+        #expect(innodb.notes == ["db.we`ird ( t: ENGINE=MyISAM → InnoDB"])
+        let keyed = try DefinitionFixes.invisiblePrimaryKey(innodb.text, table: "db.t")
+        #expect(keyed.text.contains(
+            "COMMENT 'UNIQUE KEY',\n  `_mariadb_migrate_id` bigint(20) unsigned NOT NULL AUTO_INCREMENT INVISIBLE,\n"
+                + "  PRIMARY KEY (`_mariadb_migrate_id`)\n) ENGINE=InnoDB"))
+        #expect(DefinitionFixes.servingKey(statement) == .missing)
+    }
 }
