@@ -50,7 +50,8 @@ extension MariaDBMigrate.Migrate {
 
         @Option(
             name: .customLong("set"),
-            help: ArgumentHelp("An input's value (repeatable; never a secret).", valueName: "name=value"))
+            help: ArgumentHelp("An input's value (repeatable; never a secret).", valueName: "name=value"),
+            completion: .custom(MigrateCompletion.assignments))
         var assignments: [String] = []
 
         @Option(
@@ -86,7 +87,8 @@ extension MariaDBMigrate.Migrate {
             help: ArgumentHelp(
                 "The runbook (\(EmbeddedRunbooks.yaml.keys.sorted().joined(separator: ", ")); none with --resume), "
                     + "then its inputs as flags: --NAME VALUE, or --NAME-file PATH for a secret.",
-                valueName: "runbook --input value"))
+                valueName: "runbook --input value"),
+            completion: .custom(MigrateCompletion.words))
         var words: [String] = []
 
         /// The runbook's name: the first word when it is not an option.
