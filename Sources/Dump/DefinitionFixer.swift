@@ -43,8 +43,6 @@ public struct DefinitionFixer {
     public let options: DefinitionFixOptions
     /// What changed, object by object, in the dump's order.
     public private(set) var notes: [String] = []
-    /// Tables rewritten, as `schema.table`.
-    public private(set) var fixedTables: [String] = []
 
     private var database = ""
     private var lines = LineStream()
@@ -204,22 +202,10 @@ public struct DefinitionFixer {
         let name = DumpSplicer.identifier(bytes.dropFirst(Self.createTable.count)[...])
             .map { String(decoding: $0, as: UTF8.self) } ?? "?"
         let table = database.isEmpty ? name : "\(database).\(name)"
-        var text = Self.latin1(bytes)
-        var changed: [String] = []
-        if options.fixes.contains(.innodb) {
-            let fixed = try DefinitionFixes.innodb(text, table: table)
-            text = fixed.text
-            changed += fixed.notes
-        }
-        if options.fixes.contains(.invisiblePrimaryKey) {
-            let fixed = try DefinitionFixes.invisiblePrimaryKey(text, table: table)
-            text = fixed.text
-            changed += fixed.notes
-        }
-        guard !changed.isEmpty else { return bytes }
-        notes += changed
-        if !fixedTables.contains(table) { fixedTables.append(table) }
-        return Self.bytes(text)
+        let fixed = try DefinitionFixes.table(Self.latin1(bytes), table: table, fixes: options.fixes)
+        guard !fixed.notes.isEmpty else { return bytes }
+        notes += fixed.notes
+        return Self.bytes(fixed.text)
     }
 
     /// The kind and name of the object a line creates: `procedure`, `p` from `` … PROCEDURE `p`(… ``.
@@ -255,16 +241,18 @@ public struct DefinitionFixer {
 /// they hold no definition, and they come between whole lines of mariadb-dump's.
 public final class FixedDump: DumpSource, @unchecked Sendable {
     private let inner: any DumpSource
+    /// The inner source when it splices rows in, whose row chunks pass untouched.
+    private let spliced: SplicedDump?
     private var fixer: DefinitionFixer
     private var ended = false
 
     public init(_ inner: any DumpSource, options: DefinitionFixOptions) {
         self.inner = inner
+        spliced = inner as? SplicedDump
         fixer = DefinitionFixer(options)
     }
 
     public var notes: [String] { fixer.notes }
-    public var fixedTables: [String] { fixer.fixedTables }
 
     public func read() async throws -> [UInt8]? {
         while !ended {
@@ -273,7 +261,7 @@ public final class FixedDump: DumpSource, @unchecked Sendable {
                 let rest = fixer.finish()
                 return rest.isEmpty ? nil : rest
             }
-            if (inner as? SplicedDump)?.lastReadWasRows == true { return chunk }
+            if spliced?.lastReadWasRows == true { return chunk }
             let output = try fixer.consume(chunk)
             inner.recycle(chunk)
             if !output.isEmpty { return output }

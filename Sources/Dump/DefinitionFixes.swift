@@ -344,6 +344,22 @@ public enum DefinitionFixes {
         return .missing
     }
 
+    /// The table fixes among `fixes` on one `CREATE TABLE`, innodb first: what the stream and the preflight run.
+    public static func table(
+        _ statement: String, table: String, fixes: [DumpFix]
+    ) throws(DefinitionFixError) -> FixedDefinition {
+        var result = FixedDefinition(text: statement, notes: [])
+        if fixes.contains(.innodb) {
+            let fixed = try innodb(result.text, table: table)
+            result = FixedDefinition(text: fixed.text, notes: result.notes + fixed.notes)
+        }
+        if fixes.contains(.invisiblePrimaryKey) {
+            let fixed = try invisiblePrimaryKey(result.text, table: table)
+            result = FixedDefinition(text: fixed.text, notes: result.notes + fixed.notes)
+        }
+        return result
+    }
+
     /// The column names of a key line: `` UNIQUE KEY `u` (`a`,`b`(10)) USING BTREE `` → a, b. The list is the
     /// first parenthesis outside a backquoted name; a prefix length nests inside it.
     static func keyColumns(_ line: String) -> [String] {

@@ -47,16 +47,7 @@ extension MariaDBMigrate {
         func run() async throws {
             let fixes = try fix.fixes()
             if !fixes.isEmpty { return try await runFixing(fixes) }
-            let reader: any ObjectReader
-            let location: String
-            if backup == "-" || FileManager.default.fileExists(atPath: backup) {
-                reader = try LocalFileReader(path: backup)
-                location = backup == "-" ? "standard input" : backup
-            } else {
-                let store = try storage.makeStore(forWriting: false)
-                reader = try await store.makeReader(name: backup)
-                location = store.location + backup
-            }
+            let (reader, location, _) = try await openDump { try storage.makeStore(forWriting: false) }
             let meter = ProgressMeter(
                 label: "scanned", total: reader.size > 0 ? reader.size : nil,
                 mode: ProgressMeter.mode(json: output.json))
@@ -72,29 +63,30 @@ extension MariaDBMigrate {
             if report.blockers > 0 { throw ExitCode(1) }
         }
 
+        /// The dump named: standard input, a local file, or else a backup in the store `store` gives.
+        func openDump(
+            store: () throws -> any ObjectStore
+        ) async throws -> (reader: any ObjectReader, location: String, inStore: Bool) {
+            if backup == "-" || FileManager.default.fileExists(atPath: backup) {
+                return (try LocalFileReader(path: backup), backup == "-" ? "standard input" : backup, false)
+            }
+            let store = try store()
+            return (try await store.makeReader(name: backup), store.location + backup, true)
+        }
+
         /// The fixed copy, then the scan of it.
         func runFixing(_ fixes: [DumpFix]) async throws {
             let store = try storage.makeStore(forWriting: true)
-            let reader: any ObjectReader
-            let location: String
-            var original: BackupManifest?
-            let local = backup == "-" || FileManager.default.fileExists(atPath: backup)
-            if local {
-                reader = try LocalFileReader(path: backup)
-                location = backup == "-" ? "standard input" : backup
-            } else {
-                reader = try await store.makeReader(name: backup)
-                location = store.location + backup
-                original = try await BackupManifest.load(besides: backup, from: store)
-            }
+            let (reader, location, inStore) = try await openDump { store }
+            // A backup in the store carries its manifest over to the copy.
+            let manifest = inStore ? try await BackupManifest.load(besides: backup, from: store) : nil
             let options = DefinitionFixOptions(
                 fixes: fixes, keptAccounts: keptDefiners + SystemObjects.presentOnEveryTarget,
                 definer: fix.definer ?? DefinitionFixOptions.defaultDefiner)
             let meter = ProgressMeter(
                 label: "read", total: reader.size > 0 ? reader.size : nil, mode: ProgressMeter.mode(json: output.json),
                 outputLabel: "stored")
-            let originalName = local ? (backup as NSString).lastPathComponent : backup
-            let manifest = original
+            let originalName = inStore ? backup : (backup as NSString).lastPathComponent
             let copy = try await runCancellingOnSignals {
                 try await FixedCopy.run(
                     reader, location: location, originalName: originalName, original: manifest, options: options,

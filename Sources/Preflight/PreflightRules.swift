@@ -386,11 +386,7 @@ public enum PreflightRules {
         var refused: [(String, String)] = []
         for (table, statement) in definitions {
             do {
-                var text = statement
-                if fixes.contains(.innodb) { text = try DefinitionFixes.innodb(text, table: table).text }
-                if fixes.contains(.invisiblePrimaryKey) {
-                    text = try DefinitionFixes.invisiblePrimaryKey(text, table: table).text
-                }
+                _ = try DefinitionFixes.table(statement, table: table, fixes: fixes)
             } catch {
                 refused.append((table, error.message))
             }
