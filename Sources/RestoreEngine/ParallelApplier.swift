@@ -41,7 +41,10 @@ public final class ParallelApplier: @unchecked Sendable {
 
     /// Progress tracking (`RestoreLedger`): row data goes to a connection a chunk at a time, run
     /// in one transaction with the chunk's record; every other statement is recorded after it ran.
-    private let ledger: RestoreLedger?
+    private var ledger: RestoreLedger?
+    /// A resume's ledger still opening, with what is known committed meanwhile (`RestoreLedger.Opening`).
+    private var opening: (early: RestoreRecords, ledger: Task<RestoreLedger, any Error>)?
+    private let tracked: Bool
     private let chunkBytes: Int
     private let lanes: [Lane]
     /// A resume's first DDL may have landed without its record (the tool died in between): run
@@ -57,15 +60,20 @@ public final class ParallelApplier: @unchecked Sendable {
     init(
         connections: [MariaDBConnection], databases: [String], guardGalera: Bool, galeraTarget: Bool = false,
         galeraEngines: Set<String> = ["innodb"],
-        deferIndexes: Bool = false, indexConnection: MariaDBConnection? = nil, ledger: RestoreLedger? = nil,
+        deferIndexes: Bool = false, indexConnection: MariaDBConnection? = nil, ledger: RestoreLedger.Opening? = nil,
         chunkBytes: Int = 4 << 20
     ) {
         precondition(!connections.isEmpty)
+        tracked = ledger != nil
         // A tracked restore writes its records between the rows: LOCK TABLES would refuse them.
-        skipLocks = connections.count > 1 || galeraTarget || ledger != nil
-        self.ledger = ledger
+        skipLocks = connections.count > 1 || galeraTarget || tracked
+        switch ledger {
+        case .ready(let ready): self.ledger = ready
+        case .resuming(let early, let task): opening = (early, task)
+        case nil: break
+        }
         self.chunkBytes = max(1, chunkBytes)
-        lanes = ledger == nil ? [] : connections.map(Lane.init)
+        lanes = tracked ? connections.map(Lane.init) : []
         self.deferIndexes = deferIndexes
         self.indexConnection = deferIndexes ? indexConnection : nil
         self.connections = connections
@@ -81,7 +89,7 @@ public final class ParallelApplier: @unchecked Sendable {
     public func apply(_ statement: [UInt8]) async throws {
         statements += 1
         let kind = StatementKind(statement)
-        if ledger != nil { return try await applyTracked(statement, kind: kind, ordinal: statements) }
+        if tracked { return try await applyTracked(statement, kind: kind, ordinal: statements) }
         if pendingIndexes != nil, Self.endsRows(kind, statement) { try await addPendingIndexes() }
         if try await followedSession(kind, statement) { return }
         switch kind {
@@ -135,7 +143,7 @@ public final class ParallelApplier: @unchecked Sendable {
             guard applies else { return true }
         case .session:
             // A tracked restore runs its own transactions (a dump made with --no-autocommit has these).
-            if ledger != nil && Self.controlsTransactions(statement) { return true }
+            if tracked && Self.controlsTransactions(statement) { return true }
         default:
             return false
         }
@@ -181,6 +189,7 @@ public final class ParallelApplier: @unchecked Sendable {
 
     /// Waits for every statement handed out; the first failure is thrown.
     public func finish() async throws {
+        try await opened()
         if pendingIndexes != nil { try await addPendingIndexes() }
         try await barrier()
         try await indexesBuilt()
@@ -271,7 +280,7 @@ public final class ParallelApplier: @unchecked Sendable {
 // MARK: - Progress tracking
 
 /// The table whose rows load next, by its CREATE TABLE.
-struct RowsTable {
+struct RowsTable: Sendable {
     var ordinal: Int
     var name: String
     /// InnoDB: its rows commit with their records. Aria, MyISAM…: they land at once, so an
@@ -395,10 +404,77 @@ final class Lane: @unchecked Sendable {
 
 extension ParallelApplier {
     func applyTracked(_ statement: [UInt8], kind: StatementKind, ordinal: Int) async throws {
+        if let opening {
+            if try await skippedEarly(statement, kind: kind, ordinal: ordinal, early: opening.early) { return }
+            try await opened()
+        }
         guard let ledger else { return }
+        try await applyTracked(statement, kind: kind, ordinal: ordinal, records: ledger.records)
+    }
+
+    /// The opening ledger is there: from here on its records decide. An index build queued from the
+    /// early records that the interrupted run had finished meanwhile is not run again.
+    private func opened() async throws {
+        guard let opening else { return }
+        let ready = try await opening.ledger.value
+        ledger = ready
+        self.opening = nil
+        if let pending = pendingIndexes, ready.indexesBuilt.contains(pending.table) { pendingIndexes = nil }
+    }
+
+    /// While a resume's ledger opens, a statement the early records account for is handled with them
+    /// when that writes nothing (`writesNothing`): skipped, or followed as a session setting. False: it
+    /// waits for the ledger.
+    private func skippedEarly(
+        _ statement: [UInt8], kind: StatementKind, ordinal: Int, early: RestoreRecords
+    ) async throws -> Bool {
+        guard
+            Self.writesNothing(
+                statement, kind: kind, ordinal: ordinal, records: early, rowsTable: rowsTable,
+                indexesPending: pendingIndexes != nil, applies: applies, allDatabases: databases.isEmpty)
+        else { return false }
+        try await applyTracked(statement, kind: kind, ordinal: ordinal, records: early)
+        return true
+    }
+
+    /// Whether `applyTracked` with `records` only skips the statement or follows it as a session
+    /// setting: no row, DDL, index build or record is written. Pure.
+    static func writesNothing(
+        _ statement: [UInt8], kind: StatementKind, ordinal: Int, records: RestoreRecords, rowsTable: RowsTable?,
+        indexesPending: Bool, applies: Bool, allDatabases: Bool
+    ) -> Bool {
+        if endsRows(kind, statement) {
+            if indexesPending { return false }
+            if let table = rowsTable, !table.transactional,
+                table.reload || !records.rowsComplete.contains(table.ordinal)
+            {
+                return false
+            }
+        }
+        switch kind {
+        case .use, .session, .lockTables, .unlockTables:
+            return true
+        case .data:
+            return !applies || (records.isDone(ordinal) && rowsTable?.reload != true)
+        case .createDatabase:
+            return !allDatabases || records.isDone(ordinal)
+        case .tableDDL:
+            guard applies else { return true }
+            // A table without transactions whose rows were not all in loads again (TRUNCATE first).
+            return records.isDone(ordinal)
+                && (!createsTable(statement) || transactional(createTable: statement)
+                    || records.rowsComplete.contains(ordinal))
+        case .other:
+            return !applies || controlsTransactions(statement) || records.isDone(ordinal)
+        }
+    }
+
+    private func applyTracked(
+        _ statement: [UInt8], kind: StatementKind, ordinal: Int, records ledger: RestoreRecords
+    ) async throws {
         if Self.endsRows(kind, statement) {
             if pendingIndexes != nil { try await addPendingIndexes() }
-            if let table = rowsTable { try await endRows(of: table) }
+            if let table = rowsTable { try await endRows(of: table, records: ledger) }
         }
         if try await followedSession(kind, statement) { return }
         switch kind {
@@ -431,7 +507,8 @@ extension ParallelApplier {
                     // Its rows landed without transactions: some may be in, so all go and load again.
                     try await barrier()
                     try await connections[0].query("TRUNCATE TABLE \(SQLQuoting.identifier(table))")
-                    try await connections[0].query(ledger.forgetRows(ofTable: ordinal))
+                    // Reached with the ledger open: a table without transactions waits for it (skippedEarly).
+                    if let forget = self.ledger?.forgetRows(ofTable: ordinal) { try await connections[0].query(forget) }
                 }
                 if let split, !ledger.indexesBuilt.contains(ordinal) { pendingIndexes = (split.addIndexes, ordinal) }
                 return
@@ -469,9 +546,9 @@ extension ParallelApplier {
     }
 
     /// The rows of a table without transactions are all in: recorded, so a resume keeps them.
-    private func endRows(of table: RowsTable) async throws {
+    private func endRows(of table: RowsTable, records: RestoreRecords) async throws {
         rowsTable = nil
-        guard !table.transactional, ledger?.rowsComplete.contains(table.ordinal) != true || table.reload else {
+        guard !table.transactional, !records.rowsComplete.contains(table.ordinal) || table.reload else {
             return
         }
         try await barrier()

@@ -86,6 +86,16 @@ public struct RestoreIdentity: Sendable, Equatable, Codable {
     }
 }
 
+/// What a restore's records say was committed: statements by ordinal, the tables whose deferred
+/// indexes were built, and the tables without transactions whose rows are all in. Pure.
+struct RestoreRecords: Sendable {
+    var completed = DoneRanges([])
+    var indexesBuilt: Set<Int> = []
+    var rowsComplete: Set<Int> = []
+
+    func isDone(_ ordinal: Int) -> Bool { completed.contains(ordinal) }
+}
+
 /// What an interrupted restore had committed, as a resume finds it.
 public struct ResumePoint: Sendable, Codable, Equatable {
     public var backup: String
@@ -122,23 +132,17 @@ public final class RestoreLedger: @unchecked Sendable {
     static let alreadyThere: Set<UInt32> = [1050, 1304, 1359, 1537, 1061, 1007, 1396, 1826]
 
     let identity: RestoreIdentity
-    let completed: DoneRanges
-    let indexesBuilt: Set<Int>
-    let rowsComplete: Set<Int>
-    /// Tables by the ordinal of their CREATE TABLE, as recorded.
+    let records: RestoreRecords
     let resumed: ResumePoint?
     private let connection: MariaDBConnection
     private var heartbeat: Task<Void, Never>?
 
     private init(
-        identity: RestoreIdentity, connection: MariaDBConnection, completed: DoneRanges, indexesBuilt: Set<Int>,
-        rowsComplete: Set<Int>, resumed: ResumePoint?
+        identity: RestoreIdentity, connection: MariaDBConnection, records: RestoreRecords, resumed: ResumePoint?
     ) {
         self.identity = identity
         self.connection = connection
-        self.completed = completed
-        self.indexesBuilt = indexesBuilt
-        self.rowsComplete = rowsComplete
+        self.records = records
         self.resumed = resumed
     }
 
@@ -254,15 +258,37 @@ public final class RestoreLedger: @unchecked Sendable {
         }
     }
 
+    /// A ledger being opened. A resume has to wait for the interrupted run's connections to end and
+    /// check its tables (a third of a second was measured after a SIGKILL), while what that run had
+    /// committed before is already known for sure (commits are never taken back): the statements
+    /// `early` holds are skipped meanwhile, and anything else waits for `ledger`.
+    enum Opening: Sendable {
+        case ready(RestoreLedger)
+        case resuming(early: RestoreRecords, ledger: Task<RestoreLedger, any Error>)
+
+        func opened() async throws -> RestoreLedger {
+            switch self {
+            case .ready(let ledger): ledger
+            case .resuming(_, let task): try await task.value
+            }
+        }
+
+        /// After a failure: stops the checks still running, or the opened ledger's heartbeat.
+        func stop() async {
+            if case .resuming(_, let task) = self { task.cancel() }
+            (try? await opened())?.stopHeartbeat()
+        }
+    }
+
     /// Opens the ledger for a run: checks what is recorded against `mode` and `identity`, ends the
     /// connections a dead run left behind, and starts (or goes on with) the records.
     /// `loading`: the ids of this run's connections, recorded so that a later resume can end them.
     static func open(
         on connection: MariaDBConnection, identity: RestoreIdentity, mode: ProgressMode, loading: [Int],
-        announce: (String) -> Void = { _ in }
-    ) async throws -> RestoreLedger {
+        announce: @escaping @Sendable (String) -> Void = { _ in },
+        resumed: @escaping @Sendable (ResumePoint) -> Void = { _ in }
+    ) async throws -> Opening {
         let decision = try await decide(on: connection, identity: identity, mode: mode)
-        var resumed: Recorded?
         switch decision {
         case .start:
             try await create(on: connection, identity: identity)
@@ -271,8 +297,17 @@ public final class RestoreLedger: @unchecked Sendable {
             try await connection.query("DROP SCHEMA IF EXISTS \(SQLQuoting.identifier(schema))")
             try await create(on: connection, identity: identity)
         case .resume(let record):
-            try await endConnections(of: record, on: connection)
-            resumed = record
+            let early = try await committed(on: connection, identity: identity).records
+            let task = Task {
+                try await endConnections(of: record, on: connection)
+                try await recordConnections(loading, on: connection, identity: identity)
+                let ledger = try await read(on: connection, identity: identity, started: record.started)
+                ledger.startHeartbeat()
+                // Said once the records are final, while the skipping goes on.
+                if let point = ledger.resumed { resumed(point) }
+                return ledger
+            }
+            return .resuming(early: early, ledger: task)
         case .restart(let record):
             try await endConnections(of: record, on: connection)
             let tables = try await createdTables(on: connection, key: record.key)
@@ -283,20 +318,20 @@ public final class RestoreLedger: @unchecked Sendable {
                     + (tables.isEmpty ? "" : ": " + SystemVersionedTables.shortList(tables)))
             try await create(on: connection, identity: identity)
         }
+        try await recordConnections(loading, on: connection, identity: identity)
+        let ledger = RestoreLedger(identity: identity, connection: connection, records: RestoreRecords(), resumed: nil)
+        ledger.startHeartbeat()
+        return .ready(ledger)
+    }
+
+    /// Records the ids of this run's connections, for a later resume to end them.
+    private static func recordConnections(_ loading: [Int], on connection: MariaDBConnection, identity: RestoreIdentity)
+        async throws
+    {
         let ids = loading.map(String.init).joined(separator: ",")
         try await connection.query(
             "UPDATE \(state) SET connection_ids = '\(ids)', updated = UTC_TIMESTAMP() WHERE restore_key = "
                 + "'\(identity.key)'")
-        let ledger =
-            if let resumed {
-                try await read(on: connection, identity: identity, started: resumed.started)
-            } else {
-                RestoreLedger(
-                    identity: identity, connection: connection, completed: DoneRanges([]), indexesBuilt: [],
-                    rowsComplete: [], resumed: nil)
-            }
-        ledger.startHeartbeat()
-        return ledger
     }
 
     /// Makes sure the recorded run is over before its records are read: its connections gone
@@ -398,6 +433,47 @@ public final class RestoreLedger: @unchecked Sendable {
         on connection: MariaDBConnection, identity: RestoreIdentity, started: String
     ) async throws -> RestoreLedger {
         let endpoint = connection.endpoint
+        let (records, point, tables, rowsByTable) = try await committed(on: connection, identity: identity)
+        // Tables of the restore that are gone, or hold another number of rows than it committed.
+        var changes: [String] = []
+        let names = Dictionary(tables.map { ($0.ordinal, $0) }, uniquingKeysWith: { a, _ in a })
+        let existing = Set(
+            try await connection.query(
+                "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.TABLES"
+            ).rows.compactMap { $0[0].string })
+        // A later DROP TABLE of the same name in the dump (a view's stand-in) makes it legitimately gone.
+        let lastCreate = Dictionary(tables.map { ($0.name, $0.ordinal) }, uniquingKeysWith: max)
+        for table in tables where lastCreate[table.name] == table.ordinal && !existing.contains(table.name) {
+            changes.append("\(table.name) is gone")
+        }
+        for (ordinal, committed) in rowsByTable.sorted(by: { $0.key < $1.key }) {
+            guard let table = names[ordinal], existing.contains(table.name),
+                table.transactional || records.rowsComplete.contains(ordinal),
+                // The server writes some mysql tables itself (statistics, GTID positions).
+                !table.name.hasPrefix("mysql.")
+            else { continue }
+            let parts = table.name.split(separator: ".", maxSplits: 1).map(String.init)
+            let count = try await connection.query(
+                "SELECT COUNT(*) FROM \(SQLQuoting.identifier(parts[0])).\(SQLQuoting.identifier(parts[1]))"
+            ).scalar.int ?? 0
+            if UInt64(count) != committed {
+                changes.append("\(table.name) has \(count) rows, the restore committed \(committed)")
+            }
+        }
+        if !changes.isEmpty { throw RestoreError.targetChanged(endpoint: endpoint, changes: changes) }
+        var resumed = point
+        resumed.started = started
+        return RestoreLedger(identity: identity, connection: connection, records: records, resumed: resumed)
+    }
+
+    /// What the records say was committed, without checking the tables.
+    private static func committed(
+        on connection: MariaDBConnection, identity: RestoreIdentity
+    ) async throws -> (
+        records: RestoreRecords, point: ResumePoint, tables: [(ordinal: Int, name: String, transactional: Bool)],
+        rowsByTable: [Int: UInt64]
+    ) {
+        let endpoint = connection.endpoint
         let rows: [Row]
         do {
             rows = try await connection.query(
@@ -436,40 +512,12 @@ public final class RestoreLedger: @unchecked Sendable {
             }
         }
         tables.sort { $0.ordinal < $1.ordinal }
-        // Tables of the restore that are gone, or hold another number of rows than it committed.
-        var changes: [String] = []
-        let names = Dictionary(tables.map { ($0.ordinal, $0) }, uniquingKeysWith: { a, _ in a })
-        let existing = Set(
-            try await connection.query(
-                "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.TABLES"
-            ).rows.compactMap { $0[0].string })
-        // A later DROP TABLE of the same name in the dump (a view's stand-in) makes it legitimately gone.
-        let lastCreate = Dictionary(tables.map { ($0.name, $0.ordinal) }, uniquingKeysWith: max)
-        for table in tables where lastCreate[table.name] == table.ordinal && !existing.contains(table.name) {
-            changes.append("\(table.name) is gone")
-        }
-        for (ordinal, committed) in rowsByTable.sorted(by: { $0.key < $1.key }) {
-            guard let table = names[ordinal], existing.contains(table.name),
-                table.transactional || complete.contains(ordinal),
-                // The server writes some mysql tables itself (statistics, GTID positions).
-                !table.name.hasPrefix("mysql.")
-            else { continue }
-            let parts = table.name.split(separator: ".", maxSplits: 1).map(String.init)
-            let count = try await connection.query(
-                "SELECT COUNT(*) FROM \(SQLQuoting.identifier(parts[0])).\(SQLQuoting.identifier(parts[1]))"
-            ).scalar.int ?? 0
-            if UInt64(count) != committed {
-                changes.append("\(table.name) has \(count) rows, the restore committed \(committed)")
-            }
-        }
-        if !changes.isEmpty { throw RestoreError.targetChanged(endpoint: endpoint, changes: changes) }
+        let records = RestoreRecords(completed: DoneRanges(ranges), indexesBuilt: indexes, rowsComplete: complete)
         let reloaded = tables.filter { !$0.transactional && !complete.contains($0.ordinal) }.map(\.name)
         let point = ResumePoint(
-            backup: identity.backup, started: started, statements: DoneRanges(ranges).count, sqlBytes: sqlBytes,
+            backup: identity.backup, started: "", statements: records.completed.count, sqlBytes: sqlBytes,
             rows: rowTotal, tables: tables.map(\.name), reloaded: reloaded)
-        return RestoreLedger(
-            identity: identity, connection: connection, completed: DoneRanges(ranges), indexesBuilt: indexes,
-            rowsComplete: complete, resumed: point)
+        return (records, point, tables, rowsByTable)
     }
 
     /// Keeps `updated` fresh while the restore runs, so that another run can tell a live restore
@@ -492,7 +540,9 @@ public final class RestoreLedger: @unchecked Sendable {
         heartbeat = nil
     }
 
-    func isDone(_ ordinal: Int) -> Bool { completed.contains(ordinal) }
+    func isDone(_ ordinal: Int) -> Bool { records.isDone(ordinal) }
+    var indexesBuilt: Set<Int> { records.indexesBuilt }
+    var rowsComplete: Set<Int> { records.rowsComplete }
 
     var key: String { identity.key }
 

@@ -546,7 +546,7 @@ public enum RestorePipeline {
         }
 
         let sink: any SQLSink
-        var ledger: RestoreLedger?
+        var opening: RestoreLedger.Opening?
         var applier: ParallelApplier?
         if useClient {
             guard let executable = request.clientExecutable ?? ChildProcess.locate(["mariadb", "mysql"]) else {
@@ -575,15 +575,14 @@ public enum RestorePipeline {
                 for connection in pool + [indexConnection, ledgerConnection].compactMap({ $0 }) {
                     ids.append(try await connection.query("SELECT CONNECTION_ID()").scalar.int ?? 0)
                 }
-                ledger = try await RestoreLedger.open(
+                opening = try await RestoreLedger.open(
                     on: ledgerConnection, identity: identity, mode: request.progressMode, loading: ids,
-                    announce: progress.note)
-                if let point = ledger?.resumed { progress.resumed(point) }
+                    announce: progress.note, resumed: progress.resumed)
             }
             applier = ParallelApplier(
                 connections: pool, databases: request.databases, guardGalera: galera && !request.force,
                 galeraTarget: galera, galeraEngines: galera ? try await Self.replicatedEngines(first) : [],
-                deferIndexes: request.deferIndexes, indexConnection: indexConnection, ledger: ledger,
+                deferIndexes: request.deferIndexes, indexConnection: indexConnection, ledger: opening,
                 chunkBytes: request.chunkBytes)
             sink = ApplierSink(applier: applier!, location: location, skipped: progress.skipped)
         }
@@ -603,16 +602,17 @@ public enum RestorePipeline {
             try await sink.finish()
         } catch let error as MariaDBError {
             await sink.abort()
-            ledger?.stopHeartbeat()
-            if ledger != nil {
+            await opening?.stop()
+            if opening != nil {
                 throw RestoreError.applyInterrupted(location: location, detail: error.localizedDescription)
             }
             throw RestoreError.applyFailed(location: location, detail: error.localizedDescription)
         } catch {
             await sink.abort()
-            ledger?.stopHeartbeat()
+            await opening?.stop()
             throw error
         }
+        let ledger = try await opening?.opened()
         do {
             try transferred.check(against: manifest, location: location, content: "SQL")
         } catch {

@@ -75,3 +75,55 @@ import Testing
         #expect(ParallelApplier.controlsTransactions(Array(statement.utf8)) == controls)
     }
 }
+
+/// While a resume's ledger opens, the statements its early records account for are skipped only
+/// when skipping them writes nothing: the rest waits for the full records.
+@Suite struct EarlySkipTests {
+    static let early = RestoreRecords(completed: DoneRanges([1...20]), indexesBuilt: [5], rowsComplete: [12])
+    static let innodb = RowsTable(ordinal: 5, name: "d.t", transactional: true, reload: false)
+    static let aria = RowsTable(ordinal: 9, name: "d.a", transactional: false, reload: false)
+    static let ariaComplete = RowsTable(ordinal: 12, name: "d.c", transactional: false, reload: false)
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var sql: String
+        var ordinal: Int
+        var rowsTable: RowsTable?
+        var indexesPending = false
+        var applies = true
+        var expected: Bool
+        var testDescription: String { "\(sql.prefix(40)) #\(ordinal) → \(expected)" }
+    }
+
+    @Test(arguments: [
+        Case(sql: "INSERT INTO `t` VALUES (1)", ordinal: 7, rowsTable: innodb, expected: true),
+        Case(sql: "INSERT INTO `t` VALUES (1)", ordinal: 21, rowsTable: innodb, expected: false),
+        // Rows of another database than the selected ones are left alone either way.
+        Case(sql: "INSERT INTO `t` VALUES (1)", ordinal: 21, rowsTable: innodb, applies: false, expected: true),
+        Case(sql: "CREATE TABLE `t` (`a` int) ENGINE=InnoDB", ordinal: 5, expected: true),
+        Case(sql: "CREATE TABLE `t` (`a` int) ENGINE=InnoDB", ordinal: 21, expected: false),
+        // A table without transactions whose rows were not all in may load again: the full records decide.
+        Case(sql: "CREATE TABLE `a` (`a` int) ENGINE=Aria", ordinal: 9, expected: false),
+        Case(sql: "CREATE TABLE `c` (`a` int) ENGINE=CSV", ordinal: 12, expected: true),
+        Case(sql: "DROP TABLE IF EXISTS `a`", ordinal: 9, expected: true),
+        // The end of a table's rows: its pending index build or rows-complete record is a write.
+        Case(sql: "UNLOCK TABLES", ordinal: 8, rowsTable: innodb, expected: true),
+        Case(sql: "CREATE TABLE `u` (`a` int) ENGINE=InnoDB", ordinal: 15, rowsTable: innodb, indexesPending: true,
+             expected: false),
+        Case(sql: "CREATE TABLE `u` (`a` int) ENGINE=InnoDB", ordinal: 15, rowsTable: aria, expected: false),
+        Case(sql: "CREATE TABLE `u` (`a` int) ENGINE=InnoDB", ordinal: 15, rowsTable: ariaComplete, expected: true),
+        Case(sql: "SET NAMES utf8mb4", ordinal: 30, expected: true),
+        Case(sql: "USE `d`", ordinal: 30, expected: true),
+        Case(sql: "CREATE DATABASE `d`", ordinal: 3, expected: true),
+        Case(sql: "CREATE DATABASE `e`", ordinal: 25, expected: false),
+        Case(sql: "/*!50003 CREATE PROCEDURE `p`() SELECT 1 */", ordinal: 20, expected: true),
+        Case(sql: "/*!50003 CREATE PROCEDURE `p`() SELECT 1 */", ordinal: 22, expected: false),
+        Case(sql: "COMMIT", ordinal: 40, expected: true),
+    ])
+    func skippedEarlyOnlyWhenNothingIsWritten(_ test: Case) {
+        let statement = Array(test.sql.utf8)
+        let written = !ParallelApplier.writesNothing(
+            statement, kind: StatementKind(statement), ordinal: test.ordinal, records: Self.early,
+            rowsTable: test.rowsTable, indexesPending: test.indexesPending, applies: test.applies, allDatabases: true)
+        #expect(written != test.expected)
+    }
+}
