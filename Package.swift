@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Preflight", dependencies: ["MariaDBClient", "Dump"]),
         .target(name: "RestoreEngine", dependencies: ["Preflight", "BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
-        .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime"]),
+        .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime", "Verification"]),
         .target(name: "Manifests", dependencies: ["MariaDBClient", "ObjectStore", "Preflight", "BackupEngine", "Dump", "Hashing", "UTCTime", .product(name: "Yams", package: "Yams")]),
         .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
         // What the commands and the wizard both draw: progress meters wired to the engines, the cutover display.

@@ -50,6 +50,20 @@ extension MariaDBMigrate {
         @Flag(help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching.")
         var lock = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Where verify --live keeps its records (its --state-directory): the cutover refuses when the last "
+                    + "live verify of these servers found a difference, did not end, or is older than "
+                    + "--verify-max-age; no record, no check.",
+                valueName: "directory"))
+        var verifyStateDirectory = LiveVerifyOptions.defaultStateDirectory
+
+        @Option(help: ArgumentHelp("How old the last live verify may be.", valueName: "seconds"))
+        var verifyMaxAge = 86_400.0
+
+        @Flag(help: "Switch over even when the last live verify found a difference or is too old.")
+        var force = false
+
         func validate() throws {
             guard timeout > 0, timeout <= 86_400 else {
                 throw ValidationError("--timeout '\(timeout)' is outside 0-86400 seconds")
@@ -82,6 +96,15 @@ extension MariaDBMigrate {
                     if watch { try await Task.sleep(for: .seconds(1)) }
                 } while watch
                 return
+            }
+            let record = LiveVerifyState.File(
+                directory: verifyStateDirectory, source: sourceSettings.endpointDescription,
+                target: targetSettings.endpointDescription)
+            if !force, let last = try record.load(),
+                let refusal = last.cutoverRefusal(now: Date(), maxAge: verifyMaxAge)
+            {
+                Console.error("Error: \(refusal) (\(record.path)); nothing was changed; --force switches over anyway\n")
+                throw ExitCode(1)
             }
             if !yes {
                 let prompter = Prompter()

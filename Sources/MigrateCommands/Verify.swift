@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import MariaDBClient
+import Presentation
+import Replication
 import RestoreEngine
+import Terminal
 import Verification
 
 extension MariaDBMigrate {
@@ -17,6 +20,7 @@ extension MariaDBMigrate {
         @OptionGroup(title: "Target connection") var target: TargetConnectionOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup(title: "Fixes the backup carried") var fix: FixOptions
+        @OptionGroup(title: "Live comparison") var liveOptions: LiveVerifyOptions
 
         @Option(
             name: .customLong("database"),
@@ -79,6 +83,7 @@ extension MariaDBMigrate {
         func validate() throws { _ = try fix.fixes() }
 
         func run() async throws {
+            if liveOptions.live { return try await runLive() }
             let targetSettings = try target.resolve()
             let report = try await job.run(source: try connection.resolve(prompter: nil), target: targetSettings)
             var dropped: [String] = []
@@ -104,5 +109,45 @@ extension MariaDBMigrate {
             }
             if !report.differences.isEmpty { throw ExitCode(1) }
         }
+    }
+}
+
+extension MariaDBMigrate.Verify {
+    /// `--live`: chunk by chunk at one GTID position; exit 1 on any differing row.
+    func runLive() async throws {
+        let job = try liveOptions.job(databases: databases)
+        let display = LiveVerifyDisplay(mode: ProgressMeter.mode(json: output.json))
+        let report: LiveVerifyJob.Report
+        do {
+            report = try await job.run(
+                source: try connection.resolve(prompter: nil), target: try target.resolve(), events: display.show)
+        } catch LiveVerifyError.nothingToResume(let file) {
+            // Bad input, as restore --resume's: nothing was done.
+            display.finish()
+            Console.error("Error: \(LiveVerifyError.nothingToResume(file: file).localizedDescription)\n")
+            throw ExitCode(2)
+        } catch {
+            display.finish()
+            throw error
+        }
+        display.finish()
+        if output.json {
+            try output.printJSON(report)
+        } else {
+            let rows = report.tables.reduce(0) { $0 + $1.rows }
+            let summary = "\(report.tables.count) tables, \(rows) rows, \(String(format: "%.1f", report.seconds)) s"
+            if report.differences == 0 {
+                print("no differences between \(report.source) and \(report.target) while replicating (\(summary))")
+            } else {
+                print("\(report.differences) rows differ between \(report.source) and \(report.target) (\(summary)):")
+            }
+            for table in report.tables where table.differences > 0 || table.note != nil {
+                let found = table.differences == 0 ? "equal" : "\(table.differences) rows differ"
+                print("  \(table.name): \(found)" + (table.note.map { " (\($0))" } ?? ""))
+                for row in table.differingRows { print("    \(row.kind): key (\(row.key.joined(separator: ", ")))") }
+            }
+            if report.pauses > 0 { print("  paused \(report.pauses) times for the load bounds") }
+        }
+        if report.differences > 0 { throw ExitCode(1) }
     }
 }

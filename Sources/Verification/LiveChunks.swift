@@ -48,6 +48,13 @@ public enum LiveChunks {
             + "WHERE \(range(key, after: lower, upTo: upper))"
     }
 
+    /// A table without a primary key, compared whole: rows, and the SUM and BIT_XOR of the row checksums (two
+    /// equal rows would cancel out in BIT_XOR alone; the SUM keeps a duplicated row told apart).
+    public static func wholeTableChecksumSQL(table: String, columns: [String]) -> String {
+        let row = rowChecksum(columns)
+        return "SELECT COUNT(*), COALESCE(SUM(\(row)), 0), COALESCE(BIT_XOR(\(row)), 0) FROM \(table)"
+    }
+
     /// The key and the checksum of each row of a chunk, in key order: what narrows a differing chunk.
     public static func rowChecksumsSQL(
         table: String, columns: [String], key: [String], after lower: Key?, upTo upper: Key?

@@ -1,3 +1,4 @@
+import Foundation
 import Preflight
 import Testing
 
@@ -135,5 +136,33 @@ struct ReplicationSetupTests {
                 "SET SESSION sql_log_bin = 0", "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY <secret>",
                 "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'repl'@'%'", "SET SESSION sql_log_bin = 1",
             ])
+    }
+}
+
+/// When the record of the last live verify lets a cutover go ahead.
+@Suite struct CutoverAfterLiveVerifyTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func record(finished: Bool, differences: Int?, minutesAgo: Double?) -> LiveVerifyState {
+        var state = LiveVerifyState(servers: "a -> b", databases: [])
+        state.finished = finished
+        state.differences = differences
+        state.finishedAt = minutesAgo.map { now.addingTimeInterval(-$0 * 60) }
+        return state
+    }
+
+    @Test(arguments: [
+        (record(finished: true, differences: 0, minutesAgo: 5), nil),
+        (record(finished: true, differences: 3, minutesAgo: 5), "found 3 differing rows"),
+        (record(finished: false, differences: nil, minutesAgo: nil), "did not end"),
+        (record(finished: true, differences: 0, minutesAgo: 90), "ended 90 minutes ago, more than 60 allowed"),
+    ] as [(LiveVerifyState, String?)])
+    func aCutoverGoesAheadOnlyAfterARecentCleanLiveVerify(_ state: LiveVerifyState, refusal: String?) {
+        let found = state.cutoverRefusal(now: Self.now, maxAge: 3600)
+        if let refusal {
+            #expect(found?.contains(refusal) == true, "\(found ?? "nil")")
+        } else {
+            #expect(found == nil)
+        }
     }
 }

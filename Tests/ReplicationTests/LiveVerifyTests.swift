@@ -1,0 +1,224 @@
+import Foundation
+import MariaDBClient
+import TestSupport
+import Testing
+
+/// `verify --live` on the live source and its replica while a writer commits: in LiveCutoverTests' suite, whose
+/// tests run one at a time, as they all set up the target's replication.
+extension LiveCutoverTests {
+    struct LiveReport: Decodable {
+        struct Table: Decodable {
+            struct Row: Decodable {
+                var kind: String
+                var key: [String]
+            }
+            var name: String
+            var rows: Int
+            var chunks: Int
+            var differences: Int
+            var differingRows: [Row]
+            var note: String?
+        }
+        var tables: [Table]
+        var differences: Int
+    }
+
+    /// The chunk events of a run's JSON lines: table, the key after which it started, the key it ended at, rows.
+    static func chunks(_ stderr: String) -> [(table: String, after: [String]?, upTo: [String]?, rows: Int)] {
+        stderr.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                object["event"] as? String == "chunk", let table = object["table"] as? String
+            else { return nil }
+            return (table, object["after"] as? [String], object["up_to"] as? [String], object["rows"] as? Int ?? 0)
+        }
+    }
+
+    /// Replicates a database with a writer running, as `replicate` sets it up: the writer is returned running.
+    func replicating(_ s: Servers, _ name: String, directory dir: String) async throws -> NumberedWriter {
+        let writer = NumberedWriter()
+        writer.start(try prepare(s, name), database: name)
+        try sql(
+            s.env, port: s.livePort,
+            "CREATE TABLE \(name).wide (a INT, b VARCHAR(20) CHARACTER SET utf8mb4, payload BLOB, "
+                + "amount DECIMAL(20,6), "
+                + "note TEXT CHARACTER SET utf8mb4, PRIMARY KEY (a, b)); "
+                + "INSERT INTO \(name).wide SELECT seq % 50, CONCAT('k', seq), REPEAT(CHAR(seq % 256), 100), seq / 7, "
+                + "CONCAT('ü', seq, '€') FROM \(name).seq_1_to_3000; "
+                + "CREATE TABLE \(name).bag (x INT, y VARCHAR(10)); "
+                + "INSERT INTO \(name).bag VALUES (1,'a'),(1,'a'),(2,'b'); "
+                + "CREATE TABLE \(name).big (id INT PRIMARY KEY, v VARCHAR(40)); "
+                + "INSERT INTO \(name).big SELECT seq, MD5(seq) FROM \(name).seq_1_to_60000")
+        try await writer.waitForCommits(50)
+        let backup = try CLI.run(
+            ["backup", "--database", name, "--storage-dir", dir + "/store"] + s.source, environment: s.passwords)
+        try #require(backup.status == 0, "\(backup.stderr)")
+        let restore = try CLI.run(
+            [
+                "restore", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", s.targetPort, "--user",
+                "root",
+            ], environment: s.passwords)
+        try #require(restore.status == 0, "\(restore.stderr)")
+        let replicate = try CLI.run(
+            [
+                "replicate", "--storage-dir", dir + "/store", "--create-replication-user",
+                "--replication-password-file", dir + "/repl.pw",
+            ] + s.source + s.target, environment: s.passwords)
+        try #require(replicate.status == 0, "\(replicate.stderr)")
+        try await writer.waitForCommits(50)
+        return writer
+    }
+
+    @Test func liveVerifyFindsNothingWhileTheWriterRunsAndEveryRowChangedBehindReplication() async throws {
+        let s = try servers()
+        let name = TestEnvironment.uniqueName("lv")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lv-\(UUID().uuidString)").path
+        defer { cleanUp(s, name, directory: dir) }
+        let writer = try await replicating(s, name, directory: dir)
+        let verify = ["verify", "--live", "--database", name, "--json", "--state-directory", dir + "/vl"]
+
+        for run in 1...5 {
+            let before = writer.counts.committed
+            let result = try CLI.run(verify + s.source + s.target, environment: s.passwords)
+            #expect(result.status == 0, "run \(run): \(result.stdout) \(result.stderr)")
+            let report = try JSONDecoder().decode(LiveReport.self, from: Data(result.stdout.utf8))
+            #expect(report.differences == 0)
+            #expect(report.tables.first { $0.name == "\(name).big" }?.rows == 60_000)
+            #expect(report.tables.first { $0.name == "\(name).bag" }?.note?.contains("no primary key") == true)
+            #expect(writer.counts.committed > before, "the writer went on during run \(run)")
+        }
+
+        // Behind replication's back: a row changed on the target, one deleted on the source, and rows whose only
+        // difference is in a BLOB, a DECIMAL and a utf8mb4 text.
+        try sql(
+            s.env, port: s.targetPort,
+            "SET SESSION sql_log_bin = 0; UPDATE \(name).t SET v = 'changed' WHERE id = 1; "
+                + "UPDATE \(name).wide SET payload = CONCAT(payload, 'x') WHERE a = 1 AND b = 'k1'; "
+                + "UPDATE \(name).wide SET amount = amount + 0.000001 WHERE a = 2 AND b = 'k2'; "
+                + "UPDATE \(name).wide SET note = CONCAT(note, CHAR(0xF09F9880 USING utf8mb4)) "
+                + "WHERE a = 3 AND b = 'k3'; "
+                + "DELETE FROM \(name).bag WHERE x = 2")
+        try sql(s.env, port: s.livePort, "SET SESSION sql_log_bin = 0; DELETE FROM \(name).t WHERE id = 2")
+        let found = try CLI.run(verify + ["--show-rows", "5"] + s.source + s.target, environment: s.passwords)
+        #expect(found.status == 1, "\(found.stdout) \(found.stderr)")
+        let report = try JSONDecoder().decode(LiveReport.self, from: Data(found.stdout.utf8))
+        let t = try #require(report.tables.first { $0.name == "\(name).t" })
+        #expect(
+            t.differingRows.map { "\($0.kind) \($0.key.joined(separator: ","))" }.sorted() == [
+                "differs '1'", "only-on-target '2'",
+            ])
+        let wide = try #require(report.tables.first { $0.name == "\(name).wide" })
+        #expect(Set(wide.differingRows.map(\.key)) == [["'1'", "'k1'"], ["'2'", "'k2'"], ["'3'", "'k3'"]])
+        #expect(wide.differingRows.allSatisfy { $0.kind == "differs" })
+        #expect(report.tables.first { $0.name == "\(name).bag" }?.differences ?? 0 > 0)
+        #expect(report.tables.first { $0.name == "\(name).big" }?.differences == 0)
+        // The text report names the keys too.
+        let text = try CLI.run(
+            Array(verify.filter { $0 != "--json" }) + s.source + s.target, environment: s.passwords)
+        #expect(text.status == 1 && text.stdout.contains("only-on-target: key ('2')"), "\(text.stdout)")
+        // The cutover reads that record and refuses; nothing changes on either server.
+        let cutover = try CLI.run(
+            ["cutover", "--yes", "--verify-state-directory", dir + "/vl"] + s.source + s.target,
+            environment: s.passwords)
+        ErrorCatalog.expect("cutover-after-differences", cutover)
+        let readOnly = try await query(try s.env.liveTCP(), "SELECT @@GLOBAL.read_only").scalar.int
+        #expect(readOnly == 0)
+        await writer.stop()
+    }
+
+    @Test func aKilledLiveVerifyResumesAndComparesEachChunkOnce() async throws {
+        let s = try servers()
+        let name = TestEnvironment.uniqueName("lvr")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lvr-\(UUID().uuidString)").path
+        defer { cleanUp(s, name, directory: dir) }
+        let writer = try await replicating(s, name, directory: dir)
+        // Chunks of about a millisecond: the big table takes hundreds of them, so the kill lands inside it.
+        let verify =
+            [
+                "verify", "--live", "--database", name, "--json", "--state-directory", dir + "/vl", "--chunk-time",
+                "0.001",
+            ]
+            + s.source + s.target
+        let big = "\(name).big"
+        var first: (status: Int32, stdout: String, stderr: String) = (0, "", "")
+        var killed = false
+        for _ in 0..<3 where !killed {
+            let run = try BackgroundRun(verify, environment: s.passwords)
+            // Keys are sorted in the JSON lines: this is a chunk event of the big table.
+            killed = await run.kill(SIGKILL, whenStderrHas: "\"table\":\"\(big)\",\"up_to\"")
+            first = run.wait()
+            if first.status == 0 { killed = false }
+        }
+        try #require(killed, "the live verify ended before it reached \(big) three times: \(first.stderr.suffix(500))")
+        let resumed = try CLI.run(verify + ["--resume"], environment: s.passwords)
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+
+        let before = Self.chunks(first.stderr).filter { $0.table == big }
+        let after = Self.chunks(resumed.stderr).filter { $0.table == big }
+        let last = try #require(before.last, "no chunk of \(big) before the kill")
+        let next = try #require(after.first, "no chunk of \(big) after the resume")
+        // It went on from the last chunk compared: no key range twice, none left out.
+        #expect(next.after == last.upTo, "\(String(describing: next.after)) after \(String(describing: last.upTo))")
+        #expect(before.reduce(0) { $0 + $1.rows } + after.reduce(0) { $0 + $1.rows } == 60_000)
+        // Tables finished before the kill are not compared again.
+        let finished = Set(Self.chunks(first.stderr).map(\.table)).subtracting([big])
+        #expect(Set(Self.chunks(resumed.stderr).map(\.table)).isDisjoint(with: finished))
+
+        let nothing = try CLI.run(verify + ["--resume"], environment: s.passwords)
+        #expect(nothing.status == 2, "\(nothing.stderr)")
+        ErrorCatalog.expect("live-verify-resume-finished", nothing)
+        let unknown = try CLI.run(
+            verify.filter { $0 != "--json" } + ["--connection-name", "nosuch"], environment: s.passwords)
+        ErrorCatalog.expect("live-verify-no-replication", unknown)
+        await writer.stop()
+    }
+}
+
+/// The CLI run in the background, its output in files; killed when its standard error shows a text.
+final class BackgroundRun: @unchecked Sendable {
+    let process = Process()
+    let output = NSTemporaryDirectory() + "mm-bg-\(UUID().uuidString)"
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        _ = FileManager.default.createFile(atPath: output + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: output + ".err", contents: nil)
+        process.executableURL = try CLI.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") }
+            .merging(environment) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: output + ".out")
+        process.standardError = FileHandle(forWritingAtPath: output + ".err")
+        try process.run()
+    }
+
+    /// On a thread of its own (the cooperative pool may be busy with other tests' children): false when the
+    /// run ended first.
+    func kill(_ signal: Int32, whenStderrHas text: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                while self.process.isRunning {
+                    if let data = FileManager.default.contents(atPath: self.output + ".err"),
+                        String(decoding: data, as: UTF8.self).contains(text)
+                    {
+                        Foundation.kill(self.process.processIdentifier, signal)
+                        return continuation.resume(returning: true)
+                    }
+                    usleep(2_000)
+                }
+                continuation.resume(returning: false)
+            }
+        }
+    }
+
+    func wait() -> (status: Int32, stdout: String, stderr: String) {
+        process.waitUntilExit()
+        defer {
+            try? FileManager.default.removeItem(atPath: output + ".out")
+            try? FileManager.default.removeItem(atPath: output + ".err")
+        }
+        return (
+            process.terminationStatus, (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? "",
+            (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
+        )
+    }
+}
