@@ -64,6 +64,8 @@ extension MariaDBMigrate {
         @Flag(help: "Switch over even when the last live verify found a difference or is too old.")
         var force = false
 
+        @OptionGroup(title: "The way back") var wayBack: WayBackOptions
+
         func validate() throws {
             guard timeout > 0, timeout <= 86_400 else {
                 throw ValidationError("--timeout '\(timeout)' is outside 0-86400 seconds")
@@ -84,6 +86,11 @@ extension MariaDBMigrate {
             async let targetConnection = MariaDBConnection.connect(targetSettings)
             let (source, destination) = try await (sourceConnection, targetConnection)
             let mode = ProgressMeter.mode(json: output.json)
+            if wayBack.finish {
+                let dropped = try await WayBack.finish(old: source)
+                if output.json { return try output.printJSON(["dropped": dropped]) }
+                return print("dropped the reverse stream \(dropped) on \(source.endpoint): no way back any more")
+            }
             if status || watch {
                 repeat {
                     let lag = try await CutoverJob.lag(
@@ -121,13 +128,27 @@ extension MariaDBMigrate {
                     defaultValue: "no", hint: "")
                 guard answer.lowercased().hasPrefix("y") else { throw ExitCode(1) }
             }
-            let job = job
-            let lockConnection = lock ? try await MariaDBConnection.connect(sourceSettings) : nil
+            var job = job
+            // A revert is a cutover the other way: the new server gives up the writes, the old one drains the
+            // reverse stream and takes them, and the forward stream comes back as the revert's way back.
+            let (losing, taking) = wayBack.revert ? (destination, source) : (source, destination)
+            let losingSettings = wayBack.revert ? targetSettings : sourceSettings
+            if wayBack.revert {
+                try await WayBack.requireReverse(on: source)
+                job.connectionName = WayBack.reverseConnectionName
+            }
+            if wayBack.revert || wayBack.reversible {
+                job.wayBack = try wayBack.resolve(
+                    revert: wayBack.revert, forwardConnection: connectionName, source: sourceSettings,
+                    target: targetSettings)
+            }
+            let finalJob = job
+            let lockConnection = lock ? try await MariaDBConnection.connect(losingSettings) : nil
             let display = CutoverDisplay(mode: mode)
             let report = try await runCancellingOnSignals {
                 defer { display.finish() }
-                return try await job.run(
-                    source: source, target: destination, lockConnection: lockConnection, events: display.show)
+                return try await finalJob.run(
+                    source: losing, target: taking, lockConnection: lockConnection, events: display.show)
             }
             if output.json { return try output.printJSON(report) }
             print(
@@ -137,6 +158,12 @@ extension MariaDBMigrate {
             print("  \(report.source) stays read-only (read_only=1): point the applications at \(report.target)")
             if report.targetMadeWritable { print("  \(report.target) was read-only: read_only=0 was set there") }
             if let note = report.leftAccountsNote { print("  " + note) }
+            if let way = report.wayBack {
+                print(
+                    "  way back: \(report.source) replicates from \(report.target) through '\(way)' from "
+                        + "\(report.wayBackFrom ?? "its start"); cutover --revert switches back, cutover --finish "
+                        + "drops it")
+            }
         }
     }
 }

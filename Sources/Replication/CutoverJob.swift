@@ -26,6 +26,8 @@ public struct CutoverJob: Sendable, Equatable {
     /// Also hold FLUSH TABLES WITH READ LOCK on the source (stops accounts with READ_ONLY ADMIN
     /// or SUPER too, which read_only lets write).
     public var lock: Bool
+    /// Set up a way back before the target takes writes (`cutover --reversible`, and `--revert`).
+    public var wayBack: WayBack?
 
     public init(
         connectionName: String = ReplicationSetup.defaultConnectionName, maxLag: UInt64 = 1000,
@@ -61,6 +63,9 @@ public struct CutoverJob: Sendable, Equatable {
         /// The source's accounts the replica logged in with (`'user'@'host'`): they stay, for a way back; drop
         /// them by hand when done (`leftAccountsNote`).
         public var replicationAccounts: [String] = []
+        /// The way back set up on the source: its connection name, and where it started.
+        public var wayBack: String?
+        public var wayBackFrom: String?
 
         /// One line on the replication account left on the source and how to drop it, nil without one.
         public var leftAccountsNote: String? {
@@ -111,6 +116,12 @@ public struct CutoverJob: Sendable, Equatable {
         events: @Sendable (Event) -> Void = { _ in }
     ) async throws -> Report {
         try await requireRunning(target)
+        // Checked before anything changes; the account is made only once every check passed.
+        var filter = ""
+        if let wayBack {
+            filter = try await wayBack.check(losing: source, taking: target, drained: connectionName)
+            try await wayBack.prepareAccount(on: target)
+        }
         // 1. Catch up with writes still allowed.
         let catchUpDeadline = ContinuousClock.now + .milliseconds(Int(catchUpTimeout * 1000))
         while true {
@@ -128,6 +139,7 @@ public struct CutoverJob: Sendable, Equatable {
         let refused = ContinuousClock.now
         try await source.query("SET GLOBAL read_only = 1")
         var locked = false
+        var wayBackStarted: GTIDPosition?
         do {
             if lock, let lockConnection {
                 try await lockConnection.query("FLUSH TABLES WITH READ LOCK")
@@ -137,6 +149,12 @@ public struct CutoverJob: Sendable, Equatable {
             events(.writesRefused(final: final))
             let startLag = try await Self.lag(source: source, target: target, connectionName: connectionName)
             try await drain(to: final, target: target, source: source, events: events)
+            // The way back starts where the target's binlog is now, before it takes any write.
+            if let wayBack {
+                let position = try await target.gtidBinlogPos()
+                try await wayBack.start(on: source, from: position, filter: filter)
+                wayBackStarted = position
+            }
             let name = SQLQuoting.literal(connectionName)
             let user = try await target.replicaStatus(connectionName)?.sourceUser ?? ""
             try await target.execute(["STOP SLAVE \(name)", "RESET SLAVE \(name) ALL"])
@@ -145,7 +163,7 @@ public struct CutoverJob: Sendable, Equatable {
             if targetReadOnly { try await target.query("SET GLOBAL read_only = 0") }
             if locked { try await lockConnection?.query("UNLOCK TABLES") }
             events(.switched)
-            return Report(
+            var report = Report(
                 source: source.endpoint, target: target.endpoint, connectionName: connectionName,
                 finalPosition: final.description,
                 writeDowntimeSeconds: Double(downtime.components.seconds)
@@ -153,8 +171,15 @@ public struct CutoverJob: Sendable, Equatable {
                 drainedTransactions: startLag.transactions, sourceLeftReadOnly: true,
                 targetMadeWritable: targetReadOnly, lockHeld: locked,
                 replicationAccounts: try await Self.accounts(named: user, on: source))
+            report.wayBack = wayBack?.connectionName
+            report.wayBackFrom = wayBackStarted?.description
+            return report
         } catch {
             if locked { _ = try? await lockConnection?.query("UNLOCK TABLES") }
+            // A way back this run made (the checks refused one already there) goes with the rollback.
+            if let wayBack, case .some(.some) = try? await source.replicaStatus(wayBack.connectionName) {
+                try? await WayBack.drop(wayBack.connectionName, on: source)
+            }
             let restored = (try? await source.query("SET GLOBAL read_only = \(wasReadOnly ? 1 : 0)")) != nil
             if case ReplicationError.cutoverTimeout(let seconds, let lag, _) = error {
                 throw ReplicationError.cutoverTimeout(seconds: seconds, lag: lag, restoredReadOnly: restored)

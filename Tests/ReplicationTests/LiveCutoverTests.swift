@@ -18,10 +18,10 @@ final class NumberedWriter: @unchecked Sendable {
     var committedSet: Set<Int> { lock.withLock { Set(committed) } }
     var refusedSet: Set<Int> { lock.withLock { Set(refused) } }
 
-    func start(_ settings: ConnectionSettings, database: String, limit: Int = 200_000) {
+    func start(_ settings: ConnectionSettings, database: String, limit: Int = 200_000, first: Int = 1) {
         task = Task {
             guard let connection = try? await MariaDBConnection.connect(settings) else { return }
-            for id in 1...limit {
+            for id in first..<(first + limit) {
                 if lock.withLock({ stopped }) { return }
                 let statement =
                     id % 10 == 0
@@ -108,11 +108,17 @@ struct LiveCutoverTests {
                 "mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot -f -e \"$SQL\"",
                 environment: ["MYSQL_PWD": s.env.rootPassword, "SQL": statements])
         }
-        run(s.targetPort, "STOP ALL SLAVES; RESET SLAVE 'mariadb_migrate' ALL; DROP DATABASE IF EXISTS \(name)")
+        // `mariadb -e` stops at the first error even with -f: a RESET of a connection that is not there goes last.
+        run(
+            s.targetPort,
+            "STOP ALL SLAVES; SET GLOBAL read_only = 0; DROP DATABASE IF EXISTS \(name); SET SESSION sql_log_bin = 0; "
+                + "DROP USER IF EXISTS mariadb_migrate_repl@'%'; DROP USER IF EXISTS \(name)@'127.0.0.1'")
+        run(s.targetPort, "RESET SLAVE 'mariadb_migrate' ALL")
         run(
             s.livePort,
-            "SET GLOBAL read_only = 0; DROP DATABASE IF EXISTS \(name); DROP USER IF EXISTS \(name)@'127.0.0.1'; "
-                + "DROP USER IF EXISTS mariadb_migrate_repl@'%'")
+            "STOP ALL SLAVES; SET GLOBAL read_only = 0; DROP DATABASE IF EXISTS \(name); "
+                + "DROP USER IF EXISTS \(name)@'127.0.0.1'; DROP USER IF EXISTS mariadb_migrate_repl@'%'")
+        run(s.livePort, "RESET SLAVE 'mariadb_migrate_reverse' ALL")
         try? FileManager.default.removeItem(atPath: directory)
     }
 

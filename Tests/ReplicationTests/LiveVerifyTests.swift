@@ -222,3 +222,85 @@ final class BackgroundRun: @unchecked Sendable {
         )
     }
 }
+
+extension LiveCutoverTests {
+    /// The inserted ids and the counter updates of writers, for comparing with a server.
+    static func expected(_ writers: [NumberedWriter]) -> (ids: Set<Int>, updates: Int) {
+        let committed = writers.reduce(into: Set<Int>()) { $0.formUnion($1.committedSet) }
+        return (committed.filter { $0 % 10 != 0 }, committed.filter { $0 % 10 == 0 }.count)
+    }
+
+    @Test func aReversibleCutoverSwitchesBackWithEveryWriteAndForwardAgain() async throws {
+        let s = try servers()
+        let name = TestEnvironment.uniqueName("rev")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rev-\(UUID().uuidString)").path
+        defer { cleanUp(s, name, directory: dir) }
+        let onSource = try await replicating(s, name, directory: dir)
+        let password = ["--replication-password-file", dir + "/repl.pw", "--json"]
+        struct Report: Decodable {
+            var writeDowntimeSeconds: Double
+            var wayBack: String?
+        }
+
+        let forward = try CLI.run(
+            ["cutover", "--yes", "--reversible"] + password + s.source + s.target, environment: s.passwords)
+        try #require(forward.status == 0, "\(forward.stdout) \(forward.stderr)")
+        #expect(try JSONDecoder().decode(Report.self, from: Data(forward.stdout.utf8)).wayBack
+            == "mariadb_migrate_reverse")
+        for _ in 0..<500 where onSource.counts.refused < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        await onSource.stop()
+
+        // The application now writes on the new server, with an account read_only stops (root would pass); made
+        // there without binlogging it, as the operator's User CR would make it outside the reverse stream's filter.
+        try sql(
+            s.env, port: s.targetPort,
+            "SET SESSION sql_log_bin = 0; CREATE USER \(name)@'127.0.0.1' IDENTIFIED BY 'writer-pw'; "
+                + "GRANT SELECT, INSERT, UPDATE ON \(name).* TO \(name)@'127.0.0.1'")
+        let onTarget = NumberedWriter()
+        onTarget.start(
+            ConnectionSettings(
+                transport: .tcp(host: "127.0.0.1", port: Int(s.targetPort)!), user: name, password: "writer-pw"),
+            database: name, first: 1_000_001)
+        try await onTarget.waitForCommits(200)
+        let back = try CLI.run(
+            ["cutover", "--yes", "--revert"] + password + s.source + s.target, environment: s.passwords)
+        try #require(back.status == 0, "\(back.stdout) \(back.stderr)")
+        #expect(try JSONDecoder().decode(Report.self, from: Data(back.stdout.utf8)).wayBack == "mariadb_migrate")
+        for _ in 0..<500 where onTarget.counts.refused < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        await onTarget.stop()
+        #expect(onTarget.counts.refused >= 5, "the new server took writes after the revert")
+
+        // Every row committed on either side is on the old server, once, and none that a read-only server refused.
+        let live = try s.env.liveTCP()
+        let (ids, updates) = Self.expected([onSource, onTarget])
+        let there = try await query(live, "SELECT id FROM \(name).t").rows.compactMap { $0[0].int }
+        #expect(there.count == Set(there).count)
+        let missing = ids.subtracting(there).sorted()
+        let extra = Set(there).subtracting(ids).sorted()
+        #expect(missing.isEmpty && extra.isEmpty, "missing \(missing.prefix(10)), not committed \(extra.prefix(10))")
+        #expect(try await query(live, "SELECT n FROM \(name).counter").scalar.int == updates)
+        #expect(try await query(live, "SELECT @@GLOBAL.read_only").scalar.int == 0)
+
+        // A reverse stream already there is refused before anything changes.
+        try sql(
+            s.env, port: s.livePort,
+            "CHANGE MASTER 'mariadb_migrate_reverse' TO MASTER_HOST='127.0.0.1', MASTER_PORT=1, MASTER_USER='x'")
+        let twice = try CLI.run(
+            ["cutover", "--yes", "--reversible"] + password.dropLast() + s.source + s.target, environment: s.passwords)
+        ErrorCatalog.expect("reverse-stream-there", twice)
+        #expect(try await query(live, "SELECT @@GLOBAL.read_only").scalar.int == 0)
+        try sql(s.env, port: s.livePort, "RESET SLAVE 'mariadb_migrate_reverse' ALL")
+
+        // Forward once more, then the way back goes: no replication on either server.
+        let again = try CLI.run(
+            ["cutover", "--yes", "--reversible"] + password + s.source + s.target, environment: s.passwords)
+        #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+        let finish = try CLI.run(["cutover", "--finish"] + s.source + s.target, environment: s.passwords)
+        #expect(finish.status == 0, "\(finish.stdout) \(finish.stderr)")
+        #expect(try await query(live, "SHOW ALL SLAVES STATUS").rows.isEmpty)
+        #expect(try await query(try s.env.targetTCP(), "SHOW ALL SLAVES STATUS").rows.isEmpty)
+        let nothing = try CLI.run(["cutover", "--yes", "--revert"] + password + s.source + s.target,
+            environment: s.passwords)
+        ErrorCatalog.expect("revert-nothing", nothing)
+    }
+}
