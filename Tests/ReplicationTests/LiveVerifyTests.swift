@@ -3,6 +3,8 @@ import MariaDBClient
 import TestSupport
 import Testing
 
+@testable import Replication
+
 /// `verify --live` on the live source and its replica while a writer commits: in LiveCutoverTests' suite, whose
 /// tests run one at a time, as they all set up the target's replication.
 extension LiveCutoverTests {
@@ -302,5 +304,40 @@ extension LiveCutoverTests {
         let nothing = try CLI.run(["cutover", "--yes", "--revert"] + password + s.source + s.target,
             environment: s.passwords)
         ErrorCatalog.expect("revert-nothing", nothing)
+    }
+}
+
+extension LiveCutoverTests {
+    /// The way back's checks refuse before anything changes: a target without a binlog, and one with the
+    /// source's server_id. The CLI prints them as `Error: …` with exit 1, as held here.
+    @Test func aWayBackThatCannotWorkIsRefusedFirst() async throws {
+        let s = try servers()
+        let live = try await MariaDBConnection.connect(try s.env.liveTCP())
+        let way = WayBack(connectionName: WayBack.reverseConnectionName, host: "127.0.0.1", port: 1, user: "x",
+            password: "unused")
+        let noBinlog = try await FreshServer()
+        defer { noBinlog.stop() }
+        await #expect(throws: WayBackError.self) {
+            do {
+                _ = try await way.check(
+                    losing: live, taking: try await MariaDBConnection.connect(noBinlog.settings), drained: "x")
+            } catch {
+                ErrorCatalog.expect("reverse-no-binlog", status: 1, output: "Error: \(error.localizedDescription)")
+                throw error
+            }
+        }
+        let liveID = try await live.query("SELECT @@GLOBAL.server_id").scalar.int ?? 0
+        let sameID = try await FreshServer(options: ["--log-bin=mysql-bin", "--server-id=\(liveID)"])
+        defer { sameID.stop() }
+        await #expect(throws: WayBackError.serverIDClash(id: liveID)) {
+            do {
+                _ = try await way.check(
+                    losing: live, taking: try await MariaDBConnection.connect(sameID.settings), drained: "x")
+            } catch {
+                ErrorCatalog.expect("reverse-server-id", status: 1, output: "Error: \(error.localizedDescription)")
+                throw error
+            }
+        }
+        #expect(try await live.query("SHOW ALL SLAVES STATUS").rows.isEmpty)
     }
 }
