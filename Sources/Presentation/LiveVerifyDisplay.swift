@@ -32,6 +32,15 @@ public final class LiveVerifyDisplay: @unchecked Sendable {
                     lastDraw = ContinuousClock.now
                 }
                 emit("\(table): \(tableRows[table] ?? 0) rows compared", final: false, json: json)
+            case .resumed(let table, let after, let rows, let chunks, let done):
+                emit(
+                    "resuming in \(table) after key (\((after ?? []).joined(separator: ", "))): \(rows) rows in "
+                        + "\(chunks) chunks compared there, \(done) tables done",
+                    final: true,
+                    json: [
+                        "event": "resumed", "table": table, "after": after.map { $0 as Any } ?? NSNull(),
+                        "rows": rows, "chunks": chunks, "tables_done": done,
+                    ])
             case .paused(let reason):
                 emit("paused: \(reason)", final: false, json: ["event": "paused", "reason": reason])
             case .tableDone(let table):

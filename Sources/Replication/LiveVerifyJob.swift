@@ -9,7 +9,7 @@ import Verification
 /// chunks by checksums the servers compute (`LiveChunks`), a differing chunk narrowed to its rows; one without
 /// is compared whole. Progress goes to a state file after every chunk, so `--resume` goes on from the last
 /// compared chunk.
-public struct LiveVerifyJob: Sendable {
+public struct LiveVerifyJob: Sendable, Equatable {
     public var databases: [String] = []
     public var connectionName = ReplicationSetup.defaultConnectionName
     /// Rows reported per table (their keys); all are counted.
@@ -20,7 +20,7 @@ public struct LiveVerifyJob: Sendable {
     public var maxThreadsRunning = 25
     /// Pauses while the replica is more than this many seconds behind.
     public var maxLagSeconds = 30
-    /// A table's snapshots are renewed after this many seconds (long snapshots hold the source's purge back).
+    /// The snapshots are renewed after this many seconds (long snapshots hold the source's purge back).
     public var snapshotSeconds = 30.0
     /// Where the progress files go, one per pair of servers.
     public var stateDirectory: String
@@ -33,6 +33,8 @@ public struct LiveVerifyJob: Sendable {
         case chunk(table: String, after: [String]?, upTo: [String]?, rows: Int, differences: Int)
         case paused(reason: String)
         case tableDone(LiveVerifyState.Table)
+        /// A resume goes on in `table` after the key `after`, with `rows` compared there before.
+        case resumed(table: String, after: [String]?, rows: Int, chunks: Int, tablesDone: Int)
     }
 
     public struct Report: Codable, Sendable, Equatable {
@@ -78,6 +80,12 @@ public struct LiveVerifyJob: Sendable {
                     detail: "it compared \(saved.servers) (\(saved.databases.joined(separator: ", ")))")
             }
             progress = saved
+            if let current = saved.current {
+                events(
+                    .resumed(
+                        table: current.name, after: current.after, rows: current.rows, chunks: current.chunks,
+                        tablesDone: saved.done.count))
+            }
         } else {
             progress = LiveVerifyState(servers: servers, databases: databases)
         }
@@ -106,16 +114,25 @@ public struct LiveVerifyJob: Sendable {
                 try await Task.sleep(for: .seconds(1))
             }
         }
+        // One pair of snapshots serves table after table until it is `snapshotSeconds` old: each renewal stops the
+        // replica for a moment and reads the source's binlog up to its position (BINLOG_GTID_POS).
+        var snapshotStarted: ContinuousClock.Instant?
+        let connectionName = self.connectionName
+        let snapshotSeconds = self.snapshotSeconds
+        func snapshot(for table: String) async throws {
+            if let started = snapshotStarted, ContinuousClock.now - started < .seconds(snapshotSeconds) { return }
+            let position = try await synchronise(
+                source: sourceRead, target: targetRead, control: targetControl, name: connectionName)
+            snapshotStarted = ContinuousClock.now
+            events(.synchronised(table: table, position: position.description))
+        }
         for table in tables where !progress.done.contains(where: { $0.name == table.name }) {
             var current =
                 progress.current?.name == table.name
                 ? progress.current! : LiveVerifyState.Table(name: table.name, wholeTable: table.key.isEmpty)
             var rows = current.nextRows
             let tableStarted = ContinuousClock.now
-            var snapshotStarted = ContinuousClock.now
-            let position = try await synchronise(
-                source: sourceRead, target: targetRead, control: targetControl, name: connectionName)
-            events(.synchronised(table: table.name, position: position.description))
+            try await snapshot(for: table.name)
             if table.key.isEmpty {
                 try await throttle()
                 let sql = LiveChunks.wholeTableChecksumSQL(table: table.quoted, columns: table.columns)
@@ -136,11 +153,7 @@ public struct LiveVerifyJob: Sendable {
             } else {
                 while true {
                     try await throttle()
-                    if ContinuousClock.now - snapshotStarted > .seconds(snapshotSeconds) {
-                        _ = try await synchronise(
-                            source: sourceRead, target: targetRead, control: targetControl, name: connectionName)
-                        snapshotStarted = ContinuousClock.now
-                    }
+                    try await snapshot(for: table.name)
                     let chunkStarted = ContinuousClock.now
                     let upper = try await sourceRead.query(
                         LiveChunks.chunkEndSQL(table: table.quoted, key: table.key, after: current.after, rows: rows)
@@ -186,13 +199,13 @@ public struct LiveVerifyJob: Sendable {
                     if upper == nil { break }
                 }
             }
-            for connection in [sourceRead, targetRead] { try await connection.query("COMMIT") }
             current.seconds += (ContinuousClock.now - tableStarted).seconds
             progress.done.append(current)
             progress.current = nil
             try state.save(progress)
             events(.tableDone(current))
         }
+        for connection in [sourceRead, targetRead] { try await connection.query("COMMIT") }
         progress.finished = true
         progress.finishedAt = Date()
         let differences = progress.done.reduce(0) { $0 + $1.differences }

@@ -304,6 +304,10 @@ inputs:
     min: 1
     help: "Seconds writes may be refused before the switch is rolled back"
   - {name: lock, type: bool, default: "no", help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching"}
+  - name: verify-live-state-dir
+    type: path
+    default: "${output-dir}/verify-live"
+    help: "Where the live comparison keeps its progress (what verify --live --resume goes on from)"
 steps:
   - id: replicate
     after: apply-accounts
@@ -342,8 +346,20 @@ steps:
       - replication-ssl-ca
     outputs: [start, lag, password-file]
     changes: true
-  - id: cutover
+  - id: verify-live
     after: replicate
+    title: Compare the new server with the source while both run
+    why: >-
+      Before any write is refused, prove the new server holds the source's data: each table is read on both servers
+      at one GTID position (the new server's replication stops for a moment at exactly the position of the source's
+      snapshot; the source takes no lock) and compared in primary-key chunks by checksums the servers compute.
+      Differing rows are named by their keys and stop the migration here, while the source still takes writes.
+    action: verify-live
+    inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
+             target-password, databases, verify-live-state-dir]
+    outputs: [differences, tables, rows]
+  - id: cutover
+    after: verify-live
     title: Switch over
     why: >-
       Waits until the new server is close behind, sets read_only on the source, waits until the new server applied

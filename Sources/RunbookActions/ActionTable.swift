@@ -202,6 +202,12 @@ extension Actions {
                  "cutover-timeout": .option("--timeout"), "lock": .toggle("--lock")]),
             outputs: ["downtime-seconds", "final-position"], effect: .sourceAndTarget, perform: cutover),
         ActionDescriptor(
+            name: "verify-live", command: ["verify", "--live"], required: [],
+            inputs: ActionDescriptor.merged(
+                ActionDescriptor.source, ActionDescriptor.target,
+                ["databases": .list("--database"), "verify-live-state-dir": .option("--state-directory")]),
+            outputs: ["differences", "tables", "rows"], effect: .none, perform: verifyLive),
+        ActionDescriptor(
             name: "verify", command: ["verify"], required: [],
             inputs: ActionDescriptor.merged(
                 ActionDescriptor.source, ActionDescriptor.target,

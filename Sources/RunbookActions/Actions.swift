@@ -497,6 +497,32 @@ public enum Actions {
         ]
     }
 
+    /// The live verify step's job, as `verify --live` builds it from its flags.
+    public static func verifyLiveJob(_ values: StepValues) -> LiveVerifyJob {
+        var job = LiveVerifyJob(stateDirectory: values.text("verify-live-state-dir") ?? "migration-out/verify-live")
+        job.databases = values.list("databases")
+        return job
+    }
+
+    /// The replicating target compared with the source while both run; a differing row fails the step.
+    static func verifyLive(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
+        let report = try await verifyLiveJob(values).run(
+            source: try values.connection("source").resolve(), target: try values.connection("target").resolve())
+        if report.differences > 0 {
+            let rows = report.tables.flatMap { table in
+                table.differingRows.map { "\(table.name) \($0.kind) (\($0.key.joined(separator: ", ")))" }
+            }
+            throw ActionFailure(
+                message: "\(report.differences) rows differ between \(report.source) and \(report.target) while "
+                    + "replicating: " + rows.prefix(5).joined(separator: "; "))
+        }
+        for table in report.tables { if let note = table.note { context.note("\(table.name): \(note)") } }
+        return [
+            "differences": "0", "tables": String(report.tables.count),
+            "rows": String(report.tables.reduce(0) { $0 + $1.rows }),
+        ]
+    }
+
     /// The target replicates from the source at the backup's position (the runbook's own output).
     /// The replicate step's request, as `replicate` builds it from its flags.
     public static func replicateRequest(_ values: StepValues) -> ReplicateRequest {

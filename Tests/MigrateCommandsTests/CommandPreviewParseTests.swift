@@ -114,6 +114,11 @@ import Testing
             case "verify":
                 let command = try #require(parsed as? MariaDBMigrate.Verify, "\(context)")
                 #expect(command.job == Actions.verifyJob(stepValues), "\(context)")
+            case "verify-live":
+                let command = try #require(parsed as? MariaDBMigrate.Verify, "\(context)")
+                #expect(
+                    try command.liveOptions.job(databases: command.databases) == Actions.verifyLiveJob(stepValues),
+                    "\(context)")
             case "accounts", "apply-accounts":
                 let command = try #require(parsed as? MariaDBMigrate.Users, "\(context)")
                 #expect(command.job == Actions.accountsJob(stepValues), "\(context)")

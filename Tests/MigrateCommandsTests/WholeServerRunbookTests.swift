@@ -139,7 +139,7 @@ struct WholeServerRunbookTests {
         let (run, events) = try runbook(
             "external-to-operator-live", from: source, to: target, ["--output-dir", dir.path])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(events.finishedSteps.suffix(3) == ["replicate", "cutover", "verify"], "\(run.stdout)")
+        #expect(events.finishedSteps.suffix(4) == ["replicate", "verify-live", "cutover", "verify"], "\(run.stdout)")
         let verify = events.outputs(of: "verify")
         #expect(verify?["differences"] == "0", "\(verify ?? [:])")
         #expect(verify?["left-out"] == "'mariadb_migrate_repl'@'%'", "\(verify ?? [:])")

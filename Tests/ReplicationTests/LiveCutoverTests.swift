@@ -12,6 +12,9 @@ final class NumberedWriter: @unchecked Sendable {
     private var stopped = false
     private(set) var committed: [Int] = []
     private(set) var refused: [Int] = []
+    /// The last refusal's error, for a failing test's message.
+    var lastError: String { lock.withLock { lastRefusal } }
+    private var lastRefusal = ""
     private var task: Task<Void, Never>?
 
     var counts: (committed: Int, refused: Int) { lock.withLock { (committed.count, refused.count) } }
@@ -31,7 +34,10 @@ final class NumberedWriter: @unchecked Sendable {
                     try await connection.query(statement)
                     lock.withLock { committed.append(id) }
                 } catch {
-                    lock.withLock { refused.append(id) }
+                    lock.withLock {
+                        refused.append(id)
+                        lastRefusal = "\(error)"
+                    }
                     try? await Task.sleep(for: .milliseconds(5))
                 }
             }
