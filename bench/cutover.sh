@@ -3,10 +3,13 @@
 # on loopback, sysbench oltp_insert as the application (one row per transaction, WRITE_RATE a
 # second, an account without SUPER so read_only refuses it), writing through the whole run.
 # `mariadb-migrate backup` and `restore` copy the data (the time a stop-the-world migration keeps
-# writes stopped: the operator's runbook), then ROUNDS rounds of: a backlog builds up, `replicate`
-# starts from the last position, the catch-up is timed from the GTID positions (rows applied a
-# second), and `cutover --yes` reports how long writes were refused. Best and median of the rounds
-# go to bench/results.json ("cutover") and bench/results.md. TABLE_SIZE sets the rows per table.
+# writes stopped: the operator's runbook), `replicate` catches up from the backup's position (rows
+# applied a second), `verify --live` runs while the writer writes (its rows/s and MiB/s, and the
+# writer's commits a second during it against a window as long without it), then ROUNDS rounds of
+# `cutover --reversible` and `cutover --revert` with the write downtime of each; at the end a last
+# cutover with the writer stopped, plain `verify` on the two quiet servers (timed) and
+# `cutover --finish`. Best and median go to bench/results.json ("cutover") and bench/results.md.
+# TABLE_SIZE sets the rows per table.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 cd "$REPO_ROOT"
@@ -66,40 +69,75 @@ backup_s=$(python3 -c "print(round($t1 - $t0, 2))"); restore_s=$(python3 -c "pri
 log "backup ${backup_s}s, restore ${restore_s}s under the writer"
 
 sequence() { sed -E 's/.*0-1-([0-9]+).*/\1/' <<<"$1"; }
-downtimes=() catchups=()
-start_args=(--storage-dir "$work/backups")
-for round in $(seq 1 "$rounds"); do
-  if [ "$round" -gt 1 ]; then
-    on_source "SET GLOBAL read_only = 0"
-    sleep "$backlog_s"
-    start_args=(--gtid "$final" --reset)
-  fi
-  applied_before=$(sequence "$(on_target "SELECT @@GLOBAL.gtid_slave_pos")")
-  [ "$round" = 1 ] && applied_before=$(sequence "$(python3 -c "import json,glob; print(json.load(open(glob.glob('$work/backups/*.manifest.json')[0]))['binlog']['gtid'])")")
-  c0=$(seconds)
-  "$bin" replicate "${start_args[@]}" --create-replication-user --replication-password-file "$work/repl.pw" >/dev/null
-  # Caught up: within one second's writes of the source.
+source_seq() { sequence "$(on_source "SELECT @@GLOBAL.gtid_binlog_pos")"; }
+caught_up() {  # within one second's writes of the source
   while :; do
-    src=$(sequence "$(on_source "SELECT @@GLOBAL.gtid_binlog_pos")"); dst=$(sequence "$(on_target "SELECT @@GLOBAL.gtid_slave_pos")")
+    src=$(source_seq); dst=$(sequence "$(on_target "SELECT @@GLOBAL.gtid_slave_pos")")
     [ $((src - dst)) -le "$rate" ] && break
     sleep 0.1
   done
-  c1=$(seconds)
-  catchup=$(python3 -c "print(round(($dst - $applied_before) / ($c1 - $c0)))")
-  "$bin" cutover --yes --json >"$work/cutover-$round.json"
-  final=$(python3 -c "import json; print(json.load(open('$work/cutover-$round.json'))['finalPosition'])")
+}
+# The backlog of the backup and restore: replicate from the backup's position, catch-up timed.
+applied_before=$(sequence "$(python3 -c "import json,glob; print(json.load(open(glob.glob('$work/backups/*.manifest.json')[0]))['binlog']['gtid'])")")
+c0=$(seconds)
+"$bin" replicate --storage-dir "$work/backups" --create-replication-user --replication-password-file "$work/repl.pw" >/dev/null
+caught_up
+c1=$(seconds)
+catchup=$(python3 -c "print(round(($dst - $applied_before) / ($c1 - $c0)))")
+log "caught up $((dst - applied_before)) rows at $catchup rows/s"
+
+# verify --live while the writer runs: the writer's commits a second during it and in a window as long just after
+# it (each insert is one transaction: the source's GTID sequence counts them).
+"$bin" verify --live --database sbtest --state-directory "$work/vl" --json >/dev/null  # warm-up, untimed
+w0=$(source_seq); s0=$(seconds)
+"$bin" verify --live --database sbtest --state-directory "$work/vl" --json >"$work/live.json"
+s1=$(seconds); w1=$(source_seq)
+live_s=$(python3 -c "print(round($s1 - $s0, 3))")
+w2=$(source_seq); s2=$(seconds)
+sleep "$live_s"
+s3=$(seconds); w3=$(source_seq)
+writer_during=$(python3 -c "print(round(($w1 - $w0) / ($s1 - $s0), 1))")
+writer_without=$(python3 -c "print(round(($w3 - $w2) / ($s3 - $s2), 1))")
+writer_ratio=$(python3 -c "print(round($writer_during / $writer_without, 3))")
+live_rows=$(python3 -c "import json; r=json.load(open('$work/live.json')); print(sum(t['rows'] for t in r['tables']))")
+data_mib=$(on_source "SELECT ROUND(SUM(DATA_LENGTH) / 1048576, 1) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'sbtest'")
+live_rows_s=$(python3 -c "print(round($live_rows / $live_s))")
+live_mib_s=$(python3 -c "print(round($data_mib / $live_s, 1))")
+log "verify --live: $live_rows rows in ${live_s}s; the writer committed $writer_during/s during it, $writer_without/s without"
+
+# Rounds of a reversible cutover and its revert: the source takes writes again after each revert, the target
+# replicates from it again (the revert's way back), and a backlog builds up before the next cutover.
+downtimes=() reverts=()
+for round in $(seq 1 "$rounds"); do
+  [ "$round" -gt 1 ] && sleep "$backlog_s"
+  caught_up
+  "$bin" cutover --yes --reversible --replication-password-file "$work/repl.pw" --verify-state-directory "$work/vl" \
+    --json >"$work/cutover-$round.json"
+  sleep 2
+  "$bin" cutover --yes --revert --replication-password-file "$work/repl.pw" --json >"$work/revert-$round.json"
   downtime=$(python3 -c "import json; print(round(json.load(open('$work/cutover-$round.json'))['writeDowntimeSeconds'], 3))")
-  log "round $round: caught up $((dst - applied_before)) rows at $catchup rows/s, write downtime ${downtime}s"
-  downtimes+=("$downtime"); catchups+=("$catchup")
+  revert=$(python3 -c "import json; print(round(json.load(open('$work/revert-$round.json'))['writeDowntimeSeconds'], 3))")
+  log "round $round: write downtime ${downtime}s, revert ${revert}s"
+  downtimes+=("$downtime"); reverts+=("$revert")
 done
 kill "$writer_pid" 2>/dev/null || die "the writer stopped early: $(tail -3 "$work/writer.log")"; wait "$writer_pid" 2>/dev/null || true; writer_pid=
 
-# Equal after the last cutover (the source stays read-only).
+# Forward once more with the writer stopped, then plain verify on the two quiet servers (timed), and the way
+# back dropped.
+caught_up
+"$bin" cutover --yes --reversible --replication-password-file "$work/repl.pw" --json >/dev/null
+p0=$(seconds)
 "$bin" verify --database sbtest --target-host 127.0.0.1 --target-port "$target_port" >"$work/verify.txt" || { cat "$work/verify.txt" >&2; die "verify found differences"; }
+p1=$(seconds)
+"$bin" cutover --finish >/dev/null
+plain_s=$(python3 -c "print(round($p1 - $p0, 3))")
+plain_rows=$(on_source "SELECT (SELECT COUNT(*) FROM sbtest.sbtest1) + (SELECT COUNT(*) FROM sbtest.sbtest2) + (SELECT COUNT(*) FROM sbtest.sbtest3) + (SELECT COUNT(*) FROM sbtest.sbtest4)")
+plain_rows_s=$(python3 -c "print(round($plain_rows / $plain_s))")
+plain_mib_s=$(python3 -c "print(round($data_mib / $plain_s, 1))")
 
 stats() { python3 -c "import statistics,sys; v=[float(x) for x in sys.argv[1:]]; print(*('%g' % round(x, 3) for x in (min(v), statistics.median(v), max(v))))" "$@"; }
 read -r down_best down_median down_worst <<<"$(stats "${downtimes[@]}")"
-read -r catch_worst catch_median catch_best <<<"$(stats "${catchups[@]}")"
+read -r rev_best rev_median rev_worst <<<"$(stats "${reverts[@]}")"
 stop_the_world=$(python3 -c "print(round($backup_s + $restore_s, 2))")
 ratio=$(python3 -c "print(round($down_median / $stop_the_world, 4))")
 cat >"$work/section.md" <<MD
@@ -109,13 +147,20 @@ cat >"$work/section.md" <<MD
 
 | measure | best | median | worst |
 |---|---:|---:|---:|
-| write downtime of \`cutover\` (s) | $down_best | $down_median | $down_worst |
-| catch-up (rows applied a second) | $catch_best | $catch_median | $catch_worst |
+| write downtime of \`cutover --reversible\` (s) | $down_best | $down_median | $down_worst |
+| write downtime of \`cutover --revert\` (s) | $rev_best | $rev_median | $rev_worst |
 
-Rounds: $rounds (each after a ${backlog_s} s backlog; the first after the backup and restore). Downtimes: ${downtimes[*]} s. Catch-up rates: ${catchups[*]} rows/s.
-The stop-the-world route keeps writes stopped at least for the backup and the restore: ${backup_s} s + ${restore_s} s = ${stop_the_world} s here (before any bootstrap in a cluster); the median cutover downtime is $ratio × that. Goal: downtime ≤ 2 s. \`verify\` found the source and the target equal after the last cutover.
+Rounds: $rounds of a reversible cutover, 2 s of refused writes, and its revert (each after a ${backlog_s} s backlog but the first). Downtimes: ${downtimes[*]} s; reverts: ${reverts[*]} s. Goal: each ≤ 2 s (median).
+
+| live comparison | seconds | rows/s | MiB/s |
+|---|---:|---:|---:|
+| \`verify --live\` while the writer runs and the target replicates | $live_s | $live_rows_s | $live_mib_s |
+| \`verify\` (row counts, CHECKSUM TABLE) on the two quiet servers | $plain_s | $plain_rows_s | $plain_mib_s |
+
+The writer (rate-limited to $rate rows a second) committed $writer_during rows/s during \`verify --live\` and $writer_without rows/s in a window as long just after it: $writer_ratio (goal ≥ 0.9). Catch-up after the backup and restore: $catchup rows applied a second. $data_mib MiB of table data.
+The stop-the-world route keeps writes stopped at least for the backup and the restore: ${backup_s} s + ${restore_s} s = ${stop_the_world} s here (before any bootstrap in a cluster); the median cutover downtime is $ratio × that. \`verify\` found the source and the target equal after a last cutover with the writer stopped.
 MD
 python3 bench/record.py cutover \
-  "{\"write_downtime_s\": $down_median, \"write_downtime_best_s\": $down_best, \"write_downtime_worst_s\": $down_worst, \"write_downtimes_s\": [$(IFS=,; echo "${downtimes[*]}")], \"catchup_rows_per_s\": $catch_median, \"catchup_rows_per_s_best\": $catch_best, \"catchup_rates\": [$(IFS=,; echo "${catchups[*]}")], \"writer_rows_per_s\": $rate, \"rounds\": $rounds, \"backup_s\": $backup_s, \"restore_s\": $restore_s, \"stop_the_world_s\": $stop_the_world, \"downtime_ratio_vs_stop_the_world\": $ratio, \"table_rows\": $((4 * table_size))}" \
+  "{\"write_downtime_s\": $down_median, \"write_downtime_best_s\": $down_best, \"write_downtime_worst_s\": $down_worst, \"write_downtimes_s\": [$(IFS=,; echo "${downtimes[*]}")], \"revert_downtime_s\": $rev_median, \"revert_downtime_best_s\": $rev_best, \"revert_downtime_worst_s\": $rev_worst, \"revert_downtimes_s\": [$(IFS=,; echo "${reverts[*]}")], \"catchup_rows_per_s\": $catchup, \"verify_live_s\": $live_s, \"verify_live_rows_per_s\": $live_rows_s, \"verify_live_mib_per_s\": $live_mib_s, \"verify_plain_s\": $plain_s, \"verify_plain_rows_per_s\": $plain_rows_s, \"verify_plain_mib_per_s\": $plain_mib_s, \"writer_during_verify_live_per_s\": $writer_during, \"writer_without_per_s\": $writer_without, \"writer_ratio\": $writer_ratio, \"writer_rows_per_s\": $rate, \"rounds\": $rounds, \"backup_s\": $backup_s, \"restore_s\": $restore_s, \"stop_the_world_s\": $stop_the_world, \"downtime_ratio_vs_stop_the_world\": $ratio, \"table_rows\": $((4 * table_size))}" \
   "$work/section.md"
 cat "$work/section.md"
