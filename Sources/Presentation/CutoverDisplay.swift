@@ -5,17 +5,12 @@ import Terminal
 /// Shows a cutover's events: a redrawn lag line on a terminal, JSON lines with `--json`, nothing
 /// otherwise; one wiring for the `cutover` command and the wizard's step.
 public final class CutoverDisplay: @unchecked Sendable {
-    private let mode: ProgressMeter.Mode
-    private let jsonOutput: FileHandle
-    private let tags: [String: String]
+    private let lines: EventLines
     private let lock = NSLock()
     private var lastDraw = ContinuousClock.now - .seconds(1)
-    private var lineOpen = false
 
     public init(mode: ProgressMeter.Mode, jsonOutput: FileHandle = .standardError, tags: [String: String] = [:]) {
-        self.mode = mode
-        self.jsonOutput = jsonOutput
-        self.tags = tags
+        lines = EventLines(mode: mode, jsonOutput: jsonOutput, tags: tags)
     }
 
     public static func text(_ lag: ReplicationLag) -> String {
@@ -50,23 +45,8 @@ public final class CutoverDisplay: @unchecked Sendable {
         }
     }
 
-    private func emit(_ line: String, final: Bool, json: [String: Any]) {
-        switch mode {
-        case .terminal:
-            Console.progressLine(line, final: final)
-            lineOpen = !final
-        case .json:
-            Console.writeJSONLine(json, tags: tags, to: jsonOutput)
-        case .quiet:
-            break
-        }
-    }
+    private func emit(_ line: String, final: Bool, json: [String: Any]) { lines.emit(line, final: final, json: json) }
 
     /// Ends an open lag line on a terminal.
-    public func finish() {
-        lock.withLock {
-            if lineOpen && mode == .terminal { Console.error("\n") }
-            lineOpen = false
-        }
-    }
+    public func finish() { lines.finish() }
 }

@@ -5,13 +5,12 @@ import Terminal
 /// Shows `verify --live` as it goes: a redrawn line per table on a terminal, JSON lines with `--json` (every
 /// chunk, with its key range: what a test or a script follows), nothing otherwise.
 public final class LiveVerifyDisplay: @unchecked Sendable {
-    private let mode: ProgressMeter.Mode
+    private let lines: EventLines
     private let lock = NSLock()
     private var lastDraw = ContinuousClock.now - .seconds(1)
-    private var lineOpen = false
     private var tableRows: [String: Int] = [:]
 
-    public init(mode: ProgressMeter.Mode) { self.mode = mode }
+    public init(mode: ProgressMeter.Mode) { lines = EventLines(mode: mode) }
 
     public func show(_ event: LiveVerifyJob.Event) {
         lock.withLock {
@@ -27,7 +26,7 @@ public final class LiveVerifyDisplay: @unchecked Sendable {
                     "up_to": upTo.map { $0 as Any } ?? NSNull(), "rows": rows,
                     "differences": differences,
                 ]
-                if mode == .terminal {
+                if lines.mode == .terminal {
                     guard ContinuousClock.now - lastDraw >= .milliseconds(200) else { return }
                     lastDraw = ContinuousClock.now
                 }
@@ -55,23 +54,8 @@ public final class LiveVerifyDisplay: @unchecked Sendable {
         }
     }
 
-    private func emit(_ line: String, final: Bool, json: [String: Any]) {
-        switch mode {
-        case .terminal:
-            Console.progressLine(line, final: final)
-            lineOpen = !final
-        case .json:
-            Console.writeJSONLine(json, tags: [:], to: .standardError)
-        case .quiet:
-            break
-        }
-    }
+    private func emit(_ line: String, final: Bool, json: [String: Any]) { lines.emit(line, final: final, json: json) }
 
     /// Ends an open line on a terminal.
-    public func finish() {
-        lock.withLock {
-            if lineOpen && mode == .terminal { Console.error("\n") }
-            lineOpen = false
-        }
-    }
+    public func finish() { lines.finish() }
 }

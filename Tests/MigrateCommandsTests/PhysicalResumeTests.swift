@@ -45,7 +45,7 @@ struct PhysicalResumeTests {
             "restore", "--physical", "--storage-dir", dir + "/store", "--datadir", dir + "/data", "--staging-dir",
             dir + "/staging",
         ]
-        let run = try ResumableRestoreTests.Background(restore, environment: environment)
+        let run = try BackgroundRun(restore, environment: environment)
         var preparing = false
         while run.process.isRunning && !preparing {
             let states = (try? FileManager.default.subpathsOfDirectory(atPath: dir + "/staging")) ?? []

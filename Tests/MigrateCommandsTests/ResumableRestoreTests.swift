@@ -107,56 +107,12 @@ struct ResumableRestoreTests {
         ]
     }
 
-    /// The CLI started in the background, its output in files.
-    final class Background: @unchecked Sendable {
-        let process = Process()
-        let output: String
-
-        init(_ arguments: [String], environment: [String: String]) throws {
-            output = NSTemporaryDirectory() + "mm-resume-\(UUID().uuidString)"
-            _ = FileManager.default.createFile(atPath: output + ".out", contents: nil)
-            _ = FileManager.default.createFile(atPath: output + ".err", contents: nil)
-            process.executableURL = try CLI.binary
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.filter {
-                !$0.key.hasPrefix("MARIADB_") && !$0.key.hasPrefix("AWS_")
-            }.merging(environment) { $1 }
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle(forWritingAtPath: output + ".out")
-            process.standardError = FileHandle(forWritingAtPath: output + ".err")
-            try process.run()
-        }
-
-        func wait() -> (status: Int32, stdout: String, stderr: String) {
-            process.waitUntilExit()
-            defer {
-                try? FileManager.default.removeItem(atPath: output + ".out")
-                try? FileManager.default.removeItem(atPath: output + ".err")
-            }
-            return (
-                process.terminationStatus, (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
-            )
-        }
-    }
-
     /// Sends `signal` to the run the moment `query` holds on the FreshServer at `port`; false when the
     /// run ended first. The watch runs on a thread of its own with the client as a child: under a full
     /// test run the cooperative threads were all blocked by other tests' child processes, and a poll
     /// on them missed a whole restore.
-    static func signal(_ signal: Int32, to run: Background, when query: String, port: Int) async -> Bool {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                while run.process.isRunning {
-                    if holds(query, port: port) {
-                        kill(run.process.processIdentifier, signal)
-                        return continuation.resume(returning: true)
-                    }
-                    usleep(5_000)
-                }
-                continuation.resume(returning: false)
-            }
-        }
+    static func signal(_ signal: Int32, to run: BackgroundRun, when query: String, port: Int) async -> Bool {
+        await run.signal(signal) { holds(query, port: port) }
     }
 
     /// Whether `query` gives a number above 0 (the password in the environment, not on argv).
@@ -207,7 +163,7 @@ struct ResumableRestoreTests {
             var stopped: (status: Int32, stdout: String, stderr: String) = (0, "", "")
             var reached = false
             for _ in 0..<3 where !reached {
-                let run = try Background(restore([]), environment: targetPassword)
+                let run = try BackgroundRun(restore([]), environment: targetPassword)
                 switch point.how {
                 case .signal(let signal):
                     reached = await Self.signal(signal, to: run, when: point.when, port: target.server.port)
@@ -299,7 +255,7 @@ struct ResumableRestoreTests {
         ErrorCatalog.expect("resume-nothing", nothing)
         ErrorCatalog.expect("resume-and-restart", try CLI.run(restore(["--resume", "--restart"])))
 
-        let run = try Background(restore([]), environment: targetPassword)
+        let run = try BackgroundRun(restore([]), environment: targetPassword)
         let reached = await Self.signal(
             SIGKILL, to: run, when: "SELECT COUNT(*) >= 100000 FROM \(db).big", port: target.server.port)
         _ = run.wait()
@@ -359,7 +315,7 @@ struct ResumableRestoreTests {
             "MARIADB_PASSWORD": FreshServer.password, "MARIADB_ROOT_PASSWORD": FreshServer.password,
             "MARIADB_TARGET_PASSWORD": FreshServer.password,
         ]
-        let run = try Background(
+        let run = try BackgroundRun(
             [
                 "migrate", "external-to-operator", "--yes", "--json", "--state-dir", dir + "/state", "--source-port",
                 String(source.server.port), "--storage-dir", dir + "/store", "--target-host", "127.0.0.1",

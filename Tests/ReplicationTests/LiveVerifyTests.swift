@@ -148,7 +148,8 @@ extension LiveCutoverTests {
         for _ in 0..<3 where !killed {
             let run = try BackgroundRun(verify, environment: s.passwords)
             // Keys are sorted in the JSON lines: this is a chunk event of the big table.
-            killed = await run.kill(SIGKILL, whenStderrHas: "\"table\":\"\(big)\",\"up_to\"")
+            let chunkOfBig = "\"table\":\"\(big)\",\"up_to\""
+            killed = await run.signal(SIGKILL, interval: 2_000) { run.stderrSoFar.contains(chunkOfBig) }
             first = run.wait()
             if first.status == 0 { killed = false }
         }
@@ -189,56 +190,6 @@ extension LiveCutoverTests {
             verify.filter { $0 != "--json" } + ["--connection-name", "nosuch"], environment: s.passwords)
         ErrorCatalog.expect("live-verify-no-replication", unknown)
         await writer.stop()
-    }
-}
-
-/// The CLI run in the background, its output in files; killed when its standard error shows a text.
-final class BackgroundRun: @unchecked Sendable {
-    let process = Process()
-    let output = NSTemporaryDirectory() + "mm-bg-\(UUID().uuidString)"
-
-    init(_ arguments: [String], environment: [String: String]) throws {
-        _ = FileManager.default.createFile(atPath: output + ".out", contents: nil)
-        _ = FileManager.default.createFile(atPath: output + ".err", contents: nil)
-        process.executableURL = try CLI.binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MARIADB_") }
-            .merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: output + ".out")
-        process.standardError = FileHandle(forWritingAtPath: output + ".err")
-        try process.run()
-    }
-
-    /// On a thread of its own (the cooperative pool may be busy with other tests' children): false when the
-    /// run ended first.
-    func kill(_ signal: Int32, whenStderrHas text: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                while self.process.isRunning {
-                    if let data = FileManager.default.contents(atPath: self.output + ".err"),
-                        String(decoding: data, as: UTF8.self).contains(text)
-                    {
-                        Foundation.kill(self.process.processIdentifier, signal)
-                        return continuation.resume(returning: true)
-                    }
-                    usleep(2_000)
-                }
-                continuation.resume(returning: false)
-            }
-        }
-    }
-
-    func wait() -> (status: Int32, stdout: String, stderr: String) {
-        process.waitUntilExit()
-        defer {
-            try? FileManager.default.removeItem(atPath: output + ".out")
-            try? FileManager.default.removeItem(atPath: output + ".err")
-        }
-        return (
-            process.terminationStatus, (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? "",
-            (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
-        )
     }
 }
 
