@@ -78,9 +78,17 @@ extension LiveCutoverTests {
         let writer = try await replicating(s, name, directory: dir)
         let verify = ["verify", "--live", "--database", name, "--json", "--state-directory", dir + "/vl"]
 
-        // The writer's task shares the cooperative threads with CLI.run's wait: under a full parallel test run it may
-        // starve during one verify, so its progress is checked over the five.
-        let before = writer.counts.committed
+        // A second writer in a child process of its own: the first one's task shares the cooperative threads with
+        // CLI.run's wait, and under the full parallel test run in CI it did not commit once during five verifies.
+        let side = try ProcessWriter(
+            port: s.livePort, password: s.env.rootPassword, table: "\(name).t", first: 5_000_001,
+            stopFile: dir + "/stop-writer")
+        let live = try s.env.liveTCP()
+        let sideRows = "SELECT COUNT(*) FROM \(name).t WHERE id > 5000000"
+        for _ in 0..<500 where try await query(live, sideRows).scalar.int ?? 0 == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let before = try await query(live, sideRows).scalar.int ?? 0
         for run in 1...5 {
             let result = try CLI.run(verify + s.source + s.target, environment: s.passwords)
             #expect(result.status == 0, "run \(run): \(result.stdout) \(result.stderr)")
@@ -89,7 +97,10 @@ extension LiveCutoverTests {
             #expect(report.tables.first { $0.name == "\(name).big" }?.rows == 60_000)
             #expect(report.tables.first { $0.name == "\(name).bag" }?.note?.contains("no primary key") == true)
         }
-        #expect(writer.counts.committed > before && writer.counts.refused == 0, "\(writer.lastError)")
+        let after = try await query(live, sideRows).scalar.int ?? 0
+        #expect(before > 0 && after > before && side.isRunning, "the writer committed \(before), then \(after)")
+        side.stop()
+        #expect(writer.counts.refused == 0, "\(writer.lastError)")
 
         // Behind replication's back: a row changed on the target, one deleted on the source, and rows whose only
         // difference is in a BLOB, a DECIMAL and a utf8mb4 text.
@@ -217,7 +228,7 @@ extension LiveCutoverTests {
         try #require(forward.status == 0, "\(forward.stdout) \(forward.stderr)")
         #expect(try JSONDecoder().decode(Report.self, from: Data(forward.stdout.utf8)).wayBack
             == "mariadb_migrate_reverse")
-        for _ in 0..<500 where onSource.counts.refused < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<3000 where onSource.counts.refused < 5 { try await Task.sleep(for: .milliseconds(10)) }
         await onSource.stop()
 
         // The application now writes on the new server, with an account read_only stops (root would pass); made
@@ -236,7 +247,7 @@ extension LiveCutoverTests {
             ["cutover", "--yes", "--revert"] + password + s.source + s.target, environment: s.passwords)
         try #require(back.status == 0, "\(back.stdout) \(back.stderr)")
         #expect(try JSONDecoder().decode(Report.self, from: Data(back.stdout.utf8)).wayBack == "mariadb_migrate")
-        for _ in 0..<500 where onTarget.counts.refused < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<3000 where onTarget.counts.refused < 5 { try await Task.sleep(for: .milliseconds(10)) }
         await onTarget.stop()
         #expect(onTarget.counts.refused >= 5, "the new server took writes after the revert")
 
@@ -307,5 +318,36 @@ extension LiveCutoverTests {
             }
         }
         #expect(try await live.query("SHOW ALL SLAVES STATUS").rows.isEmpty)
+    }
+}
+
+/// Inserts numbered rows from a child process (a shell loop into the mariadb client, the password in its
+/// environment), a statement every 5 ms, until `stop`: it writes whatever the test process's threads are doing.
+final class ProcessWriter: @unchecked Sendable {
+    private let process = Process()
+    private let stopFile: String
+
+    init(port: String, password: String, table: String, first: Int, stopFile: String) throws {
+        self.stopFile = stopFile
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [
+            "-c",
+            "i=\(first); while [ ! -e \"$STOP\" ]; do echo \"INSERT INTO \(table) (id, v) VALUES ($i, 'side');\"; "
+                + "i=$((i + 1)); sleep 0.005; done | mariadb --no-defaults -h127.0.0.1 -P\(port) -uroot",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["MYSQL_PWD": password, "STOP": stopFile]) {
+            $1
+        }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// The loop sees the file and ends; the client reads to the end of its input and exits.
+    func stop() {
+        FileManager.default.createFile(atPath: stopFile, contents: nil)
+        process.waitUntilExit()
     }
 }
