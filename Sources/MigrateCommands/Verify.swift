@@ -80,7 +80,22 @@ extension MariaDBMigrate {
             return job
         }
 
-        func validate() throws { _ = try fix.fixes() }
+        func validate() throws {
+            _ = try fix.fixes()
+            guard liveOptions.live else { return }
+            // What only the quiet comparison reads: refused with --live rather than left unread.
+            let quietOnly: [(String, Bool)] = [
+                ("--fix", !fix.fixList.isEmpty), ("--account", !accountPatterns.isEmpty),
+                ("--accounts/--no-accounts", accounts != nil), ("--tool-account", !toolUsers.isEmpty),
+                ("--no-history", !history), ("--history-left-out", !historyLeftOut.isEmpty),
+                ("--drop-restore-progress", dropRestoreProgress),
+            ]
+            if let flag = quietOnly.first(where: \.1)?.0 {
+                throw ValidationError(
+                    "\(flag) belongs to the quiet comparison, which --live does not run: drop it, or run verify "
+                        + "without --live once the servers are quiet")
+            }
+        }
 
         func run() async throws {
             if liveOptions.live { return try await runLive() }

@@ -237,4 +237,24 @@ import Testing
         #expect(Runbook.problem(names.joined(separator: ","), for: input) == nil)
         #expect(Runbook.problem("innodb,pk", for: input) != nil)
     }
+
+    /// What only the quiet comparison reads is refused with --live, naming the flag; --live alone parses.
+    @Test(arguments: [
+        (["--fix", "innodb"], "--fix"), (["--account", "app%"], "--account"), (["--no-accounts"], "--accounts"),
+        (["--tool-account", "x"], "--tool-account"), (["--no-history"], "--no-history"),
+        (["--history-left-out", "d.t"], "--history-left-out"), (["--drop-restore-progress"], "--drop-restore-progress"),
+        ([], nil),
+    ] as [([String], String?)])
+    func liveRefusesTheQuietComparisonsFlags(_ extra: [String], refused: String?) throws {
+        let arguments = ["verify", "--live", "--target-host", "db.invalid"] + extra
+        if let refused {
+            #expect {
+                _ = try MariaDBMigrate.parseAsRoot(arguments)
+            } throws: { error in
+                MariaDBMigrate.message(for: error).contains(refused)
+            }
+        } else {
+            _ = try MariaDBMigrate.parseAsRoot(arguments)
+        }
+    }
 }
