@@ -98,24 +98,12 @@ public struct CutoverJob: Sendable, Equatable {
             .compactMap { $0[0].string }.sorted().map { "\(SQLQuoting.literal(user))@\(SQLQuoting.literal($0))" }
     }
 
-    /// The replica must run; its error otherwise.
-    func requireRunning(_ target: MariaDBConnection) async throws {
-        guard let status = try await target.replicaStatus(connectionName) else {
-            throw ReplicationError.noReplication(connection: connectionName, target: target.endpoint)
-        }
-        guard status.running, status.error == nil else {
-            throw ReplicationError.replicaStopped(
-                connection: connectionName, target: target.endpoint,
-                detail: status.error ?? "io \(status.ioRunning), sql \(status.sqlRunning)")
-        }
-    }
-
     /// `lockConnection` is a second source connection for FLUSH TABLES WITH READ LOCK (`lock`).
     public func run(
         source: MariaDBConnection, target: MariaDBConnection, lockConnection: MariaDBConnection? = nil,
         events: @Sendable (Event) -> Void = { _ in }
     ) async throws -> Report {
-        try await requireRunning(target)
+        try await target.requireRunningReplica(connectionName)
         // Checked before anything changes; the account is made only once every check passed.
         var filter = ""
         if let wayBack {
@@ -128,7 +116,7 @@ public struct CutoverJob: Sendable, Equatable {
             let lag = try await Self.lag(source: source, target: target, connectionName: connectionName)
             events(.catchingUp(lag))
             if lag.transactions <= maxLag { break }
-            try await requireRunning(target)
+            try await target.requireRunningReplica(connectionName)
             if ContinuousClock.now > catchUpDeadline {
                 throw ReplicationError.catchUpTimeout(seconds: catchUpTimeout, lag: lag.transactions)
             }
@@ -200,7 +188,7 @@ public struct CutoverJob: Sendable, Equatable {
             if try await target.query(wait).scalar.int == 0 { return }
             let lag = try await Self.lag(source: source, target: target, connectionName: connectionName)
             events(.draining(lag))
-            try await requireRunning(target)
+            try await target.requireRunningReplica(connectionName)
             if ContinuousClock.now > deadline {
                 throw ReplicationError.cutoverTimeout(seconds: timeout, lag: lag.transactions, restoredReadOnly: true)
             }

@@ -60,14 +60,8 @@ public struct LiveVerifyJob: Sendable, Equatable {
         async let t1 = MariaDBConnection.connect(targetSettings)
         async let t2 = MariaDBConnection.connect(targetSettings)
         let (sourceControl, sourceRead, targetControl, targetRead) = try await (s1, s2, t1, t2)
-        guard let status = try await targetControl.replicaStatus(connectionName) else {
-            throw ReplicationError.noReplication(connection: connectionName, target: targetControl.endpoint)
-        }
-        guard status.running else {
-            throw ReplicationError.replicaStopped(
-                connection: connectionName, target: targetControl.endpoint,
-                detail: status.error ?? "Slave_IO_Running \(status.ioRunning), Slave_SQL_Running \(status.sqlRunning)")
-        }
+        let connectionName = self.connectionName
+        try await targetControl.requireRunningReplica(connectionName)
         let servers = LiveVerifyState.servers(source: sourceControl.endpoint, target: targetControl.endpoint)
         var progress: LiveVerifyState
         if resume {
@@ -95,7 +89,6 @@ public struct LiveVerifyJob: Sendable, Equatable {
         let tables = try await Self.tables(on: sourceControl, databases: databases)
         var pauses = 0
         let limits = (threads: maxThreadsRunning, lag: maxLagSeconds)
-        let name = connectionName
         var lastLook = ContinuousClock.now - .seconds(1)
         // The bounds are read at most twice a second, not per chunk: small chunks would double the queries.
         func throttle() async throws {
@@ -104,7 +97,7 @@ public struct LiveVerifyJob: Sendable, Equatable {
             while true {
                 let status = try await sourceControl.keyValues("SHOW GLOBAL STATUS LIKE 'Threads_running'")
                 let running = Int(status["threads_running"] ?? "") ?? 0
-                let lag = try await targetControl.replicaStatus(name)?.secondsBehind ?? 0
+                let lag = try await targetControl.replicaStatus(connectionName)?.secondsBehind ?? 0
                 let reason =
                     running > limits.threads ? "source Threads_running \(running) > \(limits.threads)"
                     : lag > limits.lag ? "replica \(lag) s behind > \(limits.lag) s" : nil
@@ -117,7 +110,6 @@ public struct LiveVerifyJob: Sendable, Equatable {
         // One pair of snapshots serves table after table until it is `snapshotSeconds` old: each renewal stops the
         // replica for a moment and reads the source's binlog up to its position (BINLOG_GTID_POS).
         var snapshotStarted: ContinuousClock.Instant?
-        let connectionName = self.connectionName
         let snapshotSeconds = self.snapshotSeconds
         func snapshot(for table: String) async throws {
             if let started = snapshotStarted, ContinuousClock.now - started < .seconds(snapshotSeconds) { return }

@@ -15,6 +15,8 @@ public struct ReplicaStatus: Codable, Sendable, Equatable {
     public var gtidSlavePos: GTIDPosition
     /// The account the replica logs in to the source with.
     public var sourceUser: String = ""
+    /// `Replicate_Wild_Do_Table`: the database filter it applies.
+    public var wildDoTable: String = ""
 
     public var running: Bool { ioRunning == "Yes" && sqlRunning == "Yes" }
 
@@ -73,12 +75,26 @@ extension MariaDBConnection {
                 sqlRunning: row["Slave_SQL_Running"].string ?? "No", lastIOError: row["Last_IO_Error"].string ?? "",
                 lastSQLError: row["Last_SQL_Error"].string ?? "", secondsBehind: row["Seconds_Behind_Master"].int,
                 gtidSlavePos: try GTIDPosition(parsing: row["Gtid_Slave_Pos"].string ?? ""),
-                sourceUser: row["Master_User"].string ?? "")
+                sourceUser: row["Master_User"].string ?? "", wildDoTable: row["Replicate_Wild_Do_Table"].string ?? "")
         }
     }
 
     func replicaStatus(_ name: String) async throws -> ReplicaStatus? {
         ReplicaStatus.named(name, in: try await replicaStatuses())
+    }
+
+    /// The replication connection `name` must be there and running without an error; its status.
+    @discardableResult
+    func requireRunningReplica(_ name: String) async throws -> ReplicaStatus {
+        guard let status = try await replicaStatus(name) else {
+            throw ReplicationError.noReplication(connection: name, target: endpoint)
+        }
+        guard status.running, status.error == nil else {
+            throw ReplicationError.replicaStopped(
+                connection: name, target: endpoint,
+                detail: status.error ?? "io \(status.ioRunning), sql \(status.sqlRunning)")
+        }
+        return status
     }
 
     func gtidBinlogPos() async throws -> GTIDPosition {

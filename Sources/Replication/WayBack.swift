@@ -41,19 +41,14 @@ public struct WayBack: Sendable, Equatable {
         guard Int(variables["server_id"] ?? "") != losingID else {
             throw WayBackError.serverIDClash(id: losingID)
         }
-        let statuses = try await losing.query("SHOW ALL SLAVES STATUS").rows
-        let name = connectionName.lowercased()
-        if statuses.contains(where: { ($0["Connection_name"].string ?? "").lowercased() == name }) {
+        let statuses = try await losing.replicaStatuses()
+        if ReplicaStatus.named(connectionName, in: statuses) != nil {
             throw WayBackError.alreadyThere(connection: connectionName, server: losing.endpoint)
         }
-        if let running = statuses.first(where: { $0["Slave_SQL_Running"].string == "Yes" }) {
-            throw WayBackError.otherReplication(
-                connection: running["Connection_name"].string ?? "", server: losing.endpoint)
+        if let running = statuses.first(where: { $0.sqlRunning == "Yes" }) {
+            throw WayBackError.otherReplication(connection: running.connectionName, server: losing.endpoint)
         }
-        let drainedStatus = try await taking.query("SHOW ALL SLAVES STATUS").rows.first {
-            ($0["Connection_name"].string ?? "").lowercased() == drained.lowercased()
-        }
-        return drainedStatus?["Replicate_Wild_Do_Table"].string ?? ""
+        return try await taking.replicaStatus(drained)?.wildDoTable ?? ""
     }
 
     /// The replication account on the side taking the writes, made when missing without binlogging it.
