@@ -56,10 +56,10 @@ extension MariaDBMigrate {
                     + "live verify of these servers found a difference, did not end, or is older than "
                     + "--verify-max-age; no record, no check.",
                 valueName: "directory"))
-        var verifyStateDirectory = LiveVerifyOptions.defaultStateDirectory
+        var verifyStateDirectory = CutoverRequest.defaultVerifyStateDirectory
 
         @Option(help: ArgumentHelp("How old the last live verify may be.", valueName: "seconds"))
-        var verifyMaxAge = 86_400.0
+        var verifyMaxAge = CutoverRequest().verifyMaxAge
 
         @Flag(help: "Switch over even when the last live verify found a difference or is too old.")
         var force = false
@@ -79,6 +79,17 @@ extension MariaDBMigrate {
                 lock: lock)
         }
 
+        /// What this run does, as a runbook's cutover, revert or finish step builds it too.
+        var request: CutoverRequest {
+            var request = CutoverRequest()
+            request.job = job
+            request.verifyStateDirectory = verifyStateDirectory
+            request.verifyMaxAge = verifyMaxAge
+            request.force = force
+            wayBack.apply(to: &request)
+            return request
+        }
+
         func run() async throws {
             let sourceSettings = try connection.resolve(prompter: connection.askPassword ? Prompter() : nil)
             let targetSettings = try target.resolve()
@@ -86,11 +97,8 @@ extension MariaDBMigrate {
             async let targetConnection = MariaDBConnection.connect(targetSettings)
             let (source, destination) = try await (sourceConnection, targetConnection)
             let mode = ProgressMeter.mode(json: output.json)
-            if wayBack.finish {
-                let dropped = try await WayBack.finish(old: source)
-                if output.json { return try output.printJSON(["dropped": dropped]) }
-                return print("dropped the reverse stream \(dropped) on \(source.endpoint): no way back any more")
-            }
+            let request = request
+            let environment = ProcessInfo.processInfo.environment
             if status || watch {
                 repeat {
                     let lag = try await CutoverJob.lag(
@@ -104,16 +112,9 @@ extension MariaDBMigrate {
                 } while watch
                 return
             }
-            let record = LiveVerifyState.File(
-                directory: verifyStateDirectory, source: sourceSettings.endpointDescription,
-                target: targetSettings.endpointDescription)
-            if !force, let last = try record.load(),
-                let refusal = last.cutoverRefusal(now: Date(), maxAge: verifyMaxAge)
-            {
-                Console.error("Error: \(refusal) (\(record.path)); nothing was changed; --force switches over anyway\n")
-                throw ExitCode(1)
-            }
-            if !yes {
+            // Refused before anyone is asked.
+            try request.checkLastLiveVerify(source: sourceSettings, target: targetSettings)
+            if !yes && request.direction != .finish {
                 let prompter = Prompter()
                 guard prompter.isInteractive else {
                     Console.error(
@@ -123,32 +124,27 @@ extension MariaDBMigrate {
                 }
                 let lag = try await CutoverJob.lag(source: source, target: destination, connectionName: connectionName)
                 Console.error("\(destination.endpoint) is " + CutoverDisplay.text(lag) + "\n")
+                let (losing, taking) =
+                    request.direction == .revert ? (destination.endpoint, source.endpoint)
+                    : (source.endpoint, destination.endpoint)
                 let answer = try prompter.ask(
-                    "Refuse writes on \(source.endpoint) and switch over to \(destination.endpoint)? (yes/no)",
-                    defaultValue: "no", hint: "")
+                    "Refuse writes on \(losing) and switch over to \(taking)? (yes/no)", defaultValue: "no", hint: "")
                 guard answer.lowercased().hasPrefix("y") else { throw ExitCode(1) }
             }
-            var job = job
-            // A revert is a cutover the other way: the new server gives up the writes, the old one drains the
-            // reverse stream and takes them, and the forward stream comes back as the revert's way back.
-            let (losing, taking) = wayBack.revert ? (destination, source) : (source, destination)
-            let losingSettings = wayBack.revert ? targetSettings : sourceSettings
-            if wayBack.revert {
-                try await WayBack.requireReverse(on: source)
-                job.connectionName = WayBack.reverseConnectionName
-            }
-            if wayBack.revert || wayBack.reversible {
-                job.wayBack = try wayBack.resolve(
-                    revert: wayBack.revert, forwardConnection: connectionName, source: sourceSettings,
-                    target: targetSettings)
-            }
-            let finalJob = job
-            let lockConnection = lock ? try await MariaDBConnection.connect(losingSettings) : nil
             let display = CutoverDisplay(mode: mode)
-            let report = try await runCancellingOnSignals {
+            let outcome = try await runCancellingOnSignals {
                 defer { display.finish() }
-                return try await finalJob.run(
-                    source: losing, target: taking, lockConnection: lockConnection, events: display.show)
+                return try await request.run(
+                    source: source, target: destination, sourceSettings: sourceSettings,
+                    targetSettings: targetSettings, environment: environment, events: display.show)
+            }
+            let report: CutoverJob.Report
+            switch outcome {
+            case .finished(let dropped, let server):
+                if output.json { return try output.printJSON(["dropped": dropped]) }
+                return print("dropped the reverse stream \(dropped) on \(server): no way back any more")
+            case .switched(let switched):
+                report = switched
             }
             if output.json { return try output.printJSON(report) }
             print(

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import MariaDBClient
 import Replication
 
@@ -53,31 +52,14 @@ struct WayBackOptions: ParsableArguments {
         }
     }
 
-    /// The way back of this run: the reverse stream (a cutover) or the forward stream again (a revert).
-    func resolve(
-        revert: Bool, forwardConnection: String, source: ConnectionSettings, target: ConnectionSettings
-    ) throws -> WayBack {
-        let password = try ReplicationPassword.resolve(
-            file: replicationPasswordFile, fallbackFile: "migration-out/replication.password", create: false,
-            environment: ProcessInfo.processInfo.environment
-        ).password
-        func address(_ settings: ConnectionSettings, host: String?, port: Int?, flag: String) throws -> (String, Int) {
-            if let host { return (host, port ?? 3306) }
-            guard case .tcp(let given, let givenPort) = settings.transport else {
-                throw ValidationError(
-                    "\(settings.endpointDescription) is a socket, which the other server cannot reach: give \(flag)")
-            }
-            return (given, port ?? givenPort)
-        }
-        if revert {
-            let (host, port) = try address(
-                source, host: replicationHost, port: replicationPort, flag: "--replication-host")
-            return WayBack(
-                connectionName: forwardConnection, host: host, port: port, user: replicationUser, password: password)
-        }
-        let (host, port) = try address(target, host: reverseHost, port: reversePort, flag: "--reverse-host")
-        return WayBack(
-            connectionName: WayBack.reverseConnectionName, host: host, port: port, user: replicationUser,
-            password: password)
+    /// What these flags make of a request: its direction and how either side reaches the other.
+    func apply(to request: inout CutoverRequest) {
+        request.direction = revert ? .revert : finish ? .finish : reversible ? .reversible : .forward
+        request.replicationUser = replicationUser
+        request.replicationPasswordFile = replicationPasswordFile
+        request.reverseHost = reverseHost
+        request.reversePort = reversePort
+        request.replicationHost = replicationHost
+        request.replicationPort = replicationPort
     }
 }

@@ -65,9 +65,17 @@ public struct ReplicationSetup: Codable, Sendable, Equatable {
                 "SET GLOBAL \(SQLQuoting.identifier(connectionName)).replicate_wild_do_table = "
                     + SQLQuoting.literal(wildDoTable))
         }
+        // Each server keeps its own restore progress: the tool's schema never travels, in either direction.
+        statements.append(
+            "SET GLOBAL \(SQLQuoting.identifier(connectionName)).replicate_wild_ignore_table = "
+                + SQLQuoting.literal(Self.toolSchemaPattern))
         statements.append("START SLAVE \(connection)")
         return statements
     }
+
+    /// The tool's schema as a replicate_wild_ignore_table pattern; with `.%` it covers the schema's own CREATE and
+    /// DROP too.
+    public static let toolSchemaPattern = SystemObjects.toolSchema.replacingOccurrences(of: "_", with: "\\_") + ".%"
 
     /// The account on the source, created without writing it to the binlog (the target needs no
     /// copy of it). `password` nil: `<secret>`, for plans.

@@ -119,6 +119,7 @@ public enum WayBackError: Error, LocalizedError, Equatable, Sendable {
     case notConnecting(connection: String, server: String, detail: String)
     case nothingToRevert(connection: String, server: String)
     case nothingToFinish(connection: String, server: String)
+    case socketOnly(server: String, option: String)
 
     public var errorDescription: String? {
         switch self {
@@ -126,7 +127,8 @@ public enum WayBackError: Error, LocalizedError, Equatable, Sendable {
             let what =
                 format.uppercased() == "STATEMENT" ? "logs statements (binlog_format=STATEMENT)" : "has no binlog"
             return "no way back: \(server) \(what), so the old server cannot replicate from it: start it with "
-                + "log_bin and binlog_format=ROW, or cut over without --reversible; nothing was changed"
+                + "log_bin and binlog_format=ROW, or cut over without --reversible (in a runbook: reversible no); "
+                + "nothing was changed"
         case .serverIDClash(let id):
             return "no way back: both servers have server_id \(id), so each would skip the other's events: give one "
                 + "another server_id; nothing was changed"
@@ -139,6 +141,8 @@ public enum WayBackError: Error, LocalizedError, Equatable, Sendable {
         case .notConnecting(let connection, let server, let detail):
             return "the way back '\(connection)' on \(server) did not start (\(detail)): the cutover was rolled back, "
                 + "the source takes writes again; check --reverse-host and the replication account"
+        case .socketOnly(let server, let option):
+            return "\(server) is a socket, which the other server cannot reach: give --\(option); nothing was changed"
         case .nothingToFinish(let connection, let server):
             return "nothing to finish: \(server) has no reverse stream '\(connection)'"
         case .nothingToRevert(let connection, let server):

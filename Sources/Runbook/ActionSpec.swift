@@ -7,6 +7,8 @@ public enum ActionEffect: String, Sendable, Equatable {
     case store
     /// The server at target-host.
     case target
+    /// The server at source-host.
+    case source
     /// The source and the server at target-host.
     case sourceAndTarget
     /// The data directory at target-datadir.

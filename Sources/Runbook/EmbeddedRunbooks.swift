@@ -304,6 +304,32 @@ inputs:
     min: 1
     help: "Seconds writes may be refused before the switch is rolled back"
   - {name: lock, type: bool, default: "no", help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching"}
+  - name: reversible
+    type: bool
+    default: "yes"
+    help: >-
+      Keep a way back: before the new server takes writes, the source replicates from it (it needs a row binlog and
+      its own server_id), so a revert moves back without losing a write made on the new server
+  - name: reverse-host
+    when: reversible
+    type: text
+    default: "${target-host}"
+    help: "The new server's address as the source reaches it, for the way back"
+  - name: reverse-port
+    when: reversible
+    type: number
+    default: "${target-port}"
+    min: 1
+    max: 65535
+    help: "The new server's port as the source reaches it"
+  - name: after-cutover
+    when: reversible
+    type: choice
+    choices: [keep, revert, finish]
+    default: keep
+    help: >-
+      After the switch: keep the way back and decide later (migrate --resume ID --set after-cutover=revert or
+      finish), revert to the source, or finish (drop the way back once the new server is trusted)
   - name: verify-live-state-dir
     type: path
     default: "${output-dir}/verify-live"
@@ -364,12 +390,15 @@ steps:
     why: >-
       Waits until the new server is close behind, sets read_only on the source, waits until the new server applied
       the source's last transaction, and ends replication. Writes are refused only for that moment, which is
-      reported; a timeout rolls back (the source takes writes again). Afterwards point the applications at the new
-      server.
+      reported; a timeout rolls back (the source takes writes again). Refused while the last live comparison of
+      these servers found differing rows, did not end or is a day old. With reversible, the way back is set up
+      first: the source replicates from the new server from the moment it takes writes. Afterwards point the
+      applications at the new server.
     action: cutover
     inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
-             target-password, max-lag, cutover-timeout, lock]
-    outputs: [downtime-seconds, final-position]
+             target-password, max-lag, cutover-timeout, lock, reversible, reverse-host, reverse-port, replication-user,
+             replication-password, new-password-file, verify-live-state-dir]
+    outputs: [downtime-seconds, final-position, way-back]
     changes: true
   - id: verify
     after: cutover
@@ -394,6 +423,33 @@ steps:
       - replication-user
       - history-left-out
     outputs: [differences, tables, accounts, left-out]
+  - id: revert
+    after: verify
+    when: after-cutover=revert
+    title: Switch back to the source
+    why: >-
+      The way back, taken: the new server refuses writes, the source applies every transaction the new server took
+      since the switch (they came through the way back), then the source takes writes again and the new server
+      replicates from it once more. Writes are refused only for that moment, which is reported. Point the
+      applications back at the source; a resume with --redo cutover switches forward again.
+    action: revert
+    inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
+             target-password, max-lag, cutover-timeout, lock, replication-host, replication-port, replication-user,
+             replication-password, new-password-file]
+    outputs: [downtime-seconds, final-position, way-back]
+    changes: true
+  - id: finish
+    after: revert
+    when: after-cutover=finish
+    title: Drop the way back
+    why: >-
+      Once the new server is trusted, the source stops replicating from it: its reverse stream is dropped, and the
+      source can be retired. Nothing else changes; there is no way back afterwards.
+    action: finish-way-back
+    inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
+             target-password]
+    outputs: [dropped]
+    changes: true
 
 """##,
         "external-to-operator": ##"""

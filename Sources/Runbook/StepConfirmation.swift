@@ -13,6 +13,8 @@ public enum StepConfirmation {
             return "Run this step? It writes to the S3 bucket \(text("s3-bucket") ?? "")"
         case .target:
             return "Run this step? It changes the server at \(target.isEmpty ? "the target" : target)"
+        case .source:
+            return "Run this step? It changes the source\(source.isEmpty ? "" : " at \(source)")"
         case .sourceAndTarget:
             return "Run this step? It changes the source \(source.isEmpty ? "" : "at \(source) ")and the server at "
                 + (target.isEmpty ? "the target" : target)

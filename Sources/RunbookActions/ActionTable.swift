@@ -73,6 +73,15 @@ extension ActionDescriptor {
         "s3-access-key-id": .option("--s3-access-key-id"),
         "s3-secret-access-key": .secretFile("--s3-secret-access-key-file"),
     ]
+    /// How a switch (cutover or revert) goes, and the account the way back replicates with.
+    static let switchOver: [String: CLIFlag] = [
+        "max-lag": .option("--max-lag"), "catch-up-timeout": .option("--catch-up-timeout"),
+        "cutover-timeout": .option("--timeout"), "lock": .toggle("--lock"),
+        "replication-user": .option("--replication-user"),
+        "new-password-file": .option("--replication-password-file"),
+        // Read from MARIADB_REPLICATION_PASSWORD, never from argv.
+        "replication-password": .none,
+    ]
     static let route: CLIFlag = .words([BackupKind.physical.rawValue: ["--physical"]])
 
     static func merged(_ groups: [String: CLIFlag]...) -> [String: CLIFlag] {
@@ -197,10 +206,23 @@ extension Actions {
         ActionDescriptor(
             name: "cutover", command: ["cutover", "--yes"], required: [],
             inputs: ActionDescriptor.merged(
-                ActionDescriptor.source, ActionDescriptor.target,
-                ["max-lag": .option("--max-lag"), "catch-up-timeout": .option("--catch-up-timeout"),
-                 "cutover-timeout": .option("--timeout"), "lock": .toggle("--lock")]),
-            outputs: ["downtime-seconds", "final-position"], effect: .sourceAndTarget, perform: cutover),
+                ActionDescriptor.source, ActionDescriptor.target, ActionDescriptor.switchOver,
+                ["reversible": .toggle("--reversible"), "verify-live-state-dir": .option("--verify-state-directory"),
+                 "reverse-host": .option("--reverse-host"), "reverse-port": .option("--reverse-port")]),
+            outputs: ["downtime-seconds", "final-position", "way-back"], effect: .sourceAndTarget,
+            perform: cutover(action: "cutover")),
+        ActionDescriptor(
+            name: "revert", command: ["cutover", "--yes", "--revert"], required: [],
+            inputs: ActionDescriptor.merged(
+                ActionDescriptor.source, ActionDescriptor.target, ActionDescriptor.switchOver,
+                ["replication-host": .option("--replication-host"),
+                 "replication-port": .option("--replication-port")]),
+            outputs: ["downtime-seconds", "final-position", "way-back"], effect: .sourceAndTarget,
+            perform: cutover(action: "revert")),
+        ActionDescriptor(
+            name: "finish-way-back", command: ["cutover", "--yes", "--finish"], required: [],
+            inputs: ActionDescriptor.merged(ActionDescriptor.source, ActionDescriptor.target),
+            outputs: ["dropped"], effect: .source, perform: cutover(action: "finish-way-back")),
         ActionDescriptor(
             name: "verify-live", command: ["verify", "--live"], required: [],
             inputs: ActionDescriptor.merged(

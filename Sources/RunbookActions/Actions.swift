@@ -557,36 +557,72 @@ public enum Actions {
         ]
     }
 
-    /// The cutover step's request, as `cutover` builds it from its flags.
-    public static func cutoverJob(_ values: StepValues) -> CutoverJob {
-        var job = CutoverJob(lock: values.flag("lock"))
-        if let maxLag = values.text("max-lag").flatMap({ UInt64($0) }) { job.maxLag = maxLag }
-        if let wait = values.text("catch-up-timeout").flatMap({ Double($0) }) { job.catchUpTimeout = wait }
-        if let timeout = values.text("cutover-timeout").flatMap({ Double($0) }) { job.timeout = timeout }
-        return job
+    /// The request of a cutover, revert or finish step, as `cutover` builds it from its flags. A cutover step goes
+    /// forward, reversibly when its `reversible` input says so.
+    public static func cutoverRequest(_ values: StepValues, action: String) -> CutoverRequest {
+        var request = CutoverRequest()
+        request.job.lock = values.flag("lock")
+        if let maxLag = values.text("max-lag").flatMap({ UInt64($0) }) { request.job.maxLag = maxLag }
+        if let wait = values.text("catch-up-timeout").flatMap({ Double($0) }) { request.job.catchUpTimeout = wait }
+        if let timeout = values.text("cutover-timeout").flatMap({ Double($0) }) { request.job.timeout = timeout }
+        switch action {
+        case "revert": request.direction = .revert
+        case "finish-way-back": request.direction = .finish
+        default: request.direction = values.flag("reversible") ? .reversible : .forward
+        }
+        if let directory = values.text("verify-live-state-dir") { request.verifyStateDirectory = directory }
+        request.replicationUser = values.text("replication-user") ?? request.replicationUser
+        request.replicationPasswordFile = values.text("new-password-file")
+        request.reverseHost = values.text("reverse-host")
+        request.reversePort = values.number("reverse-port")
+        request.replicationHost = values.text("replication-host")
+        request.replicationPort = values.number("replication-port")
+        return request
     }
 
-    /// Writes refused on the source, the target catches up, replication ends.
-    static func cutover(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
-        let sourceSettings = try values.connection("source").resolve()
-        let job = cutoverJob(values)
-        let lock = job.lock
-        let source = try await MariaDBConnection.connect(sourceSettings)
-        let target = try await MariaDBConnection.connect(try values.connection("target").resolve())
-        let display = CutoverDisplay(
-            mode: context.progressMode, jsonOutput: .standardOutput,
-            tags: ["migration": context.migrationID, "step": context.stepID])
-        defer { display.finish() }
-        let report = try await job.run(
-            source: source, target: target,
-            lockConnection: lock ? try await MariaDBConnection.connect(sourceSettings) : nil, events: display.show)
-        context.note(
-            "writes were refused for \(String(format: "%.2f", report.writeDowntimeSeconds)) s; \(report.source) "
-                + "stays read-only: point the applications at \(report.target)")
-        if let note = report.leftAccountsNote { context.note(note) }
-        return [
-            "downtime-seconds": String(format: "%.3f", report.writeDowntimeSeconds),
-            "final-position": report.finalPosition,
-        ]
+    /// The cutover, revert and finish steps: `cutover` with the step's direction.
+    static func cutover(
+        action: String
+    ) -> @Sendable (StepValues, ActionContext) async throws -> [String: String] {
+        { values, context in
+            let request = cutoverRequest(values, action: action)
+            let sourceSettings = try values.connection("source").resolve()
+            let targetSettings = try values.connection("target").resolve()
+            let source = try await MariaDBConnection.connect(sourceSettings)
+            let target = try await MariaDBConnection.connect(targetSettings)
+            var environment = ProcessInfo.processInfo.environment
+            if let password = values.secrets["replication-password"] {
+                environment[ReplicationPassword.environmentVariable] = password
+            }
+            let display = CutoverDisplay(
+                mode: context.progressMode, jsonOutput: .standardOutput,
+                tags: ["migration": context.migrationID, "step": context.stepID])
+            defer { display.finish() }
+            let outcome = try await request.run(
+                source: source, target: target, sourceSettings: sourceSettings, targetSettings: targetSettings,
+                environment: environment, events: display.show)
+            switch outcome {
+            case .finished(let dropped, let server):
+                context.note("dropped the reverse stream \(dropped) on \(server): no way back any more")
+                return ["dropped": dropped]
+            case .switched(let report):
+                context.note(
+                    "writes were refused for \(String(format: "%.2f", report.writeDowntimeSeconds)) s; "
+                        + "\(report.source) stays read-only: point the applications at \(report.target)")
+                if let note = report.leftAccountsNote { context.note(note) }
+                if let way = report.wayBack {
+                    context.note(
+                        "way back: \(report.source) replicates from \(report.target) through '\(way)'; "
+                            + "mariadb-migrate migrate --resume \(context.migrationID) "
+                            + (action == "revert"
+                                ? "--redo cutover switches forward once more"
+                                : "--set after-cutover=revert switches back, after-cutover=finish drops it"))
+                }
+                return [
+                    "downtime-seconds": String(format: "%.3f", report.writeDowntimeSeconds),
+                    "final-position": report.finalPosition, "way-back": report.wayBack ?? "",
+                ]
+            }
+        }
     }
 }

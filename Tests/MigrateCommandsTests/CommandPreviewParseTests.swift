@@ -137,9 +137,9 @@ import Testing
             case "replicate":
                 let command = try #require(parsed as? MariaDBMigrate.Replicate, "\(context)")
                 #expect(command.request == Actions.replicateRequest(stepValues), "\(context)")
-            case "cutover":
+            case "cutover", "revert", "finish-way-back":
                 let command = try #require(parsed as? MariaDBMigrate.Cutover, "\(context)")
-                #expect(command.job == Actions.cutoverJob(stepValues), "\(context)")
+                #expect(command.request == Actions.cutoverRequest(stepValues, action: step.action), "\(context)")
             case "survey":
                 #expect(parsed is MariaDBMigrate.Inspect, "\(context)")
             case "store-check":
@@ -224,6 +224,20 @@ import Testing
         let job = CutoverJob()
         #expect(runbook.input("max-lag")?.defaultValue == String(job.maxLag))
         #expect(runbook.input("cutover-timeout")?.defaultValue == String(Int(job.timeout)))
+        #expect(runbook.input("reversible")?.defaultValue == "yes")
+    }
+
+    /// Each choice of after-cutover but keep is the condition of one step, and each such step is a way-back action.
+    @Test func theAfterCutoverChoicesAreTheWayBackSteps() throws {
+        let runbook = try Runbook.named("external-to-operator-live", path: nil, actions: Actions.specs)
+        let choices = try #require(runbook.input("after-cutover")).choices
+        let steps = runbook.steps.filter { $0.when?.hasPrefix("after-cutover=") == true }
+        #expect(["keep"] + steps.map { String($0.when!.dropFirst("after-cutover=".count)) } == choices)
+        #expect(steps.map(\.action) == ["revert", "finish-way-back"])
+        for step in steps {
+            #expect(Actions.cutoverRequest(StepValues(values: [:], secrets: [:]), action: step.action).direction.rawValue
+                == ["revert": "revert", "finish-way-back": "finish"][step.action])
+        }
     }
 
     /// The runbooks' `fixes` input names the fixes `DumpFix` has, no more, no fewer (YAML cannot derive them).

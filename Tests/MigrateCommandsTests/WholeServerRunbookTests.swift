@@ -29,22 +29,34 @@ struct WholeServerRunbookTests {
         try runbook(name, from: source, toPort: target.server.port, extra)
     }
 
-    func runbook(_ name: String, from source: FreshServer, toPort port: Int, _ extra: [String] = [])
-        throws -> (CLI.Result, MigrateEvents)
-    {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-whole-\(UUID().uuidString)").path
+    /// `work`: where the state and the store go (default: a directory removed afterwards).
+    func runbook(
+        _ name: String, from source: FreshServer, toPort port: Int, _ extra: [String] = [], work: String? = nil
+    ) throws -> (CLI.Result, MigrateEvents) {
+        let dir = work ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mm-whole-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { if work == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let run = try CLI.run(
             [
                 "migrate", name, "--yes", "--json", "--state-dir", dir + "/state", "--source-port",
                 String(source.server.port), "--storage-dir", dir + "/store", "--target-host", "127.0.0.1",
                 "--target-port", String(port),
             ] + extra,
-            environment: [
-                "MARIADB_PASSWORD": FreshServer.password, "MARIADB_ROOT_PASSWORD": FreshServer.password,
-                "MARIADB_TARGET_PASSWORD": FreshServer.password,
-            ])
+            environment: Self.passwords)
+        return (run, MigrateEvents(run.stdout))
+    }
+
+    static let passwords = [
+        "MARIADB_PASSWORD": FreshServer.password, "MARIADB_ROOT_PASSWORD": FreshServer.password,
+        "MARIADB_TARGET_PASSWORD": FreshServer.password,
+    ]
+
+    /// Goes on with a migration whose state is under `work`.
+    func resume(_ id: String, work: String, _ extra: [String]) throws -> (CLI.Result, MigrateEvents) {
+        let run = try CLI.run(
+            ["migrate", "--resume", id, "--yes", "--json", "--state-dir", work + "/state"] + extra,
+            environment: Self.passwords)
         return (run, MigrateEvents(run.stdout))
     }
 
@@ -127,9 +139,12 @@ struct WholeServerRunbookTests {
     }
 
     /// The live runbook with every default: the whole server backed up, restored, replicated from the backup's
-    /// position and cut over (source and target with a binlog and server ids of their own), verify green.
+    /// position and cut over with a way back (source and target with a binlog and server ids of their own), verify
+    /// green. Then the way back is taken later, as a user decides: a write on the new server, a resume with
+    /// after-cutover=revert, and the write is on the source, which takes writes again; a resume that redoes the
+    /// cutover and finishes leaves no replication on either server.
     @Test(.timeLimit(.minutes(10)))
-    func externalToOperatorLiveWithItsDefaultsEndsGreen() async throws {
+    func externalToOperatorLiveWithItsDefaultsEndsGreenAndItsWayBackIsTakenLater() async throws {
         let source = try await loadedSource(options: ["--log-bin=mysql-bin", "--server-id=1001", "--binlog-format=ROW"])
         defer { source.stop() }
         let target = try await FreshServer(options: ["--log-bin=mysql-bin", "--server-id=1002"])
@@ -137,11 +152,49 @@ struct WholeServerRunbookTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mm-whole-live-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (run, events) = try runbook(
-            "external-to-operator-live", from: source, to: target, ["--output-dir", dir.path])
+            "external-to-operator-live", from: source, toPort: target.server.port, ["--output-dir", dir.path],
+            work: dir.path)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(events.finishedSteps.suffix(4) == ["replicate", "verify-live", "cutover", "verify"], "\(run.stdout)")
         let verify = events.outputs(of: "verify")
         #expect(verify?["differences"] == "0", "\(verify ?? [:])")
         #expect(verify?["left-out"] == "'mariadb_migrate_repl'@'%'", "\(verify ?? [:])")
+        #expect(events.outputs(of: "cutover")?["way-back"] == "mariadb_migrate_reverse")
+        let id = try #require(events.events.first?["migration"] as? String)
+
+        let old = try await MariaDBConnection.connect(source.settings)
+        let new = try await MariaDBConnection.connect(target.settings)
+        func streams(_ server: MariaDBConnection) async throws -> [String: String] {
+            let rows = try await server.query("SHOW ALL SLAVES STATUS").rows
+            return Dictionary(
+                uniqueKeysWithValues: rows.map { row in
+                    (row["Connection_name"].string ?? "", row["Slave_SQL_Running"].string ?? "")
+                })
+        }
+        #expect(try await streams(old) == ["mariadb_migrate_reverse": "Yes"])
+        #expect(try await streams(new).isEmpty)
+        try await new.execute([
+            "CREATE TABLE world.after_cutover (id INT PRIMARY KEY, note VARCHAR(20))",
+            "INSERT INTO world.after_cutover VALUES (1, 'new'), (2, 'server'), (3, 'writes')",
+        ])
+
+        let (revert, reverted) = try resume(id, work: dir.path, ["--set", "after-cutover=revert"])
+        #expect(revert.status == 0, "\(revert.stderr)")
+        #expect(reverted.finishedSteps == ["revert"], "\(revert.stdout)")
+        #expect(try await old.query("SELECT COUNT(*) FROM world.after_cutover").scalar.int == 3)
+        #expect(try await old.query("SELECT @@GLOBAL.read_only").scalar.int == 0)
+        #expect(try await new.query("SELECT @@GLOBAL.read_only").scalar.int == 1)
+        #expect(try await streams(old).isEmpty)
+        #expect(try await streams(new) == ["mariadb_migrate": "Yes"])
+
+        try await old.execute(["INSERT INTO world.after_cutover VALUES (4, 'old again')"])
+        let (again, finished) = try resume(id, work: dir.path, ["--redo", "cutover", "--set", "after-cutover=finish"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(finished.finishedSteps == ["cutover", "finish"], "\(again.stdout)")
+        #expect(try await new.query("SELECT COUNT(*) FROM world.after_cutover").scalar.int == 4)
+        #expect(try await streams(old).isEmpty)
+        #expect(try await streams(new).isEmpty)
+        #expect(try await old.query("SELECT @@GLOBAL.read_only").scalar.int == 1)
+        #expect(try await new.query("SELECT @@GLOBAL.read_only").scalar.int == 0)
     }
 }

@@ -25,6 +25,15 @@ import Testing
         #expect(try question(id, values) == expected)
     }
 
+    /// Dropping the way back changes the source only.
+    @Test func finishingTheWayBackIsAskedForTheSource() throws {
+        let live = try Runbook.named("external-to-operator-live", path: nil, actions: Actions.specs)
+        let step = try #require(live.step("finish"))
+        #expect(
+            StepConfirmation.question(step, ["source-host": "old", "source-port": "3306", "target-host": "new"])
+                == "Run this step? It changes the source at old:3306")
+    }
+
     /// Every step of every shipped runbook that changes something outside this machine is asked for.
     @Test(arguments: ["external-to-operator", "standalone-to-galera", "backup-restore", "external-to-operator-live"])
     func everyChangingStepWithARemoteEffectIsAsked(name: String) throws {
