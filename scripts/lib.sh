@@ -84,6 +84,7 @@ SQL
 # (../shared/GALERA-ON-LOOPBACK.md) in DIR/galera1..3: per node a client, group communication, IST
 # and SST port; node 1 bootstraps, nodes 2 and 3 join by mariabackup SST. Sets galera_ports (the
 # three client ports; declare it local in the caller) and writes them to DIR/galera-ports.
+# $MM_GALERA_MYCNF, when set, is more [mysqld] lines for every node (a binlog, say).
 start_galera_cluster() {
   local data=$1 password=$2
   local gcomm_ports=() ist_ports=() sst_ports=() n address
@@ -114,6 +115,7 @@ wsrep_sst_method=mariabackup
 binlog_format=ROW
 server_id=10
 innodb_autoinc_lock_mode=2
+${MM_GALERA_MYCNF:-}
 [sst]
 sst-syslog=-1
 sst-log-archive-dir=$data/galera$n/sst-logs

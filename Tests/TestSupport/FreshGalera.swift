@@ -8,7 +8,8 @@ public final class FreshGalera: @unchecked Sendable {
     public let directory: String
     public let ports: [Int]
 
-    public init() throws {
+    /// `myCnf`: more [mysqld] lines for every node.
+    public init(myCnf: [String] = []) throws {
         directory = NSTemporaryDirectory() + "mm-galera-\(UUID().uuidString.prefix(8))"
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("scripts/galera-cluster").path
         // Foundation's Process learns that a child ended when a socket it inherited closes; the cluster's
@@ -16,7 +17,9 @@ public final class FreshGalera: @unchecked Sendable {
         let up = try CLI.shell(
             "exec bash -c 'for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; "
                 + "done 2>/dev/null; exec \"$0\" up \"$1\"' \"$0\" \"$1\"",
-            environment: ["MM_GALERA_ROOT_PASSWORD": FreshServer.password], arguments: [script, directory])
+            environment: [
+                "MM_GALERA_ROOT_PASSWORD": FreshServer.password, "MM_GALERA_MYCNF": myCnf.joined(separator: "\n"),
+            ], arguments: [script, directory])
         ports = up.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         guard up.status == 0, ports.count == 3 else {
             stop()
