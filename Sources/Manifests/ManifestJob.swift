@@ -15,6 +15,9 @@ public struct ManifestInputs: Codable, Sendable, Equatable {
     public var galera = false
     /// The operator's replication (a primary and replicas) instead of a single server.
     public var replication = false
+    /// Start the servers with a row binlog that keeps what they apply (a reversible live cutover's way back
+    /// replicates from it).
+    public var binlog = false
     public var storageSize: String?
     public var image: String?
     /// The backup's server version when the source is not reachable (major.minor).
@@ -236,7 +239,7 @@ public enum ManifestJob {
                   ON p.PLUGIN_NAME = u.plugin AND p.PLUGIN_TYPE = 'AUTHENTICATION' AND p.PLUGIN_LIBRARY IS NOT NULL
                 """
             ).rows.compactMap { $0[0].string }
-            if let cnf = ManifestPlan.myCnf(pluginLibraries: plan.authPluginLibraries) {
+            if let cnf = ManifestPlan.myCnf(pluginLibraries: plan.authPluginLibraries, binlog: false) {
                 notes.append(
                     "the source's accounts use authentication plugins a server does not build in: the MariaDB loads "
                         + "them (myCnf: \(cnf.split(separator: "\n").dropFirst().joined(separator: "; ")))")
@@ -316,6 +319,7 @@ public enum ManifestJob {
         plan.replicas = inputs.replicas
         plan.galera = inputs.galera
         plan.replication = inputs.replication
+        plan.binlog = inputs.binlog
         plan.image = inputs.image
         if let size = inputs.storageSize { plan.storageSize = size }
         plan.rootPassword = SecretKeyRef.parse(inputs.rootPasswordSecret, defaultKey: "root-password")

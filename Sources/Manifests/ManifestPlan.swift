@@ -121,6 +121,8 @@ public struct ManifestPlan: Sendable {
     public var galera = false
     /// Primary and replicas kept by the operator's replication (spec.replication.enabled).
     public var replication = false
+    /// Every pod keeps a row binlog with what it applies (spec.myCnf), for a reversible cutover's way back.
+    public var binlog = false
     public var storageSize = "1Gi"
     public var image: String?
     public var source: BackupSource
@@ -260,7 +262,7 @@ public struct ManifestPlan: Sendable {
                         "galera": galera ? .object(["enabled": .bool(true)]) : nil,
                         "replication": replication ? .object(["enabled": .bool(true)]) : nil,
                         "storage": .object(["size": .string(storageSize)]),
-                        "myCnf": Self.myCnf(pluginLibraries: authPluginLibraries).map(JSON.string),
+                        "myCnf": Self.myCnf(pluginLibraries: authPluginLibraries, binlog: binlog).map(JSON.string),
                         "bootstrapFrom": .object(bootstrap),
                     ]),
                 ])))
@@ -320,11 +322,15 @@ public struct ManifestPlan: Sendable {
         return "\(max(1, gib))Gi"
     }
 
-    /// The MariaDB's spec.myCnf that loads `libraries` (file names with or without `.so`), nil for none. Pure.
-    public static func myCnf(pluginLibraries libraries: [String]) -> String? {
+    /// The MariaDB's spec.myCnf that loads `libraries` (file names with or without `.so`) and, with `binlog`, keeps
+    /// a row binlog of every write a pod takes or applies (from the source, from Galera); nil for neither. Pure.
+    public static func myCnf(pluginLibraries libraries: [String], binlog: Bool) -> String? {
         let names = Set(libraries.map { $0.hasSuffix(".so") ? String($0.dropLast(3)) : $0 }.filter { !$0.isEmpty })
-        guard !names.isEmpty else { return nil }
-        return "[mariadb]\n" + names.sorted().map { "plugin_load_add = \($0)\n" }.joined()
+        let lines =
+            names.sorted().map { "plugin_load_add = \($0)" }
+            + (binlog ? ["log_bin = mariadb-bin", "binlog_format = ROW", "log_slave_updates = ON"] : [])
+        guard !lines.isEmpty else { return nil }
+        return "[mariadb]\n" + lines.map { $0 + "\n" }.joined()
     }
 
     /// The server image for a source's major.minor: the Enterprise registry for the Enterprise

@@ -41,6 +41,11 @@ extension MariaDBMigrate.Manifests {
         var galera = false
         @Flag(help: "The operator's replication: a primary and replicas (replication.enabled; 3 instances by default).")
         var replication = false
+        @Flag(
+            help: ArgumentHelp(
+                "Every pod keeps a row binlog of what it takes and applies (myCnf log_bin, log_slave_updates), as a "
+                    + "reversible live cutover's way back replicates from it."))
+        var binlog = false
         @Option(help: "Volume size per instance (default: twice the source's data, at least 1Gi).")
         var storageSize: String?
         @Option(help: "Server image (default: the source's major.minor from the operator's registry).")
@@ -161,6 +166,7 @@ extension MariaDBMigrate.Manifests {
             inputs.replicas = replicas
             inputs.galera = galera
             inputs.replication = replication
+            inputs.binlog = binlog
             inputs.storageSize = storageSize
             inputs.image = image
             inputs.mariadbVersion = mariadbVersion

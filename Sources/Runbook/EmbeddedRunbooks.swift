@@ -304,9 +304,15 @@ inputs:
     min: 1
     help: "Seconds writes may be refused before the switch is rolled back"
   - {name: lock, type: bool, default: "no", help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching"}
-  - name: reversible
+  - name: binlog
     type: bool
     default: "yes"
+    help: >-
+      Every pod of the new MariaDB keeps a row binlog of what it takes and applies (myCnf), so that the cutover can
+      keep a way back: the source replicates from it after the switch
+  - name: reversible
+    type: bool
+    default: "${binlog}"
     help: >-
       Keep a way back: before the new server takes writes, the source replicates from it (it needs a row binlog and
       its own server_id), so a revert moves back without losing a write made on the new server
@@ -516,6 +522,10 @@ inputs:
     help: "Accounts to migrate: SQL LIKE patterns on user and role names, comma-separated (empty: all)"
   - {name: compare-accounts, type: bool, default: "yes", help: "Compare the migrated accounts in the verify step"}
   - {name: galera, type: bool, default: "no", help: "Is the new MariaDB a Galera cluster"}
+  - name: binlog
+    type: bool
+    default: "no"
+    help: "Every pod of the new MariaDB keeps a row binlog of what it takes and applies (myCnf)"
   - name: mariadb-name
     type: text
     default: mariadb
@@ -704,6 +714,7 @@ steps:
       - namespace
       - replicas
       - galera
+      - binlog
       - backup-file
       - manifests-dir
       - accounts-dir

@@ -263,6 +263,7 @@ public enum Actions {
         inputs.replicas = values.number("replicas")
         inputs.galera = values.flag("galera")
         inputs.replication = values.flag("replication")
+        inputs.binlog = values.flag("binlog")
         inputs.storageSize = values.text("storage-size")
         inputs.mariadbVersion = values.text("mariadb-version")
         inputs.rootPasswordSecret = values.text("root-password-secret") ?? inputs.rootPasswordSecret

@@ -83,13 +83,18 @@ enum Scenario: String, CaseIterable, Sendable {
     }
 
     /// Every pod loads the authentication plugins the accounts use, or their User CRs fail with error 1524.
+    /// With `binlog` (a reversible live cutover), every pod keeps a row binlog of what it takes and applies.
     @Test(arguments: [
-        ([String](), nil), (["auth_ed25519.so"], "[mariadb]\nplugin_load_add = auth_ed25519\n"),
-        (["auth_pam.so", "auth_ed25519", "auth_ed25519.so"],
+        ([String](), false, nil), (["auth_ed25519.so"], false, "[mariadb]\nplugin_load_add = auth_ed25519\n"),
+        (["auth_pam.so", "auth_ed25519", "auth_ed25519.so"], false,
          "[mariadb]\nplugin_load_add = auth_ed25519\nplugin_load_add = auth_pam\n"),
-    ] as [([String], String?)])
-    func authenticationPluginsAreLoadedByMyCnf(libraries: [String], expected: String?) {
-        #expect(ManifestPlan.myCnf(pluginLibraries: libraries) == expected)
+        ([], true, "[mariadb]\nlog_bin = mariadb-bin\nbinlog_format = ROW\nlog_slave_updates = ON\n"),
+        (["auth_ed25519"], true,
+         "[mariadb]\nplugin_load_add = auth_ed25519\nlog_bin = mariadb-bin\nbinlog_format = ROW\n"
+            + "log_slave_updates = ON\n"),
+    ] as [([String], Bool, String?)])
+    func authenticationPluginsAndTheBinlogAreInMyCnf(libraries: [String], binlog: Bool, expected: String?) {
+        #expect(ManifestPlan.myCnf(pluginLibraries: libraries, binlog: binlog) == expected)
     }
 
     @Test func galeraGetsThreeReplicasAndIgnoreGlobalPriv() {

@@ -224,7 +224,9 @@ import Testing
         let job = CutoverJob()
         #expect(runbook.input("max-lag")?.defaultValue == String(job.maxLag))
         #expect(runbook.input("cutover-timeout")?.defaultValue == String(Int(job.timeout)))
-        #expect(runbook.input("reversible")?.defaultValue == "yes")
+        // The cutover keeps a way back when the new MariaDB keeps the binlog it needs, which it does by default.
+        #expect(runbook.input("reversible")?.defaultValue == "${binlog}")
+        #expect(runbook.input("binlog")?.defaultValue == "yes")
     }
 
     /// Each choice of after-cutover but keep is the condition of one step, and each such step is a way-back action.

@@ -160,6 +160,10 @@ struct WholeServerRunbookTests {
         #expect(verify?["differences"] == "0", "\(verify ?? [:])")
         #expect(verify?["left-out"] == "'mariadb_migrate_repl'@'%'", "\(verify ?? [:])")
         #expect(events.outputs(of: "cutover")?["way-back"] == "mariadb_migrate_reverse")
+        // The MariaDB the operator would make keeps the binlog the way back replicates from.
+        let mariadb = try String(
+            contentsOf: dir.appendingPathComponent("manifests/mariadb-mariadb.yaml"), encoding: .utf8)
+        #expect(mariadb.contains("log_bin = mariadb-bin") && mariadb.contains("log_slave_updates = ON"), "\(mariadb)")
         let id = try #require(events.events.first?["migration"] as? String)
 
         let old = try await MariaDBConnection.connect(source.settings)
