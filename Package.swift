@@ -32,6 +32,7 @@ let package = Package(
 
         // One Swift module per C library.
         .target(name: "Blocking"),
+        .target(name: "AtomicFile"),
         .target(name: "MariaDBClient", dependencies: ["CMariaDB", "Blocking"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl", "CShims", "Blocking"]),
         .target(name: "Hashing", dependencies: ["COpenSSL", "CIsal"]),
@@ -47,11 +48,11 @@ let package = Package(
 
         // Engines and commands.
         .target(name: "Preflight", dependencies: ["MariaDBClient", "Dump"]),
-        .target(name: "RestoreEngine", dependencies: ["Preflight", "BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
+        .target(name: "RestoreEngine", dependencies: ["AtomicFile", "Preflight", "BackupEngine", "Compression", "Dump", "ObjectStore", "Hashing", "MariaDBClient", "Blocking", "UTCTime"]),
         .target(name: "Verification", dependencies: ["MariaDBClient"]),
-        .target(name: "Replication", dependencies: ["MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime", "Verification"]),
-        .target(name: "Manifests", dependencies: ["MariaDBClient", "ObjectStore", "Preflight", "BackupEngine", "Dump", "Hashing", "UTCTime", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Runbook", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Replication", dependencies: ["AtomicFile", "MariaDBClient", "Preflight", "BackupEngine", "ObjectStore", "UTCTime", "Verification"]),
+        .target(name: "Manifests", dependencies: ["AtomicFile", "MariaDBClient", "ObjectStore", "Preflight", "BackupEngine", "Dump", "Hashing", "UTCTime", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Runbook", dependencies: ["AtomicFile", .product(name: "Yams", package: "Yams")]),
         // What the commands and the wizard both draw: progress meters wired to the engines, the cutover display.
         .target(name: "Presentation", dependencies: ["BackupEngine", "RestoreEngine", "Replication", "Terminal"]),
         .target(name: "Accounts", dependencies: ["Manifests", "MariaDBClient", "Hashing", "Dump"]),

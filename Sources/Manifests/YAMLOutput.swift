@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 import Yams
 
@@ -45,18 +46,12 @@ public enum ManifestDirectory {
             ))
         for (file, text, secret) in files {
             let path = (directory as NSString).appendingPathComponent(file)
-            let temporary = (directory as NSString).appendingPathComponent(".\(file).partial")
-            guard
-                FileManager.default.createFile(
-                    atPath: temporary, contents: Data(text.utf8),
-                    attributes: [.posixPermissions: secret ? 0o600 : 0o644])
-            else {
-                throw ManifestError.unreadable(path: temporary, reason: "cannot write it")
-            }
-            if rename(temporary, path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw ManifestError.unreadable(path: path, reason: reason)
+            do {
+                try AtomicFile.write(
+                    Data(text.utf8), to: path, permissions: secret ? 0o600 : 0o644,
+                    temporary: (directory as NSString).appendingPathComponent(".\(file).partial"))
+            } catch let failure as AtomicFile.Failure {
+                throw ManifestError.unreadable(path: failure.path, reason: failure.reason)
             }
         }
         return files.map { ($0.0, $0.2) }

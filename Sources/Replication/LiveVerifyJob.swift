@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 import MariaDBClient
 import Verification
@@ -420,16 +421,14 @@ public struct LiveVerifyState: Codable, Sendable, Equatable {
 
         /// Written aside, then renamed: never half a file.
         public func save(_ state: LiveVerifyState) throws {
-            let directory = (path as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(
-                atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
-            let temporary = path + ".partial"
-            guard FileManager.default.createFile(atPath: temporary, contents: try encoder.encode(state)),
-                rename(temporary, path) == 0
-            else { throw LiveVerifyError.stateUnwritable(file: path) }
+            do {
+                try AtomicFile.write(try encoder.encode(state), to: path)
+            } catch is AtomicFile.Failure {
+                throw LiveVerifyError.stateUnwritable(file: path)
+            }
         }
     }
 }

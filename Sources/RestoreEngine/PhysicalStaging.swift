@@ -1,3 +1,4 @@
+import AtomicFile
 import BackupEngine
 import Dump
 import Foundation
@@ -141,13 +142,10 @@ struct PhysicalStaging {
 
     /// Written to a temporary file and renamed over the old state: a kill never leaves half of it.
     func save(_ state: State) throws {
-        let data = try JSONEncoder().encode(state)
-        let temporary = stateFile + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw PhysicalRestoreError.staging(path: temporary, reason: "it cannot be written")
-        }
-        guard rename(temporary, stateFile) == 0 else {
-            throw PhysicalRestoreError.staging(path: stateFile, reason: String(cString: strerror(errno)))
+        do {
+            try AtomicFile.write(try JSONEncoder().encode(state), to: stateFile, temporary: stateFile + ".tmp")
+        } catch let failure as AtomicFile.Failure {
+            throw PhysicalRestoreError.staging(path: failure.path, reason: failure.reason)
         }
     }
 

@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 
 /// A migration's progress, saved after every change (mode 0600) so `--resume` can go on where
@@ -90,22 +91,13 @@ public struct StateDirectory: Sendable {
 
     /// Written aside with mode 0600, then renamed: never half a file.
     public func save(_ state: MigrationState) throws {
-        try FileManager.default.createDirectory(
-            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(state)
-        let target = file(state.id)
-        let temporary = target + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-        else {
-            throw RunbookError(
-                file: temporary, line: nil,
-                "cannot write the state file: check the directory's permissions and free space")
-        }
-        guard rename(temporary, target) == 0 else {
-            throw RunbookError(
-                file: target, line: nil, "cannot write the state file: \(String(cString: strerror(errno)))")
+        do {
+            try AtomicFile.write(
+                try encoder.encode(state), to: file(state.id), permissions: 0o600, directoryPermissions: 0o700)
+        } catch let failure as AtomicFile.Failure {
+            throw RunbookError(file: failure.path, line: nil, "cannot write the state file: \(failure.reason)")
         }
     }
 
