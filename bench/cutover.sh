@@ -5,8 +5,7 @@
 # `mariadb-migrate backup` and `restore` copy the data (the time a stop-the-world migration keeps
 # writes stopped: the operator's runbook), `replicate` catches up from the backup's position (rows
 # applied a second), `verify --live` runs while the writer writes (its rows/s and MiB/s, and the
-# writer's commits a second during it against a window as long without it, then again with a writer
-# without a rate limit, alternating), then ROUNDS rounds of
+# writer's commits a second during it against a window as long without it), then ROUNDS rounds of
 # `cutover --reversible` and `cutover --revert` with the write downtime of each; at the end a last
 # cutover with the writer stopped, plain `verify` on the two quiet servers (timed) and
 # `cutover --finish`. Best and median go to bench/results.json ("cutover") and bench/results.md.
@@ -123,32 +122,6 @@ for round in $(seq 1 "$rounds"); do
 done
 kill "$writer_pid" 2>/dev/null || die "the writer stopped early: $(tail -3 "$work/writer.log")"; wait "$writer_pid" 2>/dev/null || true; writer_pid=
 
-# The application without a rate limit (2 connections, as fast as the servers go): what the live verify costs a
-# writer that takes the whole machine. Alternating, FULL_ROUNDS times: a window without the verify, as long as the
-# verify before it took, then the verify; the ratio of commits a second, median of the rounds.
-sysbench oltp_insert --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$source_port" --mysql-user=writer \
-  --mysql-password="$writer_password" --mysql-db=sbtest --tables=4 --table-size="$table_size" --threads=2 \
-  --time=0 --mysql-ignore-errors=all run >"$work/writer-full.log" 2>&1 &
-writer_pid=$!
-sleep 3
-full_ratios=() full_during=() full_without=() window=$live_s
-for round in $(seq 1 "${FULL_ROUNDS:-3}"); do
-  w2=$(source_seq); s2=$(seconds); sleep "$window"; s3=$(seconds); w3=$(source_seq)
-  w0=$(source_seq); s0=$(seconds)
-  timeout 600 "$bin" verify --live --database sbtest --state-directory "$work/vl-full" --json >"$work/live-full.json" \
-    || die "verify --live found differences under the full-speed writer"
-  s1=$(seconds); w1=$(source_seq)
-  window=$(python3 -c "print(round($s1 - $s0, 3))")
-  during=$(python3 -c "print(round(($w1 - $w0) / ($s1 - $s0), 1))")
-  without=$(python3 -c "print(round(($w3 - $w2) / ($s3 - $s2), 1))")
-  full_during+=("$during"); full_without+=("$without")
-  full_ratios+=("$(python3 -c "print(round($during / $without, 3))")")
-  log "full-speed writer, round $round: $during/s during verify --live (${window}s), $without/s without"
-done
-kill "$writer_pid" 2>/dev/null || die "the full-speed writer stopped early: $(tail -3 "$work/writer-full.log")"; wait "$writer_pid" 2>/dev/null || true; writer_pid=
-median() { python3 -c "import statistics,sys; print(round(statistics.median(float(x) for x in sys.argv[1:]), 3))" "$@"; }
-full_ratio=$(median "${full_ratios[@]}"); full_during_s=$(median "${full_during[@]}"); full_without_s=$(median "${full_without[@]}")
-
 # Forward once more with the writer stopped, then plain verify on the two quiet servers (timed), and the way
 # back dropped.
 caught_up
@@ -184,10 +157,10 @@ Rounds: $rounds of a reversible cutover, 2 s of refused writes, and its revert (
 | \`verify --live\` while the writer runs and the target replicates | $live_s | $live_rows_s | $live_mib_s |
 | \`verify\` (row counts, CHECKSUM TABLE) on the two quiet servers | $plain_s | $plain_rows_s | $plain_mib_s |
 
-The writer (rate-limited to $rate rows a second) committed $writer_during rows/s during \`verify --live\` and $writer_without rows/s in a window as long just after it: $writer_ratio (goal ≥ 0.9). Without a rate limit (2 connections as fast as the servers go, ${#full_ratios[@]} alternating rounds), it committed $full_during_s rows/s during \`verify --live\` and $full_without_s rows/s in a window as long before it: $full_ratio, median (goal ≥ 0.9). Catch-up after the backup and restore: $catchup rows applied a second. $data_mib MiB of table data.
+The writer (rate-limited to $rate rows a second) committed $writer_during rows/s during \`verify --live\` and $writer_without rows/s in a window as long just after it: $writer_ratio (goal ≥ 0.9). Catch-up after the backup and restore: $catchup rows applied a second. $data_mib MiB of table data.
 The stop-the-world route keeps writes stopped at least for the backup and the restore: ${backup_s} s + ${restore_s} s = ${stop_the_world} s here (before any bootstrap in a cluster); the median cutover downtime is $ratio × that. \`verify\` found the source and the target equal after a last cutover with the writer stopped.
 MD
 python3 bench/record.py cutover \
-  "{\"write_downtime_s\": $down_median, \"write_downtime_best_s\": $down_best, \"write_downtime_worst_s\": $down_worst, \"write_downtimes_s\": [$(IFS=,; echo "${downtimes[*]}")], \"revert_downtime_s\": $rev_median, \"revert_downtime_best_s\": $rev_best, \"revert_downtime_worst_s\": $rev_worst, \"revert_downtimes_s\": [$(IFS=,; echo "${reverts[*]}")], \"catchup_rows_per_s\": $catchup, \"verify_live_s\": $live_s, \"verify_live_rows_per_s\": $live_rows_s, \"verify_live_mib_per_s\": $live_mib_s, \"verify_plain_s\": $plain_s, \"verify_plain_rows_per_s\": $plain_rows_s, \"verify_plain_mib_per_s\": $plain_mib_s, \"writer_during_verify_live_per_s\": $writer_during, \"writer_without_per_s\": $writer_without, \"writer_ratio\": $writer_ratio, \"full_writer_during_verify_live_per_s\": $full_during_s, \"full_writer_without_per_s\": $full_without_s, \"full_writer_ratio\": $full_ratio, \"full_writer_ratios\": [$(IFS=,; echo "${full_ratios[*]}")], \"writer_rows_per_s\": $rate, \"rounds\": $rounds, \"backup_s\": $backup_s, \"restore_s\": $restore_s, \"stop_the_world_s\": $stop_the_world, \"downtime_ratio_vs_stop_the_world\": $ratio, \"table_rows\": $((4 * table_size))}" \
+  "{\"write_downtime_s\": $down_median, \"write_downtime_best_s\": $down_best, \"write_downtime_worst_s\": $down_worst, \"write_downtimes_s\": [$(IFS=,; echo "${downtimes[*]}")], \"revert_downtime_s\": $rev_median, \"revert_downtime_best_s\": $rev_best, \"revert_downtime_worst_s\": $rev_worst, \"revert_downtimes_s\": [$(IFS=,; echo "${reverts[*]}")], \"catchup_rows_per_s\": $catchup, \"verify_live_s\": $live_s, \"verify_live_rows_per_s\": $live_rows_s, \"verify_live_mib_per_s\": $live_mib_s, \"verify_plain_s\": $plain_s, \"verify_plain_rows_per_s\": $plain_rows_s, \"verify_plain_mib_per_s\": $plain_mib_s, \"writer_during_verify_live_per_s\": $writer_during, \"writer_without_per_s\": $writer_without, \"writer_ratio\": $writer_ratio, \"writer_rows_per_s\": $rate, \"rounds\": $rounds, \"backup_s\": $backup_s, \"restore_s\": $restore_s, \"stop_the_world_s\": $stop_the_world, \"downtime_ratio_vs_stop_the_world\": $ratio, \"table_rows\": $((4 * table_size))}" \
   "$work/section.md"
 cat "$work/section.md"

@@ -127,18 +127,26 @@ public struct CutoverJob: Sendable, Equatable {
         let refused = ContinuousClock.now
         try await source.query("SET GLOBAL read_only = 1")
         var locked = false
+        var lockTaken = false
         var wayBackStarted: GTIDPosition?
         do {
             if lock, let lockConnection {
                 try await lockConnection.query("FLUSH TABLES WITH READ LOCK")
                 locked = true
+                lockTaken = true
             }
             let final = try await source.gtidBinlogPos()
             events(.writesRefused(final: final))
             let startLag = try await Self.lag(source: source, target: target, connectionName: connectionName)
             try await drain(to: final, target: target, source: source, events: events)
-            // The way back starts where the target's binlog is now, before it takes any write.
+            // The way back starts where the target's binlog is now, before it takes any write. Starting it writes
+            // the source's replication tables, which the global read lock would block for good: the lock goes first
+            // (everything it held back is on the target; read_only still refuses writes).
             if let wayBack {
+                if locked {
+                    try await lockConnection?.query("UNLOCK TABLES")
+                    locked = false
+                }
                 let position = try await target.gtidBinlogPos()
                 try await wayBack.start(on: source, from: position, filter: filter)
                 wayBackStarted = position
@@ -157,7 +165,7 @@ public struct CutoverJob: Sendable, Equatable {
                 writeDowntimeSeconds: Double(downtime.components.seconds)
                     + Double(downtime.components.attoseconds) / 1e18,
                 drainedTransactions: startLag.transactions, sourceLeftReadOnly: true,
-                targetMadeWritable: targetReadOnly, lockHeld: locked,
+                targetMadeWritable: targetReadOnly, lockHeld: lockTaken,
                 replicationAccounts: try await Self.accounts(named: user, on: source))
             report.wayBack = wayBack?.connectionName
             report.wayBackFrom = wayBackStarted?.description

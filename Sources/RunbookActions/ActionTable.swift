@@ -173,8 +173,8 @@ extension Actions {
                  "external-host": .option("--external-host"), "external-port": .option("--external-port"),
                  "external-password-secret": .option("--external-password-secret"),
                  "backup-storage-size": .option("--backup-storage-size"), "databases": .list("--database"),
-                 "replication": .toggle("--replication"), "binlog": .toggle("--binlog"), "route": ActionDescriptor.route,
-                 "manifests-dir": .option("--output-dir")]),
+                 "replication": .toggle("--replication"), "binlog": .toggle("--binlog"),
+                 "route": ActionDescriptor.route, "manifests-dir": .option("--output-dir")]),
             outputs: ["directory", "files"], effect: .none, normalize: manifestValues, perform: manifests),
         ActionDescriptor(
             name: "restore", command: ["restore"], required: ["store"],

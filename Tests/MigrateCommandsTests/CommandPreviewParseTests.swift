@@ -236,9 +236,11 @@ import Testing
         let steps = runbook.steps.filter { $0.when?.hasPrefix("after-cutover=") == true }
         #expect(["keep"] + steps.map { String($0.when!.dropFirst("after-cutover=".count)) } == choices)
         #expect(steps.map(\.action) == ["revert", "finish-way-back"])
+        let none = StepValues(values: [:], secrets: [:])
         for step in steps {
-            #expect(Actions.cutoverRequest(StepValues(values: [:], secrets: [:]), action: step.action).direction.rawValue
-                == ["revert": "revert", "finish-way-back": "finish"][step.action])
+            #expect(
+                Actions.cutoverRequest(none, action: step.action).direction.rawValue
+                    == ["revert": "revert", "finish-way-back": "finish"][step.action])
         }
     }
 
