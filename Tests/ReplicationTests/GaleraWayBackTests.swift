@@ -17,7 +17,7 @@ struct GaleraWayBackTests {
         _ = try TestEnvironment.require()
         let source = try await FreshServer(options: ["--log-bin=mysql-bin", "--server-id=1001", "--binlog-format=ROW"])
         defer { source.stop() }
-        let cluster = try FreshGalera(myCnf: Self.binlogNodes)
+        let cluster = try await offTheCooperativePool { try FreshGalera(myCnf: Self.binlogNodes) }
         defer { cluster.stop() }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galway-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -29,21 +29,21 @@ struct GaleraWayBackTests {
         let passwords = ["MARIADB_PASSWORD": FreshServer.password, "MARIADB_TARGET_PASSWORD": FreshServer.password]
         let from = ["--host", "127.0.0.1", "--port", String(source.server.port), "--user", "root"]
         let node = ["--target-host", "127.0.0.1", "--target-port", String(cluster.ports[0]), "--target-user", "root"]
-        func run(_ arguments: [String]) throws -> CLI.Result {
-            let result = try CLI.run(arguments, environment: passwords)
+        func run(_ arguments: [String]) async throws -> CLI.Result {
+            let result = try await offTheCooperativePool { try CLI.run(arguments, environment: passwords) }
             #expect(result.status == 0, "\(arguments.first ?? ""): \(result.stdout) \(result.stderr)")
             return result
         }
-        _ = try run(["backup", "--database", "shop", "--galera", "--storage-dir", dir + "/store"] + from)
-        _ = try run(
+        _ = try await run(["backup", "--database", "shop", "--galera", "--storage-dir", dir + "/store"] + from)
+        _ = try await run(
             ["restore", "--storage-dir", dir + "/store", "--host", "127.0.0.1", "--port", String(cluster.ports[0]),
              "--user", "root"])
         let password = ["--replication-password-file", dir + "/repl.pw"]
-        _ = try run(
+        _ = try await run(
             ["replicate", "--storage-dir", dir + "/store", "--create-replication-user"] + password + from + node)
         try await old.execute(["INSERT INTO shop.orders SELECT seq, 'after the backup' FROM shop.seq_21_to_50"])
 
-        let verify = try run(
+        let verify = try await run(
             ["verify", "--live", "--json", "--state-directory", dir + "/vl", "--database", "shop"] + from + node)
         struct Report: Decodable {
             var differences: Int
@@ -52,7 +52,7 @@ struct GaleraWayBackTests {
         }
         let report = try JSONDecoder().decode(Report.self, from: Data(verify.stdout.utf8))
         #expect(report.differences == 0 && report.tables.map(\.rows) == [50], "\(verify.stdout)")
-        _ = try run(
+        _ = try await run(
             ["cutover", "--yes", "--reversible", "--verify-state-directory", dir + "/vl"] + password + from + node)
         let reverse = try await old.query("SHOW ALL SLAVES STATUS").rows
         #expect(reverse.map { $0["Connection_name"].string } == ["mariadb_migrate_reverse"])
@@ -66,7 +66,7 @@ struct GaleraWayBackTests {
         try await nodes[0].query("SET SESSION wsrep_sync_wait = 1")
         #expect(try await nodes[0].query("SELECT COUNT(*) FROM shop.orders").scalar.int == 52)
 
-        _ = try run(["cutover", "--yes", "--revert"] + password + from + node)
+        _ = try await run(["cutover", "--yes", "--revert"] + password + from + node)
         let ids = try await old.query("SELECT id FROM shop.orders ORDER BY id").rows.compactMap { $0[0].int }
         #expect(ids == Array(1...50) + [100, 101])
         #expect(try await old.query("SELECT note FROM shop.orders WHERE id = 1").scalar.string == "third node")

@@ -88,3 +88,11 @@ public struct CLIMissing: Error, CustomStringConvertible {
         "mariadb-migrate is not built (looked at \(candidates.joined(separator: ", "))): run swift build"
     }
 }
+
+/// Runs blocking work (a child process awaited, a cluster started) on a thread of its own: on the cooperative
+/// pool it would hold one of its few threads, and the other suites running meanwhile would starve.
+public func offTheCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
