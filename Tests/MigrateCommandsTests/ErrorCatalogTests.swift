@@ -454,25 +454,32 @@ struct ErrorCatalogTests {
                 + "> ext.cnf && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
                 + "-extfile ext.cnf -out server.pem 2>/dev/null")
         #expect(setup.status == 0, "\(setup.stderr)")
-        let port = String(Int.random(in: 20_000...60_000))
+        // Port 0: the server takes a free port and prints it ("ACCEPT 127.0.0.1:PORT"); a random port could be
+        // taken by another suite's server, and a probe could race its bind.
+        let log = keys + "/server.out"
+        FileManager.default.createFile(atPath: log, contents: nil)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         server.arguments = [
-            "s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", keys + "/server.pem",
-            "-key", keys + "/server.key", "-www",
+            "s_server", "-accept", "127.0.0.1:0", "-cert", keys + "/server.pem", "-key", keys + "/server.key", "-www",
         ]
-        server.standardOutput = FileHandle.nullDevice
+        server.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         server.standardError = FileHandle.nullDevice
         // s_server ends at the end of its standard input: a pipe kept open until stop.
         let input = Pipe()
         server.standardInput = input
         try server.run()
-        // Until it listens (bash's /dev/tcp: nc is not on every machine), up to 20 s under a loaded CI.
-        for _ in 0..<200 where try CLI.launch(
-            URL(fileURLWithPath: "/bin/bash"), ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"], environment: [:], stdin: ""
-        ).status != 0 {
-            usleep(100_000)
+        var port = ""
+        // Up to 20 s under a loaded CI.
+        for _ in 0..<200 where port.isEmpty && server.isRunning {
+            let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("ACCEPT 127.0.0.1:") }) {
+                port = String(line.dropFirst("ACCEPT 127.0.0.1:".count))
+            } else {
+                usleep(100_000)
+            }
         }
+        try #require(!port.isEmpty, "openssl s_server did not say its port: \(server.isRunning ? "running" : "ended")")
         return (port, keys + "/ca.pem", {
             server.terminate()
             try? input.fileHandleForWriting.close()
