@@ -109,6 +109,7 @@ wsrep_cluster_address=$address
 wsrep_cluster_name=mm-test
 wsrep_node_name=node$n
 wsrep_node_address=127.0.0.1:${gcomm_ports[$i]}
+wsrep_node_incoming_address=127.0.0.1:${galera_ports[$i]}
 wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:${gcomm_ports[$i]};ist.recv_addr=127.0.0.1:${ist_ports[$i]}"
 wsrep_sst_receive_address=127.0.0.1:${sst_ports[$i]}
 wsrep_sst_method=mariabackup

@@ -52,6 +52,16 @@ extension MariaDBMigrate {
 
         @Option(
             help: ArgumentHelp(
+                "When the side giving up the writes is a Galera node (the source, or the target on --revert): the "
+                    + "nodes that refuse writes with it, since read_only is per node. auto reads them from its "
+                    + "wsrep_incoming_addresses and refuses, changing nothing, when one cannot be told or reached; "
+                    + "give HOST:PORT,… as this machine reaches them, or none when the applications write through "
+                    + "that node only.",
+                valueName: "auto|none|host:port,…"))
+        var galeraNodes = GaleraNodes.discover
+
+        @Option(
+            help: ArgumentHelp(
                 "Where verify --live keeps its records (its --state-directory): the cutover refuses when the last "
                     + "live verify of these servers found a difference, did not end, or is older than "
                     + "--verify-max-age; no record, no check.",
@@ -86,6 +96,7 @@ extension MariaDBMigrate {
             request.verifyStateDirectory = verifyStateDirectory
             request.verifyMaxAge = verifyMaxAge
             request.force = force
+            request.galeraNodes = galeraNodes
             wayBack.apply(to: &request)
             return request
         }
@@ -162,4 +173,8 @@ extension MariaDBMigrate {
             }
         }
     }
+}
+
+extension GaleraNodes: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
 }

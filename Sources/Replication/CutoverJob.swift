@@ -58,6 +58,8 @@ public struct CutoverJob: Sendable, Equatable {
         /// Transactions applied while writes were refused.
         public var drainedTransactions: UInt64
         public var sourceLeftReadOnly: Bool
+        /// The other nodes of a Galera source that refuse writes from now on too (`GaleraNodes`).
+        public var otherNodesLeftReadOnly: [String] = []
         public var targetMadeWritable: Bool
         public var lockHeld: Bool
         /// The source's accounts the replica logged in with (`'user'@'host'`): they stay, for a way back; drop
@@ -98,10 +100,11 @@ public struct CutoverJob: Sendable, Equatable {
             .compactMap { $0[0].string }.sorted().map { "\(SQLQuoting.literal(user))@\(SQLQuoting.literal($0))" }
     }
 
-    /// `lockConnection` is a second source connection for FLUSH TABLES WITH READ LOCK (`lock`).
+    /// `lockConnection` is a second source connection for FLUSH TABLES WITH READ LOCK (`lock`); `sourceNodes` are
+    /// the other nodes of a Galera source, which refuse writes with it (`GaleraNodes.connect`).
     public func run(
         source: MariaDBConnection, target: MariaDBConnection, lockConnection: MariaDBConnection? = nil,
-        events: @Sendable (Event) -> Void = { _ in }
+        sourceNodes: [MariaDBConnection] = [], events: @Sendable (Event) -> Void = { _ in }
     ) async throws -> Report {
         try await target.requireRunningReplica(connectionName)
         // Checked before anything changes; the account is made only once every check passed.
@@ -124,17 +127,23 @@ public struct CutoverJob: Sendable, Equatable {
         }
         // 2. Refuse writes; from here every failure rolls back.
         let wasReadOnly = try await source.query("SELECT @@GLOBAL.read_only").scalar.int == 1
+        var nodesWereReadOnly: [Bool] = []
+        for node in sourceNodes {
+            nodesWereReadOnly.append(try await node.query("SELECT @@GLOBAL.read_only").scalar.int == 1)
+        }
         let refused = ContinuousClock.now
         try await source.query("SET GLOBAL read_only = 1")
         var locked = false
         var lockTaken = false
         var wayBackStarted: GTIDPosition?
         do {
+            for node in sourceNodes { try await node.query("SET GLOBAL read_only = 1") }
             if lock, let lockConnection {
                 try await lockConnection.query("FLUSH TABLES WITH READ LOCK")
                 locked = true
                 lockTaken = true
             }
+            if !sourceNodes.isEmpty { try await Self.causalWait(on: source) }
             let final = try await source.gtidBinlogPos()
             events(.writesRefused(final: final))
             let startLag = try await Self.lag(source: source, target: target, connectionName: connectionName)
@@ -167,6 +176,7 @@ public struct CutoverJob: Sendable, Equatable {
                 drainedTransactions: startLag.transactions, sourceLeftReadOnly: true,
                 targetMadeWritable: targetReadOnly, lockHeld: lockTaken,
                 replicationAccounts: try await Self.accounts(named: user, on: source))
+            report.otherNodesLeftReadOnly = sourceNodes.map(\.endpoint)
             report.wayBack = wayBack?.connectionName
             report.wayBackFrom = wayBackStarted?.description
             return report
@@ -176,12 +186,23 @@ public struct CutoverJob: Sendable, Equatable {
             if let wayBack, case .some(.some) = try? await source.replicaStatus(wayBack.connectionName) {
                 try? await WayBack.drop(wayBack.connectionName, on: source)
             }
+            for (node, was) in zip(sourceNodes, nodesWereReadOnly) {
+                _ = try? await node.query("SET GLOBAL read_only = \(was ? 1 : 0)")
+            }
             let restored = (try? await source.query("SET GLOBAL read_only = \(wasReadOnly ? 1 : 0)")) != nil
             if case ReplicationError.cutoverTimeout(let seconds, let lag, _) = error {
                 throw ReplicationError.cutoverTimeout(seconds: seconds, lag: lag, restoredReadOnly: restored)
             }
             throw error
         }
+    }
+
+    /// Waits until a Galera node applied every write set the cluster ordered so far (a causal read): the writes
+    /// other nodes took before they refused them are then in its binlog position.
+    static func causalWait(on node: MariaDBConnection) async throws {
+        try await node.query("SET SESSION wsrep_sync_wait = 1")
+        _ = try await node.query("SELECT COUNT(*) FROM mysql.gtid_slave_pos")
+        try await node.query("SET SESSION wsrep_sync_wait = DEFAULT")
     }
 
     /// Waits on the target (MASTER_GTID_WAIT, in short slices to report progress) until it applied `final`.

@@ -37,6 +37,8 @@ public struct CutoverRequest: Sendable, Equatable {
     /// The source as the target reaches it, for a revert's forward stream (default: the source's own address).
     public var replicationHost: String?
     public var replicationPort: Int?
+    /// The nodes that refuse writes with the side giving them up when it is a Galera node.
+    public var galeraNodes = GaleraNodes.discover
 
     public init() {}
 
@@ -120,10 +122,12 @@ public struct CutoverRequest: Sendable, Equatable {
         if direction == .revert { try await WayBack.requireReverse(on: source) }
         let reverting = direction == .revert
         let (losing, taking) = reverting ? (target, source) : (source, target)
-        let lockConnection =
-            job.lock ? try await MariaDBConnection.connect(reverting ? targetSettings : sourceSettings) : nil
+        let losingSettings = reverting ? targetSettings : sourceSettings
+        let nodes = try await galeraNodes.connect(pointed: losing, settings: losingSettings)
+        let lockConnection = job.lock ? try await MariaDBConnection.connect(losingSettings) : nil
         return .switched(
-            try await job.run(source: losing, target: taking, lockConnection: lockConnection, events: events))
+            try await job.run(
+                source: losing, target: taking, lockConnection: lockConnection, sourceNodes: nodes, events: events))
     }
 }
 

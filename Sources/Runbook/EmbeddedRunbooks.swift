@@ -304,6 +304,15 @@ inputs:
     min: 1
     help: "Seconds writes may be refused before the switch is rolled back"
   - {name: lock, type: bool, default: "no", help: "Also hold FLUSH TABLES WITH READ LOCK on the source while switching"}
+  - name: galera-nodes
+    type: text
+    default: auto
+    pattern: "auto|none|[^,\\s]+(,[^,\\s]+)*"
+    help: >-
+      When the side giving up the writes is a Galera cluster (the new MariaDB on a revert, or a Galera source): the
+      nodes that refuse writes with it, as this machine reaches them (read_only is per node). auto reads them from
+      the cluster and refuses, changing nothing, when one cannot be reached; none when the applications write
+      through one node only; else HOST:PORT,…
   - name: binlog
     type: bool
     default: "yes"
@@ -402,8 +411,8 @@ steps:
       applications at the new server.
     action: cutover
     inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
-             target-password, max-lag, cutover-timeout, lock, reversible, reverse-host, reverse-port, replication-user,
-             replication-password, new-password-file, verify-live-state-dir]
+             target-password, max-lag, cutover-timeout, lock, galera-nodes, reversible, reverse-host, reverse-port,
+             replication-user, replication-password, new-password-file, verify-live-state-dir]
     outputs: [downtime-seconds, final-position, way-back]
     changes: true
   - id: verify
@@ -440,8 +449,8 @@ steps:
       applications back at the source; a resume with --redo cutover switches forward again.
     action: revert
     inputs: [source-host, source-port, source-user, source-password, target-host, target-port, target-user,
-             target-password, max-lag, cutover-timeout, lock, replication-host, replication-port, replication-user,
-             replication-password, new-password-file]
+             target-password, max-lag, cutover-timeout, lock, galera-nodes, replication-host, replication-port,
+             replication-user, replication-password, new-password-file]
     outputs: [downtime-seconds, final-position, way-back]
     changes: true
   - id: finish

@@ -77,7 +77,7 @@ extension ActionDescriptor {
     static let switchOver: [String: CLIFlag] = [
         "max-lag": .option("--max-lag"), "catch-up-timeout": .option("--catch-up-timeout"),
         "cutover-timeout": .option("--timeout"), "lock": .toggle("--lock"),
-        "replication-user": .option("--replication-user"),
+        "galera-nodes": .option("--galera-nodes"), "replication-user": .option("--replication-user"),
         "new-password-file": .option("--replication-password-file"),
         // Read from MARIADB_REPLICATION_PASSWORD, never from argv.
         "replication-password": .none,

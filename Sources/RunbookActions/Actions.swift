@@ -44,6 +44,16 @@ public struct StepValues: Sendable {
         return request
     }
 
+    /// The process environment with the step's replication password where replicate and cutover read it (never
+    /// argv).
+    var replicationEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if let password = secrets["replication-password"] {
+            environment[ReplicationPassword.environmentVariable] = password
+        }
+        return environment
+    }
+
     public var store: StoreSettings {
         var settings = StoreSettings()
         if let directory = text("storage-dir") { settings.directory = directory }
@@ -541,10 +551,7 @@ public enum Actions {
 
     static func replicate(_ values: StepValues, context: ActionContext) async throws -> [String: String] {
         let request = replicateRequest(values)
-        var environment = ProcessInfo.processInfo.environment
-        if let password = values.secrets["replication-password"] {
-            environment[ReplicationPassword.environmentVariable] = password
-        }
+        let environment = values.replicationEnvironment
         let outcome = try await request.run(
             source: try values.connection("source").resolve(), target: try values.connection("target").resolve(),
             store: { try values.store.makeStore(forWriting: false) }, environment: environment)
@@ -560,8 +567,14 @@ public enum Actions {
 
     /// The request of a cutover, revert or finish step, as `cutover` builds it from its flags. A cutover step goes
     /// forward, reversibly when its `reversible` input says so.
-    public static func cutoverRequest(_ values: StepValues, action: String) -> CutoverRequest {
+    public static func cutoverRequest(_ values: StepValues, action: String) throws -> CutoverRequest {
         var request = CutoverRequest()
+        if let nodes = values.text("galera-nodes") {
+            guard let parsed = GaleraNodes(parsing: nodes) else {
+                throw ActionFailure(message: "galera-nodes '\(nodes)' is not auto, none or HOST:PORT,…")
+            }
+            request.galeraNodes = parsed
+        }
         request.job.lock = values.flag("lock")
         if let maxLag = values.text("max-lag").flatMap({ UInt64($0) }) { request.job.maxLag = maxLag }
         if let wait = values.text("catch-up-timeout").flatMap({ Double($0) }) { request.job.catchUpTimeout = wait }
@@ -586,22 +599,25 @@ public enum Actions {
         action: String
     ) -> @Sendable (StepValues, ActionContext) async throws -> [String: String] {
         { values, context in
-            let request = cutoverRequest(values, action: action)
+            let request = try cutoverRequest(values, action: action)
             let sourceSettings = try values.connection("source").resolve()
             let targetSettings = try values.connection("target").resolve()
             let source = try await MariaDBConnection.connect(sourceSettings)
             let target = try await MariaDBConnection.connect(targetSettings)
-            var environment = ProcessInfo.processInfo.environment
-            if let password = values.secrets["replication-password"] {
-                environment[ReplicationPassword.environmentVariable] = password
-            }
+            let environment = values.replicationEnvironment
             let display = CutoverDisplay(
                 mode: context.progressMode, jsonOutput: .standardOutput,
                 tags: ["migration": context.migrationID, "step": context.stepID])
             defer { display.finish() }
-            let outcome = try await request.run(
-                source: source, target: target, sourceSettings: sourceSettings, targetSettings: targetSettings,
-                environment: environment, events: display.show)
+            let outcome: CutoverRequest.Outcome
+            do {
+                outcome = try await request.run(
+                    source: source, target: target, sourceSettings: sourceSettings, targetSettings: targetSettings,
+                    environment: environment, events: display.show)
+            } catch GaleraNodesError.cannotReach(let cluster, let detail, _) {
+                // In a runbook the nodes are an input.
+                throw GaleraNodesError.cannotReach(cluster: cluster, detail: detail, option: "--set galera-nodes=")
+            }
             switch outcome {
             case .finished(let dropped, let server):
                 context.note("dropped the reverse stream \(dropped) on \(server): no way back any more")

@@ -139,7 +139,7 @@ import Testing
                 #expect(command.request == Actions.replicateRequest(stepValues), "\(context)")
             case "cutover", "revert", "finish-way-back":
                 let command = try #require(parsed as? MariaDBMigrate.Cutover, "\(context)")
-                #expect(command.request == Actions.cutoverRequest(stepValues, action: step.action), "\(context)")
+                #expect(command.request == (try Actions.cutoverRequest(stepValues, action: step.action)), "\(context)")
             case "survey":
                 #expect(parsed is MariaDBMigrate.Inspect, "\(context)")
             case "store-check":
@@ -239,7 +239,7 @@ import Testing
         let none = StepValues(values: [:], secrets: [:])
         for step in steps {
             #expect(
-                Actions.cutoverRequest(none, action: step.action).direction.rawValue
+                (try Actions.cutoverRequest(none, action: step.action)).direction.rawValue
                     == ["revert": "revert", "finish-way-back": "finish"][step.action])
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MariaDBClient
+import Replication
 import TestSupport
 import Testing
 
@@ -66,14 +67,74 @@ struct GaleraWayBackTests {
         try await nodes[0].query("SET SESSION wsrep_sync_wait = 1")
         #expect(try await nodes[0].query("SELECT COUNT(*) FROM shop.orders").scalar.int == 52)
 
-        _ = try await run(["cutover", "--yes", "--revert"] + password + from + node)
+        // An application account (root ignores read_only) on each node, made on each alone.
+        for connection in nodes {
+            try await connection.execute([
+                "SET SESSION wsrep_on = 0", "SET SESSION sql_log_bin = 0",
+                "CREATE USER app@'127.0.0.1' IDENTIFIED BY 'app-pw'",
+                "GRANT SELECT, INSERT ON shop.* TO app@'127.0.0.1'", "SET SESSION wsrep_on = 1",
+            ])
+        }
+        // It keeps writing through the second node during the revert: the revert must refuse its writes there too,
+        // and the old source must get every one that committed.
+        var app = cluster.settings(node: 1)
+        app.user = "app"
+        app.password = "app-pw"
+        let writer = try await MariaDBConnection.connect(app)
+        let committed = Task { () -> (ids: [Int], error: String) in
+            var ids: [Int] = []
+            for id in 1_000..<200_000 {
+                do {
+                    try await writer.query("INSERT INTO shop.orders VALUES (\(id), 'during the revert')")
+                    ids.append(id)
+                } catch {
+                    return (ids, "\(error)")
+                }
+            }
+            return (ids, "")
+        }
+        while try await nodes[1].query("SELECT COUNT(*) FROM shop.orders WHERE id >= 1000").scalar.int ?? 0 < 20 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let revert = try await run(["cutover", "--yes", "--revert", "--json"] + password + from + node)
+        let written = await committed.value
+        #expect(written.error.contains("read-only") || written.error.contains("read_only"), "\(written.error)")
+        for connection in nodes {
+            #expect(try await connection.query("SELECT @@GLOBAL.read_only").scalar.int == 1, "\(connection.endpoint)")
+        }
+        #expect(revert.stdout.contains("otherNodesLeftReadOnly"), "\(revert.stdout)")
         let ids = try await old.query("SELECT id FROM shop.orders ORDER BY id").rows.compactMap { $0[0].int }
-        #expect(ids == Array(1...50) + [100, 101])
+        #expect(ids == Array(1...50) + [100, 101] + written.ids, "\(written.ids.count) rows written during the revert")
         #expect(try await old.query("SELECT note FROM shop.orders WHERE id = 1").scalar.string == "third node")
         #expect(try await old.query("SELECT @@GLOBAL.read_only").scalar.int == 0)
         let forward = try await nodes[0].query("SHOW ALL SLAVES STATUS").rows
         #expect(forward.map { $0["Connection_name"].string } == ["mariadb_migrate"])
         #expect(try await old.query("SHOW ALL SLAVES STATUS").rows.isEmpty)
+    }
+}
+
+/// A switch away from a Galera cluster refuses writes on every node or not at all: a node it cannot reach stops it
+/// before anything changed.
+@Suite(.enabled(if: TestEnvironment.serversExpected, "needs scripts/test-env up"))
+struct GaleraNodesRefusalTests {
+    @Test func aNodeThatCannotBeReachedStopsTheCutoverBeforeAnythingChanged() async throws {
+        let env = try TestEnvironment.require()
+        let galera = try env["MM_TEST_GALERA_PORT"]
+        let arguments = [
+            "cutover", "--yes", "--host", "127.0.0.1", "--port", galera, "--user", "root", "--target-host",
+            "127.0.0.1", "--target-port", try env["MM_TEST_TARGET_PORT"], "--target-user", "root", "--galera-nodes",
+            "127.0.0.1:1",
+        ]
+        let passwords = ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword]
+        let refused = try await offTheCooperativePool { try CLI.run(arguments, environment: passwords) }
+        ErrorCatalog.expect("galera-node-unreachable", refused)
+        let node = try await MariaDBConnection.connect(try env.galeraNodes()[0])
+        #expect(try await node.query("SELECT @@GLOBAL.read_only").scalar.int == 0)
+        // Its own list names every node as this machine reaches it (scripts/lib.sh sets the incoming addresses).
+        let listed = try await node.keyValues("SHOW GLOBAL STATUS LIKE 'wsrep_incoming_addresses'")
+        let addresses = try #require(GaleraNodes.addresses(incoming: listed["wsrep_incoming_addresses"] ?? ""))
+        let ports = try ["MM_TEST_GALERA_PORT", "MM_TEST_GALERA2_PORT", "MM_TEST_GALERA3_PORT"].map { try env[$0] }
+        #expect(Set(addresses.map { String($0.port) }) == Set(ports), "\(listed)")
     }
 }
 

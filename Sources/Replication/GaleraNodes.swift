@@ -1,0 +1,129 @@
+import Foundation
+import MariaDBClient
+
+/// Which nodes of a Galera cluster refuse writes when the cluster gives them up at a switch (a cutover away from a
+/// Galera source, a revert away from a Galera target). read_only is per node and an application may write through
+/// any node, so refusing writes on the pointed node alone would let writes through the others miss the final
+/// position, and the side taking the writes would never get them.
+public enum GaleraNodes: Sendable, Equatable, CustomStringConvertible {
+    /// The nodes the pointed node's `wsrep_incoming_addresses` lists.
+    case discover
+    /// The pointed node only: the applications write through it alone.
+    case pointedOnly
+    /// These nodes, as this machine reaches them.
+    case given([Address])
+
+    public struct Address: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// `HOST:PORT`, `HOST` (port 3306) or `[IPv6]:PORT`; nil when it is none of them.
+        public init?(parsing text: String) {
+            let text = text.trimmingCharacters(in: .whitespaces)
+            var host = text
+            var port = 3306
+            if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+                host = String(text[text.index(after: text.startIndex)..<close])
+                let rest = text[text.index(after: close)...]
+                if !rest.isEmpty {
+                    guard rest.hasPrefix(":"), let given = Int(rest.dropFirst()) else { return nil }
+                    port = given
+                }
+            } else if let colon = text.lastIndex(of: ":") {
+                guard let given = Int(text[text.index(after: colon)...]) else { return nil }
+                host = String(text[..<colon])
+                port = given
+            }
+            guard !host.isEmpty, !host.contains(" "), host.uppercased() != "AUTO", (1...65_535).contains(port)
+            else { return nil }
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public static let discoverWord = "auto"
+    public static let pointedOnlyWord = "none"
+
+    /// `auto`, `none` or `HOST:PORT,…`; nil when a part is no address.
+    public init?(parsing text: String) {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case Self.discoverWord: self = .discover
+        case Self.pointedOnlyWord: self = .pointedOnly
+        default:
+            let parts = text.split(separator: ",").map { Address(parsing: String($0)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+            self = .given(parts.compactMap { $0 })
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .discover: return Self.discoverWord
+        case .pointedOnly: return Self.pointedOnlyWord
+        case .given(let addresses): return addresses.map(\.description).joined(separator: ",")
+        }
+    }
+
+    /// The addresses a `wsrep_incoming_addresses` value lists; nil when one of them is not an address (a node
+    /// that could not tell its own says AUTO).
+    public static func addresses(incoming: String) -> [Address]? {
+        let parts = incoming.split(separator: ",").map { Address(parsing: String($0)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+        return parts.compactMap { $0 }
+    }
+
+    /// Connections to the nodes that refuse writes besides `pointed` (the pointed node itself may be among them:
+    /// setting read_only twice does no harm). Empty when `pointed` is no Galera node or for `pointedOnly`. Throws
+    /// `GaleraNodesError` before anything changed when a node cannot be told or reached.
+    public func connect(
+        pointed: MariaDBConnection, settings: ConnectionSettings, option: String = "--galera-nodes "
+    ) async throws -> [MariaDBConnection] {
+        guard self != .pointedOnly else { return [] }
+        let variables = try await pointed.keyValues("SHOW GLOBAL STATUS LIKE 'wsrep_incoming_addresses'")
+        guard let incoming = variables["wsrep_incoming_addresses"] else { return [] }
+        let addresses: [Address]
+        switch self {
+        case .pointedOnly: return []
+        case .given(let given): addresses = given
+        case .discover:
+            guard let listed = Self.addresses(incoming: incoming) else {
+                throw GaleraNodesError.cannotReach(
+                    cluster: pointed.endpoint, detail: "its wsrep_incoming_addresses is '\(incoming)'", option: option)
+            }
+            addresses = listed
+        }
+        var connections: [MariaDBConnection] = []
+        for address in addresses where "\(address)" != pointed.endpoint {
+            var node = settings
+            node.transport = .tcp(host: address.host, port: address.port)
+            do {
+                connections.append(try await MariaDBConnection.connect(node))
+            } catch {
+                throw GaleraNodesError.cannotReach(
+                    cluster: pointed.endpoint, detail: "node \(address): \(error.localizedDescription)", option: option)
+            }
+        }
+        return connections
+    }
+}
+
+public enum GaleraNodesError: Error, LocalizedError, Equatable, Sendable {
+    /// `option`: how the user names the nodes here, up to the value (`--galera-nodes `, `--set galera-nodes=`).
+    case cannotReach(cluster: String, detail: String, option: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .cannotReach(let cluster, let detail, let option):
+            return "cannot refuse writes on every node of the Galera cluster at \(cluster) (\(detail)): give its "
+                + "nodes as this machine reaches them with \(option)HOST:PORT,…, or \(option)none when the "
+                + "applications write through \(cluster) only; nothing was changed"
+        }
+    }
+}
