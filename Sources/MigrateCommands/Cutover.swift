@@ -163,6 +163,7 @@ extension MariaDBMigrate {
                     + String(format: "%.2f", report.writeDowntimeSeconds)
                     + " s, \(report.drainedTransactions) transactions applied meanwhile, up to \(report.finalPosition)")
             print("  \(report.source) stays read-only (read_only=1): point the applications at \(report.target)")
+            if let nodes = report.otherNodesNote { print("  " + nodes) }
             if report.targetMadeWritable { print("  \(report.target) was read-only: read_only=0 was set there") }
             if let note = report.leftAccountsNote { print("  " + note) }
             if let way = report.wayBack {

@@ -69,6 +69,13 @@ public struct CutoverJob: Sendable, Equatable {
         public var wayBack: String?
         public var wayBackFrom: String?
 
+        /// One line on the other Galera nodes that refuse writes now too, nil without them.
+        public var otherNodesNote: String? {
+            guard !otherNodesLeftReadOnly.isEmpty else { return nil }
+            return "the other nodes of its Galera cluster stay read-only too: "
+                + otherNodesLeftReadOnly.joined(separator: ", ")
+        }
+
         /// One line on the replication account left on the source and how to drop it, nil without one.
         public var leftAccountsNote: String? {
             guard !replicationAccounts.isEmpty else { return nil }

@@ -79,15 +79,15 @@ public enum GaleraNodes: Sendable, Equatable, CustomStringConvertible {
         return parts.compactMap { $0 }
     }
 
-    /// Connections to the nodes that refuse writes besides `pointed` (the pointed node itself may be among them:
-    /// setting read_only twice does no harm). Empty when `pointed` is no Galera node or for `pointedOnly`. Throws
-    /// `GaleraNodesError` before anything changed when a node cannot be told or reached.
+    /// Connections to the other nodes that refuse writes with `pointed` (an address that turns out to be `pointed`
+    /// itself is left out). Empty when `pointed` is no Galera node or for `pointedOnly`. Throws `GaleraNodesError`
+    /// before anything changed when a node cannot be told or reached, or is in another cluster.
     public func connect(
         pointed: MariaDBConnection, settings: ConnectionSettings, option: String = "--galera-nodes "
     ) async throws -> [MariaDBConnection] {
         guard self != .pointedOnly else { return [] }
-        let variables = try await pointed.keyValues("SHOW GLOBAL STATUS LIKE 'wsrep_incoming_addresses'")
-        guard let incoming = variables["wsrep_incoming_addresses"] else { return [] }
+        let own = try await Self.identity(of: pointed)
+        guard let incoming = own["wsrep_incoming_addresses"] else { return [] }
         let addresses: [Address]
         switch self {
         case .pointedOnly: return []
@@ -100,17 +100,32 @@ public enum GaleraNodes: Sendable, Equatable, CustomStringConvertible {
             addresses = listed
         }
         var connections: [MariaDBConnection] = []
-        for address in addresses where "\(address)" != pointed.endpoint {
+        for address in addresses {
             var node = settings
             node.transport = .tcp(host: address.host, port: address.port)
+            let connection: MariaDBConnection
+            let identity: [String: String]
             do {
-                connections.append(try await MariaDBConnection.connect(node))
+                connection = try await MariaDBConnection.connect(node)
+                identity = try await Self.identity(of: connection)
             } catch {
                 throw GaleraNodesError.cannotReach(
                     cluster: pointed.endpoint, detail: "node \(address): \(error.localizedDescription)", option: option)
             }
+            guard identity["wsrep_cluster_state_uuid"] == own["wsrep_cluster_state_uuid"] else {
+                throw GaleraNodesError.cannotReach(
+                    cluster: pointed.endpoint, detail: "\(address) is not one of its nodes", option: option)
+            }
+            if identity["wsrep_gcomm_uuid"] != own["wsrep_gcomm_uuid"] { connections.append(connection) }
         }
         return connections
+    }
+
+    /// Which cluster a node is in and which node it is; no wsrep_incoming_addresses when it is no Galera node.
+    static func identity(of node: MariaDBConnection) async throws -> [String: String] {
+        try await node.keyValues(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_incoming_addresses', 'wsrep_cluster_state_uuid', "
+                + "'wsrep_gcomm_uuid')")
     }
 }
 

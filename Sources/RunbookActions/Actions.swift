@@ -626,6 +626,7 @@ public enum Actions {
                 context.note(
                     "writes were refused for \(String(format: "%.2f", report.writeDowntimeSeconds)) s; "
                         + "\(report.source) stays read-only: point the applications at \(report.target)")
+                if let note = report.otherNodesNote { context.note(note) }
                 if let note = report.leftAccountsNote { context.note(note) }
                 if let way = report.wayBack {
                     context.note(

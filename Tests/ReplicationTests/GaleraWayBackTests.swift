@@ -102,7 +102,10 @@ struct GaleraWayBackTests {
         for connection in nodes {
             #expect(try await connection.query("SELECT @@GLOBAL.read_only").scalar.int == 1, "\(connection.endpoint)")
         }
-        #expect(revert.stdout.contains("otherNodesLeftReadOnly"), "\(revert.stdout)")
+        // The pointed node's own address in its cluster list is the pointed node: only the two others are named.
+        struct Switched: Decodable { var otherNodesLeftReadOnly: [String] }
+        let switched = try JSONDecoder().decode(Switched.self, from: Data(revert.stdout.utf8))
+        #expect(switched.otherNodesLeftReadOnly == cluster.ports[1...].map { "127.0.0.1:\($0)" }, "\(revert.stdout)")
         let ids = try await old.query("SELECT id FROM shop.orders ORDER BY id").rows.compactMap { $0[0].int }
         #expect(ids == Array(1...50) + [100, 101] + written.ids, "\(written.ids.count) rows written during the revert")
         #expect(try await old.query("SELECT note FROM shop.orders WHERE id = 1").scalar.string == "third node")
@@ -128,6 +131,11 @@ struct GaleraNodesRefusalTests {
         let passwords = ["MARIADB_PASSWORD": env.rootPassword, "MARIADB_TARGET_PASSWORD": env.rootPassword]
         let refused = try await offTheCooperativePool { try CLI.run(arguments, environment: passwords) }
         ErrorCatalog.expect("galera-node-unreachable", refused)
+        // A server of no cluster, or of another, is no node: it is left as it is.
+        let other = try await offTheCooperativePool {
+            try CLI.run(arguments.dropLast() + ["127.0.0.1:" + (try env["MM_TEST_TARGET_PORT"])], environment: passwords)
+        }
+        #expect(other.status == 1 && other.stderr.contains("is not one of its nodes"), "\(other.stderr)")
         let node = try await MariaDBConnection.connect(try env.galeraNodes()[0])
         #expect(try await node.query("SELECT @@GLOBAL.read_only").scalar.int == 0)
         // Its own list names every node as this machine reaches it (scripts/lib.sh sets the incoming addresses).
