@@ -132,8 +132,9 @@ struct GaleraNodesRefusalTests {
         let refused = try await offTheCooperativePool { try CLI.run(arguments, environment: passwords) }
         ErrorCatalog.expect("galera-node-unreachable", refused)
         // A server of no cluster, or of another, is no node: it is left as it is.
+        let standalone = "127.0.0.1:" + (try env["MM_TEST_TARGET_PORT"])
         let other = try await offTheCooperativePool {
-            try CLI.run(arguments.dropLast() + ["127.0.0.1:" + (try env["MM_TEST_TARGET_PORT"])], environment: passwords)
+            try CLI.run(arguments.dropLast() + [standalone], environment: passwords)
         }
         #expect(other.status == 1 && other.stderr.contains("is not one of its nodes"), "\(other.stderr)")
         let node = try await MariaDBConnection.connect(try env.galeraNodes()[0])
