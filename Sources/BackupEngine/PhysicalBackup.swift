@@ -213,8 +213,55 @@ public enum PhysicalBackupPipeline {
         let credentials = try CredentialsFile(settings: request.connection)
         defer { credentials.remove() }
         let arguments = arguments(request, dataDirectory: plan.dataDirectory, credentials: credentials.path)
-        let child = ChildProcess(executable: executable, arguments: arguments)
         let pendingName = provisional.pendingName(run: request.pendingRun)
+        var attempt = 1
+        while true {
+            do {
+                let streamed = try await stream(
+                    request, executable: executable, arguments: arguments, pendingName: pendingName, store: store,
+                    progress: progress)
+                return try await publish(
+                    streamed, request: request, facts: facts, arguments: arguments, pendingName: pendingName,
+                    store: store)
+            } catch PhysicalBackupError.failed(let status, let stderr) {
+                // A table dropped while mariadb-backup listed the tablespaces stops it at once: that DDL is over on
+                // the next try, so it is tried again, as a transient fault, before anything is published.
+                guard let table = droppedDuringScan(stderr), attempt < maximumAttempts else {
+                    throw PhysicalBackupError.failed(status: status, stderr: stderr)
+                }
+                progress.noted(
+                    "the table \(table) was dropped while mariadb-backup listed the tablespaces: trying again "
+                        + "(attempt \(attempt + 1) of \(maximumAttempts))")
+                try await Task.sleep(for: .seconds(attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    /// How often a backup that a concurrent DROP stopped is tried in all.
+    static let maximumAttempts = 3
+
+    /// The table (`db/table`) whose file mariadb-backup did not find while it listed the tablespaces
+    /// (`InnoDB: File ./db/t.ibd was not found`), nil when the failure is another.
+    public static func droppedDuringScan(_ stderr: String) -> String? {
+        guard let match = stderr.firstMatch(of: /File \.\/(?<table>[^\s]+)\.ibd was not found/) else { return nil }
+        return String(match.output.table)
+    }
+
+    /// What one run of mariadb-backup left under the pending name.
+    struct Streamed {
+        var digests: BackupPipeline.StreamDigests
+        var binlog: DumpPosition?
+        var consistentPoint: Double?
+        var started: UTCDateTime
+    }
+
+    /// One run of mariadb-backup → compression → the store under `pendingName`; the upload is aborted when it fails.
+    static func stream(
+        _ request: PhysicalBackupRequest, executable: String, arguments: [String], pendingName: String,
+        store: any ObjectStore, progress: BackupProgress
+    ) async throws -> Streamed {
+        let child = ChildProcess(executable: executable, arguments: arguments)
         let writer = try await store.makeWriter(name: pendingName)
         let started = UTCDateTime.now()
         var scanner = XBStreamScanner()
@@ -253,9 +300,18 @@ public enum PhysicalBackupPipeline {
             throw error
         }
         _ = try await writer.commit()
+        return Streamed(
+            digests: digests, binlog: scanner.binlogPosition, consistentPoint: consistentPoint, started: started)
+    }
+
+    /// The pending stream takes its final name, and its manifest is written beside it.
+    static func publish(
+        _ streamed: Streamed, request: PhysicalBackupRequest, facts: ServerFacts, arguments: [String],
+        pendingName: String, store: any ObjectStore
+    ) async throws -> BackupManifest {
         // Named by the consistent point, to the second below it, as a logical backup is named by the
         // second its snapshot starts in; so a restore right after the backup, at "now", finds it.
-        let point = (consistentPoint ?? Date().timeIntervalSince1970).rounded(.down)
+        let point = (streamed.consistentPoint ?? Date().timeIntervalSince1970).rounded(.down)
         let name = BackupName(
             time: UTCDateTime(epochSeconds: Int64(point)), compression: request.compression, kind: .physical)
         do {
@@ -269,10 +325,11 @@ public enum PhysicalBackupPipeline {
             throw error
         }
         let manifest = BackupManifest(
-            name: name.fileName, object: digests.object, sql: digests.content, compression: request.compression,
-            serverVersion: facts.version, galera: facts.galera.enabled, binlog: scanner.binlogPosition, databases: [],
-            dumpArguments: Array(arguments.dropFirst()), startedAt: started, finishedAt: UTCDateTime.now(),
-            tool: BackupPipeline.toolVersion, kind: .physical)
+            name: name.fileName, object: streamed.digests.object, sql: streamed.digests.content,
+            compression: request.compression, serverVersion: facts.version, galera: facts.galera.enabled,
+            binlog: streamed.binlog, databases: [], dumpArguments: Array(arguments.dropFirst()),
+            startedAt: streamed.started, finishedAt: UTCDateTime.now(), tool: BackupPipeline.toolVersion,
+            kind: .physical)
         try await manifest.write(besides: name, to: store)
         return manifest
     }

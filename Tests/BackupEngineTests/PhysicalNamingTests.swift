@@ -237,3 +237,28 @@ enum XBStreamFixture {
             "\(text)")
     }
 }
+
+/// A table dropped while mariadb-backup lists the tablespaces is told apart from other failures: only that one is
+/// tried again.
+@Suite struct PhysicalBackupRetryTests {
+    static let failures: [(stderr: String, table: String?)] = [
+        (
+            """
+            [00] 2026-12-05 19:01:23 mariabackup: Generating a list of tablespaces
+            2026-12-05 19:01:23 0 [ERROR] InnoDB: File ./pf_1572252674/ok.ibd was not found
+            2026-12-05 19:01:23 0 [ERROR] InnoDB: Operating system error number 2 in a file operation.
+            2026-12-05 19:01:23 0 [Warning] InnoDB: Cannot open './pf_1572252674/ok.ibd'.
+            [00] FATAL ERROR: 2026-12-05 19:01:23 Failed to validate first page of the file pf_1572252674/ok, error 61
+            """,
+            "pf_1572252674/ok"
+        ),
+        ("[00] FATAL ERROR: failed to open the target stream for 'ib_logfile0'.", nil),
+        ("Access denied for user 'backup'@'localhost' (using password: YES)", nil),
+        ("", nil),
+    ]
+
+    @Test(arguments: failures)
+    func aTableDroppedDuringTheScanIsTheOneFailureTriedAgain(stderr: String, table: String?) {
+        #expect(PhysicalBackupPipeline.droppedDuringScan(stderr) == table)
+    }
+}
