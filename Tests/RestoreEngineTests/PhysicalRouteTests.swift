@@ -406,6 +406,39 @@ struct PhysicalRouteTests {
         #expect(try await store.unfinishedWrites().isEmpty)
     }
 
+    /// A table dropped while mariadb-backup lists the tablespaces stops it ("File ./db/t.ibd was not found"): the
+    /// backup is tried again, says so, and ends with one whole backup and nothing else in the store. The first run
+    /// of the real tool is replaced by that failure, so the test does not depend on a DROP's timing.
+    @Test(arguments: StoreKind.allCases)
+    func aTableDroppedDuringTheScanIsTriedAgain(store kind: StoreKind) async throws {
+        let env = try TestEnvironment.require()
+        let store = try await makeStore(kind, env)
+        let scratch = scratchDirectory()
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let wrapper = scratch + "/mariadb-backup"
+        try """
+        #!/bin/bash
+        [ "$1" = "--version" ] && exec mariadb-backup --version
+        if [ ! -e "\(scratch)/failed-once" ]; then
+          touch "\(scratch)/failed-once"
+          echo "2026-12-05 19:01:23 0 [ERROR] InnoDB: File ./gone/t.ibd was not found" >&2
+          echo "[00] FATAL ERROR: 2026-12-05 19:01:23 Failed to validate first page of the file gone/t, error 61" >&2
+          exit 1
+        fi
+        exec mariadb-backup "$@"
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        var request = PhysicalBackupRequest(connection: try env.sourceTCP(), compression: .gzip)
+        request.toolExecutable = wrapper
+        let notes = NoteLog()
+        let manifest = try await PhysicalBackupPipeline.run(
+            request, store: store, progress: BackupProgress(noted: { notes.append($0) }))
+        #expect(notes.all.contains { $0.contains("gone/t was dropped") && $0.contains("attempt 2 of 3") }, "\(notes.all)")
+        #expect(try await store.list().map(\.name) == [manifest.name, manifest.name + ".manifest.json"])
+        #expect(try await store.unfinishedWrites().isEmpty)
+    }
+
     @Test func checksComeFirstAndNameTheFix() async throws {
         let env = try TestEnvironment.require()
         let store = try temporaryStore()
@@ -536,4 +569,12 @@ final class NoteBox: @unchecked Sendable {
     ) {
         #expect(DataDirectoryOwner.choose(runningAsRoot: root, existing: existing, mysqlAccount: mysql) == expected)
     }
+}
+
+/// Notes a backup reports, from whichever thread.
+final class NoteLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var notes: [String] = []
+    func append(_ note: String) { lock.withLock { notes.append(note) } }
+    var all: [String] { lock.withLock { notes } }
 }
