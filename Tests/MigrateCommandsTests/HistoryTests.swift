@@ -183,7 +183,7 @@ struct HistoryTests {
 
     /// `migrate external-to-operator` with every default, from a server whose versioned tables hold history:
     /// the backup carries it, the restore loads it, and the verify step compares it, green.
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func theRunbookWithItsDefaultsCarriesTheHistory() async throws {
         let source = try await FreshServer()
         defer { source.stop() }

@@ -8,7 +8,7 @@ import Testing
 /// data directory serves the source's rows.
 @Suite(.enabled(if: TestEnvironment.serversExpected))
 struct PhysicalResumeTests {
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(30)))
     func aKilledPhysicalRestoreEndsItsOrphanAndGoesOn() async throws {
         let env = try TestEnvironment.require()
         let port = try env["MM_TEST_MARIADB_PORT"]

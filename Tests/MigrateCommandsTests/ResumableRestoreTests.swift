@@ -130,7 +130,7 @@ struct ResumableRestoreTests {
         return (Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0
     }
 
-    @Test(.timeLimit(.minutes(15)))
+    @Test(.timeLimit(.minutes(30)))
     func aRestoreInterruptedAtNinePointsResumesToTheSourcesData() async throws {
         let env = try TestEnvironment.require()
         let db = TestEnvironment.uniqueName("resume")
@@ -218,7 +218,7 @@ struct ResumableRestoreTests {
     /// What a resume refuses, each with its docs/errors.md row: a plain restore into an unfinished
     /// target, a resume of another backup, a target changed since, unreadable records (which
     /// --restart drops), nothing to resume, --resume with --restart; and what --dry-run shows.
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func resumesThatCannotGoOnAreRefusedAndSaySo() async throws {
         let env = try TestEnvironment.require()
         let db = TestEnvironment.uniqueName("refuse")
@@ -301,7 +301,7 @@ struct ResumableRestoreTests {
     /// The wizard: `migrate external-to-operator` killed during its restore step, then
     /// `migrate --resume ID`: the step goes on from the target's progress records (its JSON resume
     /// event and the step's skipped-statements say how much it did not load again) and verify is green.
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func aMigrationKilledDuringItsRestoreResumesTheLoad() async throws {
         let source = try await FreshServer()
         defer { source.stop() }

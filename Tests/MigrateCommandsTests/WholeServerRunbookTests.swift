@@ -60,7 +60,7 @@ struct WholeServerRunbookTests {
         return (run, MigrateEvents(run.stdout))
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func externalToOperatorWithItsDefaultsEndsGreen() async throws {
         let source = try await loadedSource()
         defer { source.stop() }
@@ -87,7 +87,7 @@ struct WholeServerRunbookTests {
         #expect(mariadb.contains("plugin_load_add = auth_ed25519"), "\(mariadb)")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func backupRestoreWithItsDefaultsEndsGreen() async throws {
         let source = try await loadedSource()
         defer { source.stop() }
@@ -102,7 +102,7 @@ struct WholeServerRunbookTests {
 
     /// Into a fresh three-node cluster: the source first made fit for Galera by the fixes preflight names (the
     /// zoo holds what Galera refuses), the ed25519 plugin loaded on every node as the MariaDB CR's myCnf would.
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func standaloneToGaleraWithItsDefaultsEndsGreenOnEveryNode() async throws {
         let source = try await loadedSource()
         defer { source.stop() }
@@ -143,7 +143,7 @@ struct WholeServerRunbookTests {
     /// green. Then the way back is taken later, as a user decides: a write on the new server, a resume with
     /// after-cutover=revert, and the write is on the source, which takes writes again; a resume that redoes the
     /// cutover and finishes leaves no replication on either server.
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func externalToOperatorLiveWithItsDefaultsEndsGreenAndItsWayBackIsTakenLater() async throws {
         let source = try await loadedSource(options: ["--log-bin=mysql-bin", "--server-id=1001", "--binlog-format=ROW"])
         defer { source.stop() }

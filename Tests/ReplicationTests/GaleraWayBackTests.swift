@@ -13,7 +13,7 @@ struct GaleraWayBackTests {
         "log_bin=mysql-bin", "log_slave_updates=ON", "wsrep_gtid_mode=ON", "wsrep_gtid_domain_id=7",
     ]
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func aGaleraTargetIsVerifiedLiveAndItsWayBackComesFromThePointedNode() async throws {
         _ = try TestEnvironment.require()
         let source = try await FreshServer(options: ["--log-bin=mysql-bin", "--server-id=1001", "--binlog-format=ROW"])

@@ -27,7 +27,7 @@ struct RestoreEquivalenceTests {
         case mariadbReadingTheFile = "mariadb < file"
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(30)))
     func aFreshServersWholeBackupRestoresAsTheClientWould() async throws {
         let source = try await FreshServer()
         defer { source.stop() }
@@ -36,7 +36,7 @@ struct RestoreEquivalenceTests {
 
     /// A used server: MySQL's world database and Zabbix's schema and data (real databases nobody here
     /// wrote, from Debian's packages), the feature zoo, and accounts of every kind.
-    @Test(.timeLimit(.minutes(15)))
+    @Test(.timeLimit(.minutes(30)))
     func aUsedServersWholeBackupRestoresAsTheClientWould() async throws {
         let env = try TestEnvironment.require()
         let corpus = try env["MM_TEST_CORPUS_DIR"]
