@@ -86,8 +86,11 @@ public enum GaleraNodes: Sendable, Equatable, CustomStringConvertible {
         pointed: MariaDBConnection, settings: ConnectionSettings, option: String = "--galera-nodes "
     ) async throws -> [MariaDBConnection] {
         guard self != .pointedOnly else { return [] }
+        // A server built with wsrep but not in a cluster (wsrep_on OFF) is no Galera node.
+        let wsrep = try await pointed.keyValues("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'")
+        guard wsrep["wsrep_on"]?.uppercased() == "ON" else { return [] }
         let own = try await Self.identity(of: pointed)
-        guard let incoming = own["wsrep_incoming_addresses"] else { return [] }
+        let incoming = own["wsrep_incoming_addresses"] ?? ""
         let addresses: [Address]
         switch self {
         case .pointedOnly: return []
@@ -121,7 +124,7 @@ public enum GaleraNodes: Sendable, Equatable, CustomStringConvertible {
         return connections
     }
 
-    /// Which cluster a node is in and which node it is; no wsrep_incoming_addresses when it is no Galera node.
+    /// Which cluster a node is in, which node it is, and the nodes it lists.
     static func identity(of node: MariaDBConnection) async throws -> [String: String] {
         try await node.keyValues(
             "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_incoming_addresses', 'wsrep_cluster_state_uuid', "
