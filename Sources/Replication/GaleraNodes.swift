@@ -57,9 +57,8 @@ public enum GaleraNodes: Sendable, Equatable, CustomStringConvertible {
         case Self.discoverWord: self = .discover
         case Self.pointedOnlyWord: self = .pointedOnly
         default:
-            let parts = text.split(separator: ",").map { Address(parsing: String($0)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
-            self = .given(parts.compactMap { $0 })
+            guard let addresses = Self.addresses(incoming: text) else { return nil }
+            self = .given(addresses)
         }
     }
 
@@ -71,8 +70,8 @@ public enum GaleraNodes: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The addresses a `wsrep_incoming_addresses` value lists; nil when one of them is not an address (a node
-    /// that could not tell its own says AUTO).
+    /// The addresses a `wsrep_incoming_addresses` value (or a given `HOST:PORT,…`) lists; nil when one of them is not
+    /// an address (a node that could not tell its own says AUTO).
     public static func addresses(incoming: String) -> [Address]? {
         let parts = incoming.split(separator: ",").map { Address(parsing: String($0)) }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
