@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "UTCTime", "HTTPTransport", "Hashing", "TestSupport"]),
         .testTarget(name: "RestoreEngineTests", dependencies: ["RestoreEngine", "Manifests", "BackupEngine", "Dump", "Compression", "UTCTime", "ObjectStore", "MariaDBClient", "Hashing", "Verification", "TestSupport", "Blocking", "Preflight"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunbookActions"]),
-        .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions", "Runbook", "UTCTime"]),
+        .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions", "Runbook", "Terminal", "UTCTime"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Preflight", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "Dump", "MariaDBClient", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "TestSupport"]),

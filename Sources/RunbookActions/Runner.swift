@@ -81,6 +81,8 @@ public final class MigrationRunner: @unchecked Sendable {
     private var promptedSecrets: [String: String] = [:]
     private let promptLock = NSLock()
     private var waitingForAnswer = false
+    /// Whether a signal asked the run to stop: set by `run(cancelled:)`, read again as each prompt opens.
+    private var stopRequested: @Sendable () -> Bool = { false }
 
     /// True while a prompt waits for a person: an interrupt then exits at once (the state is saved).
     /// Read by the signal handler on another thread.
@@ -153,6 +155,7 @@ public final class MigrationRunner: @unchecked Sendable {
 
     public func run(cancelled: @escaping @Sendable () -> Bool = { false }) async -> MigrationExit {
         if options.dryRun { return dryRun() }
+        stopRequested = cancelled
         // A secret file given now must be readable before anything runs, not at the step that needs it.
         for input in runbook.inputs where context.secretFiles[input.name] != nil {
             do { _ = try secretFromSources(input) } catch { return fail(nil, error, exit: .usage) }
@@ -480,6 +483,10 @@ public final class MigrationRunner: @unchecked Sendable {
     func ask(_ body: () throws -> String) throws -> String {
         promptLock.withLock { waitingForAnswer = true }
         defer { promptLock.withLock { waitingForAnswer = false } }
+        // A signal that came after the step's own check but before this prompt opened found no prompt and only
+        // set the flag: stop here rather than wait for an answer nobody will give. The handler sets the flag
+        // before it reads `prompting`, so one of the two always sees the other.
+        if stopRequested() { throw StopRequest(exit: .interrupted) }
         do { return try body() } catch { throw StopRequest(exit: .interrupted) }
     }
 
